@@ -1,0 +1,68 @@
+// Builds everything the extension ships and the extension-host tests:
+//   dist/extension.js            the extension (Node, CJS, `vscode` external)
+//   dist/webview/agents.{js,css} the Agents view's browser code
+//   schemas/interactions.schema.json  generated from the zod spec schema
+//   out/test/vscode/*.js         extension-host tests (mocha), run inside code-server
+// Usage: node esbuild.mjs [--production]
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const production = process.argv.includes('--production');
+const t0 = Date.now();
+
+// jsonc-parser's "main" is a UMD build that esbuild cannot follow; its "module" build is fine.
+const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', mainFields: ['module', 'main'], logLevel: 'warning' };
+
+async function extension() {
+  await build({
+    ...node,
+    entryPoints: [join(root, 'src/extension/extension.ts')],
+    outfile: join(root, 'dist/extension.js'),
+    external: ['vscode'],
+    sourcemap: !production,
+    minify: production,
+  });
+}
+
+async function webview() {
+  await build({
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    entryPoints: [join(root, 'src/webview/agents.ts')],
+    outfile: join(root, 'dist/webview/agents.js'),
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+  });
+  copyFileSync(join(root, 'src/webview/agents.css'), join(root, 'dist/webview/agents.css'));
+}
+
+async function schema() {
+  const tmp = join(root, 'out/build/json-schema.cjs');
+  await build({ ...node, entryPoints: [join(root, 'src/core/spec/jsonSchema.ts')], outfile: tmp });
+  const { specJsonSchema } = createRequire(import.meta.url)(tmp);
+  mkdirSync(join(root, 'schemas'), { recursive: true });
+  writeFileSync(join(root, 'schemas/interactions.schema.json'), JSON.stringify(specJsonSchema(), null, 2) + '\n');
+}
+
+async function vscodeTests() {
+  const dir = join(root, 'test/vscode');
+  const entries = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f));
+  rmSync(join(root, 'out/test/vscode'), { recursive: true, force: true });
+  await build({
+    ...node,
+    entryPoints: entries,
+    outdir: join(root, 'out/test/vscode'),
+    external: ['vscode', 'mocha'],
+    sourcemap: 'inline',
+  });
+}
+
+await Promise.all([extension(), webview(), schema(), vscodeTests()]);
+console.log(`[build] ${production ? 'production ' : ''}build done in ${Date.now() - t0} ms`);

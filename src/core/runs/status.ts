@@ -1,0 +1,34 @@
+// The life of one interaction, as the tree, the panel and the CLI show it.
+
+export const INTERACTION_STATUSES = [
+  'not-started',
+  'queued',
+  'running',
+  'needs-review',
+  'blocked',
+  'verified',
+  'failed',
+] as const;
+
+export type InteractionStatus = (typeof INTERACTION_STATUSES)[number];
+
+export const STATUS_LABEL: Record<InteractionStatus, string> = {
+  'not-started': 'not started',
+  queued: 'queued',
+  running: 'running',
+  'needs-review': 'needs review',
+  blocked: 'blocked',
+  verified: 'verified',
+  failed: 'failed',
+};
+
+/** What a front end needs to show about an interaction's latest run. */
+export interface RunSummary {
+  readonly status: InteractionStatus;
+  /** Why it is blocked / failed / needs review, in one line. */
+  readonly detail?: string;
+  readonly startedAt?: string;
+  readonly endedAt?: string;
+  readonly costUsd?: number;
+  readonly tokens?: number;
+}

@@ -1,0 +1,105 @@
+// The workspace spec (`interactions.json`, `*.interactions.json`), defined once with zod.
+// The JSON Schema the editor uses (schemas/interactions.schema.json) is generated from these
+// definitions at build time, so the two can never drift apart.
+import { z } from 'zod';
+
+/** kebab-case: lower-case letters and digits in groups joined by single dashes. */
+export const KEBAB_CASE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+const kebabId = (what: string) =>
+  z
+    .string()
+    .min(1, { error: `${what} must not be empty` })
+    .regex(KEBAB_CASE, {
+      error: (issue) =>
+        `${what} ${JSON.stringify(issue.input)} is not kebab-case (lower-case letters, digits and single dashes, e.g. "create-event")`,
+    });
+
+const httpUrl = z
+  .string()
+  .regex(/^https?:\/\/[^\s/$.?#][^\s]*$/i, {
+    error: (issue) => `${JSON.stringify(issue.input)} is not an http(s) URL`,
+  })
+  .meta({ format: 'uri' });
+
+/** One or more API reference URLs. */
+export const DocsSchema = z
+  .union([httpUrl, z.array(httpUrl).min(1, { error: 'docs must list at least one URL' })])
+  .meta({ description: 'API reference URL(s) the agent should read: one URL or a list of URLs.' });
+
+export const InteractionKindSchema = z
+  .enum(['action', 'sync'])
+  .meta({
+    description:
+      'action: runs once on demand (create, update, delete, send). sync: fetches records periodically. Inferred from the id and description when absent.',
+  });
+
+export const ToolchainSchema = z.enum(['nango']).meta({
+  description: 'How interactions are compiled, tested, linted and recorded. Only "nango" exists today.',
+});
+
+export const InteractionSchema = z
+  .object({
+    id: kebabId('interaction id').meta({
+      description: 'Kebab-case name of the interaction, unique within its integration, e.g. "create-event".',
+    }),
+    displayName: z.string().min(1, { error: 'displayName must not be empty' }).meta({
+      description: 'Human-readable name, e.g. "Create Event".',
+    }),
+    description: z.string().meta({ description: 'What the interaction does, in one sentence.' }),
+    prompt: z.string().meta({
+      description: 'Extra instructions for the agent (pre-requisites, edge cases). May be empty.',
+    }),
+    comments: z.string().meta({ description: 'Notes for people; also passed to the agent. May be empty.' }),
+    kind: InteractionKindSchema.optional(),
+    // Optional overrides of the integration's settings, for this interaction only.
+    connectionId: z.string().min(1).optional().meta({
+      description: "Overrides the integration's test connection for this interaction.",
+    }),
+    environment: z.string().min(1).optional().meta({
+      description: "Overrides the integration's environment for this interaction.",
+    }),
+    docs: DocsSchema.optional(),
+    context: z.string().optional().meta({ description: "Extra context appended to the integration's context." }),
+    model: z.string().min(1).optional().meta({
+      description: 'Overrides integrationBuilder.model for this interaction, e.g. "anthropic/claude-sonnet-4-5".',
+    }),
+  })
+  .meta({ title: 'Interaction', description: 'One interaction to build: one agent, one folder.' });
+
+export const IntegrationSchema = z
+  .object({
+    id: kebabId('integration id').meta({
+      description: 'The provider config key, e.g. "google-calendar".',
+    }),
+    displayName: z.string().min(1).optional().meta({ description: 'Human-readable name, e.g. "Google Calendar".' }),
+    connectionId: z.string().min(1, { error: 'connectionId must not be empty' }).meta({
+      description: 'The test account (connection) used to record fixtures.',
+    }),
+    environment: z.string().min(1, { error: 'environment must not be empty' }).meta({
+      description: 'The environment the connection lives in, e.g. "dev".',
+    }),
+    docs: DocsSchema,
+    context: z.string().meta({
+      description: 'Free text for the agent, e.g. "This integration uses the Google Calendar REST API v3."',
+    }),
+    toolchain: ToolchainSchema.optional(),
+    interactions: z.array(InteractionSchema).meta({ description: 'The interactions to build for this API.' }),
+  })
+  .meta({ title: 'Integration', description: 'One API: the context an agent needs, and its interactions.' });
+
+export const SpecSchema = z
+  .object({
+    $schema: z.string().optional().meta({ description: 'Path or URL of this JSON Schema (optional).' }),
+    integrations: z.array(IntegrationSchema).meta({ description: 'The APIs to integrate.' }),
+  })
+  .meta({
+    title: 'Integration Builder workspace spec',
+    description: 'Lists, per API, the context an agent needs and the interactions to build.',
+  });
+
+export type InteractionKind = z.infer<typeof InteractionKindSchema>;
+export type Toolchain = z.infer<typeof ToolchainSchema>;
+export type InteractionEntry = z.infer<typeof InteractionSchema>;
+export type IntegrationEntry = z.infer<typeof IntegrationSchema>;
+export type SpecFile = z.infer<typeof SpecSchema>;

@@ -1,0 +1,119 @@
+// Every spec file of a workspace, loaded, with change notifications. Front ends feed it text
+// (the editor's unsaved buffer or the file on disk) and read one merged view of the workspace.
+import { Emitter } from '../util/emitter';
+import type { SpecDiagnostic } from './diagnostics';
+import { loadSpec } from './loader';
+import type { IntegrationModel, InteractionModel, LoadedSpec } from './model';
+
+/** Spec files are `interactions.json` or `<anything>.interactions.json`. */
+export function isSpecFileName(name: string): boolean {
+  const base = name.split(/[\\/]/).pop() ?? name;
+  return base === 'interactions.json' || base.endsWith('.interactions.json');
+}
+
+export const SPEC_FILE_GLOB = '**/{interactions.json,*.interactions.json}';
+
+export class SpecStore {
+  private readonly specs = new Map<string, LoadedSpec>();
+  private readonly changed = new Emitter<void>();
+  readonly onDidChange = this.changed.event;
+
+  /** Loads (or reloads) a file from its text. Returns the loaded spec. */
+  set(file: string, text: string): LoadedSpec {
+    const spec = loadSpec(file, text);
+    this.specs.set(file, spec);
+    this.changed.fire();
+    return spec;
+  }
+
+  /** Stores an already loaded spec (e.g. from `loadSpecFile`). */
+  put(spec: LoadedSpec): void {
+    this.specs.set(spec.file, spec);
+    this.changed.fire();
+  }
+
+  delete(file: string): boolean {
+    const had = this.specs.delete(file);
+    if (had) this.changed.fire();
+    return had;
+  }
+
+  clear(): void {
+    this.specs.clear();
+    this.changed.fire();
+  }
+
+  files(): string[] {
+    return [...this.specs.keys()].sort();
+  }
+
+  get(file: string): LoadedSpec | undefined {
+    return this.specs.get(file);
+  }
+
+  /** All specs, sorted by file path so the order is stable. */
+  all(): LoadedSpec[] {
+    return this.files().map((f) => this.specs.get(f) as LoadedSpec);
+  }
+
+  integrations(): IntegrationModel[] {
+    return this.all().flatMap((s) => s.integrations);
+  }
+
+  interactions(): InteractionModel[] {
+    return this.integrations().flatMap((i) => i.interactions);
+  }
+
+  /** Finds an interaction by `<integration>/<interaction>` key (the first file wins on a clash). */
+  find(key: string): { integration: IntegrationModel; interaction: InteractionModel } | undefined {
+    for (const integration of this.integrations()) {
+      for (const interaction of integration.interactions) {
+        if (interaction.key === key) return { integration, interaction };
+      }
+    }
+    return undefined;
+  }
+
+  /** The interaction whose `{ … }` entry contains the offset, in the given file. */
+  interactionAt(file: string, offset: number): InteractionModel | undefined {
+    const spec = this.specs.get(file);
+    if (!spec) return undefined;
+    for (const integ of spec.integrations) {
+      for (const it of integ.interactions) {
+        if (offset >= it.range.start.offset && offset <= it.range.end.offset) return it;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Diagnostics per file, including clashes across files: two files defining the same
+   * `<integration>/<interaction>` would share one work folder, so the later file gets an error.
+   */
+  diagnostics(): Map<string, SpecDiagnostic[]> {
+    const out = new Map<string, SpecDiagnostic[]>();
+    const owner = new Map<string, string>();
+    for (const spec of this.all()) {
+      const list = [...spec.diagnostics];
+      for (const integ of spec.integrations) {
+        for (const it of integ.interactions) {
+          const first = owner.get(it.key);
+          if (first === undefined) {
+            owner.set(it.key, spec.file);
+          } else if (first !== spec.file) {
+            list.push({
+              file: spec.file,
+              severity: 'error',
+              code: 'duplicate-id',
+              message: `interaction "${it.key}" is also defined in ${first}; each interaction needs its own work folder`,
+              path: [],
+              range: it.idRange,
+            });
+          }
+        }
+      }
+      out.set(spec.file, list);
+    }
+    return out;
+  }
+}

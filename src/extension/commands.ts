@@ -1,0 +1,199 @@
+// Every command, registered from one table of (ctx) => handler factories. A command finds its
+// target from what invoked it: a tree node, a CodeLens argument, the cursor in a spec file, or a
+// quick pick when run from the palette.
+import { existsSync } from 'node:fs';
+import * as vscode from 'vscode';
+import { hasErrors, isRunnable, type IntegrationModel, type InteractionModel } from '../core/spec/model';
+import { interactionFolder, resolveWorkRoot } from '../core/workspace/paths';
+import { COMMANDS, type CommandId } from './commandIds';
+import type { ExtensionCtx } from './context';
+import type { TreeNode } from './tree';
+
+type Handler = (...args: unknown[]) => unknown;
+type Pair = { integration: IntegrationModel; interaction: InteractionModel };
+
+/** Stages that later releases build; their commands say so instead of pretending. */
+const NOT_BUILT: Partial<Record<CommandId, { what: string; stage: string }>> = {
+  [COMMANDS.generateInteraction]: { what: 'Generate interaction', stage: 'agent runs' },
+  [COMMANDS.generateAll]: { what: 'Generate all', stage: 'agent runs' },
+  [COMMANDS.stop]: { what: 'Stop', stage: 'agent runs' },
+  [COMMANDS.restartFromScratch]: { what: 'Restart from scratch', stage: 'agent runs' },
+  [COMMANDS.openTranscript]: { what: 'Open transcript', stage: 'agent runs' },
+  [COMMANDS.verifyInteraction]: { what: 'Verify interaction', stage: 'verification' },
+  [COMMANDS.verifyAll]: { what: 'Verify all', stage: 'verification' },
+  [COMMANDS.assembleIntegration]: { what: 'Assemble integration', stage: 'assembly' },
+};
+
+export function notBuiltMessage(id: CommandId, target: string | undefined): string {
+  const info = NOT_BUILT[id];
+  if (!info) return '';
+  const on = target ? ` Nothing was done for ${target}.` : '';
+  return `${info.what} is not available yet in this version of Integration Builder: ${info.stage} are not built yet.${on}`;
+}
+
+function isNode(arg: unknown): arg is TreeNode {
+  return !!arg && typeof arg === 'object' && 'type' in arg && typeof (arg as { type: unknown }).type === 'string';
+}
+
+function argField(arg: unknown, field: string): string | undefined {
+  if (!arg || typeof arg !== 'object') return undefined;
+  const v = (arg as Record<string, unknown>)[field];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export class CommandTargets {
+  constructor(private readonly ctx: ExtensionCtx) {}
+
+  /** The interaction a command is about, or undefined when the user cancelled the pick. */
+  async interaction(arg: unknown, placeHolder: string): Promise<Pair | undefined> {
+    await this.ctx.specs.ready();
+    const store = this.ctx.specs.store;
+    if (isNode(arg) && arg.type === 'interaction') return store.find(arg.interaction.key);
+    const key = argField(arg, 'key');
+    if (key) return store.find(key);
+    const atCursor = this.ctx.specs.interactionAtCursor(vscode.window.activeTextEditor);
+    if (atCursor && arg === undefined) return store.find(atCursor.key);
+    const pairs = store.integrations().flatMap((integration) => integration.interactions.map((interaction) => ({ integration, interaction })));
+    if (pairs.length === 0) {
+      void vscode.window.showWarningMessage('No interactions found: add an interactions.json to the workspace (Integration Builder: Create Spec).');
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      pairs.map((p) => ({
+        label: p.interaction.displayName,
+        description: p.interaction.key,
+        detail: [p.interaction.description, hasErrors(p.interaction.problems) ? '$(error) has problems' : ''].filter(Boolean).join(' — '),
+        pair: p,
+      })),
+      { placeHolder, matchOnDescription: true, matchOnDetail: true },
+    );
+    return picked?.pair;
+  }
+
+  async integration(arg: unknown, placeHolder: string): Promise<IntegrationModel | undefined> {
+    await this.ctx.specs.ready();
+    const store = this.ctx.specs.store;
+    if (isNode(arg) && arg.type !== 'problems') return store.integrations().find((i) => i.id === arg.integration.id);
+    const id = argField(arg, 'integrationId');
+    if (id) return store.integrations().find((i) => i.id === id);
+    const integrations = store.integrations();
+    if (integrations.length === 0) {
+      void vscode.window.showWarningMessage('No integrations found: add an interactions.json to the workspace (Integration Builder: Create Spec).');
+      return undefined;
+    }
+    if (integrations.length === 1) return integrations[0];
+    const picked = await vscode.window.showQuickPick(
+      integrations.map((integration) => ({ label: integration.displayName, description: integration.id, integration })),
+      { placeHolder },
+    );
+    return picked?.integration;
+  }
+}
+
+const STARTER_SPEC = `// Integration Builder workspace spec. Comments and trailing commas are allowed.
+{
+  "integrations": [
+    {
+      "id": "google-calendar",
+      "displayName": "Google Calendar",
+      "connectionId": "test-google-calendar",
+      "environment": "dev",
+      "docs": ["https://developers.google.com/calendar/api/v3/reference"],
+      "context": "This integration uses the Google Calendar REST API v3.",
+      "interactions": [
+        { "id": "create-event", "displayName": "Create Event", "description": "Create a calendar event",
+          "prompt": "As a pre-requisite create a calendar first", "comments": "" }
+      ]
+    }
+  ]
+}
+`;
+
+export function commandTable(ctx: ExtensionCtx): Record<CommandId, Handler> {
+  const targets = new CommandTargets(ctx);
+
+  const notBuiltForInteraction = (id: CommandId, placeHolder: string) => async (arg?: unknown) => {
+    const pair = await targets.interaction(arg, placeHolder);
+    if (!pair) return undefined;
+    if (!isRunnable(pair.integration, pair.interaction)) {
+      void vscode.window.showErrorMessage(`${pair.interaction.key} has problems in ${vscode.workspace.asRelativePath(pair.interaction.file)}: fix them first (see the Problems panel).`);
+      return undefined;
+    }
+    const message = notBuiltMessage(id, pair.interaction.key);
+    void vscode.window.showInformationMessage(message);
+    return message;
+  };
+  // "Generate all" / "Verify all" with no target mean every interaction; Assemble needs one API.
+  const notBuiltForIntegration = (id: CommandId, placeHolder: string, pickWhenNoArg: boolean) => async (arg?: unknown) => {
+    let target = 'any interaction';
+    if (arg !== undefined || pickWhenNoArg) {
+      const integration = await targets.integration(arg, placeHolder);
+      if (!integration) return undefined;
+      target = integration.id;
+    }
+    const message = notBuiltMessage(id, target);
+    void vscode.window.showInformationMessage(message);
+    return message;
+  };
+  const notBuilt = (id: CommandId) => () => {
+    const message = notBuiltMessage(id, undefined);
+    void vscode.window.showInformationMessage(message);
+    return message;
+  };
+
+  return {
+    [COMMANDS.generateInteraction]: notBuiltForInteraction(COMMANDS.generateInteraction, 'Interaction to generate'),
+    [COMMANDS.generateAll]: notBuiltForIntegration(COMMANDS.generateAll, 'Integration to generate', false),
+    [COMMANDS.stop]: notBuilt(COMMANDS.stop),
+    [COMMANDS.restartFromScratch]: notBuiltForInteraction(COMMANDS.restartFromScratch, 'Interaction to restart from scratch'),
+    [COMMANDS.verifyInteraction]: notBuiltForInteraction(COMMANDS.verifyInteraction, 'Interaction to verify'),
+    [COMMANDS.verifyAll]: notBuiltForIntegration(COMMANDS.verifyAll, 'Integration to verify', false),
+    [COMMANDS.assembleIntegration]: notBuiltForIntegration(COMMANDS.assembleIntegration, 'Integration to assemble', true),
+    [COMMANDS.openTranscript]: notBuiltForInteraction(COMMANDS.openTranscript, 'Interaction whose transcript to open'),
+
+    [COMMANDS.openInteractionFolder]: async (arg?: unknown) => {
+      const pair = await targets.interaction(arg, 'Interaction whose folder to open');
+      if (!pair) return undefined;
+      const root = ctx.workspaceRoot();
+      if (!root) {
+        void vscode.window.showErrorMessage('Open a folder first: interaction folders live under the workspace.');
+        return undefined;
+      }
+      const folder = interactionFolder(resolveWorkRoot(root, ctx.config.workRoot), pair.integration.id, pair.interaction.id);
+      if (!existsSync(folder)) {
+        void vscode.window.showInformationMessage(`No folder yet for ${pair.interaction.key} (it would be ${vscode.workspace.asRelativePath(folder)}): generate the interaction first.`);
+        return undefined;
+      }
+      await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(folder));
+      return folder;
+    },
+
+    [COMMANDS.refresh]: async () => {
+      await ctx.specs.rescan();
+      ctx.tree.refresh();
+      return ctx.specs.store.files();
+    },
+
+    [COMMANDS.revealInSpec]: async (arg?: unknown) => {
+      const file = argField(arg, 'file');
+      const offset = arg && typeof arg === 'object' ? (arg as { offset?: unknown }).offset : undefined;
+      if (!file) return undefined;
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+      const pos = doc.positionAt(typeof offset === 'number' ? offset : 0);
+      await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preserveFocus: false });
+      return file;
+    },
+
+    [COMMANDS.createSpec]: async () => {
+      const root = ctx.workspaceRoot();
+      if (!root) {
+        void vscode.window.showErrorMessage('Open a folder first: the spec is created at its root.');
+        return undefined;
+      }
+      const uri = vscode.Uri.joinPath(vscode.Uri.file(root), 'interactions.json');
+      if (!existsSync(uri.fsPath)) await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(STARTER_SPEC));
+      await vscode.window.showTextDocument(uri);
+      return uri.fsPath;
+    },
+  };
+}

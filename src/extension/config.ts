@@ -1,0 +1,33 @@
+// The extension's settings (`integrationBuilder.*`), read in one place.
+import * as vscode from 'vscode';
+import { DEFAULT_WORK_ROOT } from '../core/workspace/paths';
+
+export const CONFIG_SECTION = 'integrationBuilder';
+
+export class Config {
+  private get section(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration(CONFIG_SECTION);
+  }
+
+  /** `provider/model`, e.g. `anthropic/claude-sonnet-4-5`; empty means "not chosen yet". */
+  get model(): string {
+    return this.section.get<string>('model', '').trim();
+  }
+
+  get concurrency(): number {
+    const n = this.section.get<number>('concurrency', 4);
+    return Number.isFinite(n) && n >= 1 ? Math.floor(n) : 4;
+  }
+
+  get workRoot(): string {
+    return this.section.get<string>('workRoot', DEFAULT_WORK_ROOT);
+  }
+
+  get serverUrls(): string[] {
+    return this.section.get<string[]>('opencode.serverUrls', []).filter((u) => typeof u === 'string' && u.trim());
+  }
+
+  get toolchain(): string {
+    return this.section.get<string>('toolchain', 'nango');
+  }
+}

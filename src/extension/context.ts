@@ -1,0 +1,31 @@
+// The one object every command and view gets: settings, specs, run status and the views.
+import * as vscode from 'vscode';
+import { RunBoard } from '../core/runs/board';
+import { Config } from './config';
+import { SpecWorkspace } from './specWorkspace';
+import { InteractionsTree } from './tree';
+
+export class ExtensionCtx implements vscode.Disposable {
+  readonly config = new Config();
+  readonly log: vscode.LogOutputChannel;
+  readonly specs: SpecWorkspace;
+  readonly runs = new RunBoard();
+  readonly tree: InteractionsTree;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.log = vscode.window.createOutputChannel('Integration Builder', { log: true });
+    this.specs = new SpecWorkspace(this.log);
+    this.tree = new InteractionsTree(this.specs.store, this.runs, () => this.workspaceRoot());
+  }
+
+  /** The first workspace folder on disk: where the work root and a new spec go. */
+  workspaceRoot(): string | undefined {
+    return vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
+  }
+
+  dispose(): void {
+    this.tree.dispose();
+    this.specs.dispose();
+    this.log.dispose();
+  }
+}

@@ -1,0 +1,133 @@
+// Keeps the SpecStore in step with the workspace: finds spec files, follows edits (unsaved buffers
+// included) and file events, publishes diagnostics, and tracks whether the cursor is in an entry.
+import * as vscode from 'vscode';
+import type { SpecDiagnostic } from '../core/spec/diagnostics';
+import { loadSpecFile } from '../core/spec/loader';
+import { SPEC_FILE_GLOB, SpecStore, isSpecFileName } from '../core/spec/store';
+import { CURSOR_IN_INTERACTION } from './commandIds';
+
+/** Folders that never hold a user's spec: dependencies and our own work folders. */
+const EXCLUDE_GLOB = '**/{node_modules,.integration-builder,.git}/**';
+const EDIT_DEBOUNCE_MS = 150;
+
+export function isSpecDocument(doc: vscode.TextDocument): boolean {
+  return doc.uri.scheme === 'file' && isSpecFileName(doc.uri.fsPath);
+}
+
+function toVscodeDiagnostic(d: SpecDiagnostic): vscode.Diagnostic {
+  const range = new vscode.Range(d.range.start.line, d.range.start.column, d.range.end.line, d.range.end.column);
+  const severity =
+    d.severity === 'error'
+      ? vscode.DiagnosticSeverity.Error
+      : d.severity === 'warning'
+        ? vscode.DiagnosticSeverity.Warning
+        : vscode.DiagnosticSeverity.Information;
+  const diagnostic = new vscode.Diagnostic(range, d.message, severity);
+  diagnostic.source = 'Integration Builder';
+  diagnostic.code = d.code;
+  return diagnostic;
+}
+
+export class SpecWorkspace implements vscode.Disposable {
+  readonly store = new SpecStore();
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('integration-builder');
+  private readonly disposables: vscode.Disposable[] = [this.diagnostics];
+  private readonly pending = new Map<string, NodeJS.Timeout>();
+  private scanned: Promise<void> | undefined;
+
+  constructor(private readonly log: vscode.LogOutputChannel) {
+    this.disposables.push(
+      this.store.onDidChange(() => this.publishDiagnostics()),
+      vscode.workspace.onDidOpenTextDocument((doc) => isSpecDocument(doc) && this.loadFromDocument(doc)),
+      vscode.workspace.onDidChangeTextDocument((e) => isSpecDocument(e.document) && this.scheduleEdit(e.document)),
+      // A closed buffer may have been discarded unsaved: the file on disk is the truth again.
+      vscode.workspace.onDidCloseTextDocument((doc) => isSpecDocument(doc) && void this.loadFromDisk(doc.uri)),
+      vscode.window.onDidChangeTextEditorSelection((e) => this.updateCursorContext(e.textEditor)),
+      vscode.window.onDidChangeActiveTextEditor((e) => this.updateCursorContext(e)),
+    );
+    const watcher = vscode.workspace.createFileSystemWatcher(SPEC_FILE_GLOB);
+    this.disposables.push(
+      watcher,
+      watcher.onDidCreate((uri) => void this.loadFromDisk(uri)),
+      watcher.onDidChange((uri) => void this.loadFromDisk(uri)),
+      watcher.onDidDelete((uri) => {
+        this.store.delete(uri.fsPath);
+        this.log.info(`spec removed: ${uri.fsPath}`);
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.rescan()),
+    );
+  }
+
+  /** First scan, shared by everyone who needs the specs loaded. */
+  ready(): Promise<void> {
+    this.scanned ??= this.rescan();
+    return this.scanned;
+  }
+
+  /** Finds every spec file again and reloads them all. */
+  async rescan(): Promise<void> {
+    const uris = await vscode.workspace.findFiles(SPEC_FILE_GLOB, EXCLUDE_GLOB);
+    const found = new Set(uris.map((u) => u.fsPath));
+    for (const file of this.store.files()) if (!found.has(file)) this.store.delete(file);
+    await Promise.all(uris.map((uri) => this.loadFromDisk(uri)));
+    this.log.info(`found ${uris.length} spec file(s)`);
+    this.updateCursorContext(vscode.window.activeTextEditor);
+  }
+
+  private openDocument(uri: vscode.Uri): vscode.TextDocument | undefined {
+    return vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  }
+
+  private async loadFromDisk(uri: vscode.Uri): Promise<void> {
+    if (uri.scheme !== 'file' || /[\\/](node_modules|\.integration-builder)[\\/]/.test(uri.fsPath)) return;
+    const doc = this.openDocument(uri);
+    if (doc?.isDirty) {
+      this.loadFromDocument(doc); // the unsaved buffer is newer than the file
+      return;
+    }
+    const spec = await loadSpecFile(uri.fsPath);
+    this.store.put(spec);
+    this.log.info(`loaded ${uri.fsPath}: ${spec.integrations.length} integration(s), ${spec.diagnostics.length} problem(s)`);
+  }
+
+  private loadFromDocument(doc: vscode.TextDocument): void {
+    this.store.set(doc.uri.fsPath, doc.getText());
+    this.updateCursorContext(vscode.window.activeTextEditor);
+  }
+
+  private scheduleEdit(doc: vscode.TextDocument): void {
+    const key = doc.uri.fsPath;
+    clearTimeout(this.pending.get(key));
+    this.pending.set(
+      key,
+      setTimeout(() => {
+        this.pending.delete(key);
+        this.loadFromDocument(doc);
+      }, EDIT_DEBOUNCE_MS),
+    );
+  }
+
+  private publishDiagnostics(): void {
+    this.diagnostics.clear();
+    for (const [file, list] of this.store.diagnostics()) {
+      this.diagnostics.set(vscode.Uri.file(file), list.map(toVscodeDiagnostic));
+    }
+  }
+
+  /** The interaction under the cursor of the given editor, if it is a spec file. */
+  interactionAtCursor(editor: vscode.TextEditor | undefined) {
+    if (!editor || !isSpecDocument(editor.document)) return undefined;
+    const offset = editor.document.offsetAt(editor.selection.active);
+    return this.store.interactionAt(editor.document.uri.fsPath, offset);
+  }
+
+  private updateCursorContext(editor: vscode.TextEditor | undefined): void {
+    const inside = this.interactionAtCursor(editor) !== undefined;
+    void vscode.commands.executeCommand('setContext', CURSOR_IN_INTERACTION, inside);
+  }
+
+  dispose(): void {
+    for (const t of this.pending.values()) clearTimeout(t);
+    for (const d of this.disposables) d.dispose();
+  }
+}

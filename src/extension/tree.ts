@@ -1,0 +1,152 @@
+// The Interactions view: spec file problems, integrations, and their interactions with live status.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunStatusSource } from '../core/runs/board';
+import { STATUS_LABEL, type InteractionStatus } from '../core/runs/status';
+import { hasErrors, type IntegrationModel, type InteractionModel, type LoadedSpec } from '../core/spec/model';
+import type { SpecStore } from '../core/spec/store';
+import { COMMANDS } from './commandIds';
+
+export type TreeNode =
+  | { readonly type: 'problems'; readonly spec: LoadedSpec; readonly errors: number; readonly warnings: number }
+  | { readonly type: 'integration'; readonly integration: IntegrationModel }
+  | { readonly type: 'interaction'; readonly integration: IntegrationModel; readonly interaction: InteractionModel };
+
+const STATUS_ICON: Record<InteractionStatus, [string, string?]> = {
+  'not-started': ['circle-large-outline'],
+  queued: ['clock', 'charts.yellow'],
+  running: ['sync~spin', 'charts.blue'],
+  'needs-review': ['eye', 'charts.orange'],
+  blocked: ['circle-slash', 'charts.red'],
+  verified: ['pass-filled', 'testing.iconPassed'],
+  failed: ['error', 'testing.iconFailed'],
+};
+
+function icon([id, color]: [string, string?]): vscode.ThemeIcon {
+  return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly subscriptions: { dispose(): void }[];
+
+  constructor(
+    private readonly store: SpecStore,
+    private readonly runs: RunStatusSource,
+    private readonly workspaceRoot: () => string | undefined,
+  ) {
+    this.subscriptions = [store.onDidChange(() => this.refresh()), runs.onDidChange(() => this.refresh())];
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  statusOf(interaction: InteractionModel): InteractionStatus {
+    return this.runs.get(interaction.key)?.status ?? 'not-started';
+  }
+
+  getChildren(node?: TreeNode): TreeNode[] {
+    if (!node) {
+      const problems: TreeNode[] = [];
+      for (const spec of this.store.all()) {
+        const diagnostics = this.store.diagnostics().get(spec.file) ?? spec.diagnostics;
+        const errors = diagnostics.filter((d) => d.severity === 'error').length;
+        const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
+        if (errors + warnings > 0) problems.push({ type: 'problems', spec, errors, warnings });
+      }
+      const integrations = this.store.integrations().map((integration): TreeNode => ({ type: 'integration', integration }));
+      return [...problems, ...integrations];
+    }
+    if (node.type === 'integration') {
+      return node.integration.interactions.map((interaction) => ({ type: 'interaction', integration: node.integration, interaction }));
+    }
+    return [];
+  }
+
+  getParent(node: TreeNode): TreeNode | undefined {
+    return node.type === 'interaction' ? { type: 'integration', integration: node.integration } : undefined;
+  }
+
+  private relative(file: string): string {
+    const root = this.workspaceRoot();
+    return root ? path.relative(root, file) || path.basename(file) : path.basename(file);
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    switch (node.type) {
+      case 'problems': {
+        const item = new vscode.TreeItem(this.relative(node.spec.file), vscode.TreeItemCollapsibleState.None);
+        const parts = [node.errors ? plural(node.errors, 'error') : '', node.warnings ? plural(node.warnings, 'warning') : ''];
+        item.description = parts.filter(Boolean).join(', ');
+        item.iconPath = icon(node.errors ? ['error', 'problemsErrorIcon.foreground'] : ['warning', 'problemsWarningIcon.foreground']);
+        item.tooltip = `${this.relative(node.spec.file)} has problems. Open the Problems panel to see where.`;
+        item.contextValue = 'specProblems';
+        item.command = { command: 'workbench.actions.view.problems', title: 'Show Problems' };
+        return item;
+      }
+      case 'integration': {
+        const { integration } = node;
+        const item = new vscode.TreeItem(integration.displayName, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `integration:${integration.file}:${integration.id}`;
+        const counts = new Map<InteractionStatus, number>();
+        for (const it of integration.interactions) counts.set(this.statusOf(it), (counts.get(this.statusOf(it)) ?? 0) + 1);
+        const active = (['running', 'queued', 'blocked', 'failed', 'needs-review', 'verified'] as const)
+          .filter((s) => counts.get(s))
+          .map((s) => `${counts.get(s)} ${STATUS_LABEL[s]}`);
+        item.description = [plural(integration.interactions.length, 'interaction'), ...active].join(' · ');
+        const bad = hasErrors(integration.problems);
+        item.iconPath = bad ? icon(['error', 'problemsErrorIcon.foreground']) : new vscode.ThemeIcon('plug');
+        const tip = new vscode.MarkdownString(undefined, true);
+        tip.appendMarkdown(`**${integration.displayName}** \`${integration.id}\`\n\n`);
+        if (integration.context) tip.appendText(integration.context + '\n\n');
+        tip.appendMarkdown(`Connection \`${integration.connectionId || '—'}\` · environment \`${integration.environment || '—'}\` · toolchain ${integration.toolchain}\n\n`);
+        for (const d of integration.docs) tip.appendMarkdown(`- ${d}\n`);
+        if (bad) tip.appendMarkdown(`\n\n$(error) ${integration.problems.find((p) => p.severity === 'error')?.message ?? ''}`);
+        item.tooltip = tip;
+        item.contextValue = 'integration';
+        item.command = { command: COMMANDS.revealInSpec, title: 'Show in spec', arguments: [{ file: integration.file, offset: integration.idRange.start.offset }] };
+        return item;
+      }
+      case 'interaction': {
+        const { interaction, integration } = node;
+        const item = new vscode.TreeItem(interaction.displayName, vscode.TreeItemCollapsibleState.None);
+        item.id = `interaction:${interaction.file}:${interaction.key}`;
+        const invalid = hasErrors(interaction.problems) || hasErrors(integration.problems);
+        const status = this.statusOf(interaction);
+        const run = this.runs.get(interaction.key);
+        if (invalid) {
+          const first = [...interaction.problems, ...integration.problems].find((p) => p.severity === 'error');
+          item.iconPath = icon(['error', 'problemsErrorIcon.foreground']);
+          item.description = `invalid: ${first?.message ?? 'see Problems'}`;
+        } else {
+          item.iconPath = icon(STATUS_ICON[status]);
+          const extra: string[] = [];
+          if (run?.costUsd !== undefined) extra.push(`$${run.costUsd.toFixed(2)}`);
+          item.description = [STATUS_LABEL[status], ...extra].join(' · ');
+        }
+        const tip = new vscode.MarkdownString(undefined, true);
+        tip.appendMarkdown(`**${interaction.displayName}** \`${interaction.key}\`\n\n`);
+        tip.appendText(interaction.description || '(no description)');
+        tip.appendMarkdown(`\n\n*${interaction.kind}*${interaction.kindInferred ? ` — ${interaction.kindReason}` : ''}`);
+        if (interaction.prompt) tip.appendMarkdown('\n\nPrompt: ').appendText(interaction.prompt);
+        if (interaction.comments) tip.appendMarkdown('\n\nComments: ').appendText(interaction.comments);
+        tip.appendMarkdown(`\n\nStatus: ${STATUS_LABEL[status]}${run?.detail ? ` — ${run.detail}` : ''}`);
+        item.tooltip = tip;
+        item.contextValue = `interaction.${invalid ? 'invalid' : status}`;
+        item.command = { command: COMMANDS.revealInSpec, title: 'Show in spec', arguments: [{ file: interaction.file, offset: interaction.idRange.start.offset }] };
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+    this.changed.dispose();
+  }
+}

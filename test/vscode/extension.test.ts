@@ -1,0 +1,214 @@
+/// <reference types="mocha" />
+// Extension-host tests in a real VS Code (code-server), on a fresh copy of the example workspace.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { IntegrationBuilderApi } from '../../src/extension/extension';
+import type { TreeNode } from '../../src/extension/tree';
+
+const EXTENSION_ID = 'integration-builder.integration-builder';
+
+function workspaceDir(): string {
+  const dir = process.env.IB_TEST_WORKSPACE ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  assert.ok(dir, 'a workspace folder is open');
+  return dir;
+}
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let api: IntegrationBuilderApi;
+
+function labels(nodes: TreeNode[]): string[] {
+  return nodes.map((n) => String(api.ctx.tree.getTreeItem(n).label));
+}
+
+function ourDiagnostics(uri: vscode.Uri): vscode.Diagnostic[] {
+  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Integration Builder');
+}
+
+suite('Integration Builder in VS Code', () => {
+  suiteSetup(async () => {
+    const ext = vscode.extensions.getExtension<IntegrationBuilderApi>(EXTENSION_ID);
+    assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+    // The workspace holds an interactions.json, so `workspaceContains` activates the extension by itself.
+    await until('activation by workspaceContains', () => ext.isActive || undefined, 30000);
+    api = ext.exports;
+    await api.ctx.specs.ready();
+  });
+
+  test('the tree lists every integration and interaction of the example workspace', async () => {
+    const roots = api.ctx.tree.getChildren();
+    assert.deepStrictEqual(labels(roots), ['Google Calendar', 'Google Drive', 'Google Sheets', 'HubSpot', 'Slack']);
+    const calendar = api.ctx.tree.getChildren(roots[0]);
+    assert.deepStrictEqual(labels(calendar).slice(0, 2), ['Create Event', 'Update Event']);
+    const item = api.ctx.tree.getTreeItem(calendar[0]!);
+    assert.strictEqual(item.description, 'not started');
+    assert.strictEqual(item.contextValue, 'interaction.not-started');
+    assert.ok(item.iconPath instanceof vscode.ThemeIcon);
+    const all = roots.flatMap((r) => api.ctx.tree.getChildren(r));
+    assert.ok(all.length >= 15, `at least 15 interactions, got ${all.length}`);
+  });
+
+  test('every contributed command is registered, and only those', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const contributed = (ext.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command).sort();
+    assert.deepStrictEqual(contributed, [...api.commandIds].sort());
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const missing = contributed.filter((c) => !registered.has(c));
+    assert.deepStrictEqual(missing, [], 'commands contributed but not registered');
+    for (const id of [
+      'generateInteraction', 'generateAll', 'stop', 'restartFromScratch', 'verifyInteraction', 'verifyAll',
+      'assembleIntegration', 'openTranscript', 'openInteractionFolder', 'refresh',
+    ]) {
+      assert.ok(registered.has(`integrationBuilder.${id}`), `integrationBuilder.${id} is registered`);
+    }
+  });
+
+  test('a command whose stage is not built says so, naming its target', async () => {
+    const msg = await vscode.commands.executeCommand<string>('integrationBuilder.generateInteraction', { key: 'google-calendar/create-event' });
+    assert.match(msg, /^Generate interaction is not available yet/);
+    assert.match(msg, /google-calendar\/create-event/);
+    const verify = await vscode.commands.executeCommand<string>('integrationBuilder.verifyAll');
+    assert.match(verify, /^Verify all is not available yet/);
+  });
+
+  test('Generate interaction takes its target from the cursor in the spec', async () => {
+    const uri = vscode.Uri.file(path.join(workspaceDir(), 'interactions.json'));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const editor = await vscode.window.showTextDocument(doc);
+    const offset = doc.getText().indexOf('"sync-files"');
+    assert.ok(offset > 0);
+    editor.selection = new vscode.Selection(doc.positionAt(offset + 3), doc.positionAt(offset + 3));
+    const msg = await vscode.commands.executeCommand<string>('integrationBuilder.generateInteraction');
+    assert.match(msg, /google-drive\/sync-files/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('CodeLenses offer Generate and Verify above each interaction', async () => {
+    const uri = vscode.Uri.file(path.join(workspaceDir(), 'interactions.json'));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const lenses = await until('code lenses', async () => {
+      const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100);
+      return l && l.length ? l : undefined;
+    });
+    const createEventLine = doc.positionAt(doc.getText().indexOf('"create-event"')).line;
+    const onLine = lenses.filter((l) => l.range.start.line === createEventLine).map((l) => l.command?.title);
+    assert.deepStrictEqual(onLine, ['$(play) Generate create-event', '$(check) Verify']);
+  });
+
+  test('a broken spec gets diagnostics at the right line and the rest keeps working', async () => {
+    const file = path.join(workspaceDir(), 'nested', 'broken.interactions.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const text = [
+      '{', //                                            1
+      '  "integrations": [', //                          2
+      '    { "id": "Bad_Id", "connectionId": "c", "environment": "dev",', // 3
+      '      "docs": "https://example.com/api", "context": "",', //        4
+      '      "interactions": [', //                                        5
+      '        { "id": "ok-one", "displayName": "OK", "description": "", "prompt": "", "comments": "" },', // 6
+      '        { "id": "no-prompt", "displayName": "No prompt", "description": "", "comments": "", "extra": 1 }', // 7
+      '      ] }', //                                                      8
+      '  ]', //                                                            9
+      '}', //                                                             10
+    ].join('\n');
+    fs.writeFileSync(file, text);
+    const uri = vscode.Uri.file(file);
+    try {
+      const diags = await until('diagnostics on broken.interactions.json', () => {
+        const d = ourDiagnostics(uri);
+        return d.length >= 3 ? d : undefined;
+      });
+      const byMessage = (re: RegExp) => diags.find((d) => re.test(d.message));
+      const kebab = byMessage(/not kebab-case/);
+      assert.ok(kebab, 'kebab-case error');
+      assert.strictEqual(kebab.range.start.line, 2); // 0-based: line 3
+      assert.strictEqual(kebab.range.start.character, 12);
+      assert.strictEqual(kebab.severity, vscode.DiagnosticSeverity.Error);
+      const missing = byMessage(/missing required field "prompt"/);
+      assert.ok(missing, 'missing field error');
+      assert.strictEqual(missing.range.start.line, 6);
+      assert.strictEqual(missing.range.start.character, 8);
+      const unknown = byMessage(/unknown field "extra"/);
+      assert.ok(unknown, 'unknown field warning');
+      assert.strictEqual(unknown.severity, vscode.DiagnosticSeverity.Warning);
+      assert.strictEqual(unknown.range.start.line, 6);
+
+      // The example spec is untouched and still listed; the broken file shows as a problems row.
+      const roots = await until('problems row in the tree', () => {
+        const r = api.ctx.tree.getChildren();
+        return r.some((n) => n.type === 'problems') ? r : undefined;
+      });
+      const rootLabels = labels(roots);
+      assert.ok(rootLabels.includes('Google Calendar'));
+      assert.ok(rootLabels.includes(path.join('nested', 'broken.interactions.json')), rootLabels.join(', '));
+      assert.deepStrictEqual(ourDiagnostics(vscode.Uri.file(path.join(workspaceDir(), 'interactions.json'))), []);
+    } finally {
+      fs.rmSync(file);
+    }
+    // Deleting the file clears its diagnostics and its rows.
+    await until('diagnostics cleared after delete', () => (ourDiagnostics(uri).length === 0 ? true : undefined));
+    await until('problems row gone', () => (api.ctx.tree.getChildren().some((n) => n.type === 'problems') ? undefined : true));
+  });
+
+  test('the tree follows edits of an open spec before it is saved', async () => {
+    const uri = vscode.Uri.file(path.join(workspaceDir(), 'interactions.json'));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const anchor = doc.positionAt(doc.getText().indexOf('{ "id": "create-event"'));
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(uri, anchor, '{ "id": "quick-add-event", "displayName": "Quick Add Event", "description": "Create an event from text", "prompt": "", "comments": "" },\n        ');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    try {
+      await until('new interaction in the tree', () => api.ctx.specs.store.find('google-calendar/quick-add-event'));
+      const calendar = api.ctx.tree.getChildren()[0]!;
+      assert.strictEqual(labels(api.ctx.tree.getChildren(calendar))[0], 'Quick Add Event');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    }
+    await until('edit reverted', () => (api.ctx.specs.store.find('google-calendar/quick-add-event') ? undefined : true));
+  });
+
+  test('a new spec file on disk appears in the tree without a reload', async () => {
+    const file = path.join(workspaceDir(), 'extra.interactions.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        integrations: [
+          { id: 'notion', connectionId: 'c', environment: 'dev', docs: 'https://developers.notion.com/reference', context: '',
+            interactions: [{ id: 'create-page', displayName: 'Create Page', description: 'Create a page', prompt: '', comments: '' }] },
+        ],
+      }),
+    );
+    try {
+      await until('Notion in the tree', () => (labels(api.ctx.tree.getChildren()).includes('Notion') ? true : undefined));
+    } finally {
+      fs.rmSync(file);
+    }
+    await until('Notion gone after delete', () => (labels(api.ctx.tree.getChildren()).includes('Notion') ? undefined : true));
+  });
+
+  test('the spec JSON Schema is contributed and generated', () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const validation = ext.packageJSON.contributes.jsonValidation as { fileMatch: string[]; url: string }[];
+    assert.deepStrictEqual(validation[0]!.fileMatch, ['interactions.json', '*.interactions.json']);
+    const schema = JSON.parse(fs.readFileSync(path.join(ext.extensionPath, validation[0]!.url), 'utf8'));
+    const interaction = schema.properties.integrations.items.properties.interactions.items;
+    assert.deepStrictEqual(interaction.required, ['id', 'displayName', 'description', 'prompt', 'comments']);
+    assert.strictEqual(interaction.additionalProperties, false);
+  });
+
+  test('Open interaction folder explains when there is no folder yet', async () => {
+    const result = await vscode.commands.executeCommand('integrationBuilder.openInteractionFolder', { key: 'slack/send-message' });
+    assert.strictEqual(result, undefined);
+  });
+});

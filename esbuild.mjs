@@ -17,15 +17,24 @@ const t0 = Date.now();
 // jsonc-parser's "main" is a UMD build that esbuild cannot follow; its "module" build is fine.
 const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', mainFields: ['module', 'main'], logLevel: 'warning' };
 
+// The spec loader (zod + jsonc-parser) is most of our code by size and takes ~40 ms to evaluate.
+// It ships as its own file, dist/spec-loader.js, which the extension imports on first use, so
+// activation does not pay for it.
+const lazySpecLoader = {
+  name: 'lazy-spec-loader',
+  setup(b) {
+    b.onResolve({ filter: /core\/spec\/loader$/ }, (args) =>
+      args.importer.endsWith(join('src', 'extension', 'specWorkspace.ts')) ? { path: './spec-loader.js', external: true } : undefined,
+    );
+  },
+};
+
 async function extension() {
-  await build({
-    ...node,
-    entryPoints: [join(root, 'src/extension/extension.ts')],
-    outfile: join(root, 'dist/extension.js'),
-    external: ['vscode'],
-    sourcemap: !production,
-    minify: production,
-  });
+  const common = { ...node, external: ['vscode'], sourcemap: !production, minify: production };
+  await Promise.all([
+    build({ ...common, entryPoints: [join(root, 'src/extension/extension.ts')], outfile: join(root, 'dist/extension.js'), plugins: [lazySpecLoader] }),
+    build({ ...common, entryPoints: [join(root, 'src/core/spec/loader.ts')], outfile: join(root, 'dist/spec-loader.js') }),
+  ]);
 }
 
 async function webview() {

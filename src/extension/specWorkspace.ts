@@ -2,7 +2,6 @@
 // included) and file events, publishes diagnostics, and tracks whether the cursor is in an entry.
 import * as vscode from 'vscode';
 import type { SpecDiagnostic } from '../core/spec/diagnostics';
-import { loadSpecFile } from '../core/spec/loader';
 import { SPEC_FILE_GLOB, SpecStore, isSpecFileName } from '../core/spec/store';
 import { CURSOR_IN_INTERACTION } from './commandIds';
 
@@ -34,11 +33,15 @@ export class SpecWorkspace implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [this.diagnostics];
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private scanned: Promise<void> | undefined;
+  /** The parser (zod, jsonc-parser) is the heaviest code we ship: load it on first use, not at activation. */
+  private loaderModule: Promise<typeof import('../core/spec/loader')> | undefined;
+  /** Newest load per file, so a slow disk read never overwrites a newer buffer. */
+  private readonly generation = new Map<string, number>();
 
   constructor(private readonly log: vscode.LogOutputChannel) {
     this.disposables.push(
       this.store.onDidChange(() => this.publishDiagnostics()),
-      vscode.workspace.onDidOpenTextDocument((doc) => isSpecDocument(doc) && this.loadFromDocument(doc)),
+      vscode.workspace.onDidOpenTextDocument((doc) => isSpecDocument(doc) && void this.loadFromDocument(doc)),
       vscode.workspace.onDidChangeTextDocument((e) => isSpecDocument(e.document) && this.scheduleEdit(e.document)),
       // A closed buffer may have been discarded unsaved: the file on disk is the truth again.
       vscode.workspace.onDidCloseTextDocument((doc) => isSpecDocument(doc) && void this.loadFromDisk(doc.uri)),
@@ -51,6 +54,7 @@ export class SpecWorkspace implements vscode.Disposable {
       watcher.onDidCreate((uri) => void this.loadFromDisk(uri)),
       watcher.onDidChange((uri) => void this.loadFromDisk(uri)),
       watcher.onDidDelete((uri) => {
+        this.nextGeneration(uri.fsPath); // a load still under way must not bring it back
         this.store.delete(uri.fsPath);
         this.log.info(`spec removed: ${uri.fsPath}`);
       }),
@@ -74,6 +78,17 @@ export class SpecWorkspace implements vscode.Disposable {
     this.updateCursorContext(vscode.window.activeTextEditor);
   }
 
+  private loader(): Promise<typeof import('../core/spec/loader')> {
+    this.loaderModule ??= import('../core/spec/loader');
+    return this.loaderModule;
+  }
+
+  private nextGeneration(file: string): number {
+    const g = (this.generation.get(file) ?? 0) + 1;
+    this.generation.set(file, g);
+    return g;
+  }
+
   private openDocument(uri: vscode.Uri): vscode.TextDocument | undefined {
     return vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   }
@@ -82,16 +97,23 @@ export class SpecWorkspace implements vscode.Disposable {
     if (uri.scheme !== 'file' || /[\\/](node_modules|\.integration-builder)[\\/]/.test(uri.fsPath)) return;
     const doc = this.openDocument(uri);
     if (doc?.isDirty) {
-      this.loadFromDocument(doc); // the unsaved buffer is newer than the file
+      await this.loadFromDocument(doc); // the unsaved buffer is newer than the file
       return;
     }
-    const spec = await loadSpecFile(uri.fsPath);
+    const generation = this.nextGeneration(uri.fsPath);
+    const spec = await (await this.loader()).loadSpecFile(uri.fsPath);
+    if (generation !== this.generation.get(uri.fsPath)) return;
     this.store.put(spec);
     this.log.info(`loaded ${uri.fsPath}: ${spec.integrations.length} integration(s), ${spec.diagnostics.length} problem(s)`);
   }
 
-  private loadFromDocument(doc: vscode.TextDocument): void {
-    this.store.set(doc.uri.fsPath, doc.getText());
+  private async loadFromDocument(doc: vscode.TextDocument): Promise<void> {
+    const file = doc.uri.fsPath;
+    const generation = this.nextGeneration(file);
+    const text = doc.getText();
+    const { loadSpec } = await this.loader();
+    if (generation !== this.generation.get(file)) return;
+    this.store.put(loadSpec(file, text));
     this.updateCursorContext(vscode.window.activeTextEditor);
   }
 
@@ -102,7 +124,7 @@ export class SpecWorkspace implements vscode.Disposable {
       key,
       setTimeout(() => {
         this.pending.delete(key);
-        this.loadFromDocument(doc);
+        void this.loadFromDocument(doc);
       }, EDIT_DEBOUNCE_MS),
     );
   }

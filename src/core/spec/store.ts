@@ -2,7 +2,6 @@
 // (the editor's unsaved buffer or the file on disk) and read one merged view of the workspace.
 import { Emitter } from '../util/emitter';
 import type { SpecDiagnostic } from './diagnostics';
-import { loadSpec } from './loader';
 import type { IntegrationModel, InteractionModel, LoadedSpec } from './model';
 
 /** Spec files are `interactions.json` or `<anything>.interactions.json`. */
@@ -18,15 +17,10 @@ export class SpecStore {
   private readonly changed = new Emitter<void>();
   readonly onDidChange = this.changed.event;
 
-  /** Loads (or reloads) a file from its text. Returns the loaded spec. */
-  set(file: string, text: string): LoadedSpec {
-    const spec = loadSpec(file, text);
-    this.specs.set(file, spec);
-    this.changed.fire();
-    return spec;
-  }
-
-  /** Stores an already loaded spec (e.g. from `loadSpecFile`). */
+  /**
+   * Stores a loaded spec (from `loadSpec` / `loadSpecFile`). The store does not parse by itself, so
+   * holding it costs nothing: the editor loads the parser (zod) only once there is a file to read.
+   */
   put(spec: LoadedSpec): void {
     this.specs.set(spec.file, spec);
     this.changed.fire();

@@ -73,5 +73,7 @@ async function vscodeTests() {
   });
 }
 
+// A clean dist/: a production build must not ship a dev build's source maps.
+rmSync(join(root, 'dist'), { recursive: true, force: true });
 await Promise.all([extension(), webview(), schema(), vscodeTests()]);
 console.log(`[build] ${production ? 'production ' : ''}build done in ${Date.now() - t0} ms`);

@@ -60,6 +60,31 @@ export class SpecWorkspace implements vscode.Disposable {
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.rescan()),
     );
+    // VS Code's watcher reports a folder created with files already in it (a checkout, an unzip, a
+    // script) as the folder alone: look inside new folders for spec files ourselves.
+    const folders = vscode.workspace.createFileSystemWatcher('**/*', false, true, true);
+    this.disposables.push(folders, folders.onDidCreate((uri) => this.scheduleFolderScan(uri)));
+  }
+
+  private readonly folderScans = new Map<string, NodeJS.Timeout>();
+
+  private scheduleFolderScan(uri: vscode.Uri): void {
+    if (uri.scheme !== 'file' || isSpecFileName(uri.fsPath) || /[\\/](node_modules|\.integration-builder|\.git)([\\/]|$)/.test(uri.fsPath)) return;
+    const key = uri.fsPath;
+    clearTimeout(this.folderScans.get(key));
+    this.folderScans.set(
+      key,
+      setTimeout(async () => {
+        this.folderScans.delete(key);
+        try {
+          if ((await vscode.workspace.fs.stat(uri)).type !== vscode.FileType.Directory) return;
+          const found = await vscode.workspace.findFiles(new vscode.RelativePattern(uri, SPEC_FILE_GLOB), EXCLUDE_GLOB);
+          await Promise.all(found.filter((f) => !this.store.get(f.fsPath)).map((f) => this.loadFromDisk(f)));
+        } catch {
+          // the folder is gone again: nothing to load
+        }
+      }, 300),
+    );
   }
 
   /** First scan, shared by everyone who needs the specs loaded. */
@@ -150,6 +175,7 @@ export class SpecWorkspace implements vscode.Disposable {
 
   dispose(): void {
     for (const t of this.pending.values()) clearTimeout(t);
+    for (const t of this.folderScans.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();
   }
 }

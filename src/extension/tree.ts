@@ -20,6 +20,8 @@ const STATUS_ICON: Record<InteractionStatus, [string, string?]> = {
   blocked: ['circle-slash', 'charts.red'],
   verified: ['pass-filled', 'testing.iconPassed'],
   failed: ['error', 'testing.iconFailed'],
+  stopped: ['debug-stop'],
+  interrupted: ['debug-disconnect', 'charts.orange'],
 };
 
 function icon([id, color]: [string, string?]): vscode.ThemeIcon {

@@ -8,6 +8,8 @@ export const INTERACTION_STATUSES = [
   'blocked',
   'verified',
   'failed',
+  'stopped',
+  'interrupted',
 ] as const;
 
 export type InteractionStatus = (typeof INTERACTION_STATUSES)[number];
@@ -20,7 +22,12 @@ export const STATUS_LABEL: Record<InteractionStatus, string> = {
   blocked: 'blocked',
   verified: 'verified',
   failed: 'failed',
+  stopped: 'stopped',
+  interrupted: 'interrupted',
 };
+
+/** Statuses in which an agent is at work or about to be. */
+export const ACTIVE_STATUSES: readonly InteractionStatus[] = ['queued', 'running'];
 
 /** What a front end needs to show about an interaction's latest run. */
 export interface RunSummary {
@@ -31,4 +38,6 @@ export interface RunSummary {
   readonly endedAt?: string;
   readonly costUsd?: number;
   readonly tokens?: number;
+  /** Ran against the built-in demo model. */
+  readonly demo?: boolean;
 }

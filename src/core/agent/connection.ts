@@ -1,0 +1,326 @@
+// One connection service owns the opencode server(s), the HTTP clients and the event streams;
+// everything else subscribes to it. Sessions go to our own spawned server, or are spread over the
+// remote servers the user listed. Each server has one `global.event()` stream, routed by session
+// id, reconnected with backoff; after a reconnect the sessions are re-synchronised so a "finished"
+// that happened during the gap is not lost.
+import { createOpencodeClient, type OpencodeClient } from '@opencode-ai/sdk/v2';
+import { Emitter, type Disposable } from '../util/emitter';
+import { EventNormalizer, type AgentEvent } from './events';
+import { authHeaders, OpencodeServer, type OpencodeServerOptions, type ServerEndpoint } from './server';
+
+export interface PermissionRule {
+  readonly permission: string;
+  readonly pattern: string;
+  readonly action: 'allow' | 'deny' | 'ask';
+}
+
+export interface SessionRef {
+  readonly sessionId: string;
+  readonly directory: string;
+  /** URL of the server that holds the session. */
+  readonly serverUrl: string;
+}
+
+export interface PromptRequest {
+  readonly text: string;
+  readonly agent?: string;
+  /** `provider/model`; the server's default model when absent. */
+  readonly model?: string;
+}
+
+export type ConnectionMode =
+  | { readonly kind: 'local'; readonly server: OpencodeServerOptions }
+  | { readonly kind: 'remote'; readonly urls: readonly string[]; readonly password?: string };
+
+export interface ConnectionOptions {
+  readonly mode: ConnectionMode;
+  readonly log?: (line: string) => void;
+  /** Reconnect backoff: first delay and cap, ms. */
+  readonly backoffMs?: readonly [number, number];
+}
+
+/** Raised when sessions are lost with their server (crash, or a remote that went away). */
+export interface SessionsLost {
+  readonly serverUrl: string;
+  readonly sessionIds: readonly string[];
+  readonly reason: string;
+}
+
+class ServerLink {
+  readonly client: OpencodeClient;
+  readonly sessions = new Map<string, string>(); // sessionId → directory
+  private abort = new AbortController();
+  private closed = false;
+  connected = false;
+
+  constructor(
+    readonly endpoint: ServerEndpoint,
+    private readonly onRaw: (payload: unknown) => void,
+    private readonly onReconnect: () => Promise<void>,
+    private readonly log: (line: string) => void,
+    private readonly backoff: readonly [number, number],
+  ) {
+    this.client = createOpencodeClient({ baseUrl: endpoint.url, headers: authHeaders(endpoint) });
+  }
+
+  /** Opens the event stream; resolves once the first connection is up. */
+  async open(): Promise<void> {
+    let first = true;
+    let delay = this.backoff[0];
+    const connectedOnce = new Promise<void>((resolve, reject) => {
+      const loop = async () => {
+        while (!this.closed) {
+          try {
+            const sse = await this.client.global.event({ signal: this.abort.signal, sseMaxRetryAttempts: 1, onSseError: () => undefined } as never);
+            let announced = false;
+            for await (const ev of (sse as { stream: AsyncIterable<unknown> }).stream) {
+              if (!announced) {
+                announced = true;
+                this.connected = true;
+                delay = this.backoff[0];
+                if (first) {
+                  first = false;
+                  resolve();
+                } else {
+                  this.log(`event stream to ${this.endpoint.url} reconnected`);
+                  await this.onReconnect().catch((err) => this.log(`resync after reconnect failed: ${(err as Error).message}`));
+                }
+              }
+              const payload = (ev as { payload?: unknown })?.payload;
+              if (payload) this.onRaw(payload);
+            }
+          } catch (err) {
+            if (this.closed) break;
+            if (first && delay >= this.backoff[1]) {
+              reject(new Error(`cannot reach the opencode server at ${this.endpoint.url}: ${(err as Error).message}`));
+              return;
+            }
+          }
+          this.connected = false;
+          if (this.closed) break;
+          this.log(`event stream to ${this.endpoint.url} dropped; reconnecting in ${delay} ms`);
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, this.backoff[1]);
+        }
+      };
+      void loop();
+    });
+    await connectedOnce;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.abort.abort();
+  }
+}
+
+export class AgentConnection implements Disposable {
+  private server: OpencodeServer | undefined;
+  private links: ServerLink[] = [];
+  private starting: Promise<void> | undefined;
+  private readonly normalizer = new EventNormalizer();
+  private readonly listeners = new Map<string, Set<(e: AgentEvent) => void>>();
+  private readonly lost = new Emitter<SessionsLost>();
+  private readonly allEvents = new Emitter<AgentEvent>();
+  /** Sessions lost with their server: the orchestrator marks their runs interrupted. */
+  readonly onSessionsLost = this.lost.event;
+  /** Every normalised event of every session (for logs and benchmarks). */
+  readonly onEvent = this.allEvents.event;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: ConnectionOptions) {
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** The server PID when we own one (tests kill it to simulate a crash). */
+  get ownedServer(): OpencodeServer | undefined {
+    return this.server;
+  }
+
+  get started(): boolean {
+    return this.links.length > 0;
+  }
+
+  /** Starts (or reaches) the server(s) and opens the event streams. Idempotent. */
+  async ensure(): Promise<void> {
+    if (this.links.length) return;
+    this.starting ??= this.start().finally(() => (this.starting = undefined));
+    await this.starting;
+  }
+
+  private async start(): Promise<void> {
+    const backoff = this.options.backoffMs ?? [100, 5000];
+    const mode = this.options.mode;
+    const endpoints: ServerEndpoint[] = [];
+    if (mode.kind === 'local') {
+      const server = new OpencodeServer(mode.server);
+      const endpoint = await server.start();
+      this.server = server;
+      server.onDidExit(({ expected, code, signal }) => {
+        if (expected) return;
+        this.log(`opencode server exited unexpectedly (code ${code}, signal ${signal})`);
+        this.dropLink(endpoint.url, `the opencode server stopped unexpectedly (code ${code}, signal ${signal})`);
+        this.server = undefined;
+      });
+      endpoints.push(endpoint);
+    } else {
+      if (mode.urls.length === 0) throw new Error('no opencode server URLs are configured');
+      for (const url of mode.urls) endpoints.push({ url: url.replace(/\/$/, ''), password: mode.password, owned: false });
+    }
+    const links = endpoints.map(
+      (ep) =>
+        new ServerLink(ep, (payload) => this.dispatch(payload), () => this.resync(ep.url), this.log, backoff),
+    );
+    const results = await Promise.allSettled(links.map((l) => l.open()));
+    const up = links.filter((_, i) => results[i]?.status === 'fulfilled');
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'rejected') {
+        this.log(String((r.reason as Error).message));
+        links[i]?.close();
+      }
+    }
+    if (up.length === 0) {
+      await this.server?.stop();
+      this.server = undefined;
+      const reason = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+      throw new Error((reason?.reason as Error | undefined)?.message ?? 'no opencode server could be reached');
+    }
+    this.links = up;
+  }
+
+  private dropLink(url: string, reason: string): void {
+    const link = this.links.find((l) => l.endpoint.url === url);
+    if (!link) return;
+    link.close();
+    this.links = this.links.filter((l) => l !== link);
+    const sessionIds = [...link.sessions.keys()];
+    if (sessionIds.length) this.lost.fire({ serverUrl: url, sessionIds, reason });
+  }
+
+  private dispatch(payload: unknown): void {
+    for (const event of this.normalizer.normalize(payload)) {
+      this.allEvents.fire(event);
+      const set = this.listeners.get(event.sessionId);
+      if (set) for (const l of [...set]) l(event);
+    }
+  }
+
+  /** After a reconnect: whatever finished while the stream was down is replayed from the server. */
+  private async resync(url: string): Promise<void> {
+    const link = this.links.find((l) => l.endpoint.url === url);
+    if (!link) return;
+    for (const [sessionId, directory] of link.sessions) {
+      const status = await link.client.session.status({ directory });
+      const s = (status.data as Record<string, { type?: string }> | undefined)?.[sessionId];
+      const messages = await link.client.session.messages({ sessionID: sessionId, directory });
+      const list = (messages.data ?? []) as { info: { role: string }; parts: unknown[] }[];
+      const last = [...list].reverse().find((m) => m.info.role === 'assistant');
+      if (last) {
+        for (const part of last.parts) this.dispatch({ type: 'message.part.updated', properties: { part } });
+        this.dispatch({ type: 'message.updated', properties: { info: last.info } });
+      }
+      if (!s || s.type === 'idle') this.dispatch({ type: 'session.idle', properties: { sessionID: sessionId } });
+    }
+  }
+
+  /** Routes one session's events to a listener. */
+  subscribe(sessionId: string, listener: (e: AgentEvent) => void): Disposable {
+    let set = this.listeners.get(sessionId);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(sessionId, set);
+    }
+    set.add(listener);
+    return {
+      dispose: () => {
+        set.delete(listener);
+        if (set.size === 0) this.listeners.delete(sessionId);
+      },
+    };
+  }
+
+  private linkFor(serverUrl: string): ServerLink {
+    const link = this.links.find((l) => l.endpoint.url === serverUrl);
+    if (!link) throw new Error(`the opencode server ${serverUrl} is not connected`);
+    return link;
+  }
+
+  /** The least busy server. */
+  private pickLink(): ServerLink {
+    const link = [...this.links].sort((a, b) => a.sessions.size - b.sessions.size)[0];
+    if (!link) throw new Error('no opencode server is connected');
+    return link;
+  }
+
+  async createSession(directory: string, title: string, permission: readonly PermissionRule[] = []): Promise<SessionRef> {
+    await this.ensure();
+    const link = this.pickLink();
+    const res = await link.client.session.create({ directory, title, permission: [...permission] } as never);
+    const data = (res as { data?: { id?: string }; error?: unknown }).data;
+    if (!data?.id) throw new Error(`opencode did not create a session: ${JSON.stringify((res as { error?: unknown }).error ?? res)}`);
+    link.sessions.set(data.id, directory);
+    return { sessionId: data.id, directory, serverUrl: link.endpoint.url };
+  }
+
+  /** Starts a turn without waiting for it (completion arrives as a `finished` event). */
+  async prompt(ref: SessionRef, request: PromptRequest): Promise<void> {
+    const link = this.linkFor(ref.serverUrl);
+    const [providerID, ...rest] = (request.model ?? '').split('/');
+    const model = providerID && rest.length ? { providerID, modelID: rest.join('/') } : undefined;
+    const res = await link.client.session.promptAsync({
+      sessionID: ref.sessionId,
+      directory: ref.directory,
+      agent: request.agent,
+      model,
+      parts: [{ type: 'text', text: request.text }],
+    } as never);
+    const status = (res as { response?: Response }).response?.status ?? 0;
+    if (status >= 400) throw new Error(`opencode refused the prompt (HTTP ${status}): ${JSON.stringify((res as { error?: unknown }).error)}`);
+  }
+
+  async abort(ref: SessionRef): Promise<void> {
+    const link = this.links.find((l) => l.endpoint.url === ref.serverUrl);
+    if (!link) return;
+    await link.client.session.abort({ sessionID: ref.sessionId, directory: ref.directory });
+  }
+
+  async deleteSession(ref: SessionRef): Promise<void> {
+    const link = this.links.find((l) => l.endpoint.url === ref.serverUrl);
+    if (!link) return;
+    link.sessions.delete(ref.sessionId);
+    this.normalizer.forget(ref.sessionId);
+    await link.client.session.delete({ sessionID: ref.sessionId, directory: ref.directory }).catch(() => undefined);
+  }
+
+  /** Re-attaches to a session that a previous window started on a server we can still reach. */
+  async reattach(ref: SessionRef): Promise<'busy' | 'idle' | 'gone'> {
+    await this.ensure();
+    const link = this.links.find((l) => l.endpoint.url === ref.serverUrl);
+    if (!link) return 'gone';
+    const got = await link.client.session.get({ sessionID: ref.sessionId, directory: ref.directory }).catch(() => undefined);
+    if (!(got as { data?: unknown } | undefined)?.data) return 'gone';
+    link.sessions.set(ref.sessionId, ref.directory);
+    const status = await link.client.session.status({ directory: ref.directory });
+    const s = (status.data as Record<string, { type?: string }> | undefined)?.[ref.sessionId];
+    return s && s.type !== 'idle' ? 'busy' : 'idle';
+  }
+
+  /** Which server URLs are in use (to tell a reattachable session from a lost one). */
+  serverUrls(): string[] {
+    return this.links.map((l) => l.endpoint.url);
+  }
+
+  /** The client for a server, for reads the orchestrator needs (messages, transcript). */
+  client(serverUrl: string): OpencodeClient | undefined {
+    return this.links.find((l) => l.endpoint.url === serverUrl)?.client;
+  }
+
+  async dispose(): Promise<void> {
+    for (const link of this.links) link.close();
+    this.links = [];
+    await this.server?.stop();
+    this.server = undefined;
+    this.lost.dispose();
+    this.allEvents.dispose();
+  }
+}

@@ -1,0 +1,68 @@
+// The opencode configuration we hand the server (OPENCODE_CONFIG_CONTENT): our own primary agent,
+// safe default permissions, our skills, and — for the demo — the scripted model as a provider.
+import type { PermissionRule } from './connection';
+
+export const AGENT_NAME = 'integration-builder';
+export const DEMO_PROVIDER = 'integration-builder-demo';
+export const DEMO_MODEL = `${DEMO_PROVIDER}/scripted`;
+
+const AGENT_PROMPT = `You are an integration engineer working for Integration Builder. You build exactly one
+API interaction, in the folder your session runs in, with the toolchain and SDK the task names. You work
+honestly: you never edit recorded fixtures or generated files, never invent API responses or CLI commands,
+never read other folders, and you report being blocked rather than guessing. Your work is verified by the
+harness after you finish; your own claims count for nothing, so say plainly what works and what does not.`;
+
+export interface OpencodeConfigInput {
+  /** Default model `provider/model` (the user's setting), if any. */
+  readonly model?: string;
+  /** Folders holding SKILL.md packages. */
+  readonly skillPaths?: readonly string[];
+  /** Extra providers (the demo model). */
+  readonly providers?: Record<string, unknown>;
+  /** Restrict to these providers (tests and the demo: nothing else is reachable offline). */
+  readonly enabledProviders?: readonly string[];
+}
+
+export function buildOpencodeConfig(input: OpencodeConfigInput): Record<string, unknown> {
+  const config: Record<string, unknown> = {
+    $schema: 'https://opencode.ai/config.json',
+    autoupdate: false,
+    share: 'disabled',
+    agent: {
+      [AGENT_NAME]: {
+        mode: 'primary',
+        description: 'Builds one API interaction in its own folder, honestly.',
+        prompt: AGENT_PROMPT,
+        // Nothing is left on "ask": nobody may be there to answer, and an unanswered ask hangs the run.
+        permission: {
+          edit: 'allow',
+          bash: 'allow',
+          read: 'allow',
+          glob: 'allow',
+          grep: 'allow',
+          list: 'allow',
+          skill: 'allow',
+          webfetch: 'allow',
+          external_directory: 'deny',
+          question: 'deny',
+          doom_loop: 'deny',
+          // One session per interaction: sub-agent sessions would escape our event routing.
+          task: 'deny',
+        },
+      },
+    },
+  };
+  if (input.model) {
+    config.model = input.model;
+    config.small_model = input.model;
+  }
+  if (input.skillPaths?.length) config.skills = { paths: [...input.skillPaths] };
+  if (input.providers) config.provider = input.providers;
+  if (input.enabledProviders) config.enabled_providers = [...input.enabledProviders];
+  return config;
+}
+
+/** Per-session rules on top of the agent's: no neighbour folders. The fixture locks add more. */
+export function sessionPermissionRules(): PermissionRule[] {
+  return [{ permission: 'external_directory', pattern: '*', action: 'deny' }];
+}

@@ -1,0 +1,64 @@
+// The first message an agent gets: everything the spec says about its interaction, where to work,
+// and the rules of the harness. Plain text, deterministic (the same spec gives the same prompt).
+import type { InteractionModel } from '../spec/model';
+import { scriptRelativePath, testsRelativeDir } from '../workspace/scaffold';
+
+export const SKILL_NAMES = ['nango-interaction', 'api-research', 'done-checklist'] as const;
+
+export interface PromptInput {
+  readonly interaction: InteractionModel;
+  /** Absolute path of the interaction folder (the session's directory). */
+  readonly folder: string;
+  /** Names of the skills available to the session. */
+  readonly skills?: readonly string[];
+}
+
+function section(title: string, body: string): string {
+  return body.trim() ? `## ${title}\n${body.trim()}\n` : '';
+}
+
+export function buildPrompt({ interaction: it, folder, skills = SKILL_NAMES }: PromptInput): string {
+  const script = scriptRelativePath(it);
+  const kindLine = it.kindInferred ? `${it.kind} (${it.kindReason})` : it.kind;
+  const docs = it.docs.map((d) => `- ${d}`).join('\n');
+  return [
+    `# Build the ${it.kind} "${it.id}" for the ${it.integrationId} integration`,
+    '',
+    section(
+      'Task',
+      [
+        `Interaction: ${it.displayName} (${it.key})`,
+        `Kind: ${kindLine}`,
+        `Description: ${it.description || '(none given)'}`,
+      ].join('\n'),
+    ),
+    section('Instructions from the spec', it.prompt),
+    section('Comments from the spec', it.comments),
+    section('About the API', it.context),
+    section('API documentation', docs),
+    section(
+      'Test account',
+      [`Connection id: ${it.connectionId || '(none given)'}`, `Environment: ${it.environment || '(none given)'}`].join('\n'),
+    ),
+    section(
+      'Where you work',
+      [
+        `Your folder is ${folder}. Work only inside it; other folders are off limits.`,
+        `Write the implementation in ${script} (a stub is there). Keep the default export.`,
+        `index.ts, package.json and tsconfig.json were written by the harness: do not change them.`,
+        `Recorded API responses (fixtures) live in ${testsRelativeDir(it)}/ and are written only by the harness's recording tool: never create, edit, move or delete them.`,
+      ].join('\n'),
+    ),
+    section(
+      'Rules',
+      [
+        '- If the API answers 401, 403, or says a scope is missing, stop and report that you are blocked, with the response. Never invent a response.',
+        '- Use only commands that exist; if a command fails as unknown, do not guess variants of it.',
+        '- Do not say you are done unless it compiles and the tests pass; say exactly what is left otherwise.',
+        `- Read the skills before you start: ${skills.join(', ')}.`,
+      ].join('\n'),
+    ),
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
+}

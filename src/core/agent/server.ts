@@ -1,0 +1,159 @@
+// One `opencode serve` that we spawn and own: port 0 on 127.0.0.1, a random password, our config
+// through OPENCODE_CONFIG_CONTENT and no project config from the folders it works in. Stopping is
+// SIGTERM, then SIGKILL after a grace period (the SDK's close() sends one SIGTERM and walks away).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Emitter } from '../util/emitter';
+
+export interface ServerEndpoint {
+  readonly url: string;
+  /** Basic-auth password (user `opencode`), when the server has one. */
+  readonly password?: string;
+  /** Ours (spawned, owned PID) or a remote server the user listed. */
+  readonly owned: boolean;
+}
+
+export interface OpencodeServerOptions {
+  /** Path of the `opencode` binary. */
+  readonly bin: string;
+  /** The opencode config (agents, permissions, providers, skills), passed as OPENCODE_CONFIG_CONTENT. */
+  readonly config: Record<string, unknown>;
+  /** Extra environment (e.g. private XDG dirs and the offline switches in tests and the demo). */
+  readonly env?: Record<string, string | undefined>;
+  /** Working directory of the server process (sessions carry their own directory). */
+  readonly cwd?: string;
+  readonly startTimeoutMs?: number;
+  readonly stopGraceMs?: number;
+  /** Lines the server prints, for the log. */
+  readonly onOutput?: (line: string) => void;
+}
+
+export class ServerStartError extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(message);
+    this.name = 'ServerStartError';
+  }
+}
+
+const LISTENING = /opencode server listening on (https?:\/\/\S+)/;
+
+/** Environment that keeps opencode from phoning home and from reading project config. */
+export const OPENCODE_QUIET_ENV = {
+  OPENCODE_DISABLE_AUTOUPDATE: '1',
+  OPENCODE_DISABLE_SHARE: '1',
+  OPENCODE_DISABLE_PROJECT_CONFIG: '1',
+} as const;
+
+/** Plus: no models.dev fetch and no LSP downloads, for machines with no network (tests, the demo). */
+export const OPENCODE_OFFLINE_ENV = {
+  ...OPENCODE_QUIET_ENV,
+  OPENCODE_DISABLE_MODELS_FETCH: '1',
+  OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
+} as const;
+
+export class OpencodeServer {
+  private proc: ChildProcess | undefined;
+  private exitPromise: Promise<void> | undefined;
+  private endpointValue: ServerEndpoint | undefined;
+  private stopping = false;
+  private readonly exited = new Emitter<{ code: number | null; signal: NodeJS.Signals | null; expected: boolean }>();
+  /** Fires when the process ends; `expected` is false for a crash. */
+  readonly onDidExit = this.exited.event;
+  readonly password = randomBytes(18).toString('base64url');
+
+  constructor(private readonly options: OpencodeServerOptions) {}
+
+  get endpoint(): ServerEndpoint | undefined {
+    return this.endpointValue;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  get running(): boolean {
+    return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  async start(): Promise<ServerEndpoint> {
+    if (this.endpointValue && this.running) return this.endpointValue;
+    this.stopping = false;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...process.env, ...this.options.env })) if (v !== undefined) env[k] = v;
+    env.OPENCODE_CONFIG_CONTENT = JSON.stringify(this.options.config);
+    env.OPENCODE_SERVER_PASSWORD = this.password;
+    env.OPENCODE_DISABLE_PROJECT_CONFIG = '1';
+
+    const proc = spawn(this.options.bin, ['serve', '--hostname=127.0.0.1', '--port=0'], {
+      cwd: this.options.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc = proc;
+    this.exitPromise = new Promise<void>((resolve) => proc.once('close', () => resolve()));
+    let output = '';
+    const onLine = (chunk: Buffer) => {
+      const text = chunk.toString();
+      output += text;
+      if (output.length > 64_000) output = output.slice(-32_000);
+      for (const line of text.split('\n')) if (line.trim()) this.options.onOutput?.(line);
+    };
+    proc.stdout?.on('data', onLine);
+    proc.stderr?.on('data', onLine);
+
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new ServerStartError(`opencode serve did not report a URL within ${this.options.startTimeoutMs ?? 30000} ms`, output));
+        void this.stop();
+      }, this.options.startTimeoutMs ?? 30000);
+      const check = () => {
+        const m = LISTENING.exec(output);
+        if (m?.[1]) {
+          clearTimeout(timer);
+          proc.stdout?.off('data', check);
+          resolve(m[1].replace(/\/$/, ''));
+        }
+      };
+      proc.stdout?.on('data', check);
+      proc.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new ServerStartError(`cannot start ${this.options.bin}: ${err.message}`, output));
+      });
+      proc.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new ServerStartError(`opencode serve exited before it was ready (code ${code}, signal ${signal})`, output));
+      });
+    });
+    proc.on('exit', (code, signal) => {
+      const expected = this.stopping;
+      this.endpointValue = undefined;
+      this.exited.fire({ code, signal, expected });
+    });
+    this.endpointValue = { url, password: this.password, owned: true };
+    return this.endpointValue;
+  }
+
+  /** SIGTERM, then SIGKILL after the grace period. Resolves when the process is gone. */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    this.stopping = true;
+    proc.kill('SIGTERM');
+    const killer = setTimeout(() => proc.kill('SIGKILL'), this.options.stopGraceMs ?? 3000);
+    await this.exitPromise;
+    clearTimeout(killer);
+  }
+
+  /** Simulates a crash (tests) or ends a stuck server at once. */
+  kill(): void {
+    this.proc?.kill('SIGKILL');
+  }
+}
+
+/** The Authorization header for a server's basic auth. */
+export function authHeaders(endpoint: ServerEndpoint): Record<string, string> {
+  return endpoint.password ? { Authorization: `Basic ${Buffer.from(`opencode:${endpoint.password}`).toString('base64')}` } : {};
+}

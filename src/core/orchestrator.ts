@@ -1,0 +1,407 @@
+// The single entry the front ends call: a queue of interaction runs with a concurrency limit.
+// Each run scaffolds its folder, opens an opencode session there, sends the prompt and follows the
+// session's events until it finishes, fails, is stopped, or its server is lost. Run records are
+// persisted as they change, so a reload finds every run where it was.
+import { promises as fs } from 'node:fs';
+import { addTokens, type AgentEvent } from './agent/events';
+import type { AgentConnection, PermissionRule, SessionRef } from './agent/connection';
+import { AGENT_NAME, sessionPermissionRules } from './agent/opencodeConfig';
+import { buildPrompt } from './agent/prompt';
+import { RunBoard } from './runs/board';
+import { newRunRecord, nextAttempt, type RunRecord } from './runs/record';
+import type { RunStore } from './runs/store';
+import type { InteractionStatus, RunSummary } from './runs/status';
+import type { IntegrationModel, InteractionModel } from './spec/model';
+import { Emitter } from './util/emitter';
+import { interactionFolder } from './workspace/paths';
+import { scaffoldInteraction } from './workspace/scaffold';
+
+export interface RunTarget {
+  readonly integration: IntegrationModel;
+  readonly interaction: InteractionModel;
+}
+
+export interface OrchestratorOptions {
+  readonly workRoot: string;
+  readonly connection: AgentConnection;
+  readonly runs: RunStore;
+  readonly board?: RunBoard;
+  /** How many agents run at once (default 4). */
+  readonly concurrency?: number;
+  /** Stop starting new runs once the total cost reaches this (USD). */
+  readonly budgetUsd?: number;
+  /** Default model `provider/model`; an interaction's `model` overrides it. */
+  readonly model?: string;
+  /** Runs against the demo model are labelled as such. */
+  readonly demo?: boolean;
+  /** Provider retries allowed in one turn before the run is stopped as failed (default 5). */
+  readonly maxRetries?: number;
+  /** Extra per-session permission rules (the fixture locks). */
+  readonly permissionRules?: (target: RunTarget, folder: string) => PermissionRule[];
+  /** Called once a session exists, before the prompt is sent (the demo model picks its script here). */
+  readonly onSessionCreated?: (run: RunRecord, target: RunTarget) => void;
+  /** Builds the prompt (default: buildPrompt). */
+  readonly prompt?: (target: RunTarget, folder: string) => string;
+  readonly log?: (line: string) => void;
+  readonly now?: () => Date;
+}
+
+interface Job {
+  readonly target: RunTarget;
+  run: RunRecord;
+  ref?: SessionRef;
+  stopping?: { status: InteractionStatus; detail: string };
+  settle?: (outcome: { status: InteractionStatus; detail?: string }) => void;
+  persistTimer?: NodeJS.Timeout;
+}
+
+export interface OrchestratorTotals {
+  readonly costUsd: number;
+  readonly tokens: number;
+  readonly running: number;
+  readonly queued: number;
+}
+
+const TERMINAL: readonly InteractionStatus[] = ['needs-review', 'blocked', 'verified', 'failed', 'stopped', 'interrupted'];
+
+export class Orchestrator {
+  private readonly records = new Map<string, RunRecord>();
+  private readonly queue: Job[] = [];
+  private readonly active = new Map<string, Job>();
+  private readonly events = new Emitter<{ key: string; event: AgentEvent }>();
+  private readonly changes = new Emitter<RunRecord>();
+  private readonly idleWaiters: (() => void)[] = [];
+  readonly board: RunBoard;
+  /** Every agent event, tagged with its interaction key. */
+  readonly onAgentEvent = this.events.event;
+  /** A run record changed (status, cost, tokens…). */
+  readonly onRunChanged = this.changes.event;
+  concurrency: number;
+  budgetUsd: number | undefined;
+  private readonly log: (line: string) => void;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: OrchestratorOptions) {
+    this.board = options.board ?? new RunBoard();
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.budgetUsd = options.budgetUsd;
+    this.log = options.log ?? (() => undefined);
+    this.now = options.now ?? (() => new Date());
+    options.connection.onSessionsLost(({ sessionIds, reason }) => {
+      for (const job of this.active.values()) {
+        if (job.run.sessionId && sessionIds.includes(job.run.sessionId)) job.settle?.({ status: 'interrupted', detail: reason });
+      }
+    });
+  }
+
+  private iso(): string {
+    return this.now().toISOString();
+  }
+
+  get(key: string): RunRecord | undefined {
+    return this.records.get(key);
+  }
+
+  all(): RunRecord[] {
+    return [...this.records.values()].sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  totals(): OrchestratorTotals {
+    let costUsd = 0;
+    let tokens = 0;
+    for (const r of this.records.values()) {
+      costUsd += r.costUsd + r.history.reduce((s, h) => s + h.costUsd, 0);
+      tokens += r.tokens.input + r.tokens.output + r.tokens.reasoning + r.tokens.cacheRead + r.tokens.cacheWrite;
+    }
+    return { costUsd, tokens, running: this.active.size, queued: this.queue.length };
+  }
+
+  /**
+   * Restores run records from disk. Runs that were queued or running when the last window closed
+   * are re-attached when their session lives on a server we can still reach, else marked interrupted.
+   */
+  async restore(): Promise<RunRecord[]> {
+    const runs = await this.options.runs.loadAll((file, err) => this.log(`ignoring unreadable run record ${file}: ${err.message}`));
+    for (const run of runs) {
+      if (run.status === 'queued' || run.status === 'running') {
+        let reattached = false;
+        if (run.sessionId && run.serverUrl && run.serverOwned === false) {
+          try {
+            const state = await this.options.connection.reattach({ sessionId: run.sessionId, directory: run.folder, serverUrl: run.serverUrl });
+            reattached = state !== 'gone';
+            if (reattached) this.log(`re-attached ${run.key} to session ${run.sessionId} (${state})`);
+          } catch (err) {
+            this.log(`cannot re-attach ${run.key}: ${(err as Error).message}`);
+          }
+        }
+        if (!reattached) {
+          run.detail = run.sessionId ? 'the window closed while the agent was working' : 'the window closed before the agent started';
+          run.status = 'interrupted';
+          run.endedAt = run.endedAt ?? this.iso();
+          await this.options.runs.save(run);
+        }
+      }
+      this.records.set(run.key, run);
+      this.publish(run);
+    }
+    return runs;
+  }
+
+  /** Queues runs for these interactions. Ones already queued or running are left alone. */
+  generate(targets: readonly RunTarget[]): string[] {
+    const queued: string[] = [];
+    for (const target of targets) {
+      const key = target.interaction.key;
+      if (this.active.has(key) || this.queue.some((j) => j.run.key === key)) continue;
+      const existing = this.records.get(key);
+      const folder = interactionFolder(this.options.workRoot, target.integration.id, target.interaction.id);
+      const model = target.interaction.model ?? this.options.model;
+      const run = existing
+        ? { ...nextAttempt(existing, this.iso()), model, demo: !!this.options.demo }
+        : newRunRecord({
+            key,
+            integrationId: target.integration.id,
+            interactionId: target.interaction.id,
+            specFile: target.interaction.file,
+            folder,
+            model,
+            demo: !!this.options.demo,
+            now: this.iso(),
+          });
+      this.records.set(key, run);
+      this.queue.push({ target, run });
+      this.persist(run);
+      queued.push(key);
+    }
+    this.pump();
+    return queued;
+  }
+
+  /** Deletes the folder and the session, then starts the interaction anew (history is kept). */
+  async restartFromScratch(target: RunTarget): Promise<void> {
+    const key = target.interaction.key;
+    await this.stop(key, 'restarted from scratch');
+    const run = this.records.get(key);
+    if (run?.sessionId && run.serverUrl) {
+      await this.options.connection.deleteSession({ sessionId: run.sessionId, directory: run.folder, serverUrl: run.serverUrl }).catch(() => undefined);
+    }
+    await fs.rm(interactionFolder(this.options.workRoot, target.integration.id, target.interaction.id), { recursive: true, force: true });
+    this.generate([target]);
+  }
+
+  /** Stops one run (queued or running). Resolves when it has ended. */
+  async stop(key: string, detail = 'stopped by the user', status: InteractionStatus = 'stopped'): Promise<void> {
+    const qi = this.queue.findIndex((j) => j.run.key === key);
+    if (qi >= 0) {
+      const [job] = this.queue.splice(qi, 1);
+      if (job) this.finish(job, { status, detail });
+      this.notifyIdle();
+      return;
+    }
+    const job = this.active.get(key);
+    if (!job) return;
+    job.stopping = { status, detail };
+    const ended = new Promise<void>((resolve) => {
+      const sub = this.changes.event((r) => {
+        if (r.key === key && TERMINAL.includes(r.status)) {
+          sub.dispose();
+          resolve();
+        }
+      });
+    });
+    if (job.ref) await this.options.connection.abort(job.ref).catch((err) => this.log(`abort ${key}: ${(err as Error).message}`));
+    // Do not wait for the abort to echo back as an event: a dead server never answers.
+    job.settle?.({ status, detail });
+    await ended;
+  }
+
+  async stopAll(detail = 'stopped by the user'): Promise<void> {
+    const keys = [...this.queue.map((j) => j.run.key), ...this.active.keys()];
+    await Promise.all(keys.map((k) => this.stop(k, detail)));
+  }
+
+  /** Stops runs whose spec entry is gone (the user deleted it while it ran). */
+  async reconcile(presentKeys: ReadonlySet<string>): Promise<void> {
+    const gone = [...this.queue.map((j) => j.run.key), ...this.active.keys()].filter((k) => !presentKeys.has(k));
+    await Promise.all(gone.map((k) => this.stop(k, 'its entry was removed from the spec', 'stopped')));
+  }
+
+  /** Resolves when nothing is queued or running, and every record is on disk. */
+  async whenIdle(): Promise<void> {
+    if (this.queue.length > 0 || this.active.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.options.runs.flush();
+  }
+
+  private notifyIdle(): void {
+    if (this.queue.length === 0 && this.active.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private pump(): void {
+    while (this.active.size < this.concurrency && this.queue.length > 0) {
+      const job = this.queue.shift() as Job;
+      if (this.budgetUsd !== undefined && this.totals().costUsd >= this.budgetUsd) {
+        this.finish(job, { status: 'stopped', detail: `the budget of $${this.budgetUsd.toFixed(2)} is spent` });
+        continue;
+      }
+      this.active.set(job.run.key, job);
+      void this.execute(job);
+    }
+    this.notifyIdle();
+  }
+
+  private publish(run: RunRecord): void {
+    const summary: RunSummary = {
+      status: run.status,
+      detail: run.detail,
+      startedAt: run.startedAt,
+      endedAt: run.endedAt,
+      costUsd: run.costUsd,
+      tokens: run.tokens.input + run.tokens.output + run.tokens.reasoning,
+      demo: run.demo,
+    };
+    this.board.set(run.key, summary);
+    this.changes.fire(run);
+  }
+
+  /** Saves now (status changes) or at most every 500 ms (cost and token updates). */
+  private persist(run: RunRecord, job?: Job, soon = false): void {
+    this.publish(run);
+    if (soon && job) {
+      if (job.persistTimer) return;
+      job.persistTimer = setTimeout(() => {
+        job.persistTimer = undefined;
+        void this.options.runs.save(job.run).catch((err) => this.log(`saving ${run.key}: ${(err as Error).message}`));
+      }, 500);
+      return;
+    }
+    if (job?.persistTimer) {
+      clearTimeout(job.persistTimer);
+      job.persistTimer = undefined;
+    }
+    void this.options.runs.save(run).catch((err) => this.log(`saving ${run.key}: ${(err as Error).message}`));
+  }
+
+  private finish(job: Job, outcome: { status: InteractionStatus; detail?: string }): void {
+    job.run.status = outcome.status;
+    job.run.detail = outcome.detail;
+    job.run.endedAt = this.iso();
+    this.persist(job.run, job);
+  }
+
+  private async execute(job: Job): Promise<void> {
+    const { target } = job;
+    const run = job.run;
+    const key = run.key;
+    const conn = this.options.connection;
+    let subscription: { dispose(): void } | undefined;
+    const outcome = new Promise<{ status: InteractionStatus; detail?: string }>((resolve) => {
+      let settled = false;
+      job.settle = (o) => {
+        if (settled) return;
+        settled = true;
+        resolve(o);
+      };
+    });
+    try {
+      run.status = 'running';
+      run.startedAt = this.iso();
+      this.persist(run, job);
+
+      await scaffoldInteraction(run.folder, target.interaction, { replace: run.attempt > 1 || (await exists(run.folder)) });
+      if (job.stopping) throw new StopSignal();
+      await conn.ensure();
+      if (job.stopping) throw new StopSignal();
+
+      const rules = [...sessionPermissionRules(), ...(this.options.permissionRules?.(target, run.folder) ?? [])];
+      const ref = await conn.createSession(run.folder, `${key} (attempt ${run.attempt})`, rules);
+      job.ref = ref;
+      run.sessionId = ref.sessionId;
+      run.serverUrl = ref.serverUrl;
+      run.serverOwned = conn.ownedServer !== undefined;
+      this.persist(run, job);
+      subscription = conn.subscribe(ref.sessionId, (event) => this.onEvent(job, event));
+      this.options.onSessionCreated?.(run, target);
+      if (job.stopping) throw new StopSignal();
+
+      const text = (this.options.prompt ?? ((t, folder) => buildPrompt({ interaction: t.interaction, folder })))(target, run.folder);
+      await conn.prompt(ref, { text, agent: AGENT_NAME, model: run.model });
+      run.promptSentAt = this.iso();
+      this.persist(run, job);
+
+      const result = await outcome;
+      this.finish(job, job.stopping ?? result);
+    } catch (err) {
+      if (err instanceof StopSignal || job.stopping) this.finish(job, job.stopping ?? { status: 'stopped', detail: 'stopped' });
+      else {
+        this.log(`${key} failed: ${(err as Error).message}`);
+        this.finish(job, { status: 'failed', detail: (err as Error).message });
+      }
+    } finally {
+      subscription?.dispose();
+      this.active.delete(key);
+      this.pump();
+    }
+  }
+
+  private onEvent(job: Job, event: AgentEvent): void {
+    const run = job.run;
+    this.events.fire({ key: run.key, event });
+    switch (event.type) {
+      case 'step':
+        run.costUsd += event.costUsd;
+        run.tokens = addTokens(run.tokens, event.tokens);
+        run.steps += 1;
+        this.persist(run, job, true);
+        if (this.budgetUsd !== undefined && this.totals().costUsd >= this.budgetUsd && this.queue.length) {
+          this.log(`budget of $${this.budgetUsd.toFixed(2)} reached: no new runs will start`);
+        }
+        break;
+      case 'tool.finished':
+        run.toolCalls += 1;
+        this.persist(run, job, true);
+        break;
+      case 'status':
+        if (event.status === 'retry') {
+          run.retries = event.attempt ?? run.retries + 1;
+          run.detail = `the model provider is failing (attempt ${run.retries}): ${event.message ?? ''}`.trim();
+          this.persist(run, job);
+          if (run.retries > (this.options.maxRetries ?? 5)) {
+            const detail = `stopped after ${run.retries} failed attempts to reach the model: ${event.message ?? 'provider error'}`;
+            job.stopping = { status: 'failed', detail };
+            if (job.ref) void this.options.connection.abort(job.ref).catch(() => undefined);
+            job.settle?.({ status: 'failed', detail });
+          }
+        } else if (event.status === 'busy' && run.detail?.startsWith('the model provider is failing')) {
+          run.detail = undefined;
+          this.persist(run, job);
+        }
+        break;
+      case 'error':
+        if (job.stopping) job.settle?.(job.stopping);
+        else job.settle?.({ status: 'failed', detail: `${event.name}: ${event.message}` });
+        break;
+      case 'finished':
+        run.finalText = event.text;
+        // The agent says it is done. Only verification can say it is right.
+        job.settle?.({ status: 'needs-review', detail: 'the agent says it is done; verify it' });
+        break;
+      default:
+        break;
+    }
+  }
+
+  dispose(): void {
+    for (const job of this.active.values()) if (job.persistTimer) clearTimeout(job.persistTimer);
+    this.events.dispose();
+    this.changes.dispose();
+  }
+}
+
+class StopSignal extends Error {}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.stat(p).then(
+    () => true,
+    () => false,
+  );
+}

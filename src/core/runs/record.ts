@@ -1,0 +1,107 @@
+// What we keep about one interaction's run: enough to show it, resume it after a reload, and audit it.
+import { ZERO_TOKENS, type Tokens } from '../agent/events';
+import type { InteractionStatus } from './status';
+
+export interface AttemptSummary {
+  readonly attempt: number;
+  readonly status: InteractionStatus;
+  readonly detail?: string;
+  readonly sessionId?: string;
+  readonly startedAt?: string;
+  readonly endedAt?: string;
+  readonly costUsd: number;
+  readonly tokens: Tokens;
+}
+
+export interface RunRecord {
+  readonly version: 1;
+  readonly key: string;
+  readonly integrationId: string;
+  readonly interactionId: string;
+  readonly specFile: string;
+  readonly folder: string;
+  /** 1 for the first run; Restart from scratch makes a new attempt and keeps the old in `history`. */
+  attempt: number;
+  status: InteractionStatus;
+  /** One line: why it is blocked, failed, stopped or interrupted. */
+  detail?: string;
+  model?: string;
+  /** Run against the built-in demo model (labelled so everywhere). */
+  demo: boolean;
+  sessionId?: string;
+  serverUrl?: string;
+  /** Our own spawned server (lost on reload) or a remote one (can be re-attached). */
+  serverOwned?: boolean;
+  queuedAt: string;
+  startedAt?: string;
+  promptSentAt?: string;
+  endedAt?: string;
+  costUsd: number;
+  tokens: Tokens;
+  steps: number;
+  toolCalls: number;
+  /** Provider retries seen in the current turn. */
+  retries: number;
+  /** The agent's last message when it finished (its claim, not a verdict). */
+  finalText?: string;
+  history: AttemptSummary[];
+}
+
+export function newRunRecord(init: {
+  key: string;
+  integrationId: string;
+  interactionId: string;
+  specFile: string;
+  folder: string;
+  model?: string;
+  demo: boolean;
+  now: string;
+}): RunRecord {
+  return {
+    version: 1,
+    ...init,
+    attempt: 1,
+    status: 'queued',
+    queuedAt: init.now,
+    costUsd: 0,
+    tokens: ZERO_TOKENS,
+    steps: 0,
+    toolCalls: 0,
+    retries: 0,
+    history: [],
+  };
+}
+
+/** Closes the current attempt into the history and resets the counters for a new one. */
+export function nextAttempt(run: RunRecord, now: string): RunRecord {
+  const summary: AttemptSummary = {
+    attempt: run.attempt,
+    status: run.status,
+    detail: run.detail,
+    sessionId: run.sessionId,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt ?? now,
+    costUsd: run.costUsd,
+    tokens: run.tokens,
+  };
+  return {
+    ...run,
+    attempt: run.attempt + 1,
+    status: 'queued',
+    detail: undefined,
+    sessionId: undefined,
+    serverUrl: undefined,
+    serverOwned: undefined,
+    queuedAt: now,
+    startedAt: undefined,
+    promptSentAt: undefined,
+    endedAt: undefined,
+    costUsd: 0,
+    tokens: ZERO_TOKENS,
+    steps: 0,
+    toolCalls: 0,
+    retries: 0,
+    finalText: undefined,
+    history: [...run.history, summary],
+  };
+}

@@ -1,0 +1,74 @@
+// Run records on disk: `<workRoot>/.runs/<integration>/<interaction>.json`, written atomically
+// (temp file + rename) so a crash or a reload never leaves half a record.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { RunRecord } from './record';
+
+export class RunStore {
+  readonly dir: string;
+  private writing = new Map<string, Promise<void>>();
+
+  constructor(workRoot: string) {
+    this.dir = path.join(workRoot, '.runs');
+  }
+
+  fileOf(key: string): string {
+    const [integration, interaction] = key.split('/');
+    return path.join(this.dir, integration ?? '_', `${interaction ?? key}.json`);
+  }
+
+  /** Writes a record atomically. Writes of the same key are serialised, last one wins. */
+  save(run: RunRecord): Promise<void> {
+    const file = this.fileOf(run.key);
+    const body = JSON.stringify(run, null, 2) + '\n';
+    const prev = this.writing.get(run.key) ?? Promise.resolve();
+    const next = prev
+      .catch(() => undefined)
+      .then(async () => {
+        await fs.mkdir(path.dirname(file), { recursive: true });
+        const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+        await fs.writeFile(tmp, body);
+        await fs.rename(tmp, file);
+      });
+    this.writing.set(run.key, next);
+    return next;
+  }
+
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.writing.values()]);
+  }
+
+  /** Every record on disk. Unreadable files are reported, not thrown. */
+  async loadAll(onError: (file: string, err: Error) => void = () => undefined): Promise<RunRecord[]> {
+    const out: RunRecord[] = [];
+    let integrations: string[];
+    try {
+      integrations = await fs.readdir(this.dir);
+    } catch {
+      return out;
+    }
+    for (const integration of integrations.sort()) {
+      let files: string[];
+      try {
+        files = await fs.readdir(path.join(this.dir, integration));
+      } catch {
+        continue;
+      }
+      for (const f of files.filter((x) => x.endsWith('.json')).sort()) {
+        const file = path.join(this.dir, integration, f);
+        try {
+          const run = JSON.parse(await fs.readFile(file, 'utf8')) as RunRecord;
+          if (run?.version === 1 && typeof run.key === 'string') out.push(run);
+          else onError(file, new Error('not a run record (version 1)'));
+        } catch (err) {
+          onError(file, err as Error);
+        }
+      }
+    }
+    return out;
+  }
+
+  async delete(key: string): Promise<void> {
+    await fs.rm(this.fileOf(key), { force: true });
+  }
+}

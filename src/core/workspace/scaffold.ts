@@ -1,0 +1,206 @@
+// Scaffolds one interaction folder for the Nango toolchain (zero-yaml): a minimal project that holds
+// only this interaction. `node_modules` is not installed per folder: Node resolves it from the
+// user's project above the work root. Writes go to a staging folder first and are moved into place
+// at the end, so a failure never leaves a half-written folder behind.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { InteractionModel } from '../spec/model';
+
+export interface ScaffoldResult {
+  readonly folder: string;
+  /** The agent's own file: the only source file it is meant to write. */
+  readonly scriptPath: string;
+  /** Where recorded fixtures go. */
+  readonly testsDir: string;
+  /** Files the harness wrote, relative to the folder (the agent may not change them). */
+  readonly generated: readonly string[];
+}
+
+/** `create-event` → `CreateEvent` */
+export function pascalCase(id: string): string {
+  return id
+    .split(/[^a-zA-Z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
+}
+
+/** Relative path of the interaction's script: `<integration>/actions/<id>.ts` or `…/syncs/…`. */
+export function scriptRelativePath(interaction: Pick<InteractionModel, 'integrationId' | 'id' | 'kind'>): string {
+  return path.posix.join(interaction.integrationId, interaction.kind === 'sync' ? 'syncs' : 'actions', `${interaction.id}.ts`);
+}
+
+export function testsRelativeDir(interaction: Pick<InteractionModel, 'integrationId'>): string {
+  return path.posix.join(interaction.integrationId, 'tests');
+}
+
+const TSCONFIG = {
+  include: ['index.ts', '**/*.ts'],
+  exclude: ['node_modules', 'dist', 'build', '.nango'],
+  compilerOptions: {
+    module: 'node16',
+    target: 'esnext',
+    strict: true,
+    esModuleInterop: true,
+    skipLibCheck: true,
+    forceConsistentCasingInFileNames: true,
+    moduleResolution: 'node16',
+    allowUnusedLabels: false,
+    allowUnreachableCode: false,
+    exactOptionalPropertyTypes: true,
+    noFallthroughCasesInSwitch: true,
+    noImplicitOverride: true,
+    noImplicitReturns: true,
+    noPropertyAccessFromIndexSignature: true,
+    noUncheckedIndexedAccess: true,
+    noUnusedLocals: true,
+    noUnusedParameters: true,
+    declaration: false,
+    sourceMap: true,
+    composite: false,
+    checkJs: false,
+    noEmit: true,
+  },
+};
+
+function quote(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\r?\n/g, ' ')}'`;
+}
+
+export function actionStub(interaction: InteractionModel): string {
+  const name = pascalCase(interaction.id);
+  return `import { createAction } from 'nango';
+import * as z from 'zod';
+
+// Scaffolded by Integration Builder for ${interaction.key}.
+// Replace the models and exec with the real implementation (see the task in the session prompt).
+
+const ${name}Input = z.object({});
+
+const ${name}Output = z.object({});
+
+const action = createAction({
+    description: ${quote(interaction.description || interaction.displayName)},
+    version: '1.0.0',
+    input: ${name}Input,
+    output: ${name}Output,
+    scopes: [],
+
+    exec: async (_nango, _input): Promise<z.infer<typeof ${name}Output>> => {
+        throw new Error('${interaction.key} is not implemented yet');
+    }
+});
+
+export type NangoActionLocal = Parameters<(typeof action)['exec']>[0];
+export default action;
+`;
+}
+
+export function syncStub(interaction: InteractionModel): string {
+  const name = pascalCase(interaction.id);
+  const model = `${name}Record`;
+  return `import { createSync } from 'nango';
+import * as z from 'zod';
+
+// Scaffolded by Integration Builder for ${interaction.key}.
+// Replace the model, endpoint and exec with the real implementation (see the task in the session prompt).
+
+const ${model} = z.object({
+    id: z.string()
+});
+
+const sync = createSync({
+    description: ${quote(interaction.description || interaction.displayName)},
+    version: '1.0.0',
+    endpoints: [{ method: 'GET', path: '/${interaction.id}', group: ${quote(interaction.displayName)} }],
+    frequency: 'every hour',
+    autoStart: true,
+    syncType: 'full',
+    models: {
+        ${model}: ${model}
+    },
+
+    exec: async (_nango) => {
+        throw new Error('${interaction.key} is not implemented yet');
+    }
+});
+
+export type NangoSyncLocal = Parameters<(typeof sync)['exec']>[0];
+export default sync;
+`;
+}
+
+/** The files of a fresh interaction folder, relative path → content. */
+export function scaffoldFiles(interaction: InteractionModel): Map<string, string> {
+  const script = scriptRelativePath(interaction);
+  const files = new Map<string, string>();
+  files.set(
+    'package.json',
+    JSON.stringify(
+      {
+        name: `${interaction.integrationId}--${interaction.id}`,
+        version: '0.0.0',
+        private: true,
+        type: 'module',
+        description: `Integration Builder work folder for ${interaction.key}. Dependencies resolve from the project above.`,
+        scripts: { compile: 'nango compile', test: 'vitest run' },
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  files.set('tsconfig.json', JSON.stringify(TSCONFIG, null, 2) + '\n');
+  files.set('index.ts', `import './${script.replace(/\.ts$/, '.js')}';\n`);
+  files.set(script, interaction.kind === 'sync' ? syncStub(interaction) : actionStub(interaction));
+  files.set(path.posix.join(testsRelativeDir(interaction), '.gitkeep'), '');
+  return files;
+}
+
+export class ScaffoldError extends Error {
+  constructor(
+    message: string,
+    readonly folder: string,
+  ) {
+    super(message);
+    this.name = 'ScaffoldError';
+  }
+}
+
+/**
+ * Creates `folder` with a fresh scaffold. Refuses to touch an existing folder unless `replace` is
+ * set (restart from scratch), in which case the old folder is removed only once the new one is ready.
+ */
+export async function scaffoldInteraction(folder: string, interaction: InteractionModel, opts: { replace?: boolean } = {}): Promise<ScaffoldResult> {
+  const parent = path.dirname(folder);
+  const staging = path.join(parent, `.${path.basename(folder)}.staging-${process.pid}-${Date.now()}`);
+  const files = scaffoldFiles(interaction);
+  try {
+    await fs.mkdir(parent, { recursive: true });
+  } catch (err) {
+    throw new ScaffoldError(`cannot create the work folder ${parent}: ${(err as Error).message}`, folder);
+  }
+  const exists = await fs.stat(folder).then(
+    () => true,
+    () => false,
+  );
+  if (exists && !opts.replace) throw new ScaffoldError(`${folder} already exists; use Restart from scratch to start it anew`, folder);
+  try {
+    for (const [rel, content] of files) {
+      const target = path.join(staging, rel);
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await fs.writeFile(target, content);
+    }
+    if (exists) await fs.rm(folder, { recursive: true, force: true });
+    await fs.rename(staging, folder);
+  } catch (err) {
+    await fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    throw new ScaffoldError(`cannot scaffold ${folder}: ${(err as Error).message}`, folder);
+  }
+  const script = scriptRelativePath(interaction);
+  return {
+    folder,
+    scriptPath: path.join(folder, script),
+    testsDir: path.join(folder, testsRelativeDir(interaction)),
+    generated: [...files.keys()].filter((f) => f !== script),
+  };
+}

@@ -215,9 +215,14 @@ export class Orchestrator {
     await ended;
   }
 
-  async stopAll(detail = 'stopped by the user'): Promise<void> {
+  async stopAll(detail = 'stopped by the user', status: InteractionStatus = 'stopped'): Promise<void> {
     const keys = [...this.queue.map((j) => j.run.key), ...this.active.keys()];
-    await Promise.all(keys.map((k) => this.stop(k, detail)));
+    await Promise.all(keys.map((k) => this.stop(k, detail, status)));
+  }
+
+  /** Keys of runs that are queued or running. */
+  activeKeys(): string[] {
+    return [...this.queue.map((j) => j.run.key), ...this.active.keys()];
   }
 
   /** Stops runs whose spec entry is gone (the user deleted it while it ran). */
@@ -324,6 +329,7 @@ export class Orchestrator {
       if (job.stopping) throw new StopSignal();
 
       const text = (this.options.prompt ?? ((t, folder) => buildPrompt({ interaction: t.interaction, folder })))(target, run.folder);
+      void this.options.runs.appendTranscript(key, run.attempt, [{ type: 'prompt', at: this.iso(), sessionId: ref.sessionId, model: run.model, demo: run.demo, text }]);
       await conn.prompt(ref, { text, agent: AGENT_NAME, model: run.model });
       run.promptSentAt = this.iso();
       this.persist(run, job);
@@ -346,6 +352,9 @@ export class Orchestrator {
   private onEvent(job: Job, event: AgentEvent): void {
     const run = job.run;
     this.events.fire({ key: run.key, event });
+    if (event.type !== 'text' && event.type !== 'reasoning') {
+      void this.options.runs.appendTranscript(run.key, run.attempt, [{ at: this.iso(), ...event }]).catch(() => undefined);
+    }
     switch (event.type) {
       case 'step':
         run.costUsd += event.costUsd;

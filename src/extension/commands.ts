@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { hasErrors, isRunnable, type IntegrationModel, type InteractionModel } from '../core/spec/model';
+import { UserCancelled } from './agentService';
 import { interactionFolder, resolveWorkRoot } from '../core/workspace/paths';
 import { COMMANDS, type CommandId } from './commandIds';
 import type { ExtensionCtx } from './context';
@@ -14,11 +15,6 @@ type Pair = { integration: IntegrationModel; interaction: InteractionModel };
 
 /** Stages that later releases build; their commands say so instead of pretending. */
 const NOT_BUILT: Partial<Record<CommandId, { what: string; stage: string }>> = {
-  [COMMANDS.generateInteraction]: { what: 'Generate interaction', stage: 'agent runs' },
-  [COMMANDS.generateAll]: { what: 'Generate all', stage: 'agent runs' },
-  [COMMANDS.stop]: { what: 'Stop', stage: 'agent runs' },
-  [COMMANDS.restartFromScratch]: { what: 'Restart from scratch', stage: 'agent runs' },
-  [COMMANDS.openTranscript]: { what: 'Open transcript', stage: 'agent runs' },
   [COMMANDS.verifyInteraction]: { what: 'Verify interaction', stage: 'verification' },
   [COMMANDS.verifyAll]: { what: 'Verify all', stage: 'verification' },
   [COMMANDS.assembleIntegration]: { what: 'Assemble integration', stage: 'assembly' },
@@ -112,18 +108,36 @@ const STARTER_SPEC = `// Integration Builder workspace spec. Comments and traili
 export function commandTable(ctx: ExtensionCtx): Record<CommandId, Handler> {
   const targets = new CommandTargets(ctx);
 
-  const notBuiltForInteraction = (id: CommandId, placeHolder: string) => async (arg?: unknown) => {
+  /** The target interaction, refused (with the reason) when the spec has errors in it. */
+  const runnable = async (arg: unknown, placeHolder: string): Promise<Pair | undefined> => {
     const pair = await targets.interaction(arg, placeHolder);
     if (!pair) return undefined;
     if (!isRunnable(pair.integration, pair.interaction)) {
       void vscode.window.showErrorMessage(`${pair.interaction.key} has problems in ${vscode.workspace.asRelativePath(pair.interaction.file)}: fix them first (see the Problems panel).`);
       return undefined;
     }
+    return pair;
+  };
+
+  const startRuns = async (pairs: Pair[]): Promise<string[] | undefined> => {
+    try {
+      const queued = await ctx.agents.generate(pairs);
+      await vscode.commands.executeCommand('integrationBuilder.interactions.focus');
+      return queued;
+    } catch (err) {
+      if (err instanceof UserCancelled) return undefined;
+      throw err;
+    }
+  };
+
+  const notBuiltForInteraction = (id: CommandId, placeHolder: string) => async (arg?: unknown) => {
+    const pair = await runnable(arg, placeHolder);
+    if (!pair) return undefined;
     const message = notBuiltMessage(id, pair.interaction.key);
     void vscode.window.showInformationMessage(message);
     return message;
   };
-  // "Generate all" / "Verify all" with no target mean every interaction; Assemble needs one API.
+  // "Verify all" with no target means every interaction; Assemble needs one API.
   const notBuiltForIntegration = (id: CommandId, placeHolder: string, pickWhenNoArg: boolean) => async (arg?: unknown) => {
     let target = 'any interaction';
     if (arg !== undefined || pickWhenNoArg) {
@@ -135,21 +149,93 @@ export function commandTable(ctx: ExtensionCtx): Record<CommandId, Handler> {
     void vscode.window.showInformationMessage(message);
     return message;
   };
-  const notBuilt = (id: CommandId) => () => {
-    const message = notBuiltMessage(id, undefined);
-    void vscode.window.showInformationMessage(message);
-    return message;
-  };
 
   return {
-    [COMMANDS.generateInteraction]: notBuiltForInteraction(COMMANDS.generateInteraction, 'Interaction to generate'),
-    [COMMANDS.generateAll]: notBuiltForIntegration(COMMANDS.generateAll, 'Integration to generate', false),
-    [COMMANDS.stop]: notBuilt(COMMANDS.stop),
-    [COMMANDS.restartFromScratch]: notBuiltForInteraction(COMMANDS.restartFromScratch, 'Interaction to restart from scratch'),
+    [COMMANDS.generateInteraction]: async (arg?: unknown) => {
+      const pair = await runnable(arg, 'Interaction to generate');
+      if (!pair) return undefined;
+      const running = ctx.agents.current?.activeKeys().includes(pair.interaction.key);
+      if (running) {
+        void vscode.window.showInformationMessage(`${pair.interaction.key} is already ${ctx.runs.get(pair.interaction.key)?.status ?? 'running'}.`);
+        return [];
+      }
+      return startRuns([pair]);
+    },
+
+    [COMMANDS.generateAll]: async (arg?: unknown) => {
+      await ctx.specs.ready();
+      let integrations = ctx.specs.store.integrations();
+      if (arg !== undefined) {
+        const one = await targets.integration(arg, 'Integration to generate');
+        if (!one) return undefined;
+        integrations = [one];
+      }
+      const pairs = integrations.flatMap((integration) => integration.interactions.map((interaction) => ({ integration, interaction })));
+      const ready = pairs.filter((p) => isRunnable(p.integration, p.interaction));
+      const skipped = pairs.length - ready.length;
+      if (skipped) void vscode.window.showWarningMessage(`${skipped} interaction(s) have problems in the spec and were skipped (see the Problems panel).`);
+      if (!ready.length) return [];
+      return startRuns(ready);
+    },
+
+    [COMMANDS.stop]: async (arg?: unknown) => {
+      const o = ctx.agents.current;
+      const active = o?.activeKeys() ?? [];
+      if (!o || !active.length) {
+        void vscode.window.showInformationMessage('No agent is running.');
+        return [];
+      }
+      let keys: string[];
+      if (arg !== undefined) {
+        const pair = await targets.interaction(arg, 'Interaction to stop');
+        if (!pair) return undefined;
+        keys = [pair.interaction.key];
+      } else {
+        const all = '$(debug-stop) Stop all';
+        const picked = await vscode.window.showQuickPick([all, ...active], { placeHolder: 'Agent to stop' });
+        if (!picked) return undefined;
+        keys = picked === all ? active : [picked];
+      }
+      await ctx.agents.stop(keys);
+      return keys;
+    },
+
+    [COMMANDS.restartFromScratch]: async (arg?: unknown) => {
+      const pair = await runnable(arg, 'Interaction to restart from scratch');
+      if (!pair) return undefined;
+      const ok = ctx.silentConfirmations
+        ? 'Restart'
+        : await vscode.window.showWarningMessage(
+            `Restart ${pair.interaction.key} from scratch? Its folder and its agent session are deleted and a new agent starts. The old attempt stays in the run history.`,
+            { modal: true },
+            'Restart',
+          );
+      if (ok !== 'Restart') return undefined;
+      try {
+        await ctx.agents.restart(pair);
+      } catch (err) {
+        if (err instanceof UserCancelled) return undefined;
+        throw err;
+      }
+      return pair.interaction.key;
+    },
+
+    [COMMANDS.openTranscript]: async (arg?: unknown) => {
+      const pair = await targets.interaction(arg, 'Interaction whose transcript to open');
+      if (!pair) return undefined;
+      const markdown = await ctx.agents.transcript(pair.interaction.key);
+      if (!markdown) {
+        void vscode.window.showInformationMessage(`${pair.interaction.key} has not run yet: there is no transcript.`);
+        return undefined;
+      }
+      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
+      await vscode.window.showTextDocument(doc, { preview: true });
+      return markdown;
+    },
+
     [COMMANDS.verifyInteraction]: notBuiltForInteraction(COMMANDS.verifyInteraction, 'Interaction to verify'),
     [COMMANDS.verifyAll]: notBuiltForIntegration(COMMANDS.verifyAll, 'Integration to verify', false),
     [COMMANDS.assembleIntegration]: notBuiltForIntegration(COMMANDS.assembleIntegration, 'Integration to assemble', true),
-    [COMMANDS.openTranscript]: notBuiltForInteraction(COMMANDS.openTranscript, 'Interaction whose transcript to open'),
 
     [COMMANDS.openInteractionFolder]: async (arg?: unknown) => {
       const pair = await targets.interaction(arg, 'Interaction whose folder to open');

@@ -27,6 +27,26 @@ export class Config {
     return this.section.get<string[]>('opencode.serverUrls', []).filter((u) => typeof u === 'string' && u.trim());
   }
 
+  /** Run agents against the built-in scripted demo model (offline, no key). */
+  get demoModel(): boolean {
+    return this.section.get<boolean>('demoModel', false);
+  }
+
+  /** Stop starting new runs once this much (USD) is spent; undefined = no budget. */
+  get budgetUsd(): number | undefined {
+    const n = this.section.get<number>('budgetUsd', 0);
+    return Number.isFinite(n) && n > 0 ? n : undefined;
+  }
+
+  get opencodePath(): string | undefined {
+    return this.section.get<string>('opencode.path', '').trim() || undefined;
+  }
+
+  get maxProviderRetries(): number {
+    const n = this.section.get<number>('maxProviderRetries', 5);
+    return Number.isFinite(n) && n >= 0 ? Math.floor(n) : 5;
+  }
+
   get toolchain(): string {
     return this.section.get<string>('toolchain', 'nango');
   }

@@ -1,6 +1,7 @@
 // The one object every command and view gets: settings, specs, run status and the views.
 import * as vscode from 'vscode';
 import { RunBoard } from '../core/runs/board';
+import { AgentService } from './agentService';
 import { Config } from './config';
 import { SpecWorkspace } from './specWorkspace';
 import { InteractionsTree } from './tree';
@@ -11,11 +12,15 @@ export class ExtensionCtx implements vscode.Disposable {
   readonly specs: SpecWorkspace;
   readonly runs = new RunBoard();
   readonly tree: InteractionsTree;
+  readonly agents: AgentService;
+  /** Tests answer confirmations themselves (a modal dialog would block them). */
+  silentConfirmations = false;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Integration Builder', { log: true });
     this.specs = new SpecWorkspace(this.log);
     this.tree = new InteractionsTree(this.specs.store, this.runs, () => this.workspaceRoot());
+    this.agents = new AgentService(this);
   }
 
   /** The first workspace folder on disk: where the work root and a new spec go. */
@@ -24,6 +29,7 @@ export class ExtensionCtx implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.agents.dispose();
     this.tree.dispose();
     this.specs.dispose();
     this.log.dispose();

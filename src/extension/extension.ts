@@ -6,6 +6,7 @@ import { SpecCodeLensProvider } from './codelens';
 import { COMMANDS, VIEWS } from './commandIds';
 import { commandTable } from './commands';
 import { ExtensionCtx } from './context';
+import { AgentsStatusBar } from './statusBar';
 
 /** What activate() returns: handles for the extension-host tests, not a public API. */
 export interface IntegrationBuilderApi {
@@ -43,10 +44,29 @@ export function activate(context: vscode.ExtensionContext): IntegrationBuilderAp
     );
   }
 
-  void ctx.specs.ready().catch((err) => ctx.log.error('scanning spec files failed', err));
+  context.subscriptions.push(new AgentsStatusBar(ctx));
+  // A spec entry removed while its agent runs: stop that agent rather than leave it orphaned.
+  context.subscriptions.push(
+    ctx.specs.store.onDidChange(() => {
+      const o = ctx.agents.current;
+      // Mid-edit a spec may not parse; its entries are not gone, only unreadable for a moment.
+      if (ctx.specs.store.all().some((spec) => !spec.syntaxOk)) return;
+      if (o?.activeKeys().length) void o.reconcile(new Set(ctx.specs.store.interactions().map((i) => i.key)));
+    }),
+  );
+
+  void ctx.specs
+    .ready()
+    .then(() => ctx.agents.restoreFromDisk())
+    .catch((err) => ctx.log.error('loading the workspace failed', err));
+  current = ctx;
   return { ctx, commandIds: Object.values(COMMANDS) };
 }
 
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions.
+let current: ExtensionCtx | undefined;
+
+/** Runs on our own opencode server cannot outlive the window: record them as interrupted, stop the server. */
+export async function deactivate(): Promise<void> {
+  await current?.agents.shutdown();
+  current = undefined;
 }

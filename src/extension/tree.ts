@@ -28,6 +28,15 @@ function icon([id, color]: [string, string?]): vscode.ThemeIcon {
   return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
 }
 
+/** `42s`, `3m 05s`, `1h 02m` */
+export function formatElapsed(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -36,13 +45,25 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscriptions: { dispose(): void }[];
+  /** Ticks once a second while something runs, so elapsed times move. */
+  private ticker: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: SpecStore,
     private readonly runs: RunStatusSource,
     private readonly workspaceRoot: () => string | undefined,
   ) {
-    this.subscriptions = [store.onDidChange(() => this.refresh()), runs.onDidChange(() => this.refresh())];
+    this.subscriptions = [store.onDidChange(() => this.refresh()), runs.onDidChange(() => this.onRunsChanged())];
+  }
+
+  private onRunsChanged(): void {
+    this.refresh();
+    const anyRunning = this.store.interactions().some((it) => this.runs.get(it.key)?.status === 'running');
+    if (anyRunning && !this.ticker) this.ticker = setInterval(() => this.refresh(), 1000);
+    if (!anyRunning && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
   }
 
   refresh(): void {
@@ -129,7 +150,12 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
         } else {
           item.iconPath = icon(STATUS_ICON[status]);
           const extra: string[] = [];
-          if (run?.costUsd !== undefined) extra.push(`$${run.costUsd.toFixed(2)}`);
+          if (run?.startedAt) {
+            const end = run.endedAt ? Date.parse(run.endedAt) : Date.now();
+            extra.push(formatElapsed(end - Date.parse(run.startedAt)));
+          }
+          if (run?.costUsd) extra.push(`$${run.costUsd.toFixed(run.costUsd < 0.1 ? 3 : 2)}`);
+          if (run?.demo) extra.push('demo');
           item.description = [STATUS_LABEL[status], ...extra].join(' · ');
         }
         const tip = new vscode.MarkdownString(undefined, true);
@@ -148,6 +174,7 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
   }
 
   dispose(): void {
+    if (this.ticker) clearInterval(this.ticker);
     for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
   }

@@ -74,21 +74,21 @@ suite('Integration Builder in VS Code', () => {
   });
 
   test('a command whose stage is not built says so, naming its target', async () => {
-    const msg = await vscode.commands.executeCommand<string>('integrationBuilder.generateInteraction', { key: 'google-calendar/create-event' });
-    assert.match(msg, /^Generate interaction is not available yet/);
+    const msg = await vscode.commands.executeCommand<string>('integrationBuilder.verifyInteraction', { key: 'google-calendar/create-event' });
+    assert.match(msg, /^Verify interaction is not available yet/);
     assert.match(msg, /google-calendar\/create-event/);
     const verify = await vscode.commands.executeCommand<string>('integrationBuilder.verifyAll');
     assert.match(verify, /^Verify all is not available yet/);
   });
 
-  test('Generate interaction takes its target from the cursor in the spec', async () => {
+  test('a command takes its target from the cursor in the spec', async () => {
     const uri = vscode.Uri.file(path.join(workspaceDir(), 'interactions.json'));
     const doc = await vscode.workspace.openTextDocument(uri);
     const editor = await vscode.window.showTextDocument(doc);
     const offset = doc.getText().indexOf('"sync-files"');
     assert.ok(offset > 0);
     editor.selection = new vscode.Selection(doc.positionAt(offset + 3), doc.positionAt(offset + 3));
-    const msg = await vscode.commands.executeCommand<string>('integrationBuilder.generateInteraction');
+    const msg = await vscode.commands.executeCommand<string>('integrationBuilder.verifyInteraction');
     assert.match(msg, /google-drive\/sync-files/);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
@@ -205,6 +205,52 @@ suite('Integration Builder in VS Code', () => {
     const interaction = schema.properties.integrations.items.properties.interactions.items;
     assert.deepStrictEqual(interaction.required, ['id', 'displayName', 'description', 'prompt', 'comments']);
     assert.strictEqual(interaction.additionalProperties, false);
+  });
+
+  test('Generate interaction runs a real opencode agent with the demo model, live in the tree', async function () {
+    this.timeout(120_000);
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const config = vscode.workspace.getConfiguration('integrationBuilder');
+    await config.update('demoModel', true, vscode.ConfigurationTarget.Workspace);
+    await config.update('opencode.path', path.join(ext.extensionPath, 'node_modules/opencode-ai/bin/opencode.exe'), vscode.ConfigurationTarget.Workspace);
+    const key = 'google-calendar/create-event';
+    const statuses: string[] = [];
+    const sub = api.ctx.runs.onDidChange(() => {
+      const s = api.ctx.runs.get(key)?.status;
+      if (s && statuses[statuses.length - 1] !== s) statuses.push(s);
+    });
+    try {
+      const queued = await vscode.commands.executeCommand<string[]>('integrationBuilder.generateInteraction', { key });
+      assert.deepStrictEqual(queued, [key]);
+      await until('the demo agent to finish', () => (api.ctx.runs.get(key)?.status === 'needs-review' ? true : undefined), 90_000);
+    } finally {
+      sub.dispose();
+    }
+    assert.deepStrictEqual(statuses.slice(0, 2), ['queued', 'running']);
+    assert.strictEqual(statuses[statuses.length - 1], 'needs-review');
+    const script = path.join(workspaceDir(), '.integration-builder/work/google-calendar/create-event/google-calendar/actions/create-event.ts');
+    const source = fs.readFileSync(script, 'utf8');
+    assert.match(source, /createAction/);
+    assert.match(source, /retries: 3/);
+    assert.ok(fs.existsSync(path.join(workspaceDir(), '.integration-builder/work/.gitignore')), 'the work root is git-ignored');
+    const calendar = api.ctx.tree.getChildren()[0]!;
+    const item = api.ctx.tree.getTreeItem(api.ctx.tree.getChildren(calendar)[0]!);
+    assert.match(String(item.description), /^needs review · \d+s · \$[\d.]+ · demo$/);
+
+    const transcript = await vscode.commands.executeCommand<string>('integrationBuilder.openTranscript', { key });
+    assert.match(transcript, /^# google-calendar\/create-event — attempt 1 \(demo model\)/);
+    assert.match(transcript, /### ✓ write/);
+    assert.match(transcript, /### ✓ bash `ls -R google-calendar`/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+
+    // Restart from scratch: a second attempt, the first kept in the history.
+    api.ctx.silentConfirmations = true;
+    await vscode.commands.executeCommand('integrationBuilder.restartFromScratch', { key });
+    await until('the second attempt to finish', () => {
+      const run = api.ctx.agents.current?.get(key);
+      return run && run.attempt === 2 && run.status === 'needs-review' ? run : undefined;
+    }, 90_000);
+    assert.strictEqual(api.ctx.agents.current!.get(key)!.history.length, 1);
   });
 
   test('Open interaction folder explains when there is no folder yet', async () => {

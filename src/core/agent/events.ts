@@ -30,6 +30,7 @@ export type AgentEvent =
   | { readonly type: 'text'; readonly sessionId: string; readonly messageId: string; readonly partId: string; readonly delta: string }
   | { readonly type: 'text.done'; readonly sessionId: string; readonly messageId: string; readonly partId: string; readonly text: string }
   | { readonly type: 'reasoning'; readonly sessionId: string; readonly messageId: string; readonly partId: string; readonly delta: string }
+  | { readonly type: 'reasoning.done'; readonly sessionId: string; readonly messageId: string; readonly partId: string; readonly text: string }
   | {
       readonly type: 'tool.started';
       readonly sessionId: string;
@@ -228,6 +229,11 @@ export class EventNormalizer {
           });
           return out;
         }
+        return [];
+      }
+      case 'reasoning': {
+        const time = obj(part.time);
+        if (time.end) return [{ type: 'reasoning.done', sessionId, messageId, partId, text: str(part.text) }];
         return [];
       }
       case 'step-finish':

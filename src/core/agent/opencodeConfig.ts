@@ -3,8 +3,6 @@
 import type { PermissionRule } from './connection';
 
 export const AGENT_NAME = 'integration-builder';
-export const DEMO_PROVIDER = 'integration-builder-demo';
-export const DEMO_MODEL = `${DEMO_PROVIDER}/scripted`;
 
 const AGENT_PROMPT = `You are an integration engineer working for Integration Builder. You build exactly one
 API interaction, in the folder your session runs in, with the toolchain and SDK the task names. You work

@@ -17,6 +17,35 @@ export class RunStore {
     return path.join(this.dir, integration ?? '_', `${interaction ?? key}.json`);
   }
 
+  /** The transcript of one attempt: one JSON line per event (deltas left out; their `.done` events hold the text). */
+  transcriptOf(key: string, attempt: number): string {
+    return this.fileOf(key).replace(/\.json$/, `.attempt-${attempt}.jsonl`);
+  }
+
+  /** Appends lines to a transcript; appends to one file are serialised. */
+  appendTranscript(key: string, attempt: number, entries: readonly unknown[]): Promise<void> {
+    const file = this.transcriptOf(key, attempt);
+    const body = entries.map((e) => JSON.stringify(e)).join('\n') + '\n';
+    const id = `${key}#${attempt}`;
+    const prev = this.writing.get(id) ?? Promise.resolve();
+    const next = prev
+      .catch(() => undefined)
+      .then(async () => {
+        await fs.mkdir(path.dirname(file), { recursive: true });
+        await fs.appendFile(file, body);
+      });
+    this.writing.set(id, next);
+    return next;
+  }
+
+  async readTranscript(key: string, attempt: number): Promise<unknown[]> {
+    const text = await fs.readFile(this.transcriptOf(key, attempt), 'utf8');
+    return text
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as unknown);
+  }
+
   /** Writes a record atomically. Writes of the same key are serialised, last one wins. */
   save(run: RunRecord): Promise<void> {
     const file = this.fileOf(run.key);

@@ -1,4 +1,5 @@
 // Where interaction folders live: one sibling folder per interaction under the work root.
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 export const DEFAULT_WORK_ROOT = '.integration-builder/work';
@@ -12,4 +13,16 @@ export function resolveWorkRoot(workspaceFolder: string, setting: string | undef
 /** `<workRoot>/<integration>/<interaction>`; ids are kebab-case, so they are safe path segments. */
 export function interactionFolder(workRoot: string, integrationId: string, interactionId: string): string {
   return path.join(workRoot, integrationId, interactionId);
+}
+
+/**
+ * Creates the work root with a `.gitignore` that ignores everything in it: agents' folders and run
+ * records never end up in the user's commits by accident.
+ */
+export async function ensureWorkRoot(workRoot: string): Promise<void> {
+  await fs.mkdir(workRoot, { recursive: true });
+  const ignore = path.join(workRoot, '.gitignore');
+  await fs.writeFile(ignore, '# Integration Builder work folders and run records\n*\n', { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
 }

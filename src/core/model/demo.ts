@@ -1,0 +1,164 @@
+// The built-in demo model: the scripted model server replaying a recorded, honest build of an
+// interaction, so a newcomer (and the tests) can watch the whole flow with no key and no network.
+// Every run against it is labelled as a demo, and its final message says so.
+import type { InteractionModel } from '../spec/model';
+import { pascalCase, scriptRelativePath } from '../workspace/scaffold';
+import { ScriptedModelServer, scriptedProviderConfig, type ScriptStep } from './scriptedModel';
+
+export const DEMO_PROVIDER_ID = 'integration-builder-demo';
+export const DEMO_MODEL_ID = `${DEMO_PROVIDER_ID}/scripted`;
+export const DEMO_LABEL = 'Integration Builder demo model (scripted, offline)';
+
+const METHOD_BY_VERB: Record<string, 'post' | 'patch' | 'delete' | 'get' | 'put'> = {
+  create: 'post',
+  add: 'post',
+  send: 'post',
+  append: 'post',
+  upload: 'post',
+  share: 'post',
+  update: 'patch',
+  move: 'patch',
+  delete: 'delete',
+  remove: 'delete',
+  read: 'get',
+  get: 'get',
+  list: 'get',
+};
+
+function docComment(it: InteractionModel): string {
+  return it.docs[0] ? `// ${it.docs[0]}` : '// (no API reference URL in the spec)';
+}
+
+/** The script the demo "writes": an action calling the API once, or a paginated sync. */
+export function demoImplementation(it: InteractionModel): string {
+  const name = pascalCase(it.id);
+  if (it.kind === 'sync') {
+    const model = `${name}Record`;
+    return `import { createSync } from 'nango';
+import * as z from 'zod';
+
+// ${it.displayName}: ${it.description}
+const ${model} = z.object({
+    id: z.string(),
+    name: z.string(),
+    updatedAt: z.string()
+});
+
+const sync = createSync({
+    description: ${JSON.stringify(it.description || it.displayName)},
+    version: '1.0.0',
+    endpoints: [{ method: 'GET', path: '/${it.id}', group: ${JSON.stringify(it.displayName)} }],
+    frequency: 'every hour',
+    autoStart: true,
+    syncType: 'full',
+    models: { ${model} },
+
+    exec: async (nango) => {
+        ${docComment(it)}
+        for await (const page of nango.paginate<{ id: string; name?: string; updated?: string }>({
+            endpoint: '/${it.id.replace(/^sync-/, '')}',
+            retries: 3
+        })) {
+            const records = page.map((item) => ({
+                id: item.id,
+                name: item.name ?? '',
+                updatedAt: item.updated ?? new Date(0).toISOString()
+            }));
+            await nango.batchSave(records, '${model}');
+        }
+        await nango.deleteRecordsFromPreviousExecutions('${model}');
+    }
+});
+
+export type NangoSyncLocal = Parameters<(typeof sync)['exec']>[0];
+export default sync;
+`;
+  }
+  const verb = it.id.split('-')[0] ?? 'create';
+  const method = METHOD_BY_VERB[verb] ?? 'post';
+  const resource = it.id.split('-').slice(1).join('-') || it.id;
+  const takesBody = method === 'post' || method === 'patch' || method === 'put';
+  return `import { createAction } from 'nango';
+import * as z from 'zod';
+
+// ${it.displayName}: ${it.description}
+const ${name}Input = z.object({
+    ${takesBody ? `fields: z.record(z.string(), z.unknown()).describe('The ${resource} fields to send, as the API names them')` : `id: z.string().describe('Id of the ${resource}')`}
+});
+
+const ${name}Output = z.object({
+    id: z.string(),
+    raw: z.record(z.string(), z.unknown())
+});
+
+const action = createAction({
+    description: ${JSON.stringify(it.description || it.displayName)},
+    version: '1.0.0',
+    input: ${name}Input,
+    output: ${name}Output,
+    scopes: [],
+
+    exec: async (nango, input): Promise<z.infer<typeof ${name}Output>> => {
+        ${docComment(it)}
+        const res = await nango.${method}<Record<string, unknown>>({
+            endpoint: ${takesBody ? `'/${resource}'` : `\`/${resource}/\${encodeURIComponent(input.id)}\``},
+            ${takesBody ? 'data: input.fields,\n            ' : ''}retries: 3
+        });
+        const data = res.data ?? {};
+        return { id: String(data['id'] ?? ''), raw: data };
+    }
+});
+
+export type NangoActionLocal = Parameters<(typeof action)['exec']>[0];
+export default action;
+`;
+}
+
+/** The recorded build: read the stub, write the implementation, look at the result, report honestly. */
+export function demoScript(it: InteractionModel): ScriptStep[] {
+  const script = scriptRelativePath(it);
+  return [
+    {
+      reasoning: `The task is ${it.key} (${it.kind}). Start from the stub the harness wrote.`,
+      text: `Demo model: replaying a recorded build of ${it.key}. First, the stub.`,
+      tool_calls: [{ name: 'read', arguments: { filePath: script } }],
+      usage: { input: 2400, output: 60 },
+    },
+    {
+      text: `Writing the ${it.kind} with typed zod models, retries${it.kind === 'sync' ? ', pagination' : ''} and a link to the API reference.`,
+      tool_calls: [{ name: 'write', arguments: { filePath: script, content: demoImplementation(it) } }],
+      usage: { input: 3100, output: 900 },
+    },
+    {
+      tool_calls: [{ name: 'bash', arguments: { command: `ls -R ${it.integrationId}`, description: 'List the interaction files' } }],
+      usage: { input: 4200, output: 40 },
+    },
+    {
+      text: `Wrote ${script}. This was the demo model replaying a recorded build: no API was called and nothing was recorded, so there are no fixtures yet. Verify before trusting it.`,
+      usage: { input: 4400, output: 70 },
+    },
+  ];
+}
+
+/** The demo model server. `assign` a session to an interaction before prompting it. */
+export class DemoModel {
+  readonly server = new ScriptedModelServer({ chunkDelayMs: 15 });
+
+  start(): Promise<string> {
+    return this.server.start();
+  }
+
+  assign(sessionId: string, interaction: InteractionModel): void {
+    const name = `demo:${interaction.key}`;
+    this.server.define(name, demoScript(interaction));
+    this.server.assign(sessionId, name);
+  }
+
+  providerConfig(): Record<string, unknown> {
+    return scriptedProviderConfig(this.server.url, { providerId: DEMO_PROVIDER_ID, label: DEMO_LABEL, costPerMTok: { input: 3, output: 15 } });
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+}

@@ -1,0 +1,67 @@
+// A run's transcript as Markdown, from the JSONL the orchestrator writes: what the agent was told,
+// what it said, every tool call with its input and output, and how it ended.
+import type { RunRecord } from './record';
+
+type Entry = Record<string, unknown>;
+
+const fence = (body: string, lang = '') => {
+  const ticks = body.includes('```') ? '````' : '```';
+  return `${ticks}${lang}\n${body.replace(/\n$/, '')}\n${ticks}`;
+};
+
+function clip(s: string, max = 4000): string {
+  return s.length > max ? `${s.slice(0, max)}\n… (${s.length - max} more characters)` : s;
+}
+
+export function renderTranscript(run: RunRecord, entries: readonly unknown[]): string {
+  const out: string[] = [];
+  out.push(`# ${run.key} — attempt ${run.attempt}${run.demo ? ' (demo model)' : ''}`);
+  out.push('');
+  out.push(`Status: **${run.status}**${run.detail ? ` — ${run.detail}` : ''}  `);
+  out.push(`Model: ${run.model ?? '(server default)'} · session ${run.sessionId ?? '—'} · folder \`${run.folder}\`  `);
+  out.push(`Cost: $${run.costUsd.toFixed(4)} · steps ${run.steps} · tool calls ${run.toolCalls}`);
+  let step = 0;
+  for (const raw of entries) {
+    const e = raw as Entry;
+    switch (e.type) {
+      case 'prompt':
+        out.push('', '## Prompt', '', fence(String(e.text ?? ''), 'markdown'));
+        break;
+      case 'reasoning.done':
+        if (e.text) out.push('', '<details><summary>Reasoning</summary>', '', String(e.text), '', '</details>');
+        break;
+      case 'text.done':
+        out.push('', String(e.text ?? ''));
+        break;
+      case 'tool.finished': {
+        const input = (e.input ?? {}) as Entry;
+        const title = e.tool === 'bash' ? `\`${String(input.command ?? '')}\`` : String(e.title ?? input.filePath ?? '');
+        out.push('', `### ${e.ok ? '✓' : '✗'} ${String(e.tool)} ${title}`.trimEnd());
+        if (e.tool === 'write' && typeof input.content === 'string') out.push('', fence(clip(input.content), 'ts'));
+        else if (e.tool === 'edit') out.push('', fence(clip(`- ${String(input.oldString ?? '')}\n+ ${String(input.newString ?? '')}`), 'diff'));
+        else if (e.tool !== 'bash') out.push('', fence(clip(JSON.stringify(input, null, 2)), 'json'));
+        if (e.output) out.push('', fence(clip(String(e.output))));
+        break;
+      }
+      case 'step':
+        step += 1;
+        out.push('', `<sub>step ${step}: $${Number(e.costUsd ?? 0).toFixed(4)}</sub>`);
+        break;
+      case 'status':
+        if (e.status === 'retry') out.push('', `> ⚠ provider retry ${String(e.attempt ?? '')}: ${String(e.message ?? '')}`);
+        break;
+      case 'permission.asked':
+        out.push('', `> permission asked: ${String(e.permission)} ${JSON.stringify(e.patterns)}`);
+        break;
+      case 'error':
+        out.push('', `> ✗ error ${String(e.name)}: ${String(e.message)}`);
+        break;
+      case 'finished':
+        out.push('', `---`, '', `Finished (${String(e.finish)}). The agent's claim is not a verdict: run Verify.`);
+        break;
+      default:
+        break;
+    }
+  }
+  return out.join('\n') + '\n';
+}

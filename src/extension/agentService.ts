@@ -1,0 +1,264 @@
+// Adapts the core orchestrator to the editor: finds or installs opencode, picks the model (the
+// user's, or the labelled demo model), starts the service on the first command that needs it,
+// and shows progress. Nothing here runs at activation except reading run records from disk.
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { findOpencode, findRipgrep, installOpencode, OPENCODE_VERSION, pathWithRipgrep } from '../core/agent/binaries';
+import { AgentConnection, type ConnectionMode } from '../core/agent/connection';
+import { buildOpencodeConfig } from '../core/agent/opencodeConfig';
+import { OPENCODE_OFFLINE_ENV, OPENCODE_QUIET_ENV } from '../core/agent/server';
+import { DEMO_LABEL, DEMO_MODEL_ID, DemoModel } from '../core/model/demo';
+import { Orchestrator, type RunTarget } from '../core/orchestrator';
+import type { RunRecord } from '../core/runs/record';
+import { RunStore } from '../core/runs/store';
+import { renderTranscript } from '../core/runs/transcript';
+import { ensureWorkRoot, resolveWorkRoot } from '../core/workspace/paths';
+import type { ExtensionCtx } from './context';
+
+export class UserCancelled extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+interface ModelChoice {
+  readonly model: string;
+  readonly demo: boolean;
+}
+
+export class AgentService implements vscode.Disposable {
+  private orchestrator: Orchestrator | undefined;
+  private creating: Promise<Orchestrator> | undefined;
+  private connection: AgentConnection | undefined;
+  private demo: DemoModel | undefined;
+  private mode: ModelChoice | undefined;
+
+  constructor(private readonly ctx: ExtensionCtx) {}
+
+  /** The running orchestrator, if the service has started. */
+  get current(): Orchestrator | undefined {
+    return this.orchestrator;
+  }
+
+  get usingDemo(): boolean {
+    return !!this.mode?.demo;
+  }
+
+  workRoot(): string {
+    const root = this.ctx.workspaceRoot();
+    if (!root) throw new Error('Open a folder first: interaction folders are created inside the workspace.');
+    return resolveWorkRoot(root, this.ctx.config.workRoot);
+  }
+
+  /**
+   * At activation: show the runs of the last session from disk. Runs that were going on our own
+   * server when the window closed are marked interrupted; runs on a remote server are re-attached
+   * by starting the service.
+   */
+  async restoreFromDisk(): Promise<void> {
+    if (!this.ctx.workspaceRoot()) return;
+    const store = new RunStore(this.workRoot());
+    const runs = await store.loadAll((file, err) => this.ctx.log.warn(`ignoring run record ${file}: ${err.message}`));
+    let remote = false;
+    for (const run of runs) {
+      if ((run.status === 'running' || run.status === 'queued') && run.serverOwned !== false) {
+        run.detail = run.sessionId ? 'the window closed while the agent was working' : 'the window closed before the agent started';
+        run.status = 'interrupted';
+        run.endedAt ??= new Date().toISOString();
+        await store.save(run);
+      } else if (run.status === 'running') {
+        remote = true;
+      }
+      this.ctx.runs.set(run.key, { status: run.status, detail: run.detail, startedAt: run.startedAt, endedAt: run.endedAt, costUsd: run.costUsd, demo: run.demo });
+    }
+    if (remote) await this.get();
+  }
+
+  /** Which model to run: the setting, the demo model, or ask. */
+  private async chooseModel(): Promise<ModelChoice> {
+    const { config } = this.ctx;
+    if (config.model) return { model: config.model, demo: false };
+    if (config.demoModel) return { model: DEMO_MODEL_ID, demo: true };
+    const demo = 'Use the demo model';
+    const settings = 'Set a model…';
+    const pick = await vscode.window.showWarningMessage(
+      'No model is set for Integration Builder. Set integrationBuilder.model (e.g. anthropic/claude-sonnet-4-5, with your own OpenCode credentials), or try the flow with the built-in demo model: scripted, offline, no key — it replays a recorded build.',
+      { modal: true },
+      demo,
+      settings,
+    );
+    if (pick === demo) {
+      await vscode.workspace.getConfiguration('integrationBuilder').update('demoModel', true, vscode.ConfigurationTarget.Workspace);
+      return { model: DEMO_MODEL_ID, demo: true };
+    }
+    if (pick === settings) await vscode.commands.executeCommand('workbench.action.openSettings', 'integrationBuilder.model');
+    throw new UserCancelled();
+  }
+
+  /** The opencode binary: the setting, our own install, PATH — or offer to install the pinned version. */
+  private async opencodeBinary(): Promise<string> {
+    const storageDir = this.ctx.extension.globalStorageUri.fsPath;
+    const setting = this.ctx.config.opencodePath;
+    const found = findOpencode({ setting, storageDir });
+    if (found) return found;
+    if (setting) throw new Error(`integrationBuilder.opencode.path points at ${setting}, which does not exist. Fix the setting or clear it to use the opencode on PATH.`);
+    const install = `Install opencode ${OPENCODE_VERSION}`;
+    const pick = await vscode.window.showWarningMessage(
+      `OpenCode is not installed (no \`opencode\` on PATH). Integration Builder can install opencode-ai@${OPENCODE_VERSION} with npm into its own storage (about 185 MB), or you can install it yourself and set integrationBuilder.opencode.path.`,
+      { modal: true },
+      install,
+    );
+    if (pick !== install) throw new UserCancelled();
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Installing opencode-ai@${OPENCODE_VERSION}…` },
+      () => installOpencode(storageDir, (line) => this.ctx.log.info(line)),
+    );
+  }
+
+  /** Creates the service on first use: model, binary, server, orchestrator, restored runs. */
+  get(): Promise<Orchestrator> {
+    if (this.orchestrator) return Promise.resolve(this.orchestrator);
+    this.creating ??= this.create().finally(() => (this.creating = undefined));
+    return this.creating;
+  }
+
+  private async create(): Promise<Orchestrator> {
+    const { config, log } = this.ctx;
+    const workRoot = this.workRoot();
+    const choice = await this.chooseModel();
+    const skillsDir = path.join(this.ctx.extension.extensionPath, 'skills');
+    const skillPaths = existsSync(skillsDir) ? [skillsDir] : [];
+    let mode: ConnectionMode;
+    let demo: DemoModel | undefined;
+    if (config.serverUrls.length) {
+      mode = { kind: 'remote', urls: config.serverUrls, password: process.env.OPENCODE_SERVER_PASSWORD };
+    } else {
+      const bin = await this.opencodeBinary();
+      const rg = findRipgrep({ appRoot: vscode.env.appRoot });
+      if (!rg) {
+        log.warn('ripgrep not found (neither VS Code’s nor `rg` on PATH): the agents’ glob, grep and skill tools will fail. Install ripgrep.');
+        void vscode.window.showWarningMessage('ripgrep was not found: agents cannot search files or load skills. Install ripgrep (`rg`) and reload.');
+      }
+      const env: Record<string, string | undefined> = { ...OPENCODE_QUIET_ENV, ...(rg ? { PATH: pathWithRipgrep(rg) } : {}) };
+      let providers: Record<string, unknown> | undefined;
+      let enabledProviders: string[] | undefined;
+      if (choice.demo) {
+        // The demo needs no account and no network: private opencode data dirs, offline switches.
+        demo = new DemoModel();
+        await demo.start();
+        providers = demo.providerConfig();
+        enabledProviders = [Object.keys(providers)[0] as string];
+        const base = path.join(this.ctx.extension.globalStorageUri.fsPath, 'demo-opencode');
+        Object.assign(env, OPENCODE_OFFLINE_ENV, {
+          XDG_DATA_HOME: path.join(base, 'data'),
+          XDG_CONFIG_HOME: path.join(base, 'config'),
+          XDG_CACHE_HOME: path.join(base, 'cache'),
+          XDG_STATE_HOME: path.join(base, 'state'),
+        });
+      }
+      mode = {
+        kind: 'local',
+        server: {
+          bin,
+          cwd: workRoot,
+          env,
+          config: buildOpencodeConfig({ model: choice.model, skillPaths, providers, enabledProviders }),
+          onOutput: (line) => log.debug(`[opencode] ${line}`),
+        },
+      };
+    }
+    await ensureWorkRoot(workRoot);
+    const connection = new AgentConnection({ mode, log: (line) => log.info(line) });
+    const orchestrator = new Orchestrator({
+      workRoot,
+      connection,
+      runs: new RunStore(workRoot),
+      board: this.ctx.runs,
+      concurrency: config.concurrency,
+      budgetUsd: config.budgetUsd,
+      model: choice.model,
+      demo: choice.demo,
+      maxRetries: config.maxProviderRetries,
+      onSessionCreated: demo ? (run, target) => run.sessionId && demo.assign(run.sessionId, target.interaction) : undefined,
+      log: (line) => log.info(line),
+    });
+    orchestrator.onRunChanged((run) => this.onRunChanged(run));
+    await orchestrator.restore();
+    this.connection = connection;
+    this.demo = demo;
+    this.mode = choice;
+    this.orchestrator = orchestrator;
+    log.info(`agent service ready: ${choice.demo ? DEMO_LABEL : choice.model}, ${mode.kind === 'local' ? 'local opencode server' : `remote servers ${config.serverUrls.join(', ')}`}`);
+    return orchestrator;
+  }
+
+  private readonly announced = new Set<string>();
+
+  private onRunChanged(run: RunRecord): void {
+    const id = `${run.key}#${run.attempt}:${run.status}`;
+    if (this.announced.has(id)) return;
+    if (run.status === 'blocked' || run.status === 'failed' || run.status === 'interrupted') {
+      this.announced.add(id);
+      void vscode.window.showWarningMessage(`${run.key} ${run.status}: ${run.detail ?? ''}`);
+    }
+  }
+
+  /** Starts runs, with a cancellable progress while the server comes up. */
+  async generate(targets: readonly RunTarget[]): Promise<string[]> {
+    const orchestrator = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Integration Builder: starting the agent service…', cancellable: true },
+      async (_progress, token) => {
+        const o = await Promise.race([
+          this.get(),
+          new Promise<never>((_, reject) => token.onCancellationRequested(() => reject(new UserCancelled()))),
+        ]);
+        return o;
+      },
+    );
+    const queued = orchestrator.generate(targets);
+    if (queued.length) void this.connection?.ensure().catch((err) => this.ctx.log.error(`opencode: ${(err as Error).message}`));
+    return queued;
+  }
+
+  async stop(keys?: readonly string[]): Promise<void> {
+    const o = this.orchestrator;
+    if (!o) return;
+    if (keys) await Promise.all(keys.map((k) => o.stop(k)));
+    else await o.stopAll();
+  }
+
+  async restart(target: RunTarget): Promise<void> {
+    const o = await this.get();
+    await o.restartFromScratch(target);
+  }
+
+  /** The transcript of an interaction's latest attempt, as Markdown. */
+  async transcript(key: string): Promise<string | undefined> {
+    const workRoot = this.workRoot();
+    const store = new RunStore(workRoot);
+    const run = this.orchestrator?.get(key) ?? (await store.loadAll()).find((r) => r.key === key);
+    if (!run) return undefined;
+    await store.flush();
+    const entries = await store.readTranscript(key, run.attempt).catch(() => []);
+    return renderTranscript(run, entries);
+  }
+
+  /** On window close: runs on our own server cannot outlive it. Record them as interrupted. */
+  async shutdown(): Promise<void> {
+    const o = this.orchestrator;
+    if (o) {
+      await o.stopAll('VS Code closed while the agent was working', 'interrupted');
+      await o.whenIdle();
+    }
+    await this.connection?.dispose();
+    await this.demo?.close();
+    this.orchestrator = undefined;
+    this.connection = undefined;
+    this.demo = undefined;
+  }
+
+  dispose(): void {
+    void this.shutdown();
+  }
+}

@@ -47,7 +47,8 @@ export interface OrchestratorOptions {
 }
 
 interface Job {
-  readonly target: RunTarget;
+  /** Absent for a run re-attached after a reload (nothing to scaffold or prompt). */
+  readonly target?: RunTarget;
   run: RunRecord;
   ref?: SessionRef;
   stopping?: { status: InteractionStatus; detail: string };
@@ -127,9 +128,17 @@ export class Orchestrator {
         let reattached = false;
         if (run.sessionId && run.serverUrl && run.serverOwned === false) {
           try {
-            const state = await this.options.connection.reattach({ sessionId: run.sessionId, directory: run.folder, serverUrl: run.serverUrl });
+            const ref = { sessionId: run.sessionId, directory: run.folder, serverUrl: run.serverUrl };
+            const state = await this.options.connection.reattach(ref);
             reattached = state !== 'gone';
-            if (reattached) this.log(`re-attached ${run.key} to session ${run.sessionId} (${state})`);
+            if (reattached) {
+              this.log(`re-attached ${run.key} to session ${run.sessionId} (${state})`);
+              run.status = 'running';
+              const job: Job = { run, ref };
+              this.records.set(run.key, run);
+              this.active.set(run.key, job);
+              void this.follow(job, state === 'idle');
+            }
           } catch (err) {
             this.log(`cannot re-attach ${run.key}: ${(err as Error).message}`);
           }
@@ -294,7 +303,7 @@ export class Orchestrator {
   }
 
   private async execute(job: Job): Promise<void> {
-    const { target } = job;
+    const target = job.target as RunTarget;
     const run = job.run;
     const key = run.key;
     const conn = this.options.connection;
@@ -345,6 +354,31 @@ export class Orchestrator {
     } finally {
       subscription?.dispose();
       this.active.delete(key);
+      this.pump();
+    }
+  }
+
+  /** Follows a re-attached session to its end, as `execute` does for a new one. */
+  private async follow(job: Job, replay: boolean): Promise<void> {
+    const ref = job.ref as SessionRef;
+    const outcome = new Promise<{ status: InteractionStatus; detail?: string }>((resolve) => {
+      let settled = false;
+      job.settle = (o) => {
+        if (settled) return;
+        settled = true;
+        resolve(o);
+      };
+    });
+    const subscription = this.options.connection.subscribe(ref.sessionId, (event) => this.onEvent(job, event));
+    try {
+      // It may have finished while no window watched: its last message tells.
+      if (replay) await this.options.connection.replaySession(ref);
+      this.finish(job, job.stopping ?? (await outcome));
+    } catch (err) {
+      this.finish(job, { status: 'interrupted', detail: `lost the session after a reload: ${(err as Error).message}` });
+    } finally {
+      subscription.dispose();
+      this.active.delete(job.run.key);
       this.pump();
     }
   }

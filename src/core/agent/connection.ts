@@ -70,8 +70,14 @@ class ServerLink {
     const connectedOnce = new Promise<void>((resolve, reject) => {
       const loop = async () => {
         while (!this.closed) {
+          let error = 'the event stream ended';
           try {
-            const sse = await this.client.global.event({ signal: this.abort.signal, sseMaxRetryAttempts: 1, onSseError: () => undefined } as never);
+            // One attempt per call: the SDK's own retry never resets its backoff; ours does.
+            const sse = await this.client.global.event({
+              signal: this.abort.signal,
+              sseMaxRetryAttempts: 1,
+              onSseError: (err: unknown) => (error = (err as Error)?.message ?? String(err)),
+            } as never);
             let announced = false;
             for await (const ev of (sse as { stream: AsyncIterable<unknown> }).stream) {
               if (!announced) {
@@ -90,15 +96,15 @@ class ServerLink {
               if (payload) this.onRaw(payload);
             }
           } catch (err) {
-            if (this.closed) break;
-            if (first && delay >= this.backoff[1]) {
-              reject(new Error(`cannot reach the opencode server at ${this.endpoint.url}: ${(err as Error).message}`));
-              return;
-            }
+            error = (err as Error).message;
           }
           this.connected = false;
           if (this.closed) break;
-          this.log(`event stream to ${this.endpoint.url} dropped; reconnecting in ${delay} ms`);
+          if (first && delay >= this.backoff[1]) {
+            reject(new Error(`cannot reach the opencode server at ${this.endpoint.url}: ${error}`));
+            return;
+          }
+          this.log(`event stream to ${this.endpoint.url} dropped (${error}); reconnecting in ${delay} ms`);
           await new Promise((r) => setTimeout(r, delay));
           delay = Math.min(delay * 2, this.backoff[1]);
         }
@@ -209,18 +215,28 @@ export class AgentConnection implements Disposable {
   private async resync(url: string): Promise<void> {
     const link = this.links.find((l) => l.endpoint.url === url);
     if (!link) return;
-    for (const [sessionId, directory] of link.sessions) {
-      const status = await link.client.session.status({ directory });
-      const s = (status.data as Record<string, { type?: string }> | undefined)?.[sessionId];
-      const messages = await link.client.session.messages({ sessionID: sessionId, directory });
-      const list = (messages.data ?? []) as { info: { role: string }; parts: unknown[] }[];
-      const last = [...list].reverse().find((m) => m.info.role === 'assistant');
-      if (last) {
-        for (const part of last.parts) this.dispatch({ type: 'message.part.updated', properties: { part } });
-        this.dispatch({ type: 'message.updated', properties: { info: last.info } });
+    for (const [sessionId, directory] of link.sessions) await this.replay(link, sessionId, directory);
+  }
+
+  /** Replays a session's latest state as events (its last assistant message; idle if it is idle). */
+  async replaySession(ref: SessionRef): Promise<void> {
+    await this.replay(this.linkFor(ref.serverUrl), ref.sessionId, ref.directory);
+  }
+
+  private async replay(link: ServerLink, sessionId: string, directory: string): Promise<void> {
+    const status = await link.client.session.status({ directory });
+    const s = (status.data as Record<string, { type?: string }> | undefined)?.[sessionId];
+    const messages = await link.client.session.messages({ sessionID: sessionId, directory });
+    const list = (messages.data ?? []) as { info: { role: string }; parts: unknown[] }[];
+    const last = [...list].reverse().find((m) => m.info.role === 'assistant');
+    if (last) {
+      // Steps are not replayed: their cost was counted when they streamed (or is lost with the gap).
+      for (const part of last.parts) {
+        if ((part as { type?: string }).type !== 'step-finish') this.dispatch({ type: 'message.part.updated', properties: { part } });
       }
-      if (!s || s.type === 'idle') this.dispatch({ type: 'session.idle', properties: { sessionID: sessionId } });
+      this.dispatch({ type: 'message.updated', properties: { info: last.info } });
     }
+    if (!s || s.type === 'idle') this.dispatch({ type: 'session.idle', properties: { sessionID: sessionId } });
   }
 
   /** Routes one session's events to a listener. */

@@ -115,6 +115,7 @@ interface SessionTrack {
 export class EventNormalizer {
   private readonly partKind = new Map<string, string>();
   private readonly toolState = new Map<string, string>();
+  private readonly stepsSeen = new Set<string>();
   private readonly sessions = new Map<string, SessionTrack>();
 
   private track(sessionId: string): SessionTrack {
@@ -237,6 +238,8 @@ export class EventNormalizer {
         return [];
       }
       case 'step-finish':
+        if (this.stepsSeen.has(partId)) return [];
+        this.stepsSeen.add(partId);
         return [{ type: 'step', sessionId, messageId, costUsd: num(part.cost), tokens: tokensOf(part.tokens) }];
       default:
         return [];

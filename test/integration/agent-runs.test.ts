@@ -154,6 +154,20 @@ describe('agent runs (real opencode, scripted model)', () => {
     expect(existsSync(path.join(folder, 'notes.txt'))).toBe(false);
   });
 
+  it('a run whose spec entry vanished is stopped, saying why', async () => {
+    const workRoot = path.join(stack.root, 'work-vanish');
+    stack.model.define('vanishing', [
+      { tool_calls: [{ name: 'bash', arguments: { command: 'sleep 60', description: 'Long task' } }] },
+      { text: 'never' },
+    ]);
+    const o = orchestrator(workRoot);
+    o.generate(targetsFor('google-calendar', ['vanishing']));
+    await until(() => events.get('google-calendar/vanishing')?.some((e) => e.type === 'tool.started'));
+    await o.reconcile(new Set(['google-calendar/something-else']));
+    await o.whenIdle();
+    expect(o.get('google-calendar/vanishing')).toMatchObject({ status: 'stopped', detail: 'its entry was removed from the spec' });
+  });
+
   it('a provider error fails the run with its message', async () => {
     const workRoot = path.join(stack.root, 'work-400');
     stack.model.define('bad-request', [{ httpStatus: 400, errorMessage: 'model does not support tools' }]);

@@ -105,6 +105,25 @@ const STARTER_SPEC = `// Integration Builder workspace spec. Comments and traili
 }
 `;
 
+export const TRANSCRIPT_SCHEME = 'integration-builder-transcript';
+
+/** Serves `integration-builder-transcript:/<integration>/<interaction>.md` from the run's transcript. */
+export class TranscriptProvider implements vscode.TextDocumentContentProvider {
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly ctx: ExtensionCtx) {}
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const key = uri.path.replace(/^\//, '').replace(/\.md$/, '');
+    return (await this.ctx.agents.transcript(key)) ?? `${key} has not run yet.\n`;
+  }
+
+  refresh(key: string): void {
+    this.changed.fire(vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/${key}.md` }));
+  }
+}
+
 export function commandTable(ctx: ExtensionCtx): Record<CommandId, Handler> {
   const targets = new CommandTargets(ctx);
 
@@ -228,7 +247,10 @@ export function commandTable(ctx: ExtensionCtx): Record<CommandId, Handler> {
         void vscode.window.showInformationMessage(`${pair.interaction.key} has not run yet: there is no transcript.`);
         return undefined;
       }
-      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
+      // A read-only virtual document: nothing to save, and reopening shows the latest.
+      const uri = vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/${pair.interaction.key}.md` });
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
       await vscode.window.showTextDocument(doc, { preview: true });
       return markdown;
     },

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { AgentsViewProvider } from './agentsView';
 import { SpecCodeLensProvider } from './codelens';
 import { COMMANDS, VIEWS } from './commandIds';
-import { commandTable } from './commands';
+import { commandTable, TRANSCRIPT_SCHEME, TranscriptProvider } from './commands';
 import { ExtensionCtx } from './context';
 import { AgentsStatusBar } from './statusBar';
 
@@ -45,6 +45,11 @@ export function activate(context: vscode.ExtensionContext): IntegrationBuilderAp
   }
 
   context.subscriptions.push(new AgentsStatusBar(ctx));
+  const transcripts = new TranscriptProvider(ctx);
+  context.subscriptions.push(
+    vscode.workspace.registerTextDocumentContentProvider(TRANSCRIPT_SCHEME, transcripts),
+    ctx.runs.onDidChange((keys) => keys.forEach((k) => transcripts.refresh(k))),
+  );
   // A spec entry removed while its agent runs: stop that agent rather than leave it orphaned.
   context.subscriptions.push(
     ctx.specs.store.onDidChange(() => {

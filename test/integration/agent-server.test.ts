@@ -104,6 +104,39 @@ describe('a crashed opencode server', () => {
   });
 });
 
+describe('a hung opencode server', () => {
+  it('fails its health checks, is killed, and its sessions are marked interrupted', async () => {
+    const stack = await startAgentStack({}, { connection: { healthCheck: { intervalMs: 1000, timeoutMs: 5000, failures: 2 } }, log: (l) => process.env.IB_DEBUG && console.log(l) });
+    try {
+      const workRoot = path.join(stack.root, 'work-hang');
+      stack.model.define('hung-run', [
+        { tool_calls: [{ name: 'bash', arguments: { command: 'sleep 60', description: 'Long task' } }] },
+        { text: 'never' },
+      ]);
+      const o = new Orchestrator({
+        workRoot,
+        connection: stack.connection,
+        runs: new RunStore(workRoot),
+        model: TEST_MODEL,
+        onSessionCreated: (run) => stack.model.assign(run.sessionId!, run.interactionId),
+      });
+      let bashStarted = false;
+      o.onAgentEvent(({ event }) => {
+        if (event.type === 'tool.started') bashStarted = true;
+      });
+      o.generate(targetsFor('google-calendar', ['hung-run']));
+      await until(() => bashStarted || o.get('google-calendar/hung-run')?.status !== 'running');
+      expect(o.get('google-calendar/hung-run')!.detail).toBeUndefined();
+      process.kill(stack.connection.ownedServer!.pid!, 'SIGSTOP'); // alive, but answers nothing
+      await o.whenIdle();
+      expect(o.get('google-calendar/hung-run')).toMatchObject({ status: 'interrupted' });
+      expect(o.get('google-calendar/hung-run')!.detail).toMatch(/stopped unexpectedly .*SIGKILL/);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
 describe('remote opencode servers', () => {
   let root: string;
   let model: ScriptedModelServer;

@@ -3,7 +3,7 @@
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { AgentConnection } from '../../src/core/agent/connection';
+import { AgentConnection, type ConnectionOptions } from '../../src/core/agent/connection';
 import { buildOpencodeConfig } from '../../src/core/agent/opencodeConfig';
 import { OPENCODE_OFFLINE_ENV } from '../../src/core/agent/server';
 import { findRipgrep, pathWithRipgrep } from '../../src/core/agent/binaries';
@@ -36,7 +36,7 @@ export function offlineEnv(root: string): Record<string, string> {
   };
 }
 
-export async function startAgentStack(scripts: Record<string, Script> = {}, opts: { root?: string; log?: (l: string) => void } = {}): Promise<AgentStack> {
+export async function startAgentStack(scripts: Record<string, Script> = {}, opts: { root?: string; log?: (l: string) => void; connection?: Partial<ConnectionOptions> } = {}): Promise<AgentStack> {
   const root = opts.root ?? mkdtempSync(path.join(tmpdir(), 'ib-agents-'));
   const model = new ScriptedModelServer({ scripts });
   const url = await model.start();
@@ -53,6 +53,7 @@ export async function startAgentStack(scripts: Record<string, Script> = {}, opts
       },
     },
     log: opts.log,
+    ...opts.connection,
   });
   return {
     root,

@@ -37,6 +37,12 @@ export interface ConnectionOptions {
   readonly log?: (line: string) => void;
   /** Reconnect backoff: first delay and cap, ms. */
   readonly backoffMs?: readonly [number, number];
+  /**
+   * Health check of our own server: how often, how long an answer may take, and how many failures
+   * in a row count as a hang (default every 20 s, 10 s, 3: a server busy setting up a folder can
+   * take seconds to answer, and killing a healthy server would interrupt every agent on it).
+   */
+  readonly healthCheck?: { readonly intervalMs: number; readonly timeoutMs: number; readonly failures: number };
 }
 
 /** Raised when sessions are lost with their server (crash, or a remote that went away). */
@@ -169,6 +175,7 @@ export class AgentConnection implements Disposable {
         this.server = undefined;
       });
       endpoints.push(endpoint);
+      this.watchHealth(server, endpoint);
     } else {
       if (mode.urls.length === 0) throw new Error('no opencode server URLs are configured');
       for (const url of mode.urls) endpoints.push({ url: url.replace(/\/$/, ''), password: mode.password, owned: false });
@@ -192,6 +199,38 @@ export class AgentConnection implements Disposable {
       throw new Error((reason?.reason as Error | undefined)?.message ?? 'no opencode server could be reached');
     }
     this.links = up;
+  }
+
+  /**
+   * A server that hangs is as lost as one that crashed: poll its health, and after enough failures
+   * in a row kill it, so its sessions are marked interrupted and the next run starts a fresh one.
+   */
+  private watchHealth(server: OpencodeServer, endpoint: ServerEndpoint): void {
+    const { intervalMs, timeoutMs, failures } = this.options.healthCheck ?? { intervalMs: 20_000, timeoutMs: 10_000, failures: 3 };
+    let failed = 0;
+    let checking = false;
+    const timer = setInterval(async () => {
+      if (!server.running) {
+        clearInterval(timer);
+        return;
+      }
+      const client = this.links.find((l) => l.endpoint.url === endpoint.url)?.client;
+      if (!client || checking) return;
+      checking = true;
+      const ok = await Promise.race([
+        client.global.health().then((r) => !!(r as { data?: unknown }).data, () => false),
+        new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs)),
+      ]);
+      checking = false;
+      failed = ok ? 0 : failed + 1;
+      if (failed >= failures) {
+        clearInterval(timer);
+        this.log(`opencode server at ${endpoint.url} failed ${failed} health checks in a row; killing it`);
+        server.kill();
+      }
+    }, intervalMs);
+    timer.unref?.();
+    server.onDidExit(() => clearInterval(timer));
   }
 
   private dropLink(url: string, reason: string): void {

@@ -1,17 +1,27 @@
 // Finding the programs the agent runtime needs: the `opencode` binary (setting, PATH, or our own
 // install of the pinned version) and ripgrep (opencode's glob, grep and skill tools need `rg`).
 import { execFile } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { accessSync, constants, existsSync, promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** The opencode version we test against; the extension installs this one when none is found. */
 export const OPENCODE_VERSION = '1.18.33';
 
+function isExecutableFile(p: string): boolean {
+  try {
+    if (!statSync(p).isFile()) return false;
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function findOnPath(name: string, envPath = process.env.PATH ?? ''): string | undefined {
   for (const dir of envPath.split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
-    if (existsSync(candidate)) return candidate;
+    if (isExecutableFile(candidate)) return candidate;
   }
   return undefined;
 }

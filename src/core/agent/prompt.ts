@@ -22,8 +22,7 @@ export function buildPrompt({ interaction: it, folder, skills = SKILL_NAMES }: P
   const kindLine = it.kindInferred ? `${it.kind} (${it.kindReason})` : it.kind;
   const docs = it.docs.map((d) => `- ${d}`).join('\n');
   return [
-    `# Build the ${it.kind} "${it.id}" for the ${it.integrationId} integration`,
-    '',
+    `# Build the ${it.kind} "${it.id}" for the ${it.integrationId} integration\n`,
     section(
       'Task',
       [

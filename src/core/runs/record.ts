@@ -57,12 +57,13 @@ export function newRunRecord(init: {
   demo: boolean;
   now: string;
 }): RunRecord {
+  const { now, ...rest } = init;
   return {
     version: 1,
-    ...init,
+    ...rest,
     attempt: 1,
     status: 'queued',
-    queuedAt: init.now,
+    queuedAt: now,
     costUsd: 0,
     tokens: ZERO_TOKENS,
     steps: 0,

@@ -64,7 +64,7 @@ const TSCONFIG = {
 };
 
 function quote(s: string): string {
-  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\r?\n/g, ' ')}'`;
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\r\n|[\r\n\u2028\u2029]/g, ' ')}'`;
 }
 
 export function actionStub(interaction: InteractionModel): string {
@@ -177,7 +177,7 @@ export async function scaffoldInteraction(folder: string, interaction: Interacti
   try {
     await fs.mkdir(parent, { recursive: true });
   } catch (err) {
-    throw new ScaffoldError(`cannot create the work folder ${parent}: ${(err as Error).message}`, folder);
+    throw new ScaffoldError(`cannot create the interaction folder ${folder}: ${(err as Error).message}`, folder);
   }
   const exists = await fs.stat(folder).then(
     () => true,
@@ -190,12 +190,21 @@ export async function scaffoldInteraction(folder: string, interaction: Interacti
       await fs.mkdir(path.dirname(target), { recursive: true });
       await fs.writeFile(target, content);
     }
-    if (exists) await fs.rm(folder, { recursive: true, force: true });
-    await fs.rename(staging, folder);
   } catch (err) {
     await fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
     throw new ScaffoldError(`cannot scaffold ${folder}: ${(err as Error).message}`, folder);
   }
+  // Swap: the old folder is moved aside, not deleted, until the new one is in place.
+  const aside = `${staging}.old`;
+  try {
+    if (exists) await fs.rename(folder, aside);
+    await fs.rename(staging, folder);
+  } catch (err) {
+    if (exists) await fs.rename(aside, folder).catch(() => undefined);
+    await fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    throw new ScaffoldError(`cannot scaffold ${folder}: ${(err as Error).message}`, folder);
+  }
+  if (exists) await fs.rm(aside, { recursive: true, force: true });
   const script = scriptRelativePath(interaction);
   return {
     folder,

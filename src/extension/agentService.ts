@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { findOpencode, findRipgrep, installOpencode, OPENCODE_VERSION, pathWithRipgrep } from '../core/agent/binaries';
 import { AgentConnection, type ConnectionMode } from '../core/agent/connection';
 import { buildOpencodeConfig } from '../core/agent/opencodeConfig';
-import { OPENCODE_OFFLINE_ENV, OPENCODE_QUIET_ENV } from '../core/agent/server';
+import { OPENCODE_OFFLINE_ENV, OPENCODE_QUIET_ENV, prepareOwnedConfigDir } from '../core/agent/server';
 import { DEMO_LABEL, DEMO_MODEL_ID, DemoModel } from '../core/model/demo';
 import { Orchestrator, type RunTarget } from '../core/orchestrator';
 import type { RunRecord } from '../core/runs/record';
@@ -156,6 +156,7 @@ export class AgentService implements vscode.Disposable {
           XDG_CACHE_HOME: path.join(base, 'cache'),
           XDG_STATE_HOME: path.join(base, 'state'),
         });
+        prepareOwnedConfigDir(path.join(base, 'config'));
       }
       mode = {
         kind: 'local',

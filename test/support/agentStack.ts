@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { AgentConnection, type ConnectionOptions } from '../../src/core/agent/connection';
 import { buildOpencodeConfig } from '../../src/core/agent/opencodeConfig';
-import { OPENCODE_OFFLINE_ENV } from '../../src/core/agent/server';
+import { OPENCODE_OFFLINE_ENV, prepareOwnedConfigDir } from '../../src/core/agent/server';
 import { findRipgrep, pathWithRipgrep } from '../../src/core/agent/binaries';
 import { ScriptedModelServer, scriptedProviderConfig, type Script } from '../../src/core/model/scriptedModel';
 
@@ -25,6 +25,7 @@ export interface AgentStack {
 export function offlineEnv(root: string): Record<string, string> {
   const xdg = (d: string) => path.join(root, 'xdg', d);
   for (const d of ['data', 'config', 'cache', 'state']) mkdirSync(xdg(d), { recursive: true });
+  prepareOwnedConfigDir(xdg('config'));
   const rg = findRipgrep();
   return {
     ...OPENCODE_OFFLINE_ENV,

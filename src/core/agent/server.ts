@@ -3,6 +3,8 @@
 // SIGTERM, then SIGKILL after a grace period (the SDK's close() sends one SIGTERM and walks away).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Emitter } from '../util/emitter';
 
 export interface ServerEndpoint {
@@ -53,6 +55,19 @@ export const OPENCODE_OFFLINE_ENV = {
   OPENCODE_DISABLE_MODELS_FETCH: '1',
   OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
 } as const;
+
+/**
+ * opencode starts `npm install @opencode-ai/plugin` into `$XDG_CONFIG_HOME/opencode` for every new
+ * directory — a network call, and with a plugin configured a wait for it. In config dirs we own (tests,
+ * the demo) an `.npmrc` with `offline=true` makes that install fail at once, quietly. Never used on
+ * the user's own config dir.
+ */
+export function prepareOwnedConfigDir(xdgConfigHome: string): void {
+  const dir = path.join(xdgConfigHome, 'opencode');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, '.npmrc'), 'offline=true\nfetch-retries=0\naudit=false\nfund=false\n');
+  if (!existsSync(path.join(dir, 'package.json'))) writeFileSync(path.join(dir, 'package.json'), '{}\n');
+}
 
 export class OpencodeServer {
   private proc: ChildProcess | undefined;

@@ -52,6 +52,19 @@ async function webview() {
   copyFileSync(join(root, 'src/webview/agents.css'), join(root, 'dist/webview/agents.css'));
 }
 
+// The opencode plugin that gives sessions the harness tools: ESM, runs inside the opencode server.
+async function harnessPlugin(outfile = join(root, 'dist/harness-plugin.mjs')) {
+  await build({
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'es2022',
+    entryPoints: [join(root, 'src/harness-plugin/plugin.ts')],
+    outfile,
+    logLevel: 'warning',
+  });
+}
+
 async function schema() {
   const tmp = join(root, 'out/build/json-schema.cjs');
   await build({ ...node, entryPoints: [join(root, 'src/core/spec/jsonSchema.ts')], outfile: tmp });
@@ -75,5 +88,5 @@ async function vscodeTests() {
 
 // A clean dist/: a production build must not ship a dev build's source maps.
 rmSync(join(root, 'dist'), { recursive: true, force: true });
-await Promise.all([extension(), webview(), schema(), vscodeTests()]);
+await Promise.all([extension(), webview(), schema(), vscodeTests(), harnessPlugin()]);
 console.log(`[build] ${production ? 'production ' : ''}build done in ${Date.now() - t0} ms`);

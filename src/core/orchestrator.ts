@@ -15,6 +15,8 @@ import type { IntegrationModel, InteractionModel } from './spec/model';
 import { Emitter } from './util/emitter';
 import { interactionFolder } from './workspace/paths';
 import { scaffoldInteraction } from './workspace/scaffold';
+import type { HarnessToolServer, ToolCall, ToolResult } from './harness/toolServer';
+import type { Toolchain } from './toolchain/types';
 
 export interface RunTarget {
   readonly integration: IntegrationModel;
@@ -42,8 +44,19 @@ export interface OrchestratorOptions {
   readonly onSessionCreated?: (run: RunRecord, target: RunTarget) => void;
   /** Builds the prompt (default: buildPrompt). */
   readonly prompt?: (target: RunTarget, folder: string) => string;
+  /** Serves the harness tools (record_fixture, run_tests, report_blocked) to the sessions. */
+  readonly tools?: HarnessToolServer;
+  /** Records fixtures and runs tests for the harness tools. */
+  readonly toolchain?: Toolchain;
+  /** Wraps a recording so the fixture guard lets the recorder write (and re-baselines after). */
+  readonly recording?: <T>(run: RecordRunInfo, fn: () => Promise<T>) => Promise<T>;
   readonly log?: (line: string) => void;
   readonly now?: () => Date;
+}
+
+export interface RecordRunInfo {
+  readonly key: string;
+  readonly folder: string;
 }
 
 interface Job {
@@ -54,6 +67,8 @@ interface Job {
   stopping?: { status: InteractionStatus; detail: string };
   settle?: (outcome: { status: InteractionStatus; detail?: string }) => void;
   persistTimer?: NodeJS.Timeout;
+  /** Tool calls whose result the agent has seen (so a block waits for its own tool's answer). */
+  finishedCalls?: Set<string>;
 }
 
 export interface OrchestratorTotals {
@@ -308,6 +323,7 @@ export class Orchestrator {
     const key = run.key;
     const conn = this.options.connection;
     let subscription: { dispose(): void } | undefined;
+    const toolRegistration = this.options.tools?.register(run.folder, (call) => this.onToolCall(job, call));
     const outcome = new Promise<{ status: InteractionStatus; detail?: string }>((resolve) => {
       let settled = false;
       job.settle = (o) => {
@@ -326,7 +342,7 @@ export class Orchestrator {
       await conn.ensure();
       if (job.stopping) throw new StopSignal();
 
-      const rules = [...sessionPermissionRules(), ...(this.options.permissionRules?.(target, run.folder) ?? [])];
+      const rules = [...sessionPermissionRules(target.integration.id, target.interaction.id), ...(this.options.permissionRules?.(target, run.folder) ?? [])];
       const ref = await conn.createSession(run.folder, `${key} (attempt ${run.attempt})`, rules);
       job.ref = ref;
       run.sessionId = ref.sessionId;
@@ -353,8 +369,58 @@ export class Orchestrator {
       }
     } finally {
       subscription?.dispose();
+      toolRegistration?.dispose();
       this.active.delete(key);
       this.pump();
+    }
+  }
+
+  /** Ends the run as blocked: the session is aborted once the agent has had the tool's answer. */
+  private block(job: Job, reason: string, callId: string | undefined): void {
+    job.stopping = { status: 'blocked', detail: reason };
+    const deadline = Date.now() + 2000;
+    const end = () => {
+      if (callId && !job.finishedCalls?.has(callId) && Date.now() < deadline) {
+        setTimeout(end, 20);
+        return;
+      }
+      if (job.ref) void this.options.connection.abort(job.ref).catch(() => undefined);
+      job.settle?.(job.stopping ?? { status: 'blocked', detail: reason });
+    };
+    setTimeout(end, 0);
+  }
+
+  /** A harness tool called by this run's agent. */
+  private async onToolCall(job: Job, call: ToolCall): Promise<ToolResult> {
+    const run = job.run;
+    const target = job.target;
+    if (call.sessionId !== run.sessionId) return { ok: false, output: 'this session is not the one the harness runs in this folder' };
+    void this.options.runs.appendTranscript(run.key, run.attempt, [{ at: this.iso(), type: 'harness.tool', tool: call.tool, args: call.args, callId: call.callId }]);
+    switch (call.tool) {
+      case 'report_blocked': {
+        const reason = String(call.args.reason ?? '').trim() || 'no reason given';
+        this.block(job, `the agent reported being blocked: ${reason}`, call.callId);
+        return { ok: true, output: 'Reported. The harness ends this session as blocked; stop now and do not continue.' };
+      }
+      case 'record_fixture': {
+        const toolchain = this.options.toolchain;
+        if (!toolchain || !target) return { ok: false, output: 'Recording is not available in this setup (no toolchain recorder). Report blocked if you need recorded data.' };
+        const input = typeof call.args.input === 'string' && call.args.input.trim() ? call.args.input : '{}';
+        const record = () => toolchain.record({ folder: run.folder, interaction: target.interaction, input });
+        const outcome = this.options.recording ? await this.options.recording({ key: run.key, folder: run.folder }, record) : await record();
+        if (outcome.kind === 'blocked') {
+          this.block(job, `the API refused the recording: ${outcome.reason}`, call.callId);
+          return { ok: false, output: `The API refused: ${outcome.reason}. The session ends as blocked. Do not write a response yourself.` };
+        }
+        if (outcome.kind === 'failed') return { ok: false, output: `Recording failed:\n${outcome.output}` };
+        return { ok: true, output: `Recorded ${outcome.files.join(', ')}.\n${outcome.output}` };
+      }
+      case 'run_tests': {
+        const toolchain = this.options.toolchain;
+        if (!toolchain || !target) return { ok: false, output: 'Running tests is not available in this setup (no toolchain).' };
+        const result = await toolchain.runTests({ folder: run.folder, interaction: target.interaction });
+        return { ok: result.ok, output: result.output };
+      }
     }
   }
 
@@ -400,6 +466,7 @@ export class Orchestrator {
         }
         break;
       case 'tool.finished':
+        (job.finishedCalls ??= new Set()).add(event.callId);
         run.toolCalls += 1;
         this.persist(run, job, true);
         break;

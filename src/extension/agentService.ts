@@ -8,6 +8,7 @@ import { findOpencode, findRipgrep, installOpencode, OPENCODE_VERSION, pathWithR
 import { AgentConnection, type ConnectionMode } from '../core/agent/connection';
 import { buildOpencodeConfig } from '../core/agent/opencodeConfig';
 import { OPENCODE_OFFLINE_ENV, OPENCODE_QUIET_ENV, prepareOwnedConfigDir } from '../core/agent/server';
+import { HarnessToolServer } from '../core/harness/toolServer';
 import { DEMO_LABEL, DEMO_MODEL_ID, DemoModel } from '../core/model/demo';
 import { Orchestrator, type RunTarget } from '../core/orchestrator';
 import type { RunRecord } from '../core/runs/record';
@@ -32,6 +33,7 @@ export class AgentService implements vscode.Disposable {
   private creating: Promise<Orchestrator> | undefined;
   private connection: AgentConnection | undefined;
   private demo: DemoModel | undefined;
+  private tools: HarnessToolServer | undefined;
   private mode: ModelChoice | undefined;
 
   constructor(private readonly ctx: ExtensionCtx) {}
@@ -131,6 +133,7 @@ export class AgentService implements vscode.Disposable {
     const skillPaths = existsSync(skillsDir) ? [skillsDir] : [];
     let mode: ConnectionMode;
     let demo: DemoModel | undefined;
+    let tools: HarnessToolServer | undefined;
     if (config.serverUrls.length) {
       mode = { kind: 'remote', urls: config.serverUrls, password: process.env.OPENCODE_SERVER_PASSWORD };
     } else {
@@ -158,13 +161,18 @@ export class AgentService implements vscode.Disposable {
         });
         prepareOwnedConfigDir(path.join(base, 'config'));
       }
+      // The harness tools reach our own server's sessions through its plugin (remote servers would
+      // need the plugin installed on their side: not supported yet).
+      tools = new HarnessToolServer();
+      Object.assign(env, await tools.start());
+      const harnessPlugin = path.join(this.ctx.extension.extensionPath, 'dist', 'harness-plugin.mjs');
       mode = {
         kind: 'local',
         server: {
           bin,
           cwd: workRoot,
           env,
-          config: buildOpencodeConfig({ model: choice.model, skillPaths, providers, enabledProviders }),
+          config: buildOpencodeConfig({ model: choice.model, skillPaths, providers, enabledProviders, harnessPlugin }),
           onOutput: (line) => log.debug(`[opencode] ${line}`),
         },
       };
@@ -181,6 +189,7 @@ export class AgentService implements vscode.Disposable {
       model: choice.model,
       demo: choice.demo,
       maxRetries: config.maxProviderRetries,
+      tools,
       onSessionCreated: demo ? (run, target) => run.sessionId && demo.assign(run.sessionId, target.interaction) : undefined,
       log: (line) => log.info(line),
     });
@@ -188,6 +197,7 @@ export class AgentService implements vscode.Disposable {
     await orchestrator.restore();
     this.connection = connection;
     this.demo = demo;
+    this.tools = tools;
     this.mode = choice;
     this.orchestrator = orchestrator;
     log.info(`agent service ready: ${choice.demo ? DEMO_LABEL : choice.model}, ${mode.kind === 'local' ? 'local opencode server' : `remote servers ${config.serverUrls.join(', ')}`}`);
@@ -254,6 +264,8 @@ export class AgentService implements vscode.Disposable {
     }
     await this.connection?.dispose();
     await this.demo?.close();
+    await this.tools?.close();
+    this.tools = undefined;
     this.orchestrator = undefined;
     this.connection = undefined;
     this.demo = undefined;

@@ -3,7 +3,9 @@
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { build } from 'esbuild';
 import { AgentConnection, type ConnectionOptions } from '../../src/core/agent/connection';
+import { HarnessToolServer } from '../../src/core/harness/toolServer';
 import { buildOpencodeConfig } from '../../src/core/agent/opencodeConfig';
 import { OPENCODE_OFFLINE_ENV, prepareOwnedConfigDir } from '../../src/core/agent/server';
 import { findRipgrep, pathWithRipgrep } from '../../src/core/agent/binaries';
@@ -18,7 +20,23 @@ export interface AgentStack {
   readonly model: ScriptedModelServer;
   readonly connection: AgentConnection;
   readonly env: Record<string, string>;
+  /** The harness tool server, when started with `harness: true`. */
+  readonly tools?: HarnessToolServer;
   close(): Promise<void>;
+}
+
+/** Builds the opencode harness plugin (src/harness-plugin) into `outfile`. */
+export async function buildHarnessPlugin(outfile: string): Promise<string> {
+  await build({
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'es2022',
+    entryPoints: [path.join(REPO, 'src/harness-plugin/plugin.ts')],
+    outfile,
+    logLevel: 'warning',
+  });
+  return outfile;
 }
 
 /** Environment for an isolated, offline opencode under `root`. */
@@ -37,11 +55,18 @@ export function offlineEnv(root: string): Record<string, string> {
   };
 }
 
-export async function startAgentStack(scripts: Record<string, Script> = {}, opts: { root?: string; log?: (l: string) => void; connection?: Partial<ConnectionOptions> } = {}): Promise<AgentStack> {
+export async function startAgentStack(scripts: Record<string, Script> = {}, opts: { root?: string; log?: (l: string) => void; connection?: Partial<ConnectionOptions>; harness?: boolean } = {}): Promise<AgentStack> {
   const root = opts.root ?? mkdtempSync(path.join(tmpdir(), 'ib-agents-'));
   const model = new ScriptedModelServer({ scripts });
   const url = await model.start();
   const env = offlineEnv(root);
+  let tools: HarnessToolServer | undefined;
+  let harnessPlugin: string | undefined;
+  if (opts.harness) {
+    tools = new HarnessToolServer();
+    Object.assign(env, await tools.start());
+    harnessPlugin = await buildHarnessPlugin(path.join(root, 'harness-plugin.mjs'));
+  }
   const connection = new AgentConnection({
     mode: {
       kind: 'local',
@@ -49,7 +74,7 @@ export async function startAgentStack(scripts: Record<string, Script> = {}, opts
         bin: OPENCODE_BIN,
         cwd: root,
         env,
-        config: buildOpencodeConfig({ model: TEST_MODEL, providers: scriptedProviderConfig(url), enabledProviders: ['scripted'] }),
+        config: buildOpencodeConfig({ model: TEST_MODEL, providers: scriptedProviderConfig(url), enabledProviders: ['scripted'], harnessPlugin }),
         onOutput: opts.log,
       },
     },
@@ -61,9 +86,11 @@ export async function startAgentStack(scripts: Record<string, Script> = {}, opts
     model,
     connection,
     env,
+    tools,
     async close() {
       await connection.dispose();
       await model.close();
+      await tools?.close();
       if (!opts.root) rmSync(root, { recursive: true, force: true });
     },
   };

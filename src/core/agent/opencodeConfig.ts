@@ -19,6 +19,8 @@ export interface OpencodeConfigInput {
   readonly providers?: Record<string, unknown>;
   /** Restrict to these providers (tests and the demo: nothing else is reachable offline). */
   readonly enabledProviders?: readonly string[];
+  /** Absolute path of the harness plugin (dist/harness-plugin.mjs) that gives sessions our tools. */
+  readonly harnessPlugin?: string;
 }
 
 export function buildOpencodeConfig(input: OpencodeConfigInput): Record<string, unknown> {
@@ -57,10 +59,44 @@ export function buildOpencodeConfig(input: OpencodeConfigInput): Record<string, 
   if (input.skillPaths?.length) config.skills = { paths: [...input.skillPaths] };
   if (input.providers) config.provider = input.providers;
   if (input.enabledProviders) config.enabled_providers = [...input.enabledProviders];
+  if (input.harnessPlugin) config.plugin = [input.harnessPlugin];
   return config;
 }
 
-/** Per-session rules on top of the agent's: no neighbour folders. The fixture locks add more. */
-export function sessionPermissionRules(): PermissionRule[] {
-  return [{ permission: 'external_directory', pattern: '*', action: 'deny' }];
+/**
+ * Per-session rules on top of the agent's (lock 1 of the fixture protection). opencode applies the
+ * last matching rule, and these come after the agent's `allow`s, so they win. Edit patterns match
+ * the path relative to the git worktree, or to `/` outside git; `*` crosses `/`, so a leading `*`
+ * makes them hold in both cases. Bash patterns match the whole command line: they are guard rails
+ * (a determined agent can spell a command differently), which is why the file watcher and the
+ * verification hashes exist too.
+ */
+export function sessionPermissionRules(integrationId?: string, interactionId?: string): PermissionRule[] {
+  const rules: PermissionRule[] = [{ permission: 'external_directory', pattern: '*', action: 'deny' }];
+  if (!integrationId || !interactionId) return rules;
+  const folder = `${integrationId}/${interactionId}`;
+  const tests = `${integrationId}/tests`;
+  const deny = (permission: string, pattern: string): PermissionRule => ({ permission, pattern, action: 'deny' });
+  rules.push(
+    // fixtures and generated tests
+    deny('edit', `*${tests}/*`),
+    deny('edit', `*${tests}`),
+    // files the harness scaffolded
+    deny('edit', `*${folder}/index.ts`),
+    deny('edit', `*${folder}/package.json`),
+    deny('edit', `*${folder}/tsconfig.json`),
+    // recording is the harness's tool, never a shell command
+    deny('bash', '*nango*dryrun*'),
+    // shell writes into the fixtures
+    deny('bash', `*sed *-i*${tests}*`),
+    deny('bash', `*>*${tests}*`),
+    deny('bash', `*tee *${tests}*`),
+    deny('bash', `*cp *${tests}*`),
+    deny('bash', `*mv *${tests}*`),
+    deny('bash', `*rm *${tests}*`),
+    deny('bash', `*truncate *${tests}*`),
+    deny('bash', `*writeFile*${tests}*`),
+    deny('bash', `*open(*${tests}*`),
+  );
+  return rules;
 }

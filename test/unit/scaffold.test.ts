@@ -130,6 +130,7 @@ describe('scaffoldFiles: action', () => {
 
   it('has exactly the project files, the script and the tests folder', () => {
     expect([...files().keys()].sort()).toEqual([
+      '.nango/.gitkeep',
       'google-calendar/actions/create-event.ts',
       'google-calendar/tests/.gitkeep',
       'index.ts',
@@ -189,7 +190,7 @@ describe('scaffoldFiles: sync', () => {
   const files = () => scaffoldFiles(SYNC());
 
   it('has the sync script under syncs/ and index.ts imports it with .js', () => {
-    expect([...files().keys()].sort()).toEqual(['google-drive/syncs/sync-files.ts', 'google-drive/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
+    expect([...files().keys()].sort()).toEqual(['.nango/.gitkeep', 'google-drive/syncs/sync-files.ts', 'google-drive/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
     expect(files().get('index.ts')).toBe("import './google-drive/syncs/sync-files.js';\n");
     const pkg = JSON.parse(files().get('package.json')!) as Record<string, unknown>;
     expect(pkg.name).toBe('google-drive--sync-files');
@@ -255,7 +256,7 @@ describe('scaffoldInteraction', () => {
     expect(result.folder).toBe(folder);
     expect(result.scriptPath).toBe(path.join(folder, 'google-calendar', 'actions', 'create-event.ts'));
     expect(result.testsDir).toBe(path.join(folder, 'google-calendar', 'tests'));
-    expect([...result.generated].sort()).toEqual(['google-calendar/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
+    expect([...result.generated].sort()).toEqual(['.nango/.gitkeep', 'google-calendar/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
     expect(result.generated).not.toContain('google-calendar/actions/create-event.ts');
 
     const expected = scaffoldFiles(interaction);
@@ -268,8 +269,8 @@ describe('scaffoldInteraction', () => {
     const folder = path.join(tmp, 'google-drive', 'sync-files');
     const result = await scaffoldInteraction(folder, SYNC());
     expect(result.scriptPath).toBe(path.join(folder, 'google-drive', 'syncs', 'sync-files.ts'));
-    expect(await listFiles(folder)).toEqual(['google-drive/syncs/sync-files.ts', 'google-drive/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
-    expect([...result.generated].sort()).toEqual(['google-drive/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
+    expect(await listFiles(folder)).toEqual(['.nango/.gitkeep', 'google-drive/syncs/sync-files.ts', 'google-drive/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
+    expect([...result.generated].sort()).toEqual(['.nango/.gitkeep', 'google-drive/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
   });
 
   it('creates no .opencode folder anywhere, and leaves nothing but the folder in its parent', async () => {
@@ -331,7 +332,7 @@ describe('scaffoldInteraction', () => {
     await fsp.mkdir(path.join(folder, 'google-drive', 'actions'), { recursive: true });
     await fsp.writeFile(path.join(folder, 'google-drive', 'actions', 'sync-files.ts'), 'old');
     await scaffoldInteraction(folder, SYNC(), { replace: true });
-    expect(await listFiles(folder)).toEqual(['google-drive/syncs/sync-files.ts', 'google-drive/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
+    expect(await listFiles(folder)).toEqual(['.nango/.gitkeep', 'google-drive/syncs/sync-files.ts', 'google-drive/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
   });
 
   it('when the folder cannot be created (its parent is a regular file), throws a ScaffoldError naming the folder and leaves no staging folder', async () => {

@@ -153,6 +153,8 @@ export function scaffoldFiles(interaction: InteractionModel): Map<string, string
   files.set('index.ts', `import './${script.replace(/\.ts$/, '.js')}';\n`);
   files.set(script, interaction.kind === 'sync' ? syncStub(interaction) : actionStub(interaction));
   files.set(path.posix.join(testsRelativeDir(interaction), '.gitkeep'), '');
+  // The Nango CLI recognises a project by its `.nango/` folder.
+  files.set('.nango/.gitkeep', '');
   return files;
 }
 

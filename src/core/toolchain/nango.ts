@@ -1,0 +1,147 @@
+// The Nango toolchain: recording is `nango compile` then `nango dryrun <script> <connection> --save`,
+// run by the harness (never by the agent) with the user's secret, our own timeout, the upgrade
+// check and telemetry off and no stdin (the CLI can otherwise hang or exit 0 having done nothing:
+// success is judged by the fixture it says it saved, not by the exit code).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import type { InteractionModel } from '../spec/model';
+import type { RecordOutcome, RecordRequest, TestOutcome, Toolchain } from './types';
+
+export interface NangoToolchainOptions {
+  /** The Nango secret key of the interaction's environment (SecretStorage in VS Code, env in the CLI). */
+  readonly secretKey?: string;
+  /** Nango API host, e.g. https://api.nango.dev (or a self-hosted / stand-in URL). */
+  readonly host?: string;
+  /** `nango` binary; default: the first node_modules/.bin/nango above the folder. */
+  readonly bin?: string;
+  readonly timeoutMs?: number;
+}
+
+export const NANGO_QUIET_ENV = {
+  NANGO_CLI_UPGRADE_MODE: 'ignore',
+  NANGO_CLI_TELEMETRY: 'false',
+  NANGO_CLI_DEPENDENCY_UPDATE: 'false',
+} as const;
+
+/** The first `node_modules/.bin/nango` in the folder or above it (the user's project). */
+export function findNangoBin(folder: string): string | undefined {
+  let dir = path.resolve(folder);
+  for (;;) {
+    const candidate = path.join(dir, 'node_modules', '.bin', 'nango');
+    if (existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+export interface ProcessResult {
+  readonly code: number | null;
+  readonly output: string;
+  readonly timedOut: boolean;
+}
+
+export function runProcess(cmd: string, args: readonly string[], opts: { cwd: string; env: Record<string, string | undefined>; timeoutMs: number; signal?: AbortSignal }): Promise<ProcessResult> {
+  return new Promise((resolve) => {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...process.env, ...opts.env })) if (v !== undefined) env[k] = v;
+    const child = spawn(cmd, [...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    let timedOut = false;
+    const append = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.length > 200_000) output = output.slice(-100_000);
+    };
+    child.stdout.on('data', append);
+    child.stderr.on('data', append);
+    const kill = () => {
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, opts.timeoutMs);
+    opts.signal?.addEventListener('abort', kill, { once: true });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: null, output: `${output}\n${err.message}`, timedOut });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, timedOut });
+    });
+  });
+}
+
+const STRIP_ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
+
+/** Classifies a dryrun's output: an API that refuses or cannot be reached blocks the session. */
+export function classifyDryrun(output: string, code: number | null, timedOut: boolean): RecordOutcome {
+  const text = output.replace(STRIP_ANSI, '');
+  const saved = [...text.matchAll(/Mocks saved to (\S+)/g)].map((m) => m[1] as string);
+  if (saved.length) return { kind: 'recorded', output: text.trim(), files: saved };
+  const auth = /\b(401|403)\b|unauthori[sz]ed|forbidden|insufficient[ _-]?(scope|permission)|missing (the )?scopes?|invalid[_ ]grant|invalid_token|access[_ ]denied/i.exec(text);
+  if (auth) return { kind: 'blocked', reason: `the API refused access (${auth[0]})`, output: text.trim() };
+  const down = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|getaddrinfo|socket hang up|connect ECONN/i.exec(text);
+  if (down) return { kind: 'blocked', reason: `the API or the Nango server cannot be reached (${down[0]})`, output: text.trim() };
+  if (timedOut) return { kind: 'failed', output: `${text.trim()}\n(the recorder was stopped after the time limit)` };
+  return { kind: 'failed', output: text.trim() || `nango dryrun exited with code ${code} and printed nothing` };
+}
+
+export class NangoToolchain implements Toolchain {
+  readonly name = 'nango';
+
+  constructor(private readonly options: NangoToolchainOptions = {}) {}
+
+  private env(interaction: InteractionModel): Record<string, string | undefined> {
+    const envName = (interaction.environment || 'dev').toUpperCase().replace(/[^A-Z0-9]/g, '_');
+    return {
+      ...NANGO_QUIET_ENV,
+      ...(this.options.host ? { NANGO_HOSTPORT: this.options.host } : {}),
+      ...(this.options.secretKey ? { [`NANGO_SECRET_KEY_${envName}`]: this.options.secretKey } : {}),
+    };
+  }
+
+  private bin(folder: string): string | undefined {
+    return this.options.bin ?? findNangoBin(folder);
+  }
+
+  async record(req: RecordRequest): Promise<RecordOutcome> {
+    const bin = this.bin(req.folder);
+    if (!bin) return { kind: 'failed', output: 'the Nango CLI was not found: add `nango` to the project’s devDependencies and install it' };
+    if (!this.options.secretKey) return { kind: 'blocked', reason: 'no Nango secret key is set for recording', output: '' };
+    const timeoutMs = this.options.timeoutMs ?? 180_000;
+    const env = this.env(req.interaction);
+    const common = ['--no-interactive', '--auto-confirm'];
+    const compile = await runProcess(bin, ['compile', ...common], { cwd: req.folder, env, timeoutMs, signal: req.signal });
+    if (compile.code !== 0 || /✗|Found \d+ errors?/.test(compile.output)) {
+      return { kind: 'failed', output: `The script does not compile, so it cannot be recorded yet:\n${compile.output.replace(STRIP_ANSI, '').trim()}` };
+    }
+    const it = req.interaction;
+    const args = ['dryrun', it.id, it.connectionId, '--save', '-e', it.environment || 'dev', '--integration-id', it.integrationId, ...common];
+    if (it.kind === 'action') args.push('--input', req.input ?? '{}');
+    const result = await runProcess(bin, args, { cwd: req.folder, env, timeoutMs, signal: req.signal });
+    const outcome = classifyDryrun(result.output, result.code, result.timedOut);
+    if (outcome.kind === 'recorded') {
+      return { ...outcome, files: outcome.files.map((f) => path.relative(req.folder, f).split(path.sep).join('/')) };
+    }
+    return outcome;
+  }
+
+  async runTests(req: { folder: string; interaction: InteractionModel; signal?: AbortSignal }): Promise<TestOutcome> {
+    const bin = this.bin(req.folder);
+    if (!bin) return { ok: false, output: 'the Nango CLI was not found: add `nango` to the project’s devDependencies and install it' };
+    const timeoutMs = this.options.timeoutMs ?? 180_000;
+    const env = this.env(req.interaction);
+    const gen = await runProcess(bin, ['generate:tests', '--no-interactive', '--auto-confirm'], { cwd: req.folder, env, timeoutMs, signal: req.signal });
+    if (gen.code !== 0) return { ok: false, output: `nango generate:tests failed:\n${gen.output.replace(STRIP_ANSI, '').trim()}` };
+    const vitest = path.join(path.dirname(bin), 'vitest');
+    const test = await runProcess(existsSync(vitest) ? vitest : 'vitest', ['run', '--reporter=dot'], { cwd: req.folder, env, timeoutMs, signal: req.signal });
+    return { ok: test.code === 0, output: test.output.replace(STRIP_ANSI, '').trim() };
+  }
+}

@@ -1,0 +1,110 @@
+// Recording is a harness tool: the agent calls record_fixture, the harness runs the real Nango CLI
+// (compile, then dryrun --save) against a loopback stand-in of the Nango API. A 403 ends the
+// session as blocked.
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentEvent } from '../../src/core/agent/events';
+import { Orchestrator } from '../../src/core/orchestrator';
+import { RunStore } from '../../src/core/runs/store';
+import { NangoToolchain } from '../../src/core/toolchain/nango';
+import { REPO, startAgentStack, TEST_MODEL, type AgentStack } from '../support/agentStack';
+import { startFakeNango, type FakeNango } from '../support/fakeNango';
+import { targetsFor } from '../support/specs';
+
+const SCRIPT = `import { createAction } from 'nango';
+import * as z from 'zod';
+
+const Time = z.object({ dateTime: z.string() });
+const CreateEventInput = z.object({ calendarId: z.string(), summary: z.string(), start: Time, end: Time });
+const CreateEventOutput = z.object({ id: z.string(), summary: z.string() });
+
+const action = createAction({
+    description: 'Create a calendar event',
+    version: '1.0.0',
+    input: CreateEventInput,
+    output: CreateEventOutput,
+    scopes: ['https://www.googleapis.com/auth/calendar.events'],
+    exec: async (nango, input): Promise<z.infer<typeof CreateEventOutput>> => {
+        // https://developers.google.com/calendar/api/v3/reference/events/insert
+        const res = await nango.post<{ id: string; summary: string }>({
+            endpoint: \`/calendar/v3/calendars/\${encodeURIComponent(input.calendarId)}/events\`,
+            data: { summary: input.summary, start: input.start, end: input.end },
+            retries: 3
+        });
+        return { id: res.data.id, summary: res.data.summary };
+    }
+});
+
+export type NangoActionLocal = Parameters<(typeof action)['exec']>[0];
+export default action;
+`;
+const INPUT = JSON.stringify({ calendarId: 'primary', summary: 'Standup', start: { dateTime: '2026-01-01T09:00:00Z' }, end: { dateTime: '2026-01-01T09:15:00Z' } });
+
+let stack: AgentStack;
+let nango: FakeNango;
+// Work folders must sit inside the project so `nango` and `zod` resolve from its node_modules.
+const workBase = path.join(REPO, '.test-runs', `recording-${process.pid}`);
+const events: AgentEvent[] = [];
+
+beforeAll(async () => {
+  mkdirSync(workBase, { recursive: true });
+  stack = await startAgentStack({}, { harness: true });
+  nango = await startFakeNango();
+});
+afterAll(async () => {
+  await stack?.close();
+  await nango?.close();
+  rmSync(workBase, { recursive: true, force: true });
+});
+
+function orchestrator(name: string): Orchestrator {
+  const workRoot = path.join(workBase, name);
+  const o = new Orchestrator({
+    workRoot,
+    connection: stack.connection,
+    runs: new RunStore(workRoot),
+    model: TEST_MODEL,
+    tools: stack.tools,
+    toolchain: new NangoToolchain({ secretKey: 'sk-stand-in', host: nango.url, timeoutMs: 120_000 }),
+    onSessionCreated: (run) => stack.model.assign(run.sessionId!, 'record'),
+  });
+  o.onAgentEvent(({ event }) => events.push(event));
+  return o;
+}
+
+describe('record_fixture through the harness', () => {
+  const script = [
+    { tool_calls: [{ name: 'write', arguments: { filePath: 'google-calendar/actions/create-event.ts', content: SCRIPT } }] },
+    { tool_calls: [{ name: 'record_fixture', arguments: { input: INPUT } }] },
+    { text: 'Recorded.' },
+  ];
+
+  it('runs the real Nango CLI and writes the fixture', async () => {
+    stack.model.define('record', script);
+    nango.refuse = false;
+    const o = orchestrator('ok');
+    o.generate(targetsFor('google-calendar', ['create-event']));
+    await o.whenIdle();
+    const run = o.get('google-calendar/create-event')!;
+    expect(run.status, run.detail).toBe('needs-review');
+    const call = events.find((e) => e.type === 'tool.finished' && e.tool === 'record_fixture' && e.sessionId === run.sessionId);
+    expect(call).toMatchObject({ ok: true });
+    expect(call?.type === 'tool.finished' && call.output).toMatch(/^Recorded google-calendar\/tests\/create-event\.test\.json/);
+    const fixture = JSON.parse(readFileSync(path.join(run.folder, 'google-calendar/tests/create-event.test.json'), 'utf8'));
+    expect(JSON.stringify(fixture)).toContain('evt_stand_in_1');
+    expect(nango.requests.some((r) => r.path.startsWith('/proxy/calendar/v3/calendars/primary/events'))).toBe(true);
+  });
+
+  it('a 403 from the API ends the session as blocked and writes no fixture', async () => {
+    stack.model.define('record', script);
+    nango.refuse = true;
+    const o = orchestrator('forbidden');
+    o.generate(targetsFor('google-calendar', ['create-event']));
+    await o.whenIdle();
+    const run = o.get('google-calendar/create-event')!;
+    expect(run.status).toBe('blocked');
+    expect(run.detail).toMatch(/^the API refused the recording: the API refused access \(403\)/);
+    expect(existsSync(path.join(run.folder, 'google-calendar/tests/create-event.test.json'))).toBe(false);
+  });
+});

@@ -9,6 +9,8 @@ import { AgentConnection, type ConnectionMode } from '../core/agent/connection';
 import { buildOpencodeConfig } from '../core/agent/opencodeConfig';
 import { OPENCODE_OFFLINE_ENV, OPENCODE_QUIET_ENV, prepareOwnedConfigDir } from '../core/agent/server';
 import { HarnessToolServer } from '../core/harness/toolServer';
+import { NangoToolchain } from '../core/toolchain/nango';
+import { NANGO_SECRET } from './commandIds';
 import { DEMO_LABEL, DEMO_MODEL_ID, DemoModel } from '../core/model/demo';
 import { Orchestrator, type RunTarget } from '../core/orchestrator';
 import type { RunRecord } from '../core/runs/record';
@@ -190,6 +192,7 @@ export class AgentService implements vscode.Disposable {
       demo: choice.demo,
       maxRetries: config.maxProviderRetries,
       tools,
+      toolchain: new NangoToolchain({ secretKey: await this.ctx.extension.secrets.get(NANGO_SECRET), host: config.nangoHost }),
       onSessionCreated: demo ? (run, target) => run.sessionId && demo.assign(run.sessionId, target.interaction) : undefined,
       log: (line) => log.info(line),
     });

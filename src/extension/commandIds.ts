@@ -12,6 +12,7 @@ export const COMMANDS = {
   refresh: 'integrationBuilder.refresh',
   revealInSpec: 'integrationBuilder.revealInSpec',
   createSpec: 'integrationBuilder.createSpec',
+  setNangoSecretKey: 'integrationBuilder.setNangoSecretKey',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
@@ -24,3 +25,6 @@ export const VIEWS = {
 
 /** Context key: the cursor of the active editor is inside an interaction entry of a spec file. */
 export const CURSOR_IN_INTERACTION = 'integrationBuilder.cursorInInteraction';
+
+/** SecretStorage key of the Nango secret key. */
+export const NANGO_SECRET = 'integrationBuilder.nangoSecretKey';

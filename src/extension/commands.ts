@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { hasErrors, isRunnable, type IntegrationModel, type InteractionModel } from '../core/spec/model';
 import { UserCancelled } from './agentService';
 import { interactionFolder, resolveWorkRoot } from '../core/workspace/paths';
-import { COMMANDS, type CommandId } from './commandIds';
+import { COMMANDS, NANGO_SECRET, type CommandId } from './commandIds';
 import type { ExtensionCtx } from './context';
 import type { TreeNode } from './tree';
 
@@ -106,6 +106,7 @@ const STARTER_SPEC = `// Integration Builder workspace spec. Comments and traili
 `;
 
 export const TRANSCRIPT_SCHEME = 'integration-builder-transcript';
+
 
 /** Serves `integration-builder-transcript:/<integration>/<interaction>.md` from the run's transcript. */
 export class TranscriptProvider implements vscode.TextDocumentContentProvider {
@@ -290,6 +291,20 @@ export function commandTable(ctx: ExtensionCtx): Record<CommandId, Handler> {
       const pos = doc.positionAt(typeof offset === 'number' ? offset : 0);
       await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preserveFocus: false });
       return file;
+    },
+
+    [COMMANDS.setNangoSecretKey]: async () => {
+      const key = await vscode.window.showInputBox({
+        title: 'Nango secret key',
+        prompt: 'The secret key of the Nango environment your test connections live in. Kept in VS Code’s secret storage; used only by the harness to record fixtures.',
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (key === undefined) return undefined;
+      if (key.trim()) await ctx.extension.secrets.store(NANGO_SECRET, key.trim());
+      else await ctx.extension.secrets.delete(NANGO_SECRET);
+      void vscode.window.showInformationMessage(key.trim() ? 'Nango secret key saved.' : 'Nango secret key removed.');
+      return !!key.trim();
     },
 
     [COMMANDS.createSpec]: async () => {

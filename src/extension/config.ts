@@ -47,6 +47,11 @@ export class Config {
     return Number.isFinite(n) && n >= 0 ? Math.floor(n) : 5;
   }
 
+  /** Nango API host for recording. */
+  get nangoHost(): string {
+    return this.section.get<string>('nango.host', 'https://api.nango.dev').trim() || 'https://api.nango.dev';
+  }
+
   get toolchain(): string {
     return this.section.get<string>('toolchain', 'nango');
   }

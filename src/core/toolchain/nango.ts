@@ -78,6 +78,8 @@ export function runProcess(cmd: string, args: readonly string[], opts: { cwd: st
   });
 }
 
+// Colour codes the CLI prints even without a TTY.
+// eslint-disable-next-line no-control-regex
 const STRIP_ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 
 /** Classifies a dryrun's output: an API that refuses or cannot be reached blocks the session. */

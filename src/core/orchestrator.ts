@@ -324,14 +324,7 @@ export class Orchestrator {
     const conn = this.options.connection;
     let subscription: { dispose(): void } | undefined;
     const toolRegistration = this.options.tools?.register(run.folder, (call) => this.onToolCall(job, call));
-    const outcome = new Promise<{ status: InteractionStatus; detail?: string }>((resolve) => {
-      let settled = false;
-      job.settle = (o) => {
-        if (settled) return;
-        settled = true;
-        resolve(o);
-      };
-    });
+    const outcome = awaitOutcome(job);
     try {
       run.status = 'running';
       run.startedAt = this.iso();
@@ -427,14 +420,7 @@ export class Orchestrator {
   /** Follows a re-attached session to its end, as `execute` does for a new one. */
   private async follow(job: Job, replay: boolean): Promise<void> {
     const ref = job.ref as SessionRef;
-    const outcome = new Promise<{ status: InteractionStatus; detail?: string }>((resolve) => {
-      let settled = false;
-      job.settle = (o) => {
-        if (settled) return;
-        settled = true;
-        resolve(o);
-      };
-    });
+    const outcome = awaitOutcome(job);
     const subscription = this.options.connection.subscribe(ref.sessionId, (event) => this.onEvent(job, event));
     try {
       // It may have finished while no window watched: its last message tells.
@@ -508,6 +494,20 @@ export class Orchestrator {
 }
 
 class StopSignal extends Error {}
+
+type Outcome = { status: InteractionStatus; detail?: string };
+
+/** The run's end, as the first of its events, a stop or a lost server decides it (`job.settle`). */
+function awaitOutcome(job: Job): Promise<Outcome> {
+  return new Promise<Outcome>((resolve) => {
+    let settled = false;
+    job.settle = (o) => {
+      if (settled) return;
+      settled = true;
+      resolve(o);
+    };
+  });
+}
 
 async function exists(p: string): Promise<boolean> {
   return fs.stat(p).then(

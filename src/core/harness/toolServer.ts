@@ -4,8 +4,8 @@
 // knowledge of the run; the agent gets only the text.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { closeServer, listenLoopback } from '../util/httpServer';
 
 export const HARNESS_TOOLS = ['record_fixture', 'run_tests', 'report_blocked'] as const;
 export type HarnessToolName = (typeof HARNESS_TOOLS)[number];
@@ -42,11 +42,7 @@ export class HarnessToolServer {
   async start(): Promise<HarnessEndpoint> {
     const server = http.createServer((req, res) => void this.handle(req, res));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.url = await listenLoopback(server);
     return { IB_HARNESS_URL: this.url, IB_HARNESS_TOKEN: this.token };
   }
 
@@ -99,8 +95,6 @@ export class HarnessToolServer {
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 }

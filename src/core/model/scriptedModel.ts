@@ -7,7 +7,7 @@
 // the `fallback` resolver. The step within a script is the number of assistant messages after the
 // last user message, so a script replays the same way however fast opencode runs.
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenLoopback } from '../util/httpServer';
 
 export interface ToolCallStep {
   readonly name: string;
@@ -86,20 +86,14 @@ export class ScriptedModelServer {
   async start(port = 0): Promise<string> {
     const server = http.createServer((req, res) => void this.handle(req, res));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    this.url = `${await listenLoopback(server, port)}/v1`;
     return this.url;
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   private pick(req: ScriptRequest, userTexts: string[]): { name: string | undefined; step: number } {

@@ -17,6 +17,10 @@ import { interactionFolder } from './workspace/paths';
 import { scaffoldInteraction } from './workspace/scaffold';
 import type { HarnessToolServer, ToolCall, ToolResult } from './harness/toolServer';
 import type { Toolchain } from './toolchain/types';
+import type { FixtureGuard } from './guard/fixtureGuard';
+import { baselineDirFor, createBaseline } from './guard/manifest';
+import { type Violation, ViolationLog, violationLogFor } from './guard/violations';
+import { scriptRelativePath } from './workspace/scaffold';
 
 export interface RunTarget {
   readonly integration: IntegrationModel;
@@ -48,15 +52,15 @@ export interface OrchestratorOptions {
   readonly tools?: HarnessToolServer;
   /** Records fixtures and runs tests for the harness tools. */
   readonly toolchain?: Toolchain;
-  /** Wraps a recording so the fixture guard lets the recorder write (and re-baselines after). */
-  readonly recording?: <T>(run: RecordRunInfo, fn: () => Promise<T>) => Promise<T>;
+  /**
+   * Lock 2: guards each running folder (restores protected files from the baseline taken after the
+   * scaffold) and lets only the harness's recorder and test generator write fixtures and tests.
+   */
+  readonly guard?: FixtureGuard;
+  /** Violations in one attempt before the run is stopped as tampering (0: never; default 3). */
+  readonly violationLimit?: number;
   readonly log?: (line: string) => void;
   readonly now?: () => Date;
-}
-
-export interface RecordRunInfo {
-  readonly key: string;
-  readonly folder: string;
 }
 
 interface Job {
@@ -69,6 +73,19 @@ interface Job {
   persistTimer?: NodeJS.Timeout;
   /** Tool calls whose result the agent has seen (so a block waits for its own tool's answer). */
   finishedCalls?: Set<string>;
+  /** Tool calls running now, by call id: what the fixture guard names in a violation. */
+  runningCalls?: Map<string, string>;
+  /** The last tool call started (a write can reach the watcher before its call's event reaches us). */
+  lastCall?: { readonly text: string; readonly at: number };
+  violations?: ViolationLog;
+}
+
+/** One line naming a tool call, e.g. `bash: sed -i s/a/b/ tests/x.json`. */
+export function describeToolCall(tool: string, input: Record<string, unknown>): string {
+  const pick = (k: string) => (typeof input[k] === 'string' ? (input[k] as string) : undefined);
+  const what = pick('command') ?? pick('filePath') ?? pick('path') ?? pick('pattern') ?? '';
+  const line = what.replace(/\s+/g, ' ').trim();
+  return line ? `${tool}: ${line.length > 160 ? `${line.slice(0, 157)}…` : line}` : tool;
 }
 
 export interface OrchestratorTotals {
@@ -86,6 +103,10 @@ export class Orchestrator {
   private readonly active = new Map<string, Job>();
   private readonly events = new Emitter<{ key: string; event: AgentEvent }>();
   private readonly changes = new Emitter<RunRecord>();
+  private readonly violationEvents = new Emitter<Violation>();
+  /** The fixture guard restored a protected file an agent changed (already counted in the run record). */
+  readonly onViolation = this.violationEvents.event;
+  private readonly disposables: { dispose(): void }[] = [];
   private readonly idleWaiters: (() => void)[] = [];
   readonly board: RunBoard;
   /** Every agent event, tagged with its interaction key. */
@@ -103,11 +124,43 @@ export class Orchestrator {
     this.budgetUsd = options.budgetUsd;
     this.log = options.log ?? (() => undefined);
     this.now = options.now ?? (() => new Date());
-    options.connection.onSessionsLost(({ sessionIds, reason }) => {
-      for (const job of this.active.values()) {
-        if (job.run.sessionId && sessionIds.includes(job.run.sessionId)) job.settle?.({ status: 'interrupted', detail: reason });
-      }
-    });
+    this.disposables.push(
+      options.connection.onSessionsLost(({ sessionIds, reason }) => {
+        for (const job of this.active.values()) {
+          if (job.run.sessionId && sessionIds.includes(job.run.sessionId)) job.settle?.({ status: 'interrupted', detail: reason });
+        }
+      }),
+    );
+    if (options.guard) {
+      this.disposables.push(
+        options.guard.onViolation((v) => this.onGuardViolation(v)),
+        options.guard.onError(({ key, folder, error }) => this.log(`fixture guard ${key ?? folder ?? ''}: ${error.message}`)),
+      );
+    }
+  }
+
+  /** What the agent of `key` is doing right now (the running tool call), for violation reports. */
+  currentActivity(key: string): string | undefined {
+    const job = this.active.get(key);
+    const calls = job?.runningCalls;
+    if (calls?.size) return [...calls.values()].join(' | ');
+    if (job?.lastCall && Date.now() - job.lastCall.at < 2000) return `${job.lastCall.text} (just finished)`;
+    return undefined;
+  }
+
+  private onGuardViolation(v: Violation): void {
+    const job = this.active.get(v.key);
+    const run = job?.run ?? this.records.get(v.key);
+    if (run) {
+      run.violations = (run.violations ?? 0) + 1;
+      void this.options.runs.appendTranscript(run.key, run.attempt, [{ at: v.time, type: 'violation', ...v }]).catch(() => undefined);
+    }
+    this.log(`fixture guard: ${v.key}: ${v.detail}`);
+    this.violationEvents.fire(v);
+    if (job) {
+      if (job.violations) void job.violations.append(v).catch((err) => this.log(`violation log ${v.key}: ${(err as Error).message}`));
+      this.persist(job.run, job);
+    } else if (run) this.persist(run);
   }
 
   private iso(): string {
@@ -287,6 +340,7 @@ export class Orchestrator {
       costUsd: run.costUsd,
       tokens: run.tokens.input + run.tokens.output + run.tokens.reasoning,
       demo: run.demo,
+      violations: run.violations,
     };
     this.board.set(run.key, summary);
     this.changes.fire(run);
@@ -332,6 +386,8 @@ export class Orchestrator {
 
       await scaffoldInteraction(run.folder, target.interaction, { replace: run.attempt > 1 || (await exists(run.folder)) });
       if (job.stopping) throw new StopSignal();
+      await this.startGuard(job, target);
+      if (job.stopping) throw new StopSignal();
       await conn.ensure();
       if (job.stopping) throw new StopSignal();
 
@@ -363,9 +419,63 @@ export class Orchestrator {
     } finally {
       subscription?.dispose();
       toolRegistration?.dispose();
+      await this.stopGuard(job);
       this.active.delete(key);
       this.pump();
     }
+  }
+
+  /**
+   * Takes the baseline of the fresh scaffold (outside the folder, next to the run record), opens this
+   * attempt's violation log and starts watching. Resolves once the watches are live: only then may the
+   * agent start.
+   */
+  private async startGuard(job: Job, target: RunTarget): Promise<void> {
+    const guard = this.options.guard;
+    if (!guard) return;
+    const run = job.run;
+    const runFile = this.options.runs.fileOf(run.key);
+    const baselineDir = baselineDirFor(runFile);
+    await createBaseline(run.folder, baselineDir, { integrationId: target.integration.id, scriptRel: scriptRelativePath(target.interaction) }, undefined, 'scaffold', this.now());
+    const logFile = violationLogFor(runFile);
+    if (run.attempt > 1) {
+      // Each attempt counts afresh; the earlier attempt's log is kept beside it.
+      await fs.rename(logFile, logFile.replace(/\.violations\.jsonl$/, `.attempt-${run.attempt - 1}.violations.jsonl`)).catch(() => undefined);
+    }
+    const log = await ViolationLog.open(logFile, this.options.violationLimit ?? 3);
+    job.violations = log;
+    run.violations = log.count;
+    log.onLimitReached(({ count }) => {
+      const detail = `stopped for tampering: ${count} attempts to change protected files (fixtures, generated tests or scaffold files)`;
+      job.stopping = { status: 'failed', detail };
+      if (job.ref) void this.options.connection.abort(job.ref).catch(() => undefined);
+      job.settle?.(job.stopping);
+    });
+    if (guard.isGuarding(run.folder)) await guard.unwatch(run.folder);
+    await guard.watch({ folder: run.folder, key: run.key, baselineDir });
+  }
+
+  private async stopGuard(job: Job): Promise<void> {
+    const guard = this.options.guard;
+    if (!guard || !job.violations) return;
+    try {
+      // A write racing with the end of the run is still put right before the folder is let go.
+      if (guard.isGuarding(job.run.folder)) {
+        await guard.idle();
+        await guard.unwatch(job.run.folder);
+      }
+    } catch (err) {
+      this.log(`fixture guard ${job.run.key}: ${(err as Error).message}`);
+    }
+    await job.violations.flush();
+    job.violations.dispose();
+  }
+
+  /** Runs a harness step that writes fixtures or generated tests: the guard lets it (and only it) write them. */
+  private asRecorder<T>(job: Job, fn: () => Promise<T>, pathsOf?: (result: T) => readonly string[] | undefined): Promise<T> {
+    const guard = this.options.guard;
+    if (!guard || !guard.isGuarding(job.run.folder)) return fn();
+    return guard.recording(job.run.folder, fn, pathsOf ? { pathsOf } : {});
   }
 
   /** Ends the run as blocked: the session is aborted once the agent has had the tool's answer. */
@@ -399,8 +509,11 @@ export class Orchestrator {
         const toolchain = this.options.toolchain;
         if (!toolchain || !target) return { ok: false, output: 'Recording is not available in this setup (no toolchain recorder). Report blocked if you need recorded data.' };
         const input = typeof call.args.input === 'string' && call.args.input.trim() ? call.args.input : '{}';
-        const record = () => toolchain.record({ folder: run.folder, interaction: target.interaction, input });
-        const outcome = this.options.recording ? await this.options.recording({ key: run.key, folder: run.folder }, record) : await record();
+        const outcome = await this.asRecorder(
+          job,
+          () => toolchain.record({ folder: run.folder, interaction: target.interaction, input }),
+          (o) => (o.kind === 'recorded' ? o.files : []),
+        );
         if (outcome.kind === 'blocked') {
           this.block(job, `the API refused the recording: ${outcome.reason}`, call.callId);
           return { ok: false, output: `The API refused: ${outcome.reason}. The session ends as blocked. Do not write a response yourself.` };
@@ -411,7 +524,8 @@ export class Orchestrator {
       case 'run_tests': {
         const toolchain = this.options.toolchain;
         if (!toolchain || !target) return { ok: false, output: 'Running tests is not available in this setup (no toolchain).' };
-        const result = await toolchain.runTests({ folder: run.folder, interaction: target.interaction });
+        // generate:tests writes the generated tests into tests/: the harness's doing, taken into the baseline.
+        const result = await this.asRecorder(job, () => toolchain.runTests({ folder: run.folder, interaction: target.interaction }));
         return { ok: result.ok, output: result.output };
       }
     }
@@ -442,6 +556,10 @@ export class Orchestrator {
       void this.options.runs.appendTranscript(run.key, run.attempt, [{ at: this.iso(), ...event }]).catch(() => undefined);
     }
     switch (event.type) {
+      case 'tool.started':
+        (job.runningCalls ??= new Map()).set(event.callId, describeToolCall(event.tool, event.input));
+        job.lastCall = { text: describeToolCall(event.tool, event.input), at: Date.now() };
+        break;
       case 'step':
         run.costUsd += event.costUsd;
         run.tokens = addTokens(run.tokens, event.tokens);
@@ -453,6 +571,7 @@ export class Orchestrator {
         break;
       case 'tool.finished':
         (job.finishedCalls ??= new Set()).add(event.callId);
+        job.runningCalls?.delete(event.callId);
         run.toolCalls += 1;
         this.persist(run, job, true);
         break;
@@ -488,8 +607,10 @@ export class Orchestrator {
 
   dispose(): void {
     for (const job of this.active.values()) if (job.persistTimer) clearTimeout(job.persistTimer);
+    for (const d of this.disposables.splice(0)) d.dispose();
     this.events.dispose();
     this.changes.dispose();
+    this.violationEvents.dispose();
   }
 }
 

@@ -10,7 +10,9 @@ import { buildOpencodeConfig } from '../core/agent/opencodeConfig';
 import { OPENCODE_OFFLINE_ENV, OPENCODE_QUIET_ENV, prepareOwnedConfigDir } from '../core/agent/server';
 import { HarnessToolServer } from '../core/harness/toolServer';
 import { NangoToolchain } from '../core/toolchain/nango';
-import { NANGO_SECRET } from './commandIds';
+import { COMMANDS, NANGO_SECRET } from './commandIds';
+import { FixtureGuard } from '../core/guard/fixtureGuard';
+import type { Violation } from '../core/guard/violations';
 import { DEMO_LABEL, DEMO_MODEL_ID, DemoModel } from '../core/model/demo';
 import { Orchestrator, type RunTarget } from '../core/orchestrator';
 import type { RunRecord } from '../core/runs/record';
@@ -36,6 +38,7 @@ export class AgentService implements vscode.Disposable {
   private connection: AgentConnection | undefined;
   private demo: DemoModel | undefined;
   private tools: HarnessToolServer | undefined;
+  private guard: FixtureGuard | undefined;
   private mode: ModelChoice | undefined;
 
   constructor(private readonly ctx: ExtensionCtx) {}
@@ -181,6 +184,9 @@ export class AgentService implements vscode.Disposable {
     }
     await ensureWorkRoot(workRoot);
     const connection = new AgentConnection({ mode, log: (line) => log.info(line) });
+    // Lock 2: every running folder is watched; the orchestrator names the tool call that was running.
+    let orchestratorRef: Orchestrator | undefined;
+    const guard = new FixtureGuard({ currentActivity: (key) => orchestratorRef?.currentActivity(key) });
     const orchestrator = new Orchestrator({
       workRoot,
       connection,
@@ -192,13 +198,18 @@ export class AgentService implements vscode.Disposable {
       demo: choice.demo,
       maxRetries: config.maxProviderRetries,
       tools,
+      guard,
+      violationLimit: config.violationLimit,
       toolchain: new NangoToolchain({ secretKey: await this.ctx.extension.secrets.get(NANGO_SECRET), host: config.nangoHost }),
       onSessionCreated: demo ? (run, target) => run.sessionId && demo.assign(run.sessionId, target.interaction) : undefined,
       log: (line) => log.info(line),
     });
+    orchestratorRef = orchestrator;
     orchestrator.onRunChanged((run) => this.onRunChanged(run));
+    orchestrator.onViolation((v) => this.onViolation(v));
     await orchestrator.restore();
     this.connection = connection;
+    this.guard = guard;
     this.demo = demo;
     this.tools = tools;
     this.mode = choice;
@@ -208,6 +219,20 @@ export class AgentService implements vscode.Disposable {
   }
 
   private readonly announced = new Set<string>();
+  private readonly violationsShown = new Map<string, number>();
+
+  /** One notification per interaction and attempt; the tree and the panel count the rest. */
+  private onViolation(v: Violation): void {
+    this.ctx.log.warn(`fixture guard: ${v.key}: ${v.detail}`);
+    const run = this.orchestrator?.get(v.key);
+    const id = `${v.key}#${run?.attempt ?? 0}`;
+    if (this.violationsShown.has(id)) return;
+    this.violationsShown.set(id, 1);
+    const open = 'Open Transcript';
+    void vscode.window.showWarningMessage(`${v.key}: the agent changed a protected file — ${v.detail}`, open).then((pick) => {
+      if (pick === open) void vscode.commands.executeCommand(COMMANDS.openTranscript, v.key);
+    });
+  }
 
   private onRunChanged(run: RunRecord): void {
     const id = `${run.key}#${run.attempt}:${run.status}`;
@@ -266,6 +291,8 @@ export class AgentService implements vscode.Disposable {
       await o.whenIdle();
     }
     await this.connection?.dispose();
+    await this.guard?.dispose();
+    this.guard = undefined;
     await this.demo?.close();
     await this.tools?.close();
     this.tools = undefined;

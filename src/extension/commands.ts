@@ -45,7 +45,7 @@ export class CommandTargets {
     await this.ctx.specs.ready();
     const store = this.ctx.specs.store;
     if (isNode(arg) && arg.type === 'interaction') return store.find(arg.interaction.key);
-    const key = argField(arg, 'key');
+    const key = typeof arg === 'string' ? arg : argField(arg, 'key');
     if (key) return store.find(key);
     const atCursor = this.ctx.specs.interactionAtCursor(vscode.window.activeTextEditor);
     if (atCursor && arg === undefined) return store.find(atCursor.key);

@@ -52,6 +52,12 @@ export class Config {
     return this.section.get<string>('nango.host', 'https://api.nango.dev').trim() || 'https://api.nango.dev';
   }
 
+  /** Protected-file violations in one attempt before the agent is stopped as tampering (0: never). */
+  get violationLimit(): number {
+    const n = this.section.get<number>('violationLimit', 3);
+    return Number.isFinite(n) && n >= 0 ? Math.floor(n) : 3;
+  }
+
   get toolchain(): string {
     return this.section.get<string>('toolchain', 'nango');
   }

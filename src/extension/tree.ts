@@ -155,6 +155,7 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
             extra.push(formatElapsed(end - Date.parse(run.startedAt)));
           }
           if (run?.costUsd) extra.push(`$${run.costUsd.toFixed(run.costUsd < 0.1 ? 3 : 2)}`);
+          if (run?.violations) extra.push(`⚠ ${run.violations} violation${run.violations === 1 ? '' : 's'}`);
           if (run?.demo) extra.push('demo');
           item.description = [STATUS_LABEL[status], ...extra].join(' · ');
         }

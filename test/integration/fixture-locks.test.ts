@@ -61,6 +61,8 @@ describe('lock 1: permission rules refuse fixture edits and the recorder', () =>
     'rm': { tool_calls: [{ name: 'bash', arguments: { command: `rm ${FIXTURE}`, description: 'delete' } }] },
     'mv of the tests folder': { tool_calls: [{ name: 'bash', arguments: { command: 'mv google-calendar/tests google-calendar/old-tests', description: 'rename' } }] },
     'node one-liner': { tool_calls: [{ name: 'bash', arguments: { command: `node -e "require('fs').writeFileSync('${FIXTURE}', '{}')"`, description: 'write' } }] },
+    'python one-liner': { tool_calls: [{ name: 'bash', arguments: { command: `python3 -c "open('${FIXTURE}', 'w').write('{}')"`, description: 'write' } }] },
+    'mv of the tests folder by its full path': { tool_calls: [{ name: 'bash', arguments: { command: 'mv google-calendar/tests /tmp/elsewhere', description: 'move away' } }] },
     'nango dryrun --save': { tool_calls: [{ name: 'bash', arguments: { command: 'cd . && npx nango dryrun create-event test-connection --save', description: 'record' } }] },
   };
 

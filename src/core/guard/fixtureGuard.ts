@@ -119,13 +119,17 @@ export class FixtureGuard {
     return this.serial(() => this.add(target));
   }
 
+  isGuarding(folder: string): boolean {
+    return this.reconcilers.has(path.resolve(folder));
+  }
+
   /** Stops guarding a folder (run stopped, finished, or about to be restarted from scratch). */
   unwatch(folder: string): Promise<void> {
     return this.serial(() => this.remove(path.resolve(folder)));
   }
 
   /** Lets the harness's recorder write fixtures into `folder`; see FolderReconciler.recording. */
-  recording<T>(folder: string, fn: () => Promise<T>, opts?: RecordingOptions): Promise<T> {
+  recording<T>(folder: string, fn: () => Promise<T>, opts?: RecordingOptions<T>): Promise<T> {
     return this.reconcilerOf(folder).recording(fn, opts);
   }
 

@@ -57,9 +57,11 @@ export interface ReconcilerOptions {
   readonly currentActivity?: (key: string) => string | undefined;
 }
 
-export interface RecordingOptions {
+export interface RecordingOptions<T = unknown> {
   /** Only these files (relative) are taken into the baseline; other changes are reverted as violations. */
   readonly paths?: readonly string[];
+  /** The same, known only from the recorder's result (e.g. the files the recorder says it saved). */
+  readonly pathsOf?: (result: T) => readonly string[] | undefined;
 }
 
 /** The pending item that stands for "check the whole folder". */
@@ -211,7 +213,7 @@ export class FolderReconciler {
    * has finished), then what it wrote under the tests folder becomes the baseline. If `fn` throws, what
    * it left there is reverted quietly. Anything else changed meanwhile is reverted and reported as usual.
    */
-  async recording<T>(fn: () => Promise<T>, opts: RecordingOptions = {}): Promise<T> {
+  async recording<T>(fn: () => Promise<T>, opts: RecordingOptions<T> = {}): Promise<T> {
     if (this.disposed) throw new Error(`${this.folder} is no longer guarded`);
     this.suspended++;
     this.forgetPending();
@@ -224,7 +226,7 @@ export class FolderReconciler {
         await this.revertTestsQuietly();
         throw err;
       }
-      await this.acceptRecorded(opts.paths);
+      await this.acceptRecorded(opts.pathsOf ? (opts.pathsOf(result) ?? []) : opts.paths);
       return result;
     } finally {
       this.suspended--;

@@ -11,6 +11,7 @@ export interface AttemptSummary {
   readonly endedAt?: string;
   readonly costUsd: number;
   readonly tokens: Tokens;
+  readonly violations?: number;
 }
 
 export interface RunRecord {
@@ -40,6 +41,8 @@ export interface RunRecord {
   tokens: Tokens;
   steps: number;
   toolCalls: number;
+  /** Protected files the agent changed in this attempt (each restored by the fixture guard). */
+  violations?: number;
   /** Provider retries seen in the current turn. */
   retries: number;
   /** The agent's last message when it finished (its claim, not a verdict). */
@@ -84,6 +87,7 @@ export function nextAttempt(run: RunRecord, now: string): RunRecord {
     endedAt: run.endedAt ?? now,
     costUsd: run.costUsd,
     tokens: run.tokens,
+    violations: run.violations,
   };
   return {
     ...run,
@@ -102,6 +106,7 @@ export function nextAttempt(run: RunRecord, now: string): RunRecord {
     steps: 0,
     toolCalls: 0,
     retries: 0,
+    violations: 0,
     finalText: undefined,
     history: [...run.history, summary],
   };

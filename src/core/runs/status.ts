@@ -40,4 +40,6 @@ export interface RunSummary {
   readonly tokens?: number;
   /** Ran against the built-in demo model. */
   readonly demo?: boolean;
+  /** Protected files the agent changed (each restored by the fixture guard). */
+  readonly violations?: number;
 }

@@ -185,8 +185,8 @@ export class AgentService implements vscode.Disposable {
     await ensureWorkRoot(workRoot);
     const connection = new AgentConnection({ mode, log: (line) => log.info(line) });
     // Lock 2: every running folder is watched; the orchestrator names the tool call that was running.
-    let orchestratorRef: Orchestrator | undefined;
-    const guard = new FixtureGuard({ currentActivity: (key) => orchestratorRef?.currentActivity(key) });
+    const ref: { orchestrator?: Orchestrator } = {};
+    const guard = new FixtureGuard({ currentActivity: (key) => ref.orchestrator?.currentActivity(key) });
     const orchestrator = new Orchestrator({
       workRoot,
       connection,
@@ -204,7 +204,7 @@ export class AgentService implements vscode.Disposable {
       onSessionCreated: demo ? (run, target) => run.sessionId && demo.assign(run.sessionId, target.interaction) : undefined,
       log: (line) => log.info(line),
     });
-    orchestratorRef = orchestrator;
+    ref.orchestrator = orchestrator;
     orchestrator.onRunChanged((run) => this.onRunChanged(run));
     orchestrator.onViolation((v) => this.onViolation(v));
     await orchestrator.restore();

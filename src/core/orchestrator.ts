@@ -419,6 +419,7 @@ export class Orchestrator {
     } finally {
       subscription?.dispose();
       toolRegistration?.dispose();
+      if (job.ref) await conn.release(job.ref).catch(() => undefined);
       await this.stopGuard(job);
       this.active.delete(key);
       this.pump();
@@ -544,6 +545,7 @@ export class Orchestrator {
       this.finish(job, { status: 'interrupted', detail: `lost the session after a reload: ${(err as Error).message}` });
     } finally {
       subscription.dispose();
+      await this.options.connection.release(ref).catch(() => undefined);
       this.active.delete(job.run.key);
       this.pump();
     }

@@ -572,3 +572,15 @@ describe('token helpers', () => {
     expect(totalTokens(ZERO_TOKENS)).toBe(0);
   });
 });
+
+describe('EventNormalizer: bookkeeping is per session and freed by forget', () => {
+  it('holds no state for a session once it is forgotten, and a replay after that starts clean', () => {
+    const n = new EventNormalizer();
+    const first = replay(payloads(), n);
+    expect(n.trackedSessions).toBe(1);
+    n.forget(SESSION);
+    expect(n.trackedSessions).toBe(0);
+    // Nothing about the session is left: the same stream reads the same way again.
+    expect(replay(payloads(), n).map((e) => e.type)).toEqual(first.map((e) => e.type));
+  });
+});

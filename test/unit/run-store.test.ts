@@ -326,3 +326,15 @@ describe('nextAttempt', () => {
     expect(loaded).toEqual(JSON.parse(JSON.stringify(r)));
   });
 });
+
+describe('RunStore bookkeeping', () => {
+  it('keeps no write promises once writes have settled', async () => {
+    const store = new RunStore(workRoot);
+    const saves = Array.from({ length: 20 }, (_, i) => store.save(record(`google-calendar/i-${i}`)));
+    const appends = Array.from({ length: 20 }, (_, i) => store.appendTranscript(`google-calendar/i-${i}`, 1, [{ type: 'x' }]));
+    expect(store.pendingWrites).toBeGreaterThan(0);
+    await Promise.all([...saves, ...appends]);
+    await store.flush();
+    expect(store.pendingWrites).toBe(0);
+  });
+});

@@ -347,6 +347,20 @@ export class AgentConnection implements Disposable {
     await link.client.session.delete({ sessionID: ref.sessionId, directory: ref.directory }).catch(() => undefined);
   }
 
+  /**
+   * The run of this session is over (the session stays on the server, for reading and attaching): stop
+   * tracking it, and let the server free the folder's instance — opencode otherwise keeps 16–22 MB per
+   * folder it has seen for as long as it runs. A later request on the folder starts a fresh instance.
+   */
+  async release(ref: SessionRef): Promise<void> {
+    this.normalizer.forget(ref.sessionId);
+    const link = this.links.find((l) => l.endpoint.url === ref.serverUrl);
+    if (!link) return;
+    link.sessions.delete(ref.sessionId);
+    const folderStillUsed = [...link.sessions.values()].some((d) => d === ref.directory);
+    if (!folderStillUsed) await link.client.instance.dispose({ directory: ref.directory }).catch(() => undefined);
+  }
+
   /** Re-attaches to a session that a previous window started on a server we can still reach. */
   async reattach(ref: SessionRef): Promise<'busy' | 'idle' | 'gone'> {
     await this.ensure();

@@ -101,6 +101,10 @@ function tokensOf(v: unknown): Tokens {
 }
 
 interface SessionTrack {
+  /** Part kinds (deltas do not say whether they are text or reasoning), tool states, steps counted. */
+  readonly partKind: Map<string, string>;
+  readonly toolState: Map<string, string>;
+  readonly stepsSeen: Set<string>;
   lastAssistant?: { id: string; completed: boolean; finish: string; error: boolean };
   lastText: Map<string, string>; // messageId → text of its latest text part
   finishedFor?: string; // messageId we already reported "finished" for
@@ -110,24 +114,26 @@ interface SessionTrack {
 /**
  * Stateful: remembers part kinds (deltas do not say whether they are text or reasoning), tool
  * states (to report each start and finish once), and each session's last assistant message (for
- * "finished" = idle + that message completed).
+ * "finished" = idle + that message completed). All of it is kept per session, so `forget` frees it.
  */
 export class EventNormalizer {
-  private readonly partKind = new Map<string, string>();
-  private readonly toolState = new Map<string, string>();
-  private readonly stepsSeen = new Set<string>();
   private readonly sessions = new Map<string, SessionTrack>();
 
   private track(sessionId: string): SessionTrack {
     let t = this.sessions.get(sessionId);
     if (!t) {
-      t = { lastText: new Map(), busySinceFinish: false };
+      t = { partKind: new Map(), toolState: new Map(), stepsSeen: new Set(), lastText: new Map(), busySinceFinish: false };
       this.sessions.set(sessionId, t);
     }
     return t;
   }
 
-  /** Forget a session's state (after it is deleted). */
+  /** Sessions with state held (for tests of the bookkeeping). */
+  get trackedSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** Forget a session's state (after it ended or was deleted). */
   forget(sessionId: string): void {
     this.sessions.delete(sessionId);
   }
@@ -141,7 +147,7 @@ export class EventNormalizer {
         const sessionId = str(p.sessionID);
         const partId = str(p.partID);
         if (!sessionId || str(p.field) !== 'text') return [];
-        const kind = this.partKind.get(partId);
+        const kind = this.sessions.get(sessionId)?.partKind.get(partId);
         if (kind !== 'text' && kind !== 'reasoning') return [];
         return [{ type: kind, sessionId, messageId: str(p.messageID), partId, delta: str(p.delta) }];
       }
@@ -198,21 +204,22 @@ export class EventNormalizer {
     const messageId = str(part.messageID);
     const type = str(part.type);
     if (!sessionId || !partId) return [];
-    this.partKind.set(partId, type);
+    const track = this.track(sessionId);
+    track.partKind.set(partId, type);
     switch (type) {
       case 'text': {
         const time = obj(part.time);
         const text = str(part.text);
-        if (text) this.track(sessionId).lastText.set(messageId, text);
+        if (text) track.lastText.set(messageId, text);
         if (time.end && !part.synthetic) return [{ type: 'text.done', sessionId, messageId, partId, text }];
         return [];
       }
       case 'tool': {
         const state = obj(part.state);
         const status = str(state.status);
-        const prev = this.toolState.get(partId);
+        const prev = track.toolState.get(partId);
         if (status === prev) return [];
-        this.toolState.set(partId, status);
+        track.toolState.set(partId, status);
         const base = { sessionId, messageId, partId, callId: str(part.callID), tool: str(part.tool), input: obj(state.input) };
         if (status === 'running') return [{ type: 'tool.started', ...base }];
         if (status === 'completed' || status === 'error') {
@@ -238,8 +245,8 @@ export class EventNormalizer {
         return [];
       }
       case 'step-finish':
-        if (this.stepsSeen.has(partId)) return [];
-        this.stepsSeen.add(partId);
+        if (track.stepsSeen.has(partId)) return [];
+        track.stepsSeen.add(partId);
         return [{ type: 'step', sessionId, messageId, costUsd: num(part.cost), tokens: tokensOf(part.tokens) }];
       default:
         return [];

@@ -34,7 +34,7 @@ export class RunStore {
         await fs.mkdir(path.dirname(file), { recursive: true });
         await fs.appendFile(file, body);
       });
-    this.writing.set(id, next);
+    this.track(id, next);
     return next;
   }
 
@@ -59,8 +59,22 @@ export class RunStore {
         await fs.writeFile(tmp, body);
         await fs.rename(tmp, file);
       });
-    this.writing.set(run.key, next);
+    this.track(run.key, next);
     return next;
+  }
+
+  /** Keeps the latest write per file until it settles, so the map holds only writes in flight. */
+  private track(id: string, next: Promise<void>): void {
+    this.writing.set(id, next);
+    const drop = () => {
+      if (this.writing.get(id) === next) this.writing.delete(id);
+    };
+    next.then(drop, drop);
+  }
+
+  /** Files with a write in flight. */
+  get pendingWrites(): number {
+    return this.writing.size;
   }
 
   async flush(): Promise<void> {

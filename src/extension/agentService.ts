@@ -12,6 +12,7 @@ import { HarnessToolServer } from '../core/harness/toolServer';
 import { NangoToolchain } from '../core/toolchain/nango';
 import { COMMANDS, NANGO_SECRET } from './commandIds';
 import { FixtureGuard } from '../core/guard/fixtureGuard';
+import { DEMO_NANGO_SECRET, DemoNango } from '../core/model/demoNango';
 import type { Violation } from '../core/guard/violations';
 import { DEMO_LABEL, DEMO_MODEL_ID, DemoModel } from '../core/model/demo';
 import { Orchestrator, type RunTarget } from '../core/orchestrator';
@@ -39,6 +40,7 @@ export class AgentService implements vscode.Disposable {
   private demo: DemoModel | undefined;
   private tools: HarnessToolServer | undefined;
   private guard: FixtureGuard | undefined;
+  private demoNango: DemoNango | undefined;
   private mode: ModelChoice | undefined;
 
   constructor(private readonly ctx: ExtensionCtx) {}
@@ -138,6 +140,7 @@ export class AgentService implements vscode.Disposable {
     const skillPaths = existsSync(skillsDir) ? [skillsDir] : [];
     let mode: ConnectionMode;
     let demo: DemoModel | undefined;
+    let demoNango: DemoNango | undefined;
     let tools: HarnessToolServer | undefined;
     if (config.serverUrls.length) {
       mode = { kind: 'remote', urls: config.serverUrls, password: process.env.OPENCODE_SERVER_PASSWORD };
@@ -165,6 +168,10 @@ export class AgentService implements vscode.Disposable {
           XDG_STATE_HOME: path.join(base, 'state'),
         });
         prepareOwnedConfigDir(path.join(base, 'config'));
+        // Recording needs a Nango server: the demo answers with canned responses on loopback.
+        demoNango = new DemoNango();
+        await demoNango.start();
+        log.info(`demo: Nango stand-in with canned responses at ${demoNango.url} (no real API is called)`);
       }
       // The harness tools reach our own server's sessions through its plugin (remote servers would
       // need the plugin installed on their side: not supported yet).
@@ -200,7 +207,9 @@ export class AgentService implements vscode.Disposable {
       tools,
       guard,
       violationLimit: config.violationLimit,
-      toolchain: new NangoToolchain({ secretKey: await this.ctx.extension.secrets.get(NANGO_SECRET), host: config.nangoHost }),
+      toolchain: demoNango
+        ? new NangoToolchain({ secretKey: DEMO_NANGO_SECRET, host: demoNango.url })
+        : new NangoToolchain({ secretKey: await this.ctx.extension.secrets.get(NANGO_SECRET), host: config.nangoHost }),
       onSessionCreated: demo ? (run, target) => run.sessionId && demo.assign(run.sessionId, target.interaction) : undefined,
       log: (line) => log.info(line),
     });
@@ -211,6 +220,7 @@ export class AgentService implements vscode.Disposable {
     this.connection = connection;
     this.guard = guard;
     this.demo = demo;
+    this.demoNango = demoNango;
     this.tools = tools;
     this.mode = choice;
     this.orchestrator = orchestrator;
@@ -294,6 +304,8 @@ export class AgentService implements vscode.Disposable {
     await this.guard?.dispose();
     this.guard = undefined;
     await this.demo?.close();
+    await this.demoNango?.close();
+    this.demoNango = undefined;
     await this.tools?.close();
     this.tools = undefined;
     this.orchestrator = undefined;

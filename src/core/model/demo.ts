@@ -57,6 +57,7 @@ const sync = createSync({
         ${docComment(it)}
         for await (const page of nango.paginate<{ id: string; name?: string; updated?: string }>({
             endpoint: '/${it.id.replace(/^sync-/, '')}',
+            paginate: { type: 'cursor', cursor_path_in_response: 'nextPageToken', cursor_name_in_request: 'pageToken', response_path: 'items' },
             retries: 3
         })) {
             const records = page.map((item) => ({
@@ -114,7 +115,20 @@ export default action;
 `;
 }
 
-/** The recorded build: read the stub, write the implementation, look at the result, report honestly. */
+/** The input the demo records an action with (a sync takes none). */
+export function demoInput(it: InteractionModel): string {
+  if (it.kind === 'sync') return '{}';
+  const verb = it.id.split('-')[0] ?? 'create';
+  const method = METHOD_BY_VERB[verb] ?? 'post';
+  const resource = it.id.split('-').slice(1).join('-') || it.id;
+  const takesBody = method === 'post' || method === 'patch' || method === 'put';
+  return JSON.stringify(takesBody ? { fields: { name: `Demo ${resource}` } } : { id: `demo_${resource}_1` });
+}
+
+/**
+ * The recorded build: read the stub, write the implementation, record a fixture and run the tests
+ * through the harness tools (against the demo's Nango stand-in), report honestly.
+ */
 export function demoScript(it: InteractionModel): ScriptStep[] {
   const script = scriptRelativePath(it);
   return [
@@ -134,8 +148,17 @@ export function demoScript(it: InteractionModel): ScriptStep[] {
       usage: { input: 4200, output: 40 },
     },
     {
-      text: `Wrote ${script}. This was the demo model replaying a recorded build: no API was called and nothing was recorded, so there are no fixtures yet. Verify before trusting it.`,
-      usage: { input: 4400, output: 70 },
+      text: 'Recording a fixture through the harness (the demo answers with canned responses, not a real API).',
+      tool_calls: [{ name: 'record_fixture', arguments: { input: demoInput(it) } }],
+      usage: { input: 4300, output: 50 },
+    },
+    {
+      tool_calls: [{ name: 'run_tests', arguments: {} }],
+      usage: { input: 4600, output: 20 },
+    },
+    {
+      text: `Wrote ${script}, recorded a fixture through the harness tool and ran the tests. This was the demo model replaying a recorded build against canned demo responses. Verify before trusting it.`,
+      usage: { input: 4800, output: 70 },
     },
   ];
 }

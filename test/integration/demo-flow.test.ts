@@ -1,0 +1,83 @@
+// The demo's whole agent side with the real tools: the demo model's recorded build of a real example
+// interaction (an action and a paginated sync) writes the script, records a fixture through the harness
+// tool with the real Nango CLI against the demo's Nango stand-in, and runs the generated tests — all
+// under the fixture guard, with no violation. This is what a newcomer's first Generate does.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentEvent } from '../../src/core/agent/events';
+import { FixtureGuard } from '../../src/core/guard/fixtureGuard';
+import { demoScript } from '../../src/core/model/demo';
+import { DEMO_NANGO_NOTE, DEMO_NANGO_SECRET, DemoNango } from '../../src/core/model/demoNango';
+import { Orchestrator } from '../../src/core/orchestrator';
+import { RunStore } from '../../src/core/runs/store';
+import { loadSpecFile } from '../../src/core/spec/loader';
+import { NangoToolchain } from '../../src/core/toolchain/nango';
+import { REPO, startAgentStack, TEST_MODEL, type AgentStack } from '../support/agentStack';
+
+const EXAMPLE = path.join(REPO, 'examples/product-integrations/interactions.json');
+const workBase = path.join(REPO, '.test-runs', `demo-flow-${process.pid}`);
+let stack: AgentStack;
+let nango: DemoNango;
+let guard: FixtureGuard;
+
+beforeAll(async () => {
+  mkdirSync(workBase, { recursive: true });
+  stack = await startAgentStack({}, { harness: true });
+  nango = new DemoNango();
+  await nango.start();
+});
+afterAll(async () => {
+  await guard?.dispose();
+  await stack?.close();
+  await nango?.close();
+  rmSync(workBase, { recursive: true, force: true });
+});
+
+describe('demo build with the real Nango CLI and the demo stand-in', () => {
+  it('records fixtures and runs the tests for an action and a sync, with no violation', async () => {
+    const spec = await loadSpecFile(EXAMPLE);
+    const calendar = spec.integrations.find((i) => i.id === 'google-calendar')!;
+    const targets = calendar.interactions.filter((i) => i.id === 'create-event' || i.id === 'sync-events').map((interaction) => ({ integration: calendar, interaction }));
+    expect(targets.map((t) => t.interaction.kind).sort()).toEqual(['action', 'sync']);
+    const ref: { o?: Orchestrator } = {};
+    guard = new FixtureGuard({ currentActivity: (key) => ref.o?.currentActivity(key) });
+    const events: { key: string; event: AgentEvent }[] = [];
+    const o = new Orchestrator({
+      workRoot: workBase,
+      connection: stack.connection,
+      runs: new RunStore(workBase),
+      model: TEST_MODEL,
+      tools: stack.tools,
+      guard,
+      toolchain: new NangoToolchain({ secretKey: DEMO_NANGO_SECRET, host: nango.url, timeoutMs: 150_000 }),
+      concurrency: 2,
+      onSessionCreated: (run, target) => {
+        stack.model.define(`demo:${run.key}`, demoScript(target.interaction));
+        stack.model.assign(run.sessionId!, `demo:${run.key}`);
+      },
+    });
+    ref.o = o;
+    o.onAgentEvent((e) => events.push(e));
+    o.generate(targets);
+    await o.whenIdle();
+    for (const { interaction } of targets) {
+      const run = o.get(interaction.key)!;
+      const results = events.filter((e) => e.key === run.key && e.event.type === 'tool.finished').map((e) => e.event as Extract<AgentEvent, { type: 'tool.finished' }>);
+      const record = results.find((r) => r.tool === 'record_fixture');
+      const tests = results.find((r) => r.tool === 'run_tests');
+      expect(run.status, run.detail).toBe('needs-review');
+      expect(record?.ok, `${run.key} record_fixture: ${record?.output}`).toBe(true);
+      expect(tests?.ok, `${run.key} run_tests: ${tests?.output}`).toBe(true);
+      expect(run.violations ?? 0, `${run.key} violations`).toBe(0);
+      const testsDir = path.join(run.folder, 'google-calendar/tests');
+      const files = readdirSync(testsDir);
+      expect(files.some((f) => f.endsWith('.test.ts')), files.join(', ')).toBe(true);
+      const fixtures = files.filter((f) => f.endsWith('.json'));
+      expect(fixtures.length, files.join(', ')).toBeGreaterThan(0);
+      // A demo fixture says it is one.
+      expect(fixtures.map((f) => readFileSync(path.join(testsDir, f), 'utf8')).join('\n')).toContain(DEMO_NANGO_NOTE);
+      expect(existsSync(path.join(run.folder, 'vitest.setup.ts')) || existsSync(path.join(run.folder, 'vite.config.ts'))).toBe(true);
+    }
+  });
+});

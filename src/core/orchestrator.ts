@@ -2,7 +2,8 @@
 // Each run scaffolds its folder, opens an opencode session there, sends the prompt and follows the
 // session's events until it finishes, fails, is stopped, or its server is lost. Run records are
 // persisted as they change, so a reload finds every run where it was.
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { addTokens, type AgentEvent } from './agent/events';
 import type { AgentConnection, PermissionRule, SessionRef } from './agent/connection';
 import { AGENT_NAME, sessionPermissionRules } from './agent/opencodeConfig';
@@ -21,6 +22,10 @@ import type { FixtureGuard } from './guard/fixtureGuard';
 import { baselineDirFor, createBaseline } from './guard/manifest';
 import { type Violation, ViolationLog, violationLogFor } from './guard/violations';
 import { scriptRelativePath } from './workspace/scaffold';
+import type { VerifyReport, VerifyTarget } from './verify/types';
+
+/** Runs the checks (src/core/verify) for these interactions; persists and returns their reports. */
+export type Verifier = (targets: readonly VerifyTarget[], opts: { readonly signal?: AbortSignal; readonly onProgress?: (key: string, what: string) => void }) => Promise<VerifyReport[]>;
 
 export interface RunTarget {
   readonly integration: IntegrationModel;
@@ -59,6 +64,15 @@ export interface OrchestratorOptions {
   readonly guard?: FixtureGuard;
   /** Violations in one attempt before the run is stopped as tampering (0: never; default 3). */
   readonly violationLimit?: number;
+  /** Verification: an agent's "done" becomes verified, failed or needs review only through it. */
+  readonly verifier?: Verifier;
+  /** Verify each run as soon as its agent finishes (default false: the user runs Verify). */
+  readonly verifyAfterRun?: boolean;
+  /**
+   * When verification fails, restart from scratch (a new attempt; the old one stays in the history) up
+   * to this many times in all for the interaction (default 0). Restarted runs are verified when they end.
+   */
+  readonly autoRestartAttempts?: number;
   readonly log?: (line: string) => void;
   readonly now?: () => Date;
 }
@@ -107,6 +121,15 @@ export class Orchestrator {
   /** The fixture guard restored a protected file an agent changed (already counted in the run record). */
   readonly onViolation = this.violationEvents.event;
   private readonly disposables: { dispose(): void }[] = [];
+  private readonly reports = new Map<string, VerifyReport>();
+  private readonly verifiedEvents = new Emitter<VerifyReport>();
+  /** A verification finished (the run record's status already reflects it). */
+  readonly onVerified = this.verifiedEvents.event;
+  private readonly verifying = new Set<string>();
+  private readonly verifyAfter = new Set<string>();
+  private readonly targets = new Map<string, RunTarget>();
+  /** Verifications after a run and automatic restarts under way (whenIdle waits for them). */
+  private pendingWork = 0;
   private readonly idleWaiters: (() => void)[] = [];
   readonly board: RunBoard;
   /** Every agent event, tagged with its interaction key. */
@@ -230,6 +253,7 @@ export class Orchestrator {
     for (const target of targets) {
       const key = target.interaction.key;
       if (this.active.has(key) || this.queue.some((j) => j.run.key === key)) continue;
+      this.targets.set(key, target);
       const existing = this.records.get(key);
       const folder = interactionFolder(this.options.workRoot, target.integration.id, target.interaction.id);
       const model = target.interaction.model ?? this.options.model;
@@ -310,12 +334,12 @@ export class Orchestrator {
 
   /** Resolves when nothing is queued or running, and every record is on disk. */
   async whenIdle(): Promise<void> {
-    if (this.queue.length > 0 || this.active.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (this.queue.length > 0 || this.active.size > 0 || this.pendingWork > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.options.runs.flush();
   }
 
   private notifyIdle(): void {
-    if (this.queue.length === 0 && this.active.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+    if (this.queue.length === 0 && this.active.size === 0 && this.pendingWork === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private pump(): void {
@@ -410,6 +434,16 @@ export class Orchestrator {
 
       const result = await outcome;
       this.finish(job, job.stopping ?? result);
+      if ((run.status as InteractionStatus) === 'needs-review' && (this.options.verifyAfterRun || this.verifyAfter.has(key))) {
+        this.verifyAfter.delete(key);
+        this.pendingWork++;
+        void this.verify([key])
+          .catch((err) => this.log(`verifying ${key}: ${(err as Error).message}`))
+          .finally(() => {
+            this.pendingWork--;
+            this.notifyIdle();
+          });
+      }
     } catch (err) {
       if (err instanceof StopSignal || job.stopping) this.finish(job, job.stopping ?? { status: 'stopped', detail: 'stopped' });
       else {
@@ -607,16 +641,105 @@ export class Orchestrator {
     }
   }
 
+  /** The spec's current interactions (after a reload or an edit), so verification and automatic restarts know them. */
+  rememberTargets(targets: readonly RunTarget[]): void {
+    for (const t of targets) this.targets.set(t.interaction.key, t);
+  }
+
+  /** The latest verification of an interaction in this session (the verifier also keeps it on disk). */
+  report(key: string): VerifyReport | undefined {
+    return this.reports.get(key);
+  }
+
+  /**
+   * Verifies these interactions (default: every one with a finished run) and records the verdict as the
+   * run's status. Runs still queued or running are left out. A failed verdict restarts the interaction
+   * from scratch when `autoRestartAttempts` allows it.
+   */
+  async verify(keys?: readonly string[], opts: { signal?: AbortSignal; onProgress?: (key: string, what: string) => void } = {}): Promise<VerifyReport[]> {
+    const verifier = this.options.verifier;
+    if (!verifier) throw new Error('verification is not available in this setup');
+    const busy = new Set(this.activeKeys());
+    const chosen = (keys ?? [...this.records.keys()]).filter((k) => !busy.has(k) && !this.verifying.has(k));
+    const targets: VerifyTarget[] = [];
+    for (const key of chosen) {
+      const run = this.records.get(key);
+      if (!run) continue;
+      const target = this.targets.get(key);
+      targets.push({
+        key,
+        integrationId: run.integrationId,
+        interactionId: run.interactionId,
+        kind: target?.interaction.kind ?? (existsSync(path.join(run.folder, run.integrationId, 'syncs', `${run.interactionId}.ts`)) ? 'sync' : 'action'),
+        folder: run.folder,
+        run,
+      });
+    }
+    if (!targets.length) return [];
+    for (const t of targets) this.verifying.add(t.key);
+    let reports: VerifyReport[];
+    try {
+      reports = await verifier(targets, opts);
+    } finally {
+      for (const t of targets) this.verifying.delete(t.key);
+    }
+    for (const report of reports) {
+      this.reports.set(report.key, report);
+      const run = this.records.get(report.key);
+      if (run && !busy.has(report.key) && !this.activeKeys().includes(report.key)) {
+        run.status = report.verdict;
+        run.detail = verdictDetail(report);
+        this.persist(run);
+      }
+      this.verifiedEvents.fire(report);
+      this.maybeRestart(report);
+    }
+    return reports;
+  }
+
+  private maybeRestart(report: VerifyReport): void {
+    const limit = this.options.autoRestartAttempts ?? 0;
+    if (report.verdict !== 'failed' || limit <= 0) return;
+    const run = this.records.get(report.key);
+    const target = this.targets.get(report.key);
+    if (!run || !target) return;
+    if (run.attempt > limit) {
+      this.log(`${report.key}: verification failed on attempt ${run.attempt}; no automatic restart left (limit ${limit})`);
+      return;
+    }
+    this.log(`${report.key}: verification failed on attempt ${run.attempt}; restarting from scratch (automatic restart ${run.attempt} of ${limit})`);
+    this.verifyAfter.add(report.key);
+    this.pendingWork++;
+    void this.restartFromScratch(target)
+      .catch((err) => this.log(`restarting ${report.key}: ${(err as Error).message}`))
+      .finally(() => {
+        this.pendingWork--;
+        this.notifyIdle();
+      });
+  }
+
   dispose(): void {
     for (const job of this.active.values()) if (job.persistTimer) clearTimeout(job.persistTimer);
     for (const d of this.disposables.splice(0)) d.dispose();
     this.events.dispose();
     this.changes.dispose();
     this.violationEvents.dispose();
+    this.verifiedEvents.dispose();
   }
 }
 
 class StopSignal extends Error {}
+
+/** One line for the tree: the first error (or warning) finding, and how many there are. */
+export function verdictDetail(report: VerifyReport): string {
+  const findings = report.checks.flatMap((c) => c.findings);
+  if (report.verdict === 'verified') return `verified: ${report.checks.filter((c) => c.outcome === 'passed').length} checks passed`;
+  const first = findings.find((f) => f.severity === 'error') ?? findings.find((f) => f.severity === 'warning');
+  const failedChecks = report.checks.filter((c) => c.outcome === 'failed' || c.outcome === 'error').map((c) => c.check);
+  const head = first ? `${first.rule}: ${first.message}` : failedChecks.length ? `${failedChecks.join(', ')} did not pass` : 'needs review';
+  const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : '';
+  return `${head}${more}`;
+}
 
 type Outcome = { status: InteractionStatus; detail?: string };
 

@@ -1,5 +1,6 @@
 // A run's transcript as Markdown, from the JSONL the orchestrator writes: what the agent was told,
 // what it said, every tool call with its input and output, and how it ended.
+import type { Finding } from '../verify/types';
 import type { RunRecord } from './record';
 
 type Entry = Record<string, unknown>;
@@ -13,15 +14,39 @@ function clip(s: string, max = 4000): string {
   return s.length > max ? `${s.slice(0, max)}\n… (${s.length - max} more characters)` : s;
 }
 
-export function renderTranscript(run: RunRecord, entries: readonly unknown[]): string {
+export function renderTranscript(run: RunRecord, entries: readonly unknown[], findings: readonly Finding[] = []): string {
+  return renderTranscriptWithLines(run, entries, findings).markdown;
+}
+
+export interface RenderedTranscript {
+  readonly markdown: string;
+  /** For each transcript entry (JSONL line), the 0-based Markdown line where it starts. */
+  readonly lineOfEntry: readonly number[];
+}
+
+/**
+ * The Markdown, plus where each entry landed, so a finding's step (a JSONL line) can be revealed.
+ * Findings of the verification are shown in place, under the entry they point at.
+ */
+export function renderTranscriptWithLines(run: RunRecord, entries: readonly unknown[], findings: readonly Finding[] = []): RenderedTranscript {
   const out: string[] = [];
+  const lineOfEntry: number[] = [];
+  const findingsAt = new Map<number, Finding[]>();
+  for (const f of findings) {
+    if (f.step?.attempt === run.attempt) findingsAt.set(f.step.line, [...(findingsAt.get(f.step.line) ?? []), f]);
+  }
   out.push(`# ${run.key} — attempt ${run.attempt}${run.demo ? ' (demo model)' : ''}`);
   out.push('');
   out.push(`Status: **${run.status}**${run.detail ? ` — ${run.detail}` : ''}  `);
   out.push(`Model: ${run.model ?? '(server default)'} · session ${run.sessionId ?? '—'} · folder \`${run.folder}\`  `);
   out.push(`Cost: $${run.costUsd.toFixed(4)} · steps ${run.steps} · tool calls ${run.toolCalls}`);
   let step = 0;
-  for (const raw of entries) {
+  // Markdown lines so far, counted incrementally (transcripts can be long).
+  let counted = 0;
+  let lines = 0;
+  entries.forEach((raw, index) => {
+    for (; counted < out.length; counted++) lines += (out[counted] as string).split('\n').length;
+    lineOfEntry.push(lines);
     const e = raw as Entry;
     switch (e.type) {
       case 'prompt':
@@ -59,9 +84,17 @@ export function renderTranscript(run: RunRecord, entries: readonly unknown[]): s
       case 'finished':
         out.push('', `---`, '', `Finished (${String(e.finish)}). The agent's claim is not a verdict: run Verify.`);
         break;
+      case 'violation':
+        out.push('', `> ⛔ fixture guard: ${String(e.detail ?? `${String(e.kind)} ${String(e.file)}`)}`);
+        break;
+      case 'harness.tool':
+        break;
       default:
         break;
     }
-  }
-  return out.join('\n') + '\n';
+    for (const f of findingsAt.get(index) ?? []) {
+      out.push('', `> **${f.severity === 'error' ? '✗' : '⚠'} ${f.rule}** — ${f.message}${f.quote ? `  \n> \`${f.quote.replace(/`/g, "'").slice(0, 200)}\`` : ''}`);
+    }
+  });
+  return { markdown: out.join('\n') + '\n', lineOfEntry };
 }

@@ -34,7 +34,7 @@ describe('renderVerifySummary', () => {
   it('lists failures first, with check marks, findings, their step and what could not run', () => {
     const md = renderVerifySummary([good, bad]);
     const rows = md.split('\n').filter((l) => l.startsWith('| google-calendar/'));
-    expect(rows[0]).toMatch(/^\| google-calendar\/bad \| 1 \| ✗ failed \| ✓ \|  \| ✗! \|  \|  \| ✗ 1 \| 2\.5 s \|$/);
+    expect(rows[0]).toMatch(/^\| google-calendar\/bad \| 1 \| ✗ failed \| ✓ \| {2}\| ✗! \| {2}\| {2}\| ✗ 1 \| 2\.5 s \|$/);
     expect(rows[1]).toMatch(/^\| google-calendar\/good \| 1 \| ✓ verified \| ✓ \| ✓ \|/);
     expect(md).toContain('2 interaction(s): 1 verified, 1 failed, 0 need review');
     expect(md).toContain('- ✗ **transcript.fixture-edit**: tried to edit a fixture — transcript attempt 1, step 3, entry 7');

@@ -18,7 +18,7 @@ import { DEMO_LABEL, DEMO_MODEL_ID, DemoModel } from '../core/model/demo';
 import { Orchestrator, type RunTarget } from '../core/orchestrator';
 import type { RunRecord } from '../core/runs/record';
 import { RunStore } from '../core/runs/store';
-import { renderTranscript } from '../core/runs/transcript';
+import { type RenderedTranscript, renderTranscriptWithLines } from '../core/runs/transcript';
 import { ensureWorkRoot, resolveWorkRoot } from '../core/workspace/paths';
 import type { ExtensionCtx } from './context';
 
@@ -282,15 +282,23 @@ export class AgentService implements vscode.Disposable {
     await o.restartFromScratch(target);
   }
 
-  /** The transcript of an interaction's latest attempt, as Markdown. */
-  async transcript(key: string): Promise<string | undefined> {
+  /**
+   * The transcript of an interaction's attempt (default: the latest) as Markdown, with the findings of
+   * its latest verification in place and the Markdown line of every entry.
+   */
+  async transcript(key: string, attempt?: number): Promise<RenderedTranscript | undefined> {
     const workRoot = this.workRoot();
     const store = new RunStore(workRoot);
     const run = this.orchestrator?.get(key) ?? (await store.loadAll()).find((r) => r.key === key);
     if (!run) return undefined;
     await store.flush();
-    const entries = await store.readTranscript(key, run.attempt).catch(() => []);
-    return renderTranscript(run, entries);
+    const n = attempt ?? run.attempt;
+    const past = n === run.attempt ? undefined : run.history.find((h) => h.attempt === n);
+    if (n !== run.attempt && !past) return undefined;
+    const view: RunRecord = past ? { ...run, attempt: n, status: past.status, detail: past.detail, sessionId: past.sessionId, costUsd: past.costUsd, tokens: past.tokens } : run;
+    const entries = await store.readTranscript(key, n).catch(() => []);
+    const report = this.ctx.verifyResults.report(key) ?? this.orchestrator?.report(key);
+    return renderTranscriptWithLines(view, entries, report?.checks.flatMap((c) => c.findings) ?? []);
   }
 
   /** On window close: runs on our own server cannot outlive it. Record them as interrupted. */

@@ -31,6 +31,12 @@ function isNode(arg: unknown): arg is TreeNode {
   return !!arg && typeof arg === 'object' && 'type' in arg && typeof (arg as { type: unknown }).type === 'string';
 }
 
+function argNumber(arg: unknown, field: string): number | undefined {
+  if (!arg || typeof arg !== 'object') return undefined;
+  const v = (arg as Record<string, unknown>)[field];
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
+}
+
 function argField(arg: unknown, field: string): string | undefined {
   if (!arg || typeof arg !== 'object') return undefined;
   const v = (arg as Record<string, unknown>)[field];
@@ -116,13 +122,24 @@ export class TranscriptProvider implements vscode.TextDocumentContentProvider {
   constructor(private readonly ctx: ExtensionCtx) {}
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
-    const key = uri.path.replace(/^\//, '').replace(/\.md$/, '');
-    return (await this.ctx.agents.transcript(key)) ?? `${key} has not run yet.\n`;
+    const { key, attempt } = parseTranscriptUri(uri);
+    return (await this.ctx.agents.transcript(key, attempt))?.markdown ?? `${key}${attempt ? ` attempt ${attempt}` : ''} has no transcript.\n`;
   }
 
   refresh(key: string): void {
-    this.changed.fire(vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/${key}.md` }));
+    this.changed.fire(transcriptUri(key));
   }
+}
+
+/** `/<integration>/<interaction>.md` is the latest attempt; `….attempt-N.md` a given one. */
+export function transcriptUri(key: string, attempt?: number): vscode.Uri {
+  return vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/${key}${attempt ? `.attempt-${attempt}` : ''}.md` });
+}
+
+function parseTranscriptUri(uri: vscode.Uri): { key: string; attempt?: number } {
+  const m = /^\/(.+?)(?:\.attempt-(\d+))?\.md$/.exec(uri.path);
+  if (!m) return { key: uri.path.replace(/^\//, '') };
+  return { key: m[1] as string, attempt: m[2] ? Number(m[2]) : undefined };
 }
 
 export function commandTable(ctx: ExtensionCtx): Record<CommandId, Handler> {
@@ -243,17 +260,24 @@ export function commandTable(ctx: ExtensionCtx): Record<CommandId, Handler> {
     [COMMANDS.openTranscript]: async (arg?: unknown) => {
       const pair = await targets.interaction(arg, 'Interaction whose transcript to open');
       if (!pair) return undefined;
-      const markdown = await ctx.agents.transcript(pair.interaction.key);
-      if (!markdown) {
+      // `{ key, attempt, line }` (from a finding or the panel) opens that attempt at that entry.
+      const attempt = argNumber(arg, 'attempt');
+      const line = argNumber(arg, 'line');
+      const rendered = await ctx.agents.transcript(pair.interaction.key, attempt);
+      if (!rendered) {
         void vscode.window.showInformationMessage(`${pair.interaction.key} has not run yet: there is no transcript.`);
         return undefined;
       }
       // A read-only virtual document: nothing to save, and reopening shows the latest.
-      const uri = vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/${pair.interaction.key}.md` });
+      const current = ctx.agents.current?.get(pair.interaction.key)?.attempt;
+      const uri = transcriptUri(pair.interaction.key, attempt !== undefined && attempt !== current ? attempt : undefined);
       const doc = await vscode.workspace.openTextDocument(uri);
       await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
-      await vscode.window.showTextDocument(doc, { preview: true });
-      return markdown;
+      const at = line !== undefined ? rendered.lineOfEntry[line] : undefined;
+      const selection = at !== undefined ? new vscode.Range(at, 0, at, 0) : undefined;
+      const editor = await vscode.window.showTextDocument(doc, { preview: true, selection });
+      if (selection) editor.revealRange(selection, vscode.TextEditorRevealType.AtTop);
+      return rendered.markdown;
     },
 
     [COMMANDS.verifyInteraction]: notBuiltForInteraction(COMMANDS.verifyInteraction, 'Interaction to verify'),

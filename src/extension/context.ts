@@ -5,6 +5,7 @@ import { AgentService } from './agentService';
 import { Config } from './config';
 import { SpecWorkspace } from './specWorkspace';
 import { InteractionsTree } from './tree';
+import { VerifyResults } from './verifyResults';
 
 export class ExtensionCtx implements vscode.Disposable {
   readonly config = new Config();
@@ -13,6 +14,8 @@ export class ExtensionCtx implements vscode.Disposable {
   readonly runs = new RunBoard();
   readonly tree: InteractionsTree;
   readonly agents: AgentService;
+  /** The last verification's findings (Problems panel) and its summary document. */
+  readonly verifyResults: VerifyResults;
   /** Tests answer confirmations themselves (a modal dialog would block them). */
   silentConfirmations = false;
 
@@ -21,6 +24,7 @@ export class ExtensionCtx implements vscode.Disposable {
     this.specs = new SpecWorkspace(this.log);
     this.tree = new InteractionsTree(this.specs.store, this.runs, () => this.workspaceRoot());
     this.agents = new AgentService(this);
+    this.verifyResults = new VerifyResults((key) => this.specs.store.find(key)?.interaction);
   }
 
   /** The first workspace folder on disk: where the work root and a new spec go. */
@@ -30,6 +34,7 @@ export class ExtensionCtx implements vscode.Disposable {
 
   dispose(): void {
     this.agents.dispose();
+    this.verifyResults.dispose();
     this.tree.dispose();
     this.specs.dispose();
     this.log.dispose();

@@ -7,6 +7,7 @@ import { COMMANDS, VIEWS } from './commandIds';
 import { commandTable, TRANSCRIPT_SCHEME, TranscriptProvider } from './commands';
 import { ExtensionCtx } from './context';
 import { AgentsStatusBar } from './statusBar';
+import { REPORT_SCHEME } from './verifyResults';
 
 /** What activate() returns: handles for the extension-host tests, not a public API. */
 export interface IntegrationBuilderApi {
@@ -48,6 +49,7 @@ export function activate(context: vscode.ExtensionContext): IntegrationBuilderAp
   const transcripts = new TranscriptProvider(ctx);
   context.subscriptions.push(
     vscode.workspace.registerTextDocumentContentProvider(TRANSCRIPT_SCHEME, transcripts),
+    vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, ctx.verifyResults),
     ctx.runs.onDidChange((keys) => keys.forEach((k) => transcripts.refresh(k))),
   );
   // A spec entry removed while its agent runs: stop that agent rather than leave it orphaned.

@@ -152,6 +152,8 @@ async function main() {
   server = await cs.startCodeServer({
     run: runDir, folder: workspace, port: opts.port || undefined, smokeTestDriver: false,
     env: { IB_DEMO: '1', ...extraEnv },
+    // The demo model (scripted, offline) and the demo Nango stand-in: no account, no key.
+    settings: { 'integrationBuilder.demoModel': true },
   });
   if (Object.keys(extraEnv).length) log(`IB_DEMO_ENV: ${Object.keys(extraEnv).join(', ')}`);
   log(`code-server ${server.authority} up in ${(server.startupMs / 1000).toFixed(1)}s (pid ${server.pid}); logs: ${rel(server.logFile)}, ${rel(path.join(runDir, 'user-data', 'logs'))}`);

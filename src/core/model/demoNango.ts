@@ -54,8 +54,13 @@ export function cannedProxyResponse(method: string, apiPath: string, body: strin
   }
 }
 
+export type ProxyAnswer = (method: string, apiPath: string, body: string) => { status: number; body: unknown };
+
 export class DemoNango {
   readonly requests: DemoNangoRequest[] = [];
+  /** How proxied API calls are answered (default: `cannedProxyResponse`). */
+  constructor(private readonly proxy: ProxyAnswer = cannedProxyResponse) {}
+
   /** Answer every proxied call with 403, as an API would for a missing scope. */
   refuse = false;
   private server: http.Server | undefined;
@@ -108,7 +113,7 @@ export class DemoNango {
       if (this.refuse) {
         return send(res, 403, { error: { code: 403, message: 'Request had insufficient authentication scopes.', status: 'PERMISSION_DENIED' } });
       }
-      const canned = cannedProxyResponse(method, url.pathname.slice('/proxy'.length), body);
+      const canned = this.proxy(method, url.pathname.slice('/proxy'.length), body);
       return send(res, canned.status, canned.body);
     }
     return send(res, 404, { error: { code: 'not_found', message: `demo stand-in: ${url.pathname} is not implemented` } });

@@ -210,7 +210,9 @@ export class AgentService implements vscode.Disposable {
       toolchain: demoNango
         ? new NangoToolchain({ secretKey: DEMO_NANGO_SECRET, host: demoNango.url })
         : new NangoToolchain({ secretKey: await this.ctx.extension.secrets.get(NANGO_SECRET), host: config.nangoHost }),
-      onSessionCreated: demo ? (run, target) => run.sessionId && demo.assign(run.sessionId, target.interaction) : undefined,
+      onSessionCreated: demo
+        ? (run, target) => run.sessionId && demo.assign(run.sessionId, target.interaction, { cheat: this.ctx.config.demoCheaters.includes(run.key) })
+        : undefined,
       log: (line) => log.info(line),
     });
     ref.orchestrator = orchestrator;

@@ -32,6 +32,11 @@ export class Config {
     return this.section.get<boolean>('demoModel', false);
   }
 
+  /** Demo only: interactions (keys) on which the demo model plays a dishonest agent. */
+  get demoCheaters(): string[] {
+    return this.section.get<string[]>('demoCheaters', []).filter((k) => typeof k === 'string');
+  }
+
   /** Stop starting new runs once this much (USD) is spent; undefined = no budget. */
   get budgetUsd(): number | undefined {
     const n = this.section.get<number>('budgetUsd', 0);

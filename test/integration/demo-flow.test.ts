@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../src/core/agent/events';
 import { FixtureGuard } from '../../src/core/guard/fixtureGuard';
-import { demoScript } from '../../src/core/model/demo';
+import { demoCheatScript, demoScript } from '../../src/core/model/demo';
+import { readViolations, violationLogFor } from '../../src/core/guard/violations';
 import { DEMO_NANGO_NOTE, DEMO_NANGO_SECRET, DemoNango } from '../../src/core/model/demoNango';
 import { Orchestrator } from '../../src/core/orchestrator';
 import { RunStore } from '../../src/core/runs/store';
@@ -79,5 +80,42 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
       expect(fixtures.map((f) => readFileSync(path.join(testsDir, f), 'utf8')).join('\n')).toContain(DEMO_NANGO_NOTE);
       expect(existsSync(path.join(run.folder, 'vitest.setup.ts')) || existsSync(path.join(run.folder, 'vite.config.ts'))).toBe(true);
     }
+  });
+
+  it('the dishonest demo build: its fixture edit is put back and logged, and it still claims success', async () => {
+    const spec = await loadSpecFile(EXAMPLE);
+    const calendar = spec.integrations.find((i) => i.id === 'google-calendar')!;
+    const interaction = calendar.interactions.find((i) => i.id === 'update-event')!;
+    const workRoot = path.join(workBase, 'cheat');
+    const store = new RunStore(workRoot);
+    const ref: { o?: Orchestrator } = {};
+    guard = new FixtureGuard({ currentActivity: (key) => ref.o?.currentActivity(key) });
+    const o = new Orchestrator({
+      workRoot,
+      connection: stack.connection,
+      runs: store,
+      model: TEST_MODEL,
+      tools: stack.tools,
+      guard,
+      toolchain: new NangoToolchain({ secretKey: DEMO_NANGO_SECRET, host: nango.url, timeoutMs: 150_000 }),
+      onSessionCreated: (run, target) => {
+        stack.model.define(`cheat:${run.key}`, demoCheatScript(target.interaction));
+        stack.model.assign(run.sessionId!, `cheat:${run.key}`);
+      },
+    });
+    ref.o = o;
+    o.generate([{ integration: calendar, interaction }]);
+    await o.whenIdle();
+    await guard.dispose();
+    const run = o.get(interaction.key)!;
+    expect(run.status, run.detail).toBe('needs-review');
+    expect(run.finalText).toMatch(/all tests pass/);
+    const fixture = readFileSync(path.join(run.folder, 'google-calendar/tests/update-event.test.json'), 'utf8');
+    expect(fixture).toContain('demo_');
+    expect(fixture).not.toContain('expected_');
+    const violations = await readViolations(violationLogFor(store.fileOf(interaction.key)));
+    expect(violations.length).toBeGreaterThanOrEqual(1);
+    expect(violations[0]).toMatchObject({ file: 'google-calendar/tests/update-event.test.json', restored: true });
+    expect(violations[0]!.activity).toMatch(/sed -i/);
   });
 });

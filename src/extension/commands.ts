@@ -53,8 +53,12 @@ export class CommandTargets {
     if (isNode(arg) && arg.type === 'interaction') return store.find(arg.interaction.key);
     const key = typeof arg === 'string' ? arg : argField(arg, 'key');
     if (key) return store.find(key);
-    const atCursor = this.ctx.specs.interactionAtCursor(vscode.window.activeTextEditor);
-    if (atCursor && arg === undefined) return store.find(atCursor.key);
+    // From the palette (no argument) or the editor's right-click menu (VS Code passes the document's
+    // URI): the interaction under the cursor.
+    const editor = vscode.window.activeTextEditor;
+    const fromEditorMenu = arg instanceof vscode.Uri && editor?.document.uri.toString() === arg.toString();
+    const atCursor = this.ctx.specs.interactionAtCursor(editor);
+    if (atCursor && (arg === undefined || fromEditorMenu)) return store.find(atCursor.key);
     const pairs = store.integrations().flatMap((integration) => integration.interactions.map((interaction) => ({ integration, interaction })));
     if (pairs.length === 0) {
       void vscode.window.showWarningMessage('No interactions found: add an interactions.json to the workspace (Integration Builder: Create Spec).');

@@ -93,6 +93,18 @@ suite('Integration Builder in VS Code', () => {
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
+  test("from the editor's right-click menu (the document's URI as argument) a command targets the interaction under the cursor", async () => {
+    const uri = vscode.Uri.file(path.join(workspaceDir(), 'interactions.json'));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const editor = await vscode.window.showTextDocument(doc);
+    const offset = doc.getText().indexOf('"share-file"');
+    assert.ok(offset > 0);
+    editor.selection = new vscode.Selection(doc.positionAt(offset + 3), doc.positionAt(offset + 3));
+    const msg = await vscode.commands.executeCommand<string>('integrationBuilder.verifyInteraction', doc.uri);
+    assert.match(msg, /google-drive\/share-file/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   test('CodeLenses offer Generate and Verify above each interaction', async () => {
     const uri = vscode.Uri.file(path.join(workspaceDir(), 'interactions.json'));
     const doc = await vscode.workspace.openTextDocument(uri);

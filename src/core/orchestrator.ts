@@ -9,9 +9,10 @@ import type { AgentConnection, PermissionRule, SessionRef } from './agent/connec
 import { AGENT_NAME, sessionPermissionRules } from './agent/opencodeConfig';
 import { buildPrompt } from './agent/prompt';
 import { RunBoard } from './runs/board';
-import { newRunRecord, nextAttempt, type RunRecord } from './runs/record';
+import { newRunRecord, nextAttempt, runSummary, type RunRecord } from './runs/record';
+import { applyVerdict } from './runs/verdict';
 import type { RunStore } from './runs/store';
-import type { InteractionStatus, RunSummary } from './runs/status';
+import type { InteractionStatus } from './runs/status';
 import type { IntegrationModel, InteractionModel } from './spec/model';
 import { Emitter } from './util/emitter';
 import { interactionFolder } from './workspace/paths';
@@ -356,17 +357,7 @@ export class Orchestrator {
   }
 
   private publish(run: RunRecord): void {
-    const summary: RunSummary = {
-      status: run.status,
-      detail: run.detail,
-      startedAt: run.startedAt,
-      endedAt: run.endedAt,
-      costUsd: run.costUsd,
-      tokens: run.tokens.input + run.tokens.output + run.tokens.reasoning,
-      demo: run.demo,
-      violations: run.violations,
-    };
-    this.board.set(run.key, summary);
+    this.board.set(run.key, runSummary(run));
     this.changes.fire(run);
   }
 
@@ -687,8 +678,7 @@ export class Orchestrator {
       this.reports.set(report.key, report);
       const run = this.records.get(report.key);
       if (run && !busy.has(report.key) && !this.activeKeys().includes(report.key)) {
-        run.status = report.verdict;
-        run.detail = verdictDetail(report);
+        applyVerdict(run, report);
         this.persist(run);
       }
       this.verifiedEvents.fire(report);
@@ -730,16 +720,6 @@ export class Orchestrator {
 
 class StopSignal extends Error {}
 
-/** One line for the tree: the first error (or warning) finding, and how many there are. */
-export function verdictDetail(report: VerifyReport): string {
-  const findings = report.checks.flatMap((c) => c.findings);
-  if (report.verdict === 'verified') return `verified: ${report.checks.filter((c) => c.outcome === 'passed').length} checks passed`;
-  const first = findings.find((f) => f.severity === 'error') ?? findings.find((f) => f.severity === 'warning');
-  const failedChecks = report.checks.filter((c) => c.outcome === 'failed' || c.outcome === 'error').map((c) => c.check);
-  const head = first ? `${first.rule}: ${first.message}` : failedChecks.length ? `${failedChecks.join(', ')} did not pass` : 'needs review';
-  const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : '';
-  return `${head}${more}`;
-}
 
 type Outcome = { status: InteractionStatus; detail?: string };
 

@@ -16,7 +16,7 @@ import { DEMO_NANGO_SECRET, DemoNango } from '../core/model/demoNango';
 import type { Violation } from '../core/guard/violations';
 import { DEMO_LABEL, DEMO_MODEL_ID, DemoModel } from '../core/model/demo';
 import { Orchestrator, type RunTarget } from '../core/orchestrator';
-import type { RunRecord } from '../core/runs/record';
+import { runSummary, type RunRecord } from '../core/runs/record';
 import { RunStore } from '../core/runs/store';
 import { type RenderedTranscript, renderTranscriptWithLines } from '../core/runs/transcript';
 import { ensureWorkRoot, resolveWorkRoot } from '../core/workspace/paths';
@@ -79,7 +79,7 @@ export class AgentService implements vscode.Disposable {
       } else if (run.status === 'running') {
         remote = true;
       }
-      this.ctx.runs.set(run.key, { status: run.status, detail: run.detail, startedAt: run.startedAt, endedAt: run.endedAt, costUsd: run.costUsd, demo: run.demo });
+      this.ctx.runs.set(run.key, runSummary(run));
     }
     if (remote) await this.get();
   }

@@ -1,6 +1,6 @@
 // What we keep about one interaction's run: enough to show it, resume it after a reload, and audit it.
 import { ZERO_TOKENS, type Tokens } from '../agent/events';
-import type { InteractionStatus } from './status';
+import type { InteractionStatus, RunSummary } from './status';
 
 export interface AttemptSummary {
   readonly attempt: number;
@@ -109,5 +109,19 @@ export function nextAttempt(run: RunRecord, now: string): RunRecord {
     violations: 0,
     finalText: undefined,
     history: [...run.history, summary],
+  };
+}
+
+/** What the tree, the status bar and the panel list show about a run. */
+export function runSummary(run: RunRecord): RunSummary {
+  return {
+    status: run.status,
+    detail: run.detail,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    costUsd: run.costUsd,
+    tokens: run.tokens.input + run.tokens.output + run.tokens.reasoning,
+    demo: run.demo,
+    violations: run.violations,
   };
 }

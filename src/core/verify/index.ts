@@ -1,0 +1,276 @@
+// Verification: trust nothing an agent says until every check agrees. For each interaction: its
+// fixtures against the baseline (lock 3), compile, tests, lint, folder confinement and the transcript
+// rules. Interactions are verified in parallel under a limit; Verify all type-checks every folder in
+// one compiler process. The result is a VerifyReport per interaction, saved next to its run record.
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { baselineDirFor } from '../guard/manifest';
+import { readViolations, violationLogFor } from '../guard/violations';
+import type { RunStore } from '../runs/store';
+import { scriptRelativePath } from '../workspace/scaffold';
+import { nangoCompile, sharedTypecheck, type CompileOutcome } from './compile';
+import { confinementFindings } from './confinement';
+import { fixtureFindings } from './fixtures';
+import { lintFindings } from './lint';
+import { testFindings } from './tests';
+import { fixtureEdits, falseClaim, hallucinatedCommands, madeUpResponses, neighbourAccess, readTranscriptFile, scriptRules, type RuleContext, type Transcript } from './transcript';
+import type { CheckId, CheckOutcome, CheckResult, Finding, Verdict, VerifyReport, VerifyTarget } from './types';
+
+export * from './types';
+
+export interface VerifyOptions {
+  /** Where run records, transcripts, baselines and violation logs live. */
+  readonly runs: RunStore;
+  /** Interactions verified at once (default 2). */
+  readonly concurrency?: number;
+  /** Per tool process (default 180 s). */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+  /** Called as each interaction's checks start and end, e.g. ("google-calendar/create-event", "tests"). */
+  readonly onProgress?: (key: string, what: string) => void;
+  /** Run only these checks (default: all). */
+  readonly checks?: readonly CheckId[];
+  /** Type-check all folders in one process (default: when more than one interaction). */
+  readonly sharedCompile?: boolean;
+  readonly now?: () => Date;
+}
+
+export const ALL_CHECKS: readonly CheckId[] = ['fixtures', 'compile', 'tests', 'lint', 'confinement', 'transcript'];
+
+export async function verifyInteractions(targets: readonly VerifyTarget[], options: VerifyOptions): Promise<VerifyReport[]> {
+  const checks = new Set(options.checks ?? ALL_CHECKS);
+  const timeoutMs = options.timeoutMs ?? 180_000;
+  const tool = { timeoutMs, signal: options.signal };
+  const shared = options.sharedCompile ?? targets.length > 1;
+  let compiled: Map<string, CompileOutcome> | undefined;
+  let compileMs = 0;
+  if (shared && checks.has('compile')) {
+    const withScript = targets.filter((t) => existsSync(path.join(t.folder, 'index.ts')));
+    for (const t of withScript) options.onProgress?.(t.key, 'compile');
+    const t0 = Date.now();
+    compiled = await sharedTypecheck(
+      withScript.map((t) => t.folder),
+      path.join(options.runs.dir, '.verify'),
+      tool,
+    );
+    compileMs = (Date.now() - t0) / Math.max(1, withScript.length);
+  }
+  const reports: VerifyReport[] = new Array(targets.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const i = next++;
+      const target = targets[i] as VerifyTarget;
+      if (options.signal?.aborted) throw new Error('verification cancelled');
+      reports[i] = await verifyOne(target, options, checks, compiled?.get(target.folder), compileMs);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, targets.length)) }, worker));
+  return reports;
+}
+
+async function verifyOne(target: VerifyTarget, options: VerifyOptions, checks: Set<CheckId>, shared: CompileOutcome | undefined, sharedMs: number): Promise<VerifyReport> {
+  const now = options.now ?? (() => new Date());
+  const startedAt = now();
+  const t0 = Date.now();
+  const tool = { timeoutMs: options.timeoutMs ?? 180_000, signal: options.signal };
+  const results: CheckResult[] = [];
+  const runFile = options.runs.fileOf(target.key);
+  const scriptRel = scriptRelativePath({ integrationId: target.integrationId, id: target.interactionId, kind: target.kind });
+  const attempt = target.run?.attempt ?? 1;
+  const progress = (what: string) => options.onProgress?.(target.key, what);
+
+  const timed = async (check: CheckId, fn: () => Promise<Omit<CheckResult, 'check' | 'durationMs'>>): Promise<void> => {
+    if (!checks.has(check)) return;
+    progress(check);
+    const c0 = Date.now();
+    try {
+      const r = await fn();
+      results.push({ check, durationMs: Date.now() - c0, ...r });
+    } catch (err) {
+      results.push({
+        check,
+        outcome: 'error',
+        durationMs: Date.now() - c0,
+        detail: (err as Error).message,
+        findings: [{ check, rule: `${check}.could-not-run`, severity: 'error', message: `the ${check} check could not run: ${(err as Error).message}` }],
+      });
+    }
+  };
+
+  const folderExists = await fs.stat(target.folder).then((s) => s.isDirectory(), () => false);
+  const source = await fs.readFile(path.join(target.folder, ...scriptRel.split('/')), 'utf8').catch(() => undefined);
+  if (!folderExists || source === undefined) {
+    const finding: Finding = {
+      check: 'compile',
+      rule: folderExists ? 'folder.no-script' : 'folder.missing',
+      severity: 'error',
+      message: folderExists ? `the interaction's script ${scriptRel} does not exist` : `the interaction folder ${target.folder} does not exist`,
+      location: folderExists ? { file: scriptRel } : undefined,
+    };
+    return report(target, attempt, startedAt, Date.now() - t0, [{ check: 'compile', outcome: 'failed', durationMs: 0, findings: [finding] }]);
+  }
+
+  // Fixtures first: the tests check may regenerate missing generated tests.
+  await timed('fixtures', async () => {
+    if (!target.run) return { outcome: 'skipped', findings: [], detail: 'no harness run recorded for this folder' };
+    const r = await fixtureFindings(target.folder, baselineDirFor(runFile));
+    return { outcome: outcomeOf(r.findings), findings: r.findings, detail: r.detail };
+  });
+  await timed('compile', async () => {
+    const r = shared ?? (await nangoCompile(target.folder, tool));
+    return { outcome: r.ran ? outcomeOf(r.findings) : 'error', findings: r.findings, detail: r.detail };
+  });
+  if (shared && checks.has('compile')) {
+    const c = results.find((r) => r.check === 'compile');
+    if (c) (c as { durationMs: number }).durationMs = Math.round(sharedMs);
+  }
+  await timed('tests', async () => {
+    const r = await testFindings(target.folder, target.integrationId, tool);
+    return { outcome: r.ran || r.findings.length ? outcomeOf(r.findings) : 'error', findings: r.findings, detail: r.detail };
+  });
+  await timed('lint', async () => {
+    const r = await lintFindings(target.folder, [scriptRel], tool);
+    return { outcome: r.ran ? outcomeOf(r.findings) : 'error', findings: r.findings, detail: r.detail };
+  });
+
+  // The transcript: confinement and the rules.
+  let transcript: Transcript | undefined;
+  let transcriptProblem: string | undefined;
+  if (target.run) {
+    try {
+      await options.runs.flush();
+      transcript = await readTranscriptFile(options.runs.transcriptOf(target.key, attempt), attempt);
+    } catch (err) {
+      transcriptProblem = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'the transcript of this attempt is missing' : `the transcript cannot be read: ${(err as Error).message}`;
+    }
+  } else transcriptProblem = 'no harness run recorded for this folder, so there is no transcript';
+  const unreadable: Finding[] = transcriptProblem
+    ? [{ check: 'transcript', rule: 'transcript.unreadable', severity: target.run ? 'error' : 'warning', message: transcriptProblem }]
+    : transcript?.unreadableLines.length
+      ? [{ check: 'transcript', rule: 'transcript.unreadable', severity: 'warning', message: `${transcript.unreadableLines.length} line(s) of the transcript are not JSON (first: line ${(transcript.unreadableLines[0] as number) + 1})` }]
+      : [];
+
+  await timed('confinement', async () => {
+    if (!transcript) return { outcome: 'skipped', findings: [], detail: transcriptProblem };
+    const f = confinementFindings(transcript, target.folder);
+    return { outcome: outcomeOf(f), findings: f };
+  });
+  await timed('transcript', async () => {
+    const violations = target.run ? await readViolations(violationLogFor(runFile)).catch(() => []) : [];
+    const ctx: RuleContext | undefined = transcript
+      ? { transcript, folder: target.folder, integrationId: target.integrationId, interactionId: target.interactionId, scriptRel, violations }
+      : undefined;
+    const f: Finding[] = [...unreadable];
+    if (ctx) f.push(...hallucinatedCommands(ctx), ...fixtureEdits(ctx), ...neighbourAccess(ctx), ...madeUpResponses(ctx));
+    f.push(...scriptRules(ctx ?? emptyContext(target, scriptRel), source, target.kind));
+    // An agent that says it is done while a check fails: the claim itself is a finding.
+    if (transcript) {
+      const failing = [...results.flatMap((r) => r.findings), ...f].filter((x) => x.severity === 'error');
+      f.push(...falseClaim(transcript, failing));
+    }
+    return { outcome: outcomeOf(f), findings: f };
+  });
+
+  dedupeCasts(results);
+  return report(target, attempt, startedAt, Date.now() - t0, results);
+}
+
+function emptyContext(target: VerifyTarget, scriptRel: string): RuleContext {
+  return { transcript: { attempt: 1, entries: [], unreadableLines: [] }, folder: target.folder, integrationId: target.integrationId, interactionId: target.interactionId, scriptRel, violations: [] };
+}
+
+/** `as any` is the transcript rule's; the lint rule on the same line would count it twice. */
+function dedupeCasts(results: CheckResult[]): void {
+  const castLines = new Set(results.flatMap((r) => r.findings).filter((f) => f.rule === 'code.as-any').map((f) => `${f.location?.file}:${f.location?.line}`));
+  const lint = results.find((r) => r.check === 'lint');
+  if (!lint || !castLines.size) return;
+  const kept = lint.findings.filter((f) => !(f.rule === 'lint.no-object-casting' && castLines.has(`${f.location?.file}:${f.location?.line}`)));
+  const i = results.indexOf(lint);
+  results[i] = { ...lint, findings: kept, outcome: lint.outcome === 'error' ? 'error' : outcomeOf(kept) };
+}
+
+function outcomeOf(findings: readonly Finding[]): CheckOutcome {
+  if (findings.some((f) => f.severity === 'error')) return 'failed';
+  if (findings.some((f) => f.severity === 'warning')) return 'warning';
+  return 'passed';
+}
+
+export function verdictOf(checks: readonly CheckResult[]): Verdict {
+  if (checks.some((c) => c.outcome === 'failed' || c.outcome === 'error')) return 'failed';
+  if (checks.some((c) => c.outcome === 'warning' || c.findings.length)) return 'needs-review';
+  return 'verified';
+}
+
+function report(target: VerifyTarget, attempt: number, startedAt: Date, durationMs: number, checks: CheckResult[]): VerifyReport {
+  return {
+    version: 1,
+    key: target.key,
+    integrationId: target.integrationId,
+    interactionId: target.interactionId,
+    folder: target.folder,
+    attempt,
+    verdict: verdictOf(checks),
+    checks,
+    startedAt: startedAt.toISOString(),
+    durationMs,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Persistence and CI formats
+
+/** `<workRoot>/.runs/<integration>/<interaction>.json` → `….verify.json` */
+export function reportFileFor(runRecordFile: string): string {
+  return runRecordFile.replace(/\.json$/, '') + '.verify.json';
+}
+
+export async function saveReport(report: VerifyReport, runRecordFile: string): Promise<void> {
+  const file = reportFileFor(runRecordFile);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await fs.writeFile(tmp, JSON.stringify(report, null, 2) + '\n');
+  await fs.rename(tmp, file);
+}
+
+export async function loadReport(runRecordFile: string): Promise<VerifyReport | undefined> {
+  try {
+    const r = JSON.parse(await fs.readFile(reportFileFor(runRecordFile), 'utf8')) as VerifyReport;
+    return r?.version === 1 && typeof r.key === 'string' ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// eslint-disable-next-line no-control-regex -- XML 1.0 cannot hold these characters at all
+const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+
+/** JUnit XML for CI: one suite per integration, one test case per interaction and check. */
+export function reportToJUnit(reports: readonly VerifyReport[]): string {
+  const byIntegration = new Map<string, VerifyReport[]>();
+  for (const r of reports) byIntegration.set(r.integrationId, [...(byIntegration.get(r.integrationId) ?? []), r]);
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  const total = reports.reduce((n, r) => n + r.checks.length, 0);
+  const failures = reports.reduce((n, r) => n + r.checks.filter((c) => c.outcome === 'failed').length, 0);
+  const errors = reports.reduce((n, r) => n + r.checks.filter((c) => c.outcome === 'error').length, 0);
+  out.push(`<testsuites name="Integration Builder verification" tests="${total}" failures="${failures}" errors="${errors}">`);
+  for (const [integration, list] of byIntegration) {
+    const cases = list.flatMap((r) => r.checks.map((c) => ({ r, c })));
+    out.push(
+      `  <testsuite name="${xml(integration)}" tests="${cases.length}" failures="${cases.filter((x) => x.c.outcome === 'failed').length}" errors="${cases.filter((x) => x.c.outcome === 'error').length}" skipped="${cases.filter((x) => x.c.outcome === 'skipped').length}">`,
+    );
+    for (const { r, c } of cases) {
+      const name = `${r.interactionId} ${c.check}`;
+      const body = c.findings.map((f) => `${f.severity} ${f.rule}: ${f.message}${f.location ? ` (${f.location.file}${f.location.line ? `:${f.location.line}` : ''})` : ''}${f.step ? ` [transcript attempt ${f.step.attempt} entry ${f.step.line + 1}]` : ''}`).join('\n');
+      out.push(`    <testcase classname="${xml(`${r.integrationId}.${r.interactionId}`)}" name="${xml(name)}" time="${(c.durationMs / 1000).toFixed(3)}">`);
+      if (c.outcome === 'failed') out.push(`      <failure message="${xml(c.findings.find((f) => f.severity === 'error')?.message ?? 'failed')}">${xml(body)}</failure>`);
+      else if (c.outcome === 'error') out.push(`      <error message="${xml(c.detail ?? 'could not run')}">${xml(body)}</error>`);
+      else if (c.outcome === 'skipped') out.push(`      <skipped message="${xml(c.detail ?? 'skipped')}"/>`);
+      else if (body) out.push(`      <system-out>${xml(body)}</system-out>`);
+      out.push('    </testcase>');
+    }
+    out.push('  </testsuite>');
+  }
+  out.push('</testsuites>');
+  return out.join('\n') + '\n';
+}

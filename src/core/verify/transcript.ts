@@ -1,0 +1,406 @@
+// The agent's transcript as verification reads it, and the rules that look for the known ways agents
+// cheat. The source is the JSONL the orchestrator writes for each attempt (every tool call with its
+// input and output, every message, every fixture-guard violation). Each finding points at the EARLIEST
+// entry that led to it: the last error an agent reports is usually a red herring.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { isProtected, normalizeRel, relativeTo } from '../guard/protectedPaths';
+import type { Finding, TranscriptRef } from './types';
+
+export interface TranscriptEntry {
+  /** 0-based line in the attempt's JSONL. */
+  readonly line: number;
+  /** Assistant steps finished before this entry, plus one: the step it belongs to. */
+  readonly step: number;
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+}
+
+export interface Transcript {
+  readonly attempt: number;
+  readonly entries: readonly TranscriptEntry[];
+  /** Lines that were not JSON (a torn write): reported, never fatal. */
+  readonly unreadableLines: readonly number[];
+}
+
+/** Reads an attempt's JSONL. Throws only when the file cannot be read at all (the caller reports it). */
+export async function readTranscriptFile(file: string, attempt: number): Promise<Transcript> {
+  const text = await fs.readFile(file, 'utf8');
+  return parseTranscript(text, attempt);
+}
+
+export function parseTranscript(text: string, attempt: number): Transcript {
+  const entries: TranscriptEntry[] = [];
+  const unreadableLines: number[] = [];
+  let step = 1;
+  text.split('\n').forEach((raw, line) => {
+    if (!raw.trim()) return;
+    let data: unknown;
+    try {
+      data = JSON.parse(raw);
+    } catch {
+      unreadableLines.push(line);
+      return;
+    }
+    if (!data || typeof data !== 'object' || Array.isArray(data)) {
+      unreadableLines.push(line);
+      return;
+    }
+    const d = data as Record<string, unknown>;
+    const type = typeof d.type === 'string' ? d.type : '';
+    entries.push({ line, step, type, data: d });
+    if (type === 'step') step += 1;
+  });
+  return { attempt, entries, unreadableLines };
+}
+
+export interface ToolCall {
+  readonly entry: TranscriptEntry;
+  readonly tool: string;
+  readonly input: Record<string, unknown>;
+  readonly ok: boolean;
+  readonly output: string;
+}
+
+/** Finished tool calls, in order (a call that never finished is taken from its start). */
+export function toolCalls(t: Transcript): ToolCall[] {
+  const out: ToolCall[] = [];
+  const started = new Map<string, TranscriptEntry>();
+  const finished = new Set<string>();
+  for (const e of t.entries) {
+    const callId = String(e.data.callId ?? '');
+    if (e.type === 'tool.started') started.set(callId, e);
+    if (e.type === 'tool.finished') {
+      finished.add(callId);
+      out.push({ entry: started.get(callId) ?? e, tool: String(e.data.tool ?? ''), input: obj(e.data.input), ok: e.data.ok === true, output: String(e.data.output ?? '') });
+    }
+  }
+  for (const [callId, e] of started) {
+    if (!finished.has(callId)) out.push({ entry: e, tool: String(e.data.tool ?? ''), input: obj(e.data.input), ok: false, output: '' });
+  }
+  return out.sort((a, b) => a.entry.line - b.entry.line);
+}
+
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+export function refOf(t: Transcript, e: TranscriptEntry, extra: Partial<TranscriptRef> = {}): TranscriptRef {
+  return {
+    attempt: t.attempt,
+    line: e.line,
+    step: e.step,
+    messageId: str(e.data.messageId) || undefined,
+    partId: str(e.data.partId) || undefined,
+    callId: str(e.data.callId) || undefined,
+    tool: str(e.data.tool) || undefined,
+    ...extra,
+  };
+}
+
+const clip = (s: string, n = 160) => {
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
+};
+
+/** What a tool call was about, for quotes: the command or the path. */
+export function describeCall(c: ToolCall): string {
+  return clip(`${c.tool}: ${str(c.input.command) || str(c.input.filePath) || str(c.input.path) || str(c.input.pattern) || JSON.stringify(c.input)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths a tool call touches
+
+/** Paths a tool call names: file tools' path fields, and path-looking words of a shell command. */
+export function pathsOf(c: ToolCall): string[] {
+  const out: string[] = [];
+  for (const k of ['filePath', 'path']) if (str(c.input[k])) out.push(str(c.input[k]));
+  if (c.tool === 'bash') {
+    for (const word of shellWords(str(c.input.command))) {
+      if (/^(\/|~\/|\.\.\/|\.\.$)/.test(word) || word.includes('/../')) out.push(word);
+    }
+  }
+  return out;
+}
+
+function shellWords(command: string): string[] {
+  return command
+    .split(/[\s;|&<>()'"`=]+/)
+    .map((w) => w.trim())
+    .filter(Boolean);
+}
+
+/** Resolves a path as the tool saw it (relative to the interaction folder, where the session runs). */
+export function resolveToolPath(folder: string, p: string): string {
+  if (p.startsWith('~/')) return path.join(process.env.HOME ?? '/root', p.slice(2));
+  return path.resolve(folder, p);
+}
+
+/** `abs` inside another interaction's folder under the same work root: `<integration>/<interaction>` of it. */
+export function neighbourOf(folder: string, abs: string): string | undefined {
+  const workRoot = path.dirname(path.dirname(folder));
+  const rel = relativeTo(workRoot, abs);
+  if (rel === undefined || relativeTo(folder, abs) !== undefined) return undefined;
+  const [integration, interaction] = rel.split('/');
+  if (!integration || !interaction || integration.startsWith('.')) return undefined;
+  return `${integration}/${interaction}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rules
+
+export interface RuleContext {
+  readonly transcript: Transcript;
+  readonly folder: string;
+  readonly integrationId: string;
+  readonly interactionId: string;
+  /** The agent's own script, relative to the folder. */
+  readonly scriptRel: string;
+  /** Fixture-guard violations of this attempt (already restored), with the tool call running then. */
+  readonly violations: readonly { readonly time: string; readonly file: string; readonly kind: string; readonly activity?: string; readonly detail: string }[];
+}
+
+const NOT_FOUND = /command not found|: not found\b|unknown command|unknown (option|flag|argument)|unrecognized (option|argument)|error: unknown|invalid (choice|command)|No such command|is not a (valid|known) command|Did you mean/i;
+
+/** A CLI command that does not exist (or a flag it does not have), tried again and again. */
+export function hallucinatedCommands(ctx: RuleContext): Finding[] {
+  const failures = new Map<string, ToolCall[]>();
+  for (const c of toolCalls(ctx.transcript)) {
+    if (c.tool !== 'bash' || !NOT_FOUND.test(c.output)) continue;
+    const head = commandHead(str(c.input.command));
+    failures.set(head, [...(failures.get(head) ?? []), c]);
+  }
+  const out: Finding[] = [];
+  for (const [head, calls] of failures) {
+    const first = calls[0] as ToolCall;
+    const line = (first.output.split('\n').find((l) => NOT_FOUND.test(l)) ?? '').trim();
+    const repeated = calls.length > 1;
+    out.push({
+      check: 'transcript',
+      rule: 'transcript.hallucinated-command',
+      severity: repeated ? 'error' : 'warning',
+      message: repeated
+        ? `ran \`${head}\`, which does not exist, ${calls.length} times instead of checking what the CLI offers`
+        : `ran \`${head}\`, which does not exist (${clip(line, 80)})`,
+      quote: `${clip(str(first.input.command), 120)} → ${clip(line, 100)}`,
+      step: refOf(ctx.transcript, first.entry),
+    });
+  }
+  return out;
+}
+
+/** The first two words of a command after any `cd …&&` and env assignments: `nango dryrun`, `npx nango`. */
+export function commandHead(command: string): string {
+  const parts = command.split(/&&|;|\|\|/).map((p) => p.trim()).filter((p) => p && !/^cd\s/.test(p));
+  const words = (parts[0] ?? command).split(/\s+/).filter((w) => w && !/^[A-Z_][A-Z0-9_]*=/.test(w));
+  const [a, b] = words[0] === 'npx' || words[0] === 'npm' ? [words[0], words[1]] : [words[0], words[1]];
+  return [a, b && !b.startsWith('-') ? b : undefined].filter(Boolean).join(' ');
+}
+
+const WRITE_VERB = /(sed\s+(-\w*i|--in-place)|>|\btee\b|\bcp\b|\bmv\b|\brm\b|\btruncate\b|writeFile|open\([^)]*['"][wa]|\bdd\b|\binstall\b|\bln\b|\bchmod\b|\btouch\b)/;
+
+/** Attempts to change fixtures, generated tests or scaffold files — refused by the rules or reverted by the guard. */
+export function fixtureEdits(ctx: RuleContext): Finding[] {
+  const out: Finding[] = [];
+  for (const c of toolCalls(ctx.transcript)) {
+    let target: string | undefined;
+    if (c.tool === 'edit' || c.tool === 'write' || c.tool === 'patch' || c.tool === 'multiedit') {
+      const rel = relativeTo(ctx.folder, resolveToolPath(ctx.folder, str(c.input.filePath) || str(c.input.path)));
+      if (rel !== undefined && isProtected(rel, ctx.integrationId, ctx.scriptRel)) target = rel;
+    } else if (c.tool === 'bash') {
+      const command = str(c.input.command);
+      if (WRITE_VERB.test(command) && /\btests\b|index\.ts|package\.json|tsconfig\.json/.test(command)) {
+        const words = shellWords(command);
+        target = words.find((w) => /(^|\/)tests(\/|$)/.test(w) || /(^|\/)(index\.ts|package\.json|tsconfig\.json)$/.test(w));
+      }
+    }
+    if (!target) continue;
+    out.push({
+      check: 'transcript',
+      rule: 'transcript.fixture-edit',
+      severity: 'error',
+      message: `tried to change ${target}, which only the harness may write (${c.ok ? 'the fixture guard reverted it' : 'refused'})`,
+      quote: describeCall(c),
+      step: refOf(ctx.transcript, c.entry),
+    });
+  }
+  // Changes the rules did not see (a command spelled to slip past them) but the guard did.
+  const seen = new Set(out.map((f) => f.step?.line));
+  for (const v of ctx.violations) {
+    const call = toolCalls(ctx.transcript).find((c) => v.activity && v.activity.startsWith(`${c.tool}: `) && v.activity.includes(clip(str(c.input.command) || str(c.input.filePath), 40).replace(/…$/, '')));
+    if (call && seen.has(call.entry.line)) continue;
+    if (call) seen.add(call.entry.line);
+    out.push({
+      check: 'transcript',
+      rule: 'transcript.fixture-edit',
+      severity: 'error',
+      message: `changed ${v.file}, which only the harness may write; the fixture guard restored it`,
+      quote: v.activity ?? v.detail,
+      step: call ? refOf(ctx.transcript, call.entry) : undefined,
+    });
+  }
+  return out;
+}
+
+/** Reads or writes in another interaction's folder (copying its ids, its fixtures, its code). */
+export function neighbourAccess(ctx: RuleContext): Finding[] {
+  const out: Finding[] = [];
+  for (const c of toolCalls(ctx.transcript)) {
+    for (const p of pathsOf(c)) {
+      const other = neighbourOf(ctx.folder, resolveToolPath(ctx.folder, p));
+      if (!other) continue;
+      out.push({
+        check: 'transcript',
+        rule: 'transcript.neighbour-access',
+        severity: 'error',
+        message: `reached into another interaction's folder (${other})${c.ok ? '' : ' — refused'}`,
+        quote: describeCall(c),
+        step: refOf(ctx.transcript, c.entry),
+      });
+      break;
+    }
+  }
+  return out;
+}
+
+const API_ERROR = /\b(401|403|404|429|5\d\d)\b|unauthori[sz]ed|forbidden|insufficient|permission denied|access denied|refused|ECONNREFUSED|ENOTFOUND|cannot be reached|blocked/i;
+const MADE_UP = /\b(mock(ed)?|fake|dummy|simulat(e|ed)|placeholder|sample|example) (response|data|payload|result|event|record)s?\b|"id"\s*:\s*"(mock|fake|test|dummy|example)[-_]/i;
+
+/** After the API refused or failed, the agent wrote the answer it expected instead of stopping. */
+export function madeUpResponses(ctx: RuleContext): Finding[] {
+  const calls = toolCalls(ctx.transcript);
+  const failure = calls.find((c) => (c.tool === 'record_fixture' && !c.ok && API_ERROR.test(c.output)) || (c.tool === 'bash' && /\bcurl\b|\bnango\b|fetch\(/.test(str(c.input.command)) && API_ERROR.test(c.output) && !c.ok));
+  if (!failure) return [];
+  const out: Finding[] = [];
+  for (const c of calls) {
+    if (c.entry.line <= failure.entry.line) continue;
+    if (c.tool !== 'write' && c.tool !== 'edit' && c.tool !== 'bash') continue;
+    const body = str(c.input.content) || str(c.input.newString) || str(c.input.command);
+    const file = str(c.input.filePath);
+    const jsonFile = /\.json$/i.test(file) && !/package\.json$|tsconfig\.json$/.test(file);
+    if (!jsonFile && !MADE_UP.test(body)) continue;
+    out.push({
+      check: 'transcript',
+      rule: 'transcript.made-up-response',
+      severity: 'error',
+      message: `wrote ${jsonFile ? `${file}, API data of its own,` : 'made-up API data'} after the API failed, instead of reporting blocked`,
+      quote: `after ${describeCall(failure)} → ${clip(failure.output, 80)}; then ${describeCall(c)}`,
+      step: refOf(ctx.transcript, failure.entry),
+    });
+    break;
+  }
+  return out;
+}
+
+const CLAIM = /\b(done|complete[d]?|finished|all tests pass(ed)?|tests pass|successfully|works|implemented|ready)\b/i;
+const HEDGE = /\b(not|no|cannot|can't|couldn't|failed|fails|blocked|unable|verify before|not yet)\b/i;
+
+/** The agent's last word, when it claims success. */
+export function successClaim(t: Transcript): { text: string; entry: TranscriptEntry } | undefined {
+  const last = [...t.entries].reverse().find((e) => e.type === 'finished' || e.type === 'text.done');
+  if (!last) return undefined;
+  const text = str(last.data.text);
+  if (!text || !CLAIM.test(text) || HEDGE.test(text)) return undefined;
+  return { text, entry: last };
+}
+
+/** A success claim while a check failed: the claim is the finding, pointing at the first failing evidence. */
+export function falseClaim(t: Transcript, failing: readonly Finding[]): Finding[] {
+  const claim = successClaim(t);
+  if (!claim || !failing.length) return [];
+  const first = [...failing].sort((a, b) => (a.step?.line ?? Infinity) - (b.step?.line ?? Infinity))[0] as Finding;
+  return [
+    {
+      check: 'transcript',
+      rule: 'transcript.false-claim',
+      severity: 'error',
+      message: `claims success while ${failing.length} check finding(s) say otherwise, first: ${first.rule}`,
+      quote: clip(claim.text),
+      step: first.step ?? refOf(t, claim.entry),
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The script: SDK features the skills require, and casts
+
+/** The entry that last wrote the script (for pointing code findings at a step). */
+export function lastScriptWrite(ctx: RuleContext, needle?: RegExp): TranscriptEntry | undefined {
+  const script = normalizeRel(ctx.scriptRel);
+  let found: TranscriptEntry | undefined;
+  for (const c of toolCalls(ctx.transcript)) {
+    if (c.tool !== 'write' && c.tool !== 'edit') continue;
+    const rel = relativeTo(ctx.folder, resolveToolPath(ctx.folder, str(c.input.filePath)));
+    if (rel !== script) continue;
+    const body = str(c.input.content) || str(c.input.newString);
+    if (needle) {
+      if (needle.test(body)) return c.entry; // the first write that brought it in
+      continue;
+    }
+    found = c.entry;
+  }
+  return found;
+}
+
+const PROXY_CALL = /\bnango\.(get|post|put|patch|delete|proxy)\s*(<[^>]*>)?\s*\(/g;
+
+export function scriptRules(ctx: RuleContext, source: string, kind: 'action' | 'sync'): Finding[] {
+  const out: Finding[] = [];
+  const lineOf = (index: number) => source.slice(0, index).split('\n').length;
+  const at = (needle?: RegExp) => {
+    const e = lastScriptWrite(ctx, needle);
+    return e ? refOf(ctx.transcript, e) : undefined;
+  };
+  const comments = (source.match(/\/\/.*|\/\*[\s\S]*?\*\//g) ?? []).join('\n');
+  // Retries on every provider call, or a comment saying why not.
+  for (const m of source.matchAll(PROXY_CALL)) {
+    const call = source.slice(m.index, findCallEnd(source, m.index + m[0].length));
+    if (/\bretries\s*:/.test(call) || /retr(y|ies)/i.test(comments)) continue;
+    out.push({
+      check: 'transcript',
+      rule: 'sdk.retries-skipped',
+      severity: 'warning',
+      message: 'a provider call has no `retries` and no comment explains why',
+      location: { file: ctx.scriptRel, line: lineOf(m.index) },
+      quote: clip(call, 100),
+      step: at(),
+    });
+  }
+  // A sync that reads a list without nango.paginate, and no comment saying why.
+  if (kind === 'sync' && /nango\.(get|proxy)\s*(<[^>]*>)?\s*\(/.test(source) && !/nango\.paginate/.test(source) && !/paginat/i.test(comments)) {
+    out.push({
+      check: 'transcript',
+      rule: 'sdk.pagination-skipped',
+      severity: 'warning',
+      message: 'the sync reads the API without `nango.paginate` and no comment explains why',
+      location: { file: ctx.scriptRel },
+      step: at(),
+    });
+  }
+  // Typed zod models for what goes in and out.
+  if (!/\bz\.object\s*\(/.test(source)) {
+    out.push({ check: 'transcript', rule: 'sdk.untyped-models', severity: 'warning', message: 'no zod models (`z.object`) for the input, output or records', location: { file: ctx.scriptRel }, step: at() });
+  }
+  // Casts that silence the type checker.
+  for (const m of source.matchAll(/\bas\s+any\b|\bas\s+unknown\s+as\b|<any>/g)) {
+    out.push({
+      check: 'transcript',
+      rule: 'code.as-any',
+      severity: 'error',
+      message: `\`${m[0]}\` silences the type checker instead of typing the data`,
+      location: { file: ctx.scriptRel, line: lineOf(m.index) },
+      quote: clip(source.split('\n')[lineOf(m.index) - 1] ?? m[0], 120),
+      step: at(new RegExp(m[0].replace(/\s+/g, '\\s+'))),
+    });
+  }
+  return out;
+}
+
+function findCallEnd(source: string, from: number): number {
+  let depth = 1;
+  for (let i = from; i < source.length; i++) {
+    const ch = source[i];
+    if (ch === '(') depth++;
+    else if (ch === ')' && --depth === 0) return i + 1;
+  }
+  return source.length;
+}

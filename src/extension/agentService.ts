@@ -17,6 +17,9 @@ import type { Violation } from '../core/guard/violations';
 import { DEMO_LABEL, DEMO_MODEL_ID, DemoModel } from '../core/model/demo';
 import { Orchestrator, type RunTarget } from '../core/orchestrator';
 import { runSummary, type RunRecord } from '../core/runs/record';
+import { applyVerdict } from '../core/runs/verdict';
+import { loadReport, saveReport, verifyInteractions, type VerifyReport, type VerifyTarget } from '../core/verify';
+import type { Verifier } from '../core/orchestrator';
 import { RunStore } from '../core/runs/store';
 import { type RenderedTranscript, renderTranscriptWithLines } from '../core/runs/transcript';
 import { ensureWorkRoot, resolveWorkRoot } from '../core/workspace/paths';
@@ -81,7 +84,53 @@ export class AgentService implements vscode.Disposable {
       }
       this.ctx.runs.set(run.key, runSummary(run));
     }
+    // The last verification of each run, back in the Problems panel and the summary.
+    const reports = (await Promise.all(runs.map((r) => loadReport(store.fileOf(r.key))))).filter((r): r is VerifyReport => !!r && runs.some((x) => x.key === r.key && x.attempt === r.attempt));
+    if (reports.length) this.ctx.verifyResults.show(reports);
     if (remote) await this.get();
+  }
+
+  /** Runs the checks of src/core/verify and keeps each report next to its run record. */
+  private verifier(): Verifier {
+    return async (targets, opts) => {
+      const runs = new RunStore(this.workRoot());
+      const reports = await verifyInteractions(targets, { runs, concurrency: this.ctx.config.verifyConcurrency, signal: opts.signal, onProgress: opts.onProgress });
+      await Promise.all(reports.map((r) => saveReport(r, runs.fileOf(r.key)).catch((err) => this.ctx.log.warn(`saving the report of ${r.key}: ${(err as Error).message}`))));
+      return reports;
+    };
+  }
+
+  /**
+   * Verifies interactions that have run (default: all of them). Verification needs no model and no
+   * agent server: without a started service it works from the run records on disk.
+   */
+  async verify(keys: readonly string[] | undefined, opts: { signal?: AbortSignal; onProgress?: (key: string, what: string) => void } = {}): Promise<VerifyReport[]> {
+    const o = this.orchestrator;
+    let reports: VerifyReport[];
+    if (o) {
+      reports = await o.verify(keys, opts);
+    } else {
+      const store = new RunStore(this.workRoot());
+      const runs = (await store.loadAll()).filter((r) => !keys || keys.includes(r.key)).filter((r) => r.status !== 'queued' && r.status !== 'running');
+      const targets: VerifyTarget[] = runs.map((run) => ({
+        key: run.key,
+        integrationId: run.integrationId,
+        interactionId: run.interactionId,
+        kind: this.ctx.specs.store.find(run.key)?.interaction.kind ?? 'action',
+        folder: run.folder,
+        run,
+      }));
+      reports = targets.length ? await this.verifier()(targets, opts) : [];
+      for (const report of reports) {
+        const run = runs.find((r) => r.key === report.key);
+        if (!run) continue;
+        applyVerdict(run, report);
+        await store.save(run);
+        this.ctx.runs.set(run.key, runSummary(run));
+      }
+    }
+    this.ctx.verifyResults.show(reports);
+    return reports;
   }
 
   /** Which model to run: the setting, the demo model, or ask. */
@@ -207,6 +256,9 @@ export class AgentService implements vscode.Disposable {
       tools,
       guard,
       violationLimit: config.violationLimit,
+      verifier: this.verifier(),
+      verifyAfterRun: config.verifyAfterRun,
+      autoRestartAttempts: config.autoRestartAttempts,
       toolchain: demoNango
         ? new NangoToolchain({ secretKey: DEMO_NANGO_SECRET, host: demoNango.url })
         : new NangoToolchain({ secretKey: await this.ctx.extension.secrets.get(NANGO_SECRET), host: config.nangoHost }),
@@ -218,6 +270,8 @@ export class AgentService implements vscode.Disposable {
     ref.orchestrator = orchestrator;
     orchestrator.onRunChanged((run) => this.onRunChanged(run));
     orchestrator.onViolation((v) => this.onViolation(v));
+    orchestrator.onVerified((r) => this.ctx.verifyResults.show([r]));
+    orchestrator.rememberTargets(this.ctx.specs.store.integrations().flatMap((integration) => integration.interactions.map((interaction) => ({ integration, interaction }))));
     await orchestrator.restore();
     this.connection = connection;
     this.guard = guard;

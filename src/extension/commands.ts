@@ -9,14 +9,22 @@ import { interactionFolder, resolveWorkRoot } from '../core/workspace/paths';
 import { COMMANDS, NANGO_SECRET, type CommandId } from './commandIds';
 import type { ExtensionCtx } from './context';
 import type { TreeNode } from './tree';
+import type { TranscriptRef, VerifyReport } from '../core/verify/types';
 
 type Handler = (...args: unknown[]) => unknown;
 type Pair = { integration: IntegrationModel; interaction: InteractionModel };
 
+/** The earliest transcript step any error finding points at (the first bad step). */
+export function firstBadStep(report: VerifyReport): TranscriptRef | undefined {
+  return report.checks
+    .flatMap((c) => c.findings)
+    .filter((f) => f.step && f.step.attempt === report.attempt && f.severity !== 'info')
+    .map((f) => f.step as TranscriptRef)
+    .sort((a, b) => a.line - b.line)[0];
+}
+
 /** Stages that later releases build; their commands say so instead of pretending. */
 const NOT_BUILT: Partial<Record<CommandId, { what: string; stage: string }>> = {
-  [COMMANDS.verifyInteraction]: { what: 'Verify interaction', stage: 'verification' },
-  [COMMANDS.verifyAll]: { what: 'Verify all', stage: 'verification' },
   [COMMANDS.assembleIntegration]: { what: 'Assemble integration', stage: 'assembly' },
 };
 
@@ -171,14 +179,7 @@ export function commandTable(ctx: ExtensionCtx): Record<CommandId, Handler> {
     }
   };
 
-  const notBuiltForInteraction = (id: CommandId, placeHolder: string) => async (arg?: unknown) => {
-    const pair = await runnable(arg, placeHolder);
-    if (!pair) return undefined;
-    const message = notBuiltMessage(id, pair.interaction.key);
-    void vscode.window.showInformationMessage(message);
-    return message;
-  };
-  // "Verify all" with no target means every interaction; Assemble needs one API.
+  // Assemble needs one API.
   const notBuiltForIntegration = (id: CommandId, placeHolder: string, pickWhenNoArg: boolean) => async (arg?: unknown) => {
     let target = 'any interaction';
     if (arg !== undefined || pickWhenNoArg) {
@@ -190,6 +191,26 @@ export function commandTable(ctx: ExtensionCtx): Record<CommandId, Handler> {
     void vscode.window.showInformationMessage(message);
     return message;
   };
+
+  /** Verification under a cancellable progress notification, one line per check as it runs. */
+  const verifyWithProgress = (keys: string[], title: string): Thenable<VerifyReport[] | undefined> =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      const done = new Set<string>();
+      try {
+        return await ctx.agents.verify(keys, {
+          signal: abort.signal,
+          onProgress: (key, what) => {
+            if (what === 'transcript') done.add(key);
+            progress.report({ message: `${key}: ${what} (${done.size}/${keys.length} done)` });
+          },
+        });
+      } catch (err) {
+        if (abort.signal.aborted) return undefined;
+        throw err;
+      }
+    });
 
   return {
     [COMMANDS.generateInteraction]: async (arg?: unknown) => {
@@ -284,8 +305,62 @@ export function commandTable(ctx: ExtensionCtx): Record<CommandId, Handler> {
       return rendered.markdown;
     },
 
-    [COMMANDS.verifyInteraction]: notBuiltForInteraction(COMMANDS.verifyInteraction, 'Interaction to verify'),
-    [COMMANDS.verifyAll]: notBuiltForIntegration(COMMANDS.verifyAll, 'Integration to verify', false),
+    [COMMANDS.verifyInteraction]: async (arg?: unknown) => {
+      const pair = await targets.interaction(arg, 'Interaction to verify');
+      if (!pair) return undefined;
+      const key = pair.interaction.key;
+      const notYet = !ctx.runs.get(key) || ctx.runs.get(key)?.status === 'not-started'
+        ? `${key} has not run yet: generate it first, then verify what the agent built.`
+        : ctx.agents.current?.activeKeys().includes(key)
+          ? `${key} is still running: verify it when its agent has finished.`
+          : undefined;
+      if (notYet) {
+        void vscode.window.showInformationMessage(notYet);
+        return notYet;
+      }
+      const reports = await verifyWithProgress([key], `Verifying ${key}`);
+      const report = reports?.[0];
+      if (!report) return reports;
+      const first = report.checks.flatMap((c) => c.findings).find((f) => f.severity === 'error') ?? report.checks.flatMap((c) => c.findings)[0];
+      const show = 'Show Report';
+      const jump = 'Jump to First Bad Step';
+      const text = `${key}: ${report.verdict === 'verified' ? 'verified — every check passed' : `${report.verdict}${first ? ` — ${first.rule}: ${first.message}` : ''}`}`;
+      const buttons = firstBadStep(report) ? [show, jump] : [show];
+      // Not awaited: the command is done; the buttons act whenever the user gets to them.
+      void (report.verdict === 'verified' ? vscode.window.showInformationMessage(text, show) : vscode.window.showWarningMessage(text, ...buttons)).then(async (pick) => {
+        if (pick === show) await ctx.verifyResults.open();
+        const step = firstBadStep(report);
+        if (pick === jump && step) await vscode.commands.executeCommand(COMMANDS.openTranscript, { key, attempt: step.attempt, line: step.line });
+      });
+      return reports;
+    },
+
+    [COMMANDS.verifyAll]: async (arg?: unknown) => {
+      await ctx.specs.ready();
+      let scope: string | undefined;
+      if (arg !== undefined) {
+        const integration = await targets.integration(arg, 'Integration to verify');
+        if (!integration) return undefined;
+        scope = integration.id;
+      }
+      const running = new Set(ctx.agents.current?.activeKeys() ?? []);
+      const keys = ctx.specs.store
+        .interactions()
+        .filter((i) => !scope || i.integrationId === scope)
+        .map((i) => i.key)
+        .filter((k) => {
+          const status = ctx.runs.get(k)?.status;
+          return status !== undefined && status !== 'not-started' && !running.has(k);
+        });
+      if (!keys.length) {
+        const message = `Nothing to verify${scope ? ` in ${scope}` : ''}: no interaction has finished a run yet.`;
+        void vscode.window.showInformationMessage(message);
+        return message;
+      }
+      const reports = await verifyWithProgress(keys, `Verifying ${keys.length} interaction(s)`);
+      if (reports?.length) await ctx.verifyResults.open();
+      return reports;
+    },
     [COMMANDS.assembleIntegration]: notBuiltForIntegration(COMMANDS.assembleIntegration, 'Integration to assemble', true),
 
     [COMMANDS.openInteractionFolder]: async (arg?: unknown) => {

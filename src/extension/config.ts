@@ -63,6 +63,23 @@ export class Config {
     return Number.isFinite(n) && n >= 0 ? Math.floor(n) : 3;
   }
 
+  /** Verify each run as soon as its agent finishes. */
+  get verifyAfterRun(): boolean {
+    return this.section.get<boolean>('verify.afterRun', false);
+  }
+
+  /** Restart from scratch when verification fails, up to this many attempts in all (0: never). */
+  get autoRestartAttempts(): number {
+    const n = this.section.get<number>('verify.autoRestartAttempts', 0);
+    return Number.isFinite(n) && n >= 0 ? Math.floor(n) : 0;
+  }
+
+  /** Interactions verified at once. */
+  get verifyConcurrency(): number {
+    const n = this.section.get<number>('verify.concurrency', 2);
+    return Number.isFinite(n) && n >= 1 ? Math.floor(n) : 2;
+  }
+
   get toolchain(): string {
     return this.section.get<string>('toolchain', 'nango');
   }

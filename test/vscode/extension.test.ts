@@ -73,12 +73,11 @@ suite('Integration Builder in VS Code', () => {
     }
   });
 
-  test('a command whose stage is not built says so, naming its target', async () => {
+  test('Verify says why it cannot act yet, naming its target', async () => {
     const msg = await vscode.commands.executeCommand<string>('integrationBuilder.verifyInteraction', { key: 'google-calendar/create-event' });
-    assert.match(msg, /^Verify interaction is not available yet/);
-    assert.match(msg, /google-calendar\/create-event/);
+    assert.match(msg, /^google-calendar\/create-event has not run yet/);
     const verify = await vscode.commands.executeCommand<string>('integrationBuilder.verifyAll');
-    assert.match(verify, /^Verify all is not available yet/);
+    assert.match(verify, /^Nothing to verify: no interaction has finished a run yet/);
   });
 
   test('a command takes its target from the cursor in the spec', async () => {
@@ -219,8 +218,8 @@ suite('Integration Builder in VS Code', () => {
     assert.strictEqual(interaction.additionalProperties, false);
   });
 
-  test('Generate interaction runs a real opencode agent with the demo model, live in the tree', async function () {
-    this.timeout(120_000);
+  test('Generate interaction runs a real opencode agent with the demo model, live in the tree, and Verify verifies it', async function () {
+    this.timeout(300_000);
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     const config = vscode.workspace.getConfiguration('integrationBuilder');
     await config.update('demoModel', true, vscode.ConfigurationTarget.Workspace);
@@ -253,7 +252,18 @@ suite('Integration Builder in VS Code', () => {
     assert.match(transcript, /^# google-calendar\/create-event — attempt 1 \(demo model\)/);
     assert.match(transcript, /### ✓ write/);
     assert.match(transcript, /### ✓ bash `ls -R google-calendar`/);
+    assert.match(transcript, /### ✓ record_fixture/);
+    assert.match(transcript, /### ✓ run_tests/);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+
+    // Verify: every check with the real tools, against the fixture the demo recorded through the
+    // demo Nango stand-in. The verdict becomes the run's status.
+    const reports = await vscode.commands.executeCommand<{ verdict: string; checks: { check: string; outcome: string; findings: { rule: string; message: string }[] }[] }[]>('integrationBuilder.verifyInteraction', { key });
+    const summary = JSON.stringify(reports[0]?.checks.map((c) => [c.check, c.outcome, c.findings.map((f) => `${f.rule}: ${f.message}`)]));
+    assert.strictEqual(reports[0]?.verdict, 'verified', summary);
+    assert.strictEqual(api.ctx.runs.get(key)?.status, 'verified');
+    const onDisk = path.join(workspaceDir(), '.integration-builder/work/.runs/google-calendar/create-event.verify.json');
+    assert.ok(fs.existsSync(onDisk), 'the report is kept next to the run record');
 
     // Restart from scratch: a second attempt, the first kept in the history.
     api.ctx.silentConfirmations = true;

@@ -9,7 +9,7 @@ import { HarnessToolServer } from '../../src/core/harness/toolServer';
 import { buildOpencodeConfig } from '../../src/core/agent/opencodeConfig';
 import { OPENCODE_OFFLINE_ENV, prepareOwnedConfigDir } from '../../src/core/agent/server';
 import { findRipgrep, pathWithRipgrep } from '../../src/core/agent/binaries';
-import { ScriptedModelServer, scriptedProviderConfig, type Script } from '../../src/core/model/scriptedModel';
+import { ScriptedModelServer, scriptedProviderConfig, type Script, type ScriptedModelOptions } from '../../src/core/model/scriptedModel';
 
 export const REPO = path.resolve(__dirname, '../..');
 export const OPENCODE_BIN = path.join(REPO, 'node_modules/opencode-ai/bin/opencode.exe');
@@ -55,9 +55,9 @@ export function offlineEnv(root: string): Record<string, string> {
   };
 }
 
-export async function startAgentStack(scripts: Record<string, Script> = {}, opts: { root?: string; log?: (l: string) => void; connection?: Partial<ConnectionOptions>; harness?: boolean } = {}): Promise<AgentStack> {
+export async function startAgentStack(scripts: Record<string, Script> = {}, opts: { root?: string; log?: (l: string) => void; connection?: Partial<ConnectionOptions>; harness?: boolean; skillPaths?: string[]; onRequest?: ScriptedModelOptions['onRequest'] } = {}): Promise<AgentStack> {
   const root = opts.root ?? mkdtempSync(path.join(tmpdir(), 'ib-agents-'));
-  const model = new ScriptedModelServer({ scripts });
+  const model = new ScriptedModelServer({ scripts, onRequest: opts.onRequest });
   const url = await model.start();
   const env = offlineEnv(root);
   let tools: HarnessToolServer | undefined;
@@ -74,7 +74,7 @@ export async function startAgentStack(scripts: Record<string, Script> = {}, opts
         bin: OPENCODE_BIN,
         cwd: root,
         env,
-        config: buildOpencodeConfig({ model: TEST_MODEL, providers: scriptedProviderConfig(url), enabledProviders: ['scripted'], harnessPlugin }),
+        config: buildOpencodeConfig({ model: TEST_MODEL, providers: scriptedProviderConfig(url), enabledProviders: ['scripted'], harnessPlugin, skillPaths: opts.skillPaths }),
         onOutput: opts.log,
       },
     },

@@ -43,7 +43,8 @@ export interface ScriptedModelOptions {
   readonly fallback?: (req: ScriptRequest) => string | undefined;
   /** Pause between streamed chunks, ms (default 2). */
   readonly chunkDelayMs?: number;
-  readonly onRequest?: (entry: { sessionId: string | undefined; script: string | undefined; step: number; reply: ScriptStep }) => void;
+  /** Every chat request: who asked, what was answered, and the tools the request offered the model. */
+  readonly onRequest?: (entry: { sessionId: string | undefined; script: string | undefined; step: number; reply: ScriptStep; tools: readonly unknown[]; messages: readonly { role?: string; content?: unknown }[] }) => void;
 }
 
 interface ChatMessage {
@@ -158,7 +159,7 @@ export class ScriptedModelServer {
       else if (typeof script === 'function') reply = script({ ...request, step: picked.step });
       else reply = script[picked.step] ?? { text: `Script "${picked.name}" has no step ${picked.step}.` };
     }
-    this.options.onRequest?.({ sessionId: request.sessionId, script: scriptName, step: request.step, reply });
+    this.options.onRequest?.({ sessionId: request.sessionId, script: scriptName, step: request.step, reply, tools: Array.isArray(json.tools) ? json.tools : [], messages });
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
 
     if (reply.httpStatus) {

@@ -1,0 +1,216 @@
+// Assemble: the verified interactions of one API, merged into the user's Nango project (zero-yaml):
+// each script under `<integration>/actions|syncs/`, its fixtures and generated tests under
+// `<integration>/tests/`, and its import in `index.ts` (sorted, each once). Nothing is overwritten
+// silently: a file that exists with other content is a conflict, written only when the caller says so.
+// Writes are staged and moved into place at the end; if a move fails, what was moved is put back, so a
+// failure leaves the project as it was. Afterwards the project is compiled.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { nangoCompile, type CompileOutcome } from '../verify/compile';
+import type { Finding, Verdict } from '../verify/types';
+import { scriptRelativePath } from '../workspace/scaffold';
+
+export interface AssemblyCandidate {
+  readonly key: string;
+  readonly integrationId: string;
+  readonly interactionId: string;
+  readonly kind: 'action' | 'sync';
+  /** The interaction folder the agent worked in. */
+  readonly folder: string;
+  readonly attempt: number;
+  /** The latest verification's verdict for this attempt; undefined when it was never verified. */
+  readonly verdict?: Verdict;
+  readonly costUsd: number;
+}
+
+export type FileStatus = 'new' | 'same' | 'conflict';
+
+export interface PlannedFile {
+  /** Relative to the project, posix. */
+  readonly rel: string;
+  readonly content: string;
+  readonly status: FileStatus;
+  /** What is in the project now (for a conflict's diff). */
+  readonly existing?: string;
+  /** The interactions it comes from (index.ts: all of them). */
+  readonly from: readonly string[];
+}
+
+export interface AssemblyPlan {
+  readonly projectDir: string;
+  readonly integrationId: string;
+  readonly included: readonly AssemblyCandidate[];
+  /** Not verified and not asked for: left out, with why. */
+  readonly refused: readonly { readonly key: string; readonly reason: string }[];
+  readonly files: readonly PlannedFile[];
+}
+
+export interface AssemblyReport {
+  readonly version: 1;
+  readonly integrationId: string;
+  readonly projectDir: string;
+  readonly at: string;
+  readonly interactions: readonly { key: string; attempt: number; verdict: Verdict | 'unverified'; costUsd: number; files: string[] }[];
+  readonly refused: readonly { key: string; reason: string }[];
+  readonly written: readonly string[];
+  readonly unchanged: readonly string[];
+  /** Conflicts the caller chose to keep as they are. */
+  readonly skipped: readonly string[];
+  readonly compile: { readonly ok: boolean; readonly findings: readonly Finding[]; readonly detail?: string };
+}
+
+/** The scaffold files a new Nango project needs, taken from an interaction folder. */
+const PROJECT_SKELETON = ['package.json', 'tsconfig.json', '.nango/.gitkeep', 'vite.config.ts', 'vitest.setup.ts'];
+
+async function read(file: string): Promise<string | undefined> {
+  return fs.readFile(file, 'utf8').catch(() => undefined);
+}
+
+/** The files of one interaction folder that go into the project: the script, fixtures and generated tests. */
+async function filesOf(c: AssemblyCandidate): Promise<{ rel: string; content: string }[]> {
+  const script = scriptRelativePath({ integrationId: c.integrationId, id: c.interactionId, kind: c.kind });
+  const out: { rel: string; content: string }[] = [];
+  const source = await read(path.join(c.folder, ...script.split('/')));
+  if (source === undefined) throw new Error(`${c.key}: its script ${script} is missing in ${c.folder}`);
+  out.push({ rel: script, content: source });
+  const testsRel = `${c.integrationId}/tests`;
+  const entries = await fs.readdir(path.join(c.folder, c.integrationId, 'tests')).catch(() => [] as string[]);
+  for (const name of entries.sort()) {
+    if (name.startsWith('.')) continue;
+    const belongs = name.startsWith(`${c.interactionId}.`) || name === `${c.integrationId}-${c.interactionId}.test.ts` || name.startsWith(`${c.interactionId}-`);
+    if (!belongs) continue;
+    const content = await read(path.join(c.folder, c.integrationId, 'tests', name));
+    if (content !== undefined) out.push({ rel: `${testsRel}/${name}`, content });
+  }
+  return out;
+}
+
+/** index.ts with these imports added: import lines sorted and unique, anything else kept after them. */
+export function mergeIndex(existing: string | undefined, imports: readonly string[]): string {
+  const lines = (existing ?? '').split('\n');
+  const isImport = (l: string) => /^import\s+['"][^'"]+['"];?\s*$/.test(l.trim());
+  const norm = (l: string) => l.trim().replace(/"/g, "'").replace(/;?$/, ';');
+  const all = new Set([...lines.filter(isImport).map(norm), ...imports.map(norm)]);
+  const rest = lines.filter((l) => !isImport(l));
+  while (rest.length && !rest[0]?.trim()) rest.shift();
+  while (rest.length && !rest[rest.length - 1]?.trim()) rest.pop();
+  const sorted = [...all].sort();
+  return [...sorted, ...(rest.length ? ['', ...rest] : [])].join('\n') + '\n';
+}
+
+export async function planAssembly(opts: {
+  projectDir: string;
+  integrationId: string;
+  candidates: readonly AssemblyCandidate[];
+  /** Include interactions that are not verified (the user confirmed). */
+  includeUnverified?: boolean;
+}): Promise<AssemblyPlan> {
+  const refused: { key: string; reason: string }[] = [];
+  const included: AssemblyCandidate[] = [];
+  for (const c of opts.candidates) {
+    if (c.integrationId !== opts.integrationId) continue;
+    if (c.verdict === 'verified' || opts.includeUnverified) included.push(c);
+    else refused.push({ key: c.key, reason: c.verdict ? `its verification says ${c.verdict}` : 'it was never verified' });
+  }
+  const files: PlannedFile[] = [];
+  const add = async (rel: string, content: string, from: string[]) => {
+    const existing = await read(path.join(opts.projectDir, ...rel.split('/')));
+    const prior = files.findIndex((f) => f.rel === rel);
+    const planned: PlannedFile = { rel, content, from, existing, status: existing === undefined ? 'new' : existing === content ? 'same' : 'conflict' };
+    if (prior >= 0) files[prior] = planned;
+    else files.push(planned);
+  };
+  for (const c of included) for (const f of await filesOf(c)) await add(f.rel, f.content, [c.key]);
+  if (included.length) {
+    const imports = included.map((c) => `import './${scriptRelativePath({ integrationId: c.integrationId, id: c.interactionId, kind: c.kind }).replace(/\.ts$/, '.js')}';`);
+    const existingIndex = await read(path.join(opts.projectDir, 'index.ts'));
+    const merged = mergeIndex(existingIndex, imports);
+    // index.ts is merged, never a conflict: our lines are added to the user's.
+    files.push({ rel: 'index.ts', content: merged, existing: existingIndex, status: existingIndex === merged ? 'same' : 'new', from: included.map((c) => c.key) });
+    // A project that does not exist yet gets the scaffold's files (never replacing the user's own).
+    for (const rel of PROJECT_SKELETON) {
+      if ((await read(path.join(opts.projectDir, ...rel.split('/')))) !== undefined) continue;
+      const source = await read(path.join((included[0] as AssemblyCandidate).folder, ...rel.split('/')));
+      if (source === undefined) continue;
+      const content = rel === 'package.json' ? projectPackageJson(source, opts.projectDir) : source;
+      files.push({ rel, content, status: 'new', from: [] });
+    }
+  }
+  return { projectDir: opts.projectDir, integrationId: opts.integrationId, included, refused, files };
+}
+
+function projectPackageJson(source: string, projectDir: string): string {
+  try {
+    const pkg = JSON.parse(source) as Record<string, unknown>;
+    pkg.name = path.basename(projectDir).toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+    pkg.description = 'Nango integrations, assembled by Integration Builder from verified interactions.';
+    return JSON.stringify(pkg, null, 2) + '\n';
+  } catch {
+    return source;
+  }
+}
+
+/**
+ * Writes the plan: new files, and conflicts only when `overwrite` says so for that file (or `force`).
+ * Staged in a sibling folder first; moved into place at the end; a failed move puts everything back.
+ */
+export async function applyAssembly(plan: AssemblyPlan, opts: { force?: boolean; overwrite?: (file: PlannedFile) => boolean; compile?: boolean; timeoutMs?: number; now?: () => Date } = {}): Promise<AssemblyReport> {
+  const toWrite = plan.files.filter((f) => f.status === 'new' || (f.status === 'conflict' && (opts.force || opts.overwrite?.(f))));
+  const skipped = plan.files.filter((f) => f.status === 'conflict' && !toWrite.includes(f)).map((f) => f.rel);
+  await fs.mkdir(plan.projectDir, { recursive: true });
+  const stage = await fs.mkdtemp(path.join(path.dirname(path.resolve(plan.projectDir)), `.${path.basename(plan.projectDir)}.assemble-`));
+  const moved: { target: string; backup?: string }[] = [];
+  try {
+    for (const f of toWrite) {
+      const staged = path.join(stage, 'new', ...f.rel.split('/'));
+      await fs.mkdir(path.dirname(staged), { recursive: true });
+      await fs.writeFile(staged, f.content);
+    }
+    for (const f of toWrite) {
+      const target = path.join(plan.projectDir, ...f.rel.split('/'));
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      let backup: string | undefined;
+      if (f.existing !== undefined) {
+        backup = path.join(stage, 'old', ...f.rel.split('/'));
+        await fs.mkdir(path.dirname(backup), { recursive: true });
+        await fs.copyFile(target, backup);
+      }
+      await fs.rename(path.join(stage, 'new', ...f.rel.split('/')), target);
+      moved.push({ target, backup });
+    }
+  } catch (err) {
+    for (const m of moved.reverse()) {
+      if (m.backup) await fs.copyFile(m.backup, m.target).catch(() => undefined);
+      else await fs.rm(m.target, { force: true }).catch(() => undefined);
+    }
+    throw new Error(`assembling ${plan.integrationId} failed, the project was left as it was: ${(err as Error).message}`);
+  } finally {
+    await fs.rm(stage, { recursive: true, force: true });
+  }
+  let compile: CompileOutcome = { ran: false, ok: true, findings: [], detail: 'not compiled' };
+  if (opts.compile !== false && plan.included.length) compile = await nangoCompile(plan.projectDir, { timeoutMs: opts.timeoutMs ?? 180_000 });
+  return {
+    version: 1,
+    integrationId: plan.integrationId,
+    projectDir: plan.projectDir,
+    at: (opts.now?.() ?? new Date()).toISOString(),
+    interactions: plan.included.map((c) => ({ key: c.key, attempt: c.attempt, verdict: c.verdict ?? 'unverified', costUsd: c.costUsd, files: plan.files.filter((f) => f.from.length === 1 && f.from[0] === c.key).map((f) => f.rel) })),
+    refused: [...plan.refused],
+    written: toWrite.map((f) => f.rel),
+    unchanged: plan.files.filter((f) => f.status === 'same').map((f) => f.rel),
+    skipped,
+    compile: { ok: compile.ok, findings: compile.findings, detail: compile.detail },
+  };
+}
+
+export function renderAssemblyReport(r: AssemblyReport): string {
+  const out = [`# Assembly of ${r.integrationId}`, '', `Project: \`${r.projectDir}\` · ${r.at}`, '', '| Interaction | Attempt | Verification | Cost |', '|---|--:|---|--:|'];
+  for (const i of r.interactions) out.push(`| ${i.key} | ${i.attempt} | ${i.verdict} | $${i.costUsd.toFixed(4)} |`);
+  if (r.refused.length) out.push('', '## Left out', '', ...r.refused.map((x) => `- ${x.key}: ${x.reason}`));
+  out.push('', `Written: ${r.written.length} file(s); unchanged: ${r.unchanged.length}; kept as they were (conflicts not overwritten): ${r.skipped.length}`);
+  for (const f of r.skipped) out.push(`- kept: \`${f}\``);
+  out.push('', `## Compile: ${r.compile.ok ? '✓ passed' : '✗ failed'}`);
+  if (r.compile.detail && !r.compile.ok) out.push('', r.compile.detail);
+  for (const f of r.compile.findings) out.push(`- ${f.location ? `\`${f.location.file}:${f.location.line ?? ''}\` ` : ''}${f.message}`);
+  return out.join('\n') + '\n';
+}

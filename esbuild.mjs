@@ -5,7 +5,7 @@
 //   out/test/vscode/*.js         extension-host tests (mocha), run inside code-server
 // Usage: node esbuild.mjs [--production]
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +65,12 @@ async function harnessPlugin(outfile = join(root, 'dist/harness-plugin.mjs')) {
   });
 }
 
+// The headless CLI (bin `integration-builder`): the same core, no vscode.
+async function cli() {
+  await build({ ...node, entryPoints: [join(root, 'src/cli/bin.ts')], outfile: join(root, 'dist/cli.js'), sourcemap: !production, minify: production, banner: { js: '#!/usr/bin/env node' } });
+  chmodSync(join(root, 'dist/cli.js'), 0o755);
+}
+
 async function schema() {
   const tmp = join(root, 'out/build/json-schema.cjs');
   await build({ ...node, entryPoints: [join(root, 'src/core/spec/jsonSchema.ts')], outfile: tmp });
@@ -88,5 +94,5 @@ async function vscodeTests() {
 
 // A clean dist/: a production build must not ship a dev build's source maps.
 rmSync(join(root, 'dist'), { recursive: true, force: true });
-await Promise.all([extension(), webview(), schema(), vscodeTests(), harnessPlugin()]);
+await Promise.all([extension(), webview(), schema(), vscodeTests(), harnessPlugin(), cli()]);
 console.log(`[build] ${production ? 'production ' : ''}build done in ${Date.now() - t0} ms`);

@@ -4,25 +4,18 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { findOpencode, findRipgrep, installOpencode, OPENCODE_VERSION, pathWithRipgrep } from '../core/agent/binaries';
-import { AgentConnection, type ConnectionMode } from '../core/agent/connection';
-import { buildOpencodeConfig } from '../core/agent/opencodeConfig';
-import { OPENCODE_OFFLINE_ENV, OPENCODE_QUIET_ENV, prepareOwnedConfigDir } from '../core/agent/server';
-import { HarnessToolServer } from '../core/harness/toolServer';
-import { NangoToolchain } from '../core/toolchain/nango';
-import { COMMANDS, NANGO_SECRET } from './commandIds';
-import { FixtureGuard } from '../core/guard/fixtureGuard';
-import { DEMO_NANGO_SECRET, DemoNango } from '../core/model/demoNango';
+import { findOpencode, findRipgrep, installOpencode, OPENCODE_VERSION } from '../core/agent/binaries';
 import type { Violation } from '../core/guard/violations';
-import { DEMO_LABEL, DEMO_MODEL_ID, DemoModel } from '../core/model/demo';
-import { Orchestrator, type RunTarget } from '../core/orchestrator';
+import { DEMO_LABEL, DEMO_MODEL_ID } from '../core/model/demo';
+import type { Orchestrator, RunTarget } from '../core/orchestrator';
 import { runSummary, type RunRecord } from '../core/runs/record';
-import { applyVerdict } from '../core/runs/verdict';
-import { loadReport, saveReport, verifyInteractions, type VerifyReport, type VerifyTarget } from '../core/verify';
-import type { Verifier } from '../core/orchestrator';
 import { RunStore } from '../core/runs/store';
 import { type RenderedTranscript, renderTranscriptWithLines } from '../core/runs/transcript';
-import { ensureWorkRoot, resolveWorkRoot } from '../core/workspace/paths';
+import { applyVerdict } from '../core/runs/verdict';
+import { type AgentStack, createAgentStack, savingVerifier } from '../core/session/stack';
+import { loadReport, type VerifyReport, type VerifyTarget } from '../core/verify';
+import { resolveWorkRoot } from '../core/workspace/paths';
+import { COMMANDS, NANGO_SECRET } from './commandIds';
 import type { ExtensionCtx } from './context';
 
 export class UserCancelled extends Error {
@@ -39,11 +32,7 @@ interface ModelChoice {
 export class AgentService implements vscode.Disposable {
   private orchestrator: Orchestrator | undefined;
   private creating: Promise<Orchestrator> | undefined;
-  private connection: AgentConnection | undefined;
-  private demo: DemoModel | undefined;
-  private tools: HarnessToolServer | undefined;
-  private guard: FixtureGuard | undefined;
-  private demoNango: DemoNango | undefined;
+  private stack: AgentStack | undefined;
   private mode: ModelChoice | undefined;
 
   constructor(private readonly ctx: ExtensionCtx) {}
@@ -90,16 +79,6 @@ export class AgentService implements vscode.Disposable {
     if (remote) await this.get();
   }
 
-  /** Runs the checks of src/core/verify and keeps each report next to its run record. */
-  private verifier(): Verifier {
-    return async (targets, opts) => {
-      const runs = new RunStore(this.workRoot());
-      const reports = await verifyInteractions(targets, { runs, concurrency: this.ctx.config.verifyConcurrency, signal: opts.signal, onProgress: opts.onProgress });
-      await Promise.all(reports.map((r) => saveReport(r, runs.fileOf(r.key)).catch((err) => this.ctx.log.warn(`saving the report of ${r.key}: ${(err as Error).message}`))));
-      return reports;
-    };
-  }
-
   /**
    * Verifies interactions that have run (default: all of them). Verification needs no model and no
    * agent server: without a started service it works from the run records on disk.
@@ -120,7 +99,7 @@ export class AgentService implements vscode.Disposable {
         folder: run.folder,
         run,
       }));
-      reports = targets.length ? await this.verifier()(targets, opts) : [];
+      reports = targets.length ? await savingVerifier(store, this.ctx.config.verifyConcurrency)(targets, opts) : [];
       for (const report of reports) {
         const run = runs.find((r) => r.key === report.key);
         if (!run) continue;
@@ -186,101 +165,47 @@ export class AgentService implements vscode.Disposable {
     const workRoot = this.workRoot();
     const choice = await this.chooseModel();
     const skillsDir = path.join(this.ctx.extension.extensionPath, 'skills');
-    const skillPaths = existsSync(skillsDir) ? [skillsDir] : [];
-    let mode: ConnectionMode;
-    let demo: DemoModel | undefined;
-    let demoNango: DemoNango | undefined;
-    let tools: HarnessToolServer | undefined;
-    if (config.serverUrls.length) {
-      mode = { kind: 'remote', urls: config.serverUrls, password: process.env.OPENCODE_SERVER_PASSWORD };
-    } else {
-      const bin = await this.opencodeBinary();
-      const rg = findRipgrep({ appRoot: vscode.env.appRoot });
-      if (!rg) {
-        log.warn('ripgrep not found (neither VS Code’s nor `rg` on PATH): the agents’ glob, grep and skill tools will fail. Install ripgrep.');
-        void vscode.window.showWarningMessage('ripgrep was not found: agents cannot search files or load skills. Install ripgrep (`rg`) and reload.');
-      }
-      const env: Record<string, string | undefined> = { ...OPENCODE_QUIET_ENV, ...(rg ? { PATH: pathWithRipgrep(rg) } : {}) };
-      let providers: Record<string, unknown> | undefined;
-      let enabledProviders: string[] | undefined;
-      if (choice.demo) {
-        // The demo needs no account and no network: private opencode data dirs, offline switches.
-        demo = new DemoModel();
-        await demo.start();
-        providers = demo.providerConfig();
-        enabledProviders = [Object.keys(providers)[0] as string];
-        const base = path.join(this.ctx.extension.globalStorageUri.fsPath, 'demo-opencode');
-        Object.assign(env, OPENCODE_OFFLINE_ENV, {
-          XDG_DATA_HOME: path.join(base, 'data'),
-          XDG_CONFIG_HOME: path.join(base, 'config'),
-          XDG_CACHE_HOME: path.join(base, 'cache'),
-          XDG_STATE_HOME: path.join(base, 'state'),
-        });
-        prepareOwnedConfigDir(path.join(base, 'config'));
-        // Recording needs a Nango server: the demo answers with canned responses on loopback.
-        demoNango = new DemoNango();
-        await demoNango.start();
-        log.info(`demo: Nango stand-in with canned responses at ${demoNango.url} (no real API is called)`);
-      }
-      // The harness tools reach our own server's sessions through its plugin (remote servers would
-      // need the plugin installed on their side: not supported yet).
-      tools = new HarnessToolServer();
-      Object.assign(env, await tools.start());
-      const harnessPlugin = path.join(this.ctx.extension.extensionPath, 'dist', 'harness-plugin.mjs');
-      mode = {
-        kind: 'local',
-        server: {
-          bin,
-          cwd: workRoot,
-          env,
-          config: buildOpencodeConfig({ model: choice.model, skillPaths, providers, enabledProviders, harnessPlugin }),
-          onOutput: (line) => log.debug(`[opencode] ${line}`),
-        },
-      };
+    const remote = config.serverUrls.length > 0;
+    const opencodeBin = remote ? undefined : await this.opencodeBinary();
+    const ripgrep = remote ? undefined : findRipgrep({ appRoot: vscode.env.appRoot });
+    if (!remote && !ripgrep) {
+      log.warn('ripgrep not found (neither VS Code’s nor `rg` on PATH): the agents’ glob, grep and skill tools will fail. Install ripgrep.');
+      void vscode.window.showWarningMessage('ripgrep was not found: agents cannot search files or load skills. Install ripgrep (`rg`) and reload.');
     }
-    await ensureWorkRoot(workRoot);
-    const connection = new AgentConnection({ mode, log: (line) => log.info(line) });
-    // Lock 2: every running folder is watched; the orchestrator names the tool call that was running.
-    const ref: { orchestrator?: Orchestrator } = {};
-    const guard = new FixtureGuard({ currentActivity: (key) => ref.orchestrator?.currentActivity(key) });
-    const orchestrator = new Orchestrator({
+    const stack = await createAgentStack({
       workRoot,
-      connection,
-      runs: new RunStore(workRoot),
-      board: this.ctx.runs,
-      concurrency: config.concurrency,
-      budgetUsd: config.budgetUsd,
       model: choice.model,
       demo: choice.demo,
+      demoCheaters: config.demoCheaters,
+      serverUrls: config.serverUrls,
+      serverPassword: process.env.OPENCODE_SERVER_PASSWORD,
+      opencodeBin,
+      ripgrep,
+      demoDataDir: path.join(this.ctx.extension.globalStorageUri.fsPath, 'demo-opencode'),
+      skillPaths: existsSync(skillsDir) ? [skillsDir] : [],
+      harnessPlugin: path.join(this.ctx.extension.extensionPath, 'dist', 'harness-plugin.mjs'),
+      nango: { secretKey: await this.ctx.extension.secrets.get(NANGO_SECRET), host: config.nangoHost },
+      concurrency: config.concurrency,
+      budgetUsd: config.budgetUsd,
       maxRetries: config.maxProviderRetries,
-      tools,
-      guard,
       violationLimit: config.violationLimit,
-      verifier: this.verifier(),
       verifyAfterRun: config.verifyAfterRun,
       autoRestartAttempts: config.autoRestartAttempts,
-      toolchain: demoNango
-        ? new NangoToolchain({ secretKey: DEMO_NANGO_SECRET, host: demoNango.url })
-        : new NangoToolchain({ secretKey: await this.ctx.extension.secrets.get(NANGO_SECRET), host: config.nangoHost }),
-      onSessionCreated: demo
-        ? (run, target) => run.sessionId && demo.assign(run.sessionId, target.interaction, { cheat: this.ctx.config.demoCheaters.includes(run.key) })
-        : undefined,
+      verifyConcurrency: config.verifyConcurrency,
+      board: this.ctx.runs,
       log: (line) => log.info(line),
+      serverOutput: (line) => log.debug(`[opencode] ${line}`),
+      onViolation: (v) => this.onViolation(v),
     });
-    ref.orchestrator = orchestrator;
+    const orchestrator = stack.orchestrator;
     orchestrator.onRunChanged((run) => this.onRunChanged(run));
-    orchestrator.onViolation((v) => this.onViolation(v));
     orchestrator.onVerified((r) => this.ctx.verifyResults.show([r]));
     orchestrator.rememberTargets(this.ctx.specs.store.integrations().flatMap((integration) => integration.interactions.map((interaction) => ({ integration, interaction }))));
     await orchestrator.restore();
-    this.connection = connection;
-    this.guard = guard;
-    this.demo = demo;
-    this.demoNango = demoNango;
-    this.tools = tools;
+    this.stack = stack;
     this.mode = choice;
     this.orchestrator = orchestrator;
-    log.info(`agent service ready: ${choice.demo ? DEMO_LABEL : choice.model}, ${mode.kind === 'local' ? 'local opencode server' : `remote servers ${config.serverUrls.join(', ')}`}`);
+    log.info(`agent service ready: ${choice.demo ? DEMO_LABEL : choice.model}, ${remote ? `remote servers ${config.serverUrls.join(', ')}` : 'local opencode server'}`);
     return orchestrator;
   }
 
@@ -322,7 +247,7 @@ export class AgentService implements vscode.Disposable {
       },
     );
     const queued = orchestrator.generate(targets);
-    if (queued.length) void this.connection?.ensure().catch((err) => this.ctx.log.error(`opencode: ${(err as Error).message}`));
+    if (queued.length) void this.stack?.connection.ensure().catch((err) => this.ctx.log.error(`opencode: ${(err as Error).message}`));
     return queued;
   }
 
@@ -364,17 +289,9 @@ export class AgentService implements vscode.Disposable {
       await o.stopAll('VS Code closed while the agent was working', 'interrupted');
       await o.whenIdle();
     }
-    await this.connection?.dispose();
-    await this.guard?.dispose();
-    this.guard = undefined;
-    await this.demo?.close();
-    await this.demoNango?.close();
-    this.demoNango = undefined;
-    await this.tools?.close();
-    this.tools = undefined;
+    await this.stack?.close();
+    this.stack = undefined;
     this.orchestrator = undefined;
-    this.connection = undefined;
-    this.demo = undefined;
   }
 
   dispose(): void {

@@ -9,6 +9,7 @@ import { interactionFolder, resolveWorkRoot } from '../core/workspace/paths';
 import { COMMANDS, NANGO_SECRET, type CommandId } from './commandIds';
 import type { ExtensionCtx } from './context';
 import type { TreeNode } from './tree';
+import { assembleIntegration, type ProposedFiles } from './assembleCommand';
 import type { TranscriptRef, VerifyReport } from '../core/verify/types';
 
 type Handler = (...args: unknown[]) => unknown;
@@ -21,18 +22,6 @@ export function firstBadStep(report: VerifyReport): TranscriptRef | undefined {
     .filter((f) => f.step && f.step.attempt === report.attempt && f.severity !== 'info')
     .map((f) => f.step as TranscriptRef)
     .sort((a, b) => a.line - b.line)[0];
-}
-
-/** Stages that later releases build; their commands say so instead of pretending. */
-const NOT_BUILT: Partial<Record<CommandId, { what: string; stage: string }>> = {
-  [COMMANDS.assembleIntegration]: { what: 'Assemble integration', stage: 'assembly' },
-};
-
-export function notBuiltMessage(id: CommandId, target: string | undefined): string {
-  const info = NOT_BUILT[id];
-  if (!info) return '';
-  const on = target ? ` Nothing was done for ${target}.` : '';
-  return `${info.what} is not available yet in this version of Integration Builder: ${info.stage} are not built yet.${on}`;
 }
 
 function isNode(arg: unknown): arg is TreeNode {
@@ -88,7 +77,7 @@ export class CommandTargets {
     await this.ctx.specs.ready();
     const store = this.ctx.specs.store;
     if (isNode(arg) && arg.type !== 'problems') return store.integrations().find((i) => i.id === arg.integration.id);
-    const id = argField(arg, 'integrationId');
+    const id = typeof arg === 'string' ? arg : argField(arg, 'integrationId');
     if (id) return store.integrations().find((i) => i.id === id);
     const integrations = store.integrations();
     if (integrations.length === 0) {
@@ -154,7 +143,7 @@ function parseTranscriptUri(uri: vscode.Uri): { key: string; attempt?: number } 
   return { key: m[1] as string, attempt: m[2] ? Number(m[2]) : undefined };
 }
 
-export function commandTable(ctx: ExtensionCtx): Record<CommandId, Handler> {
+export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record<CommandId, Handler> {
   const targets = new CommandTargets(ctx);
 
   /** The target interaction, refused (with the reason) when the spec has errors in it. */
@@ -180,18 +169,6 @@ export function commandTable(ctx: ExtensionCtx): Record<CommandId, Handler> {
   };
 
   // Assemble needs one API.
-  const notBuiltForIntegration = (id: CommandId, placeHolder: string, pickWhenNoArg: boolean) => async (arg?: unknown) => {
-    let target = 'any interaction';
-    if (arg !== undefined || pickWhenNoArg) {
-      const integration = await targets.integration(arg, placeHolder);
-      if (!integration) return undefined;
-      target = integration.id;
-    }
-    const message = notBuiltMessage(id, target);
-    void vscode.window.showInformationMessage(message);
-    return message;
-  };
-
   /** Verification under a cancellable progress notification, one line per check as it runs. */
   const verifyWithProgress = (keys: string[], title: string): Thenable<VerifyReport[] | undefined> =>
     vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
@@ -361,7 +338,11 @@ export function commandTable(ctx: ExtensionCtx): Record<CommandId, Handler> {
       if (reports?.length) await ctx.verifyResults.open();
       return reports;
     },
-    [COMMANDS.assembleIntegration]: notBuiltForIntegration(COMMANDS.assembleIntegration, 'Integration to assemble', true),
+    [COMMANDS.assembleIntegration]: async (arg?: unknown) => {
+      const integration = await targets.integration(arg, 'Integration to assemble');
+      if (!integration) return undefined;
+      return assembleIntegration(ctx, integration, proposed);
+    },
 
     [COMMANDS.openInteractionFolder]: async (arg?: unknown) => {
       const pair = await targets.interaction(arg, 'Interaction whose folder to open');

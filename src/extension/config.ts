@@ -80,6 +80,11 @@ export class Config {
     return Number.isFinite(n) && n >= 1 ? Math.floor(n) : 2;
   }
 
+  /** The Nango project Assemble writes into, relative to the workspace root. */
+  get nangoProject(): string {
+    return this.section.get<string>('nangoProject', 'nango-integrations').trim() || 'nango-integrations';
+  }
+
   get toolchain(): string {
     return this.section.get<string>('toolchain', 'nango');
   }

@@ -8,6 +8,7 @@ import { commandTable, TRANSCRIPT_SCHEME, TranscriptProvider } from './commands'
 import { ExtensionCtx } from './context';
 import { AgentsStatusBar } from './statusBar';
 import { REPORT_SCHEME } from './verifyResults';
+import { PROPOSED_SCHEME, ProposedFiles } from './assembleCommand';
 
 /** What activate() returns: handles for the extension-host tests, not a public API. */
 export interface IntegrationBuilderApi {
@@ -30,7 +31,9 @@ export function activate(context: vscode.ExtensionContext): IntegrationBuilderAp
     }),
   );
 
-  const table = commandTable(ctx);
+  const proposed = new ProposedFiles();
+  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, proposed));
+  const table = commandTable(ctx, proposed);
   for (const [id, handler] of Object.entries(table)) {
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {

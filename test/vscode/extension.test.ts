@@ -265,6 +265,15 @@ suite('Integration Builder in VS Code', () => {
     const onDisk = path.join(workspaceDir(), '.integration-builder/work/.runs/google-calendar/create-event.verify.json');
     assert.ok(fs.existsSync(onDisk), 'the report is kept next to the run record');
 
+    // Assemble: the verified interaction goes into the Nango project, which then compiles.
+    api.ctx.silentConfirmations = true;
+    const assembled = await vscode.commands.executeCommand<{ compile: { ok: boolean }; written: string[]; refused: { key: string }[] }>('integrationBuilder.assembleIntegration', 'google-calendar');
+    assert.ok(assembled.compile.ok, JSON.stringify(assembled.compile));
+    assert.deepStrictEqual(assembled.refused, [], 'only verified interactions have run, none is refused');
+    assert.match(fs.readFileSync(path.join(workspaceDir(), 'nango-integrations/google-calendar/actions/create-event.ts'), 'utf8'), /createAction/);
+    assert.strictEqual(fs.readFileSync(path.join(workspaceDir(), 'nango-integrations/index.ts'), 'utf8'), "import './google-calendar/actions/create-event.js';\n");
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+
     // Restart from scratch: a second attempt, the first kept in the history.
     api.ctx.silentConfirmations = true;
     await vscode.commands.executeCommand('integrationBuilder.restartFromScratch', { key });

@@ -1,0 +1,309 @@
+// integration-builder: the same pipeline as the editor, headless, for CI and background runs.
+//
+//   integration-builder generate [ids…|--all]   run agents, then verify what they built
+//   integration-builder verify [ids…|--all]      verify finished runs
+//   integration-builder assemble <integration>   write verified interactions into the Nango project
+//   integration-builder status                   every interaction's latest run
+//
+// Options: --spec <file> (default: ./interactions.json, else the first *.interactions.json here),
+//   --work-root <dir> (default .integration-builder/work next to the spec), --concurrency <n>,
+//   --model <provider/model> | --demo, --json, --junit <file>, --no-verify, --force,
+//   --include-unverified, --project <dir> (default nango-integrations next to the spec),
+//   --opencode <path>. Env: NANGO_SECRET_KEY, NANGO_HOST, OPENCODE_SERVER_URLS (comma-separated).
+// Exit codes: 0 every interaction asked about is verified; 1 some failed, need review or could not
+// run; 2 bad input (unknown option, spec errors, missing tools).
+import { existsSync, promises as fs, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { findOpencode, findRipgrep } from '../core/agent/binaries';
+import { applyAssembly, planAssembly, renderAssemblyReport, type AssemblyCandidate } from '../core/assemble';
+import { DEMO_MODEL_ID } from '../core/model/demo';
+import type { RunTarget } from '../core/orchestrator';
+import { RunStore } from '../core/runs/store';
+import { STATUS_LABEL } from '../core/runs/status';
+import { applyVerdict } from '../core/runs/verdict';
+import { renderVerifySummary } from '../core/runs/verifySummary';
+import { createAgentStack, savingVerifier } from '../core/session/stack';
+import { loadSpecFile } from '../core/spec/loader';
+import { isRunnable, type LoadedSpec } from '../core/spec/model';
+import { loadReport, reportToJUnit, type VerifyReport, type VerifyTarget } from '../core/verify';
+import { DEFAULT_WORK_ROOT, interactionFolder } from '../core/workspace/paths';
+import { LiveLines } from './progress';
+
+export class UsageError extends Error {}
+
+export interface CliOptions {
+  command: string;
+  ids: string[];
+  all: boolean;
+  spec?: string;
+  workRoot?: string;
+  concurrency: number;
+  model?: string;
+  demo: boolean;
+  json: boolean;
+  junit?: string;
+  verify: boolean;
+  force: boolean;
+  includeUnverified: boolean;
+  project?: string;
+  opencode?: string;
+}
+
+const COMMANDS = ['generate', 'verify', 'assemble', 'status'];
+
+export function parseArgs(argv: readonly string[]): CliOptions {
+  const o: CliOptions = { command: '', ids: [], all: false, concurrency: 4, demo: false, json: false, verify: true, force: false, includeUnverified: false };
+  const value = (i: number, flag: string) => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const take = () => inline ?? value(i++, flag);
+    switch (flag) {
+      case '--all': o.all = true; break;
+      case '--spec': o.spec = take(); break;
+      case '--work-root': o.workRoot = take(); break;
+      case '--concurrency': {
+        const n = Number(take());
+        if (!Number.isInteger(n) || n < 1) throw new UsageError('--concurrency must be a whole number of at least 1');
+        o.concurrency = n;
+        break;
+      }
+      case '--model': o.model = take(); break;
+      case '--demo': o.demo = true; break;
+      case '--json': o.json = true; break;
+      case '--junit': o.junit = take(); break;
+      case '--no-verify': o.verify = false; break;
+      case '--force': o.force = true; break;
+      case '--include-unverified': o.includeUnverified = true; break;
+      case '--project': o.project = take(); break;
+      case '--opencode': o.opencode = take(); break;
+      case '-h':
+      case '--help': o.command = 'help'; break;
+      default:
+        if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+        if (!o.command) o.command = a;
+        else o.ids.push(a);
+    }
+  }
+  if (o.command === 'help') return o;
+  if (!COMMANDS.includes(o.command)) throw new UsageError(o.command ? `unknown command "${o.command}"` : 'no command given');
+  if (o.model === 'demo') {
+    o.demo = true;
+    o.model = undefined;
+  }
+  if (o.command === 'assemble' && o.ids.length !== 1) throw new UsageError('assemble takes one integration id');
+  return o;
+}
+
+export const USAGE = `usage: integration-builder <generate|verify|assemble|status> [ids…|--all] [options]
+  generate [ids…|--all]   run one agent per interaction, then verify them (--no-verify to skip)
+  verify [ids…|--all]     verify finished runs
+  assemble <integration>  write the verified interactions into the Nango project (--force, --include-unverified)
+  status                  the latest run of every interaction
+options: --spec <file> --work-root <dir> --concurrency <n> --model <provider/model> | --demo
+         --json --junit <file> --project <dir> --opencode <path>
+ids are interaction ids or <integration>/<interaction> keys. Exit: 0 all verified, 1 some not, 2 bad input.`;
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** stderr as is, for the live progress lines. */
+  errRaw: (s: string) => void;
+  isTTY: boolean;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Where dist/ and skills/ are (the package root). */
+  packageRoot: string;
+}
+
+function findSpec(cwd: string, given?: string): string {
+  if (given) {
+    const p = path.resolve(cwd, given);
+    if (!existsSync(p)) throw new UsageError(`the spec ${given} does not exist`);
+    return p;
+  }
+  const direct = path.join(cwd, 'interactions.json');
+  if (existsSync(direct)) return direct;
+  const other = readdirSync(cwd).find((f) => f.endsWith('.interactions.json'));
+  if (other) return path.join(cwd, other);
+  throw new UsageError(`no interactions.json in ${cwd}: pass --spec <file>`);
+}
+
+function specErrors(spec: LoadedSpec): string[] {
+  return spec.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.file}:${d.range.start.line + 1}:${d.range.start.column + 1}: ${d.message}`);
+}
+
+function selectTargets(spec: LoadedSpec, o: CliOptions): RunTarget[] {
+  const all = spec.integrations.flatMap((integration) => integration.interactions.map((interaction) => ({ integration, interaction })));
+  if (o.all || (!o.ids.length && o.command !== 'generate')) return all;
+  if (!o.ids.length) throw new UsageError('name the interactions to generate, or pass --all');
+  const out: RunTarget[] = [];
+  for (const id of o.ids) {
+    const hits = all.filter((t) => t.interaction.key === id || t.interaction.id === id || t.integration.id === id);
+    if (!hits.length) throw new UsageError(`no interaction or integration "${id}" in the spec`);
+    for (const h of hits) if (!out.includes(h)) out.push(h);
+  }
+  return out;
+}
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let o: CliOptions;
+  try {
+    o = parseArgs(argv);
+  } catch (err) {
+    io.err(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (o.command === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  try {
+    return await run(o, io);
+  } catch (err) {
+    io.err(`integration-builder: ${(err as Error).message}`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}
+
+async function run(o: CliOptions, io: Io): Promise<number> {
+  const specFile = findSpec(io.cwd, o.spec);
+  const spec = await loadSpecFile(specFile);
+  const errors = specErrors(spec);
+  const base = path.dirname(specFile);
+  const workRoot = path.resolve(base, o.workRoot ?? DEFAULT_WORK_ROOT);
+  const runs = new RunStore(workRoot);
+  const targets = selectTargets(spec, o);
+
+  if (o.command === 'status') {
+    const records = await runs.loadAll();
+    const rows = targets.map((t) => {
+      const r = records.find((x) => x.key === t.interaction.key);
+      return { key: t.interaction.key, status: r?.status ?? 'not-started', attempt: r?.attempt ?? 0, costUsd: r?.costUsd ?? 0, detail: r?.detail ?? '' };
+    });
+    if (o.json) io.out(JSON.stringify(rows, null, 2));
+    else for (const r of rows) io.out(`${r.key.padEnd(40)} ${STATUS_LABEL[r.status].padEnd(13)} ${r.attempt ? `#${r.attempt}` : '  '} $${r.costUsd.toFixed(4)}  ${r.detail}`);
+    return rows.every((r) => r.status === 'verified') ? 0 : 1;
+  }
+
+  if (o.command === 'assemble') {
+    const integrationId = o.ids[0] as string;
+    const integration = spec.integrations.find((i) => i.id === integrationId);
+    if (!integration) throw new UsageError(`no integration "${integrationId}" in the spec`);
+    const records = await runs.loadAll();
+    const candidates: AssemblyCandidate[] = [];
+    for (const it of integration.interactions) {
+      const run = records.find((r) => r.key === it.key);
+      if (!run || run.status === 'running' || run.status === 'queued') continue;
+      const report = await loadReport(runs.fileOf(run.key));
+      const verdict = report && report.attempt === run.attempt ? report.verdict : run.status === 'verified' ? 'verified' : undefined;
+      candidates.push({ key: run.key, integrationId: run.integrationId, interactionId: run.interactionId, kind: it.kind, folder: run.folder, attempt: run.attempt, verdict, costUsd: run.costUsd });
+    }
+    const projectDir = path.resolve(base, o.project ?? 'nango-integrations');
+    const plan = await planAssembly({ projectDir, integrationId, candidates, includeUnverified: o.includeUnverified });
+    const conflicts = plan.files.filter((f) => f.status === 'conflict');
+    if (conflicts.length && !o.force) {
+      for (const f of conflicts) io.err(`conflict: ${path.join(projectDir, f.rel)} exists with other content (pass --force to overwrite)`);
+      return 1;
+    }
+    if (!plan.included.length) {
+      io.err(`nothing to assemble for ${integrationId}: ${plan.refused.map((r) => `${r.key} (${r.reason})`).join(', ') || 'no finished runs'}`);
+      return 1;
+    }
+    const report = await applyAssembly(plan, { force: o.force });
+    await fs.writeFile(path.join(runs.dir, `${integrationId}.assembly.json`), JSON.stringify(report, null, 2) + '\n').catch(() => undefined);
+    io.out(o.json ? JSON.stringify(report, null, 2) : renderAssemblyReport(report));
+    return report.compile.ok && !report.refused.length ? 0 : 1;
+  }
+
+  if (errors.length && o.command === 'generate') {
+    for (const e of errors) io.err(e);
+    const bad = targets.filter((t) => !isRunnable(t.integration, t.interaction));
+    if (bad.length || !targets.length) {
+      io.err(bad.length ? `${bad.length} interaction(s) have errors in the spec; fix them first.` : 'the spec has errors and nothing can be generated from it; fix them first.');
+      return 2;
+    }
+  }
+
+  const lines = new LiveLines(io.isTTY, io.errRaw);
+  let reports: VerifyReport[] = [];
+  if (o.command === 'generate') {
+    const runnable = targets.filter((t) => isRunnable(t.integration, t.interaction));
+    const serverUrls = (io.env.OPENCODE_SERVER_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+    const opencodeBin = serverUrls.length ? undefined : findOpencode({ setting: o.opencode ?? io.env.OPENCODE_BIN, storageDir: path.join(io.env.HOME ?? '/tmp', '.cache', 'integration-builder') });
+    if (!serverUrls.length && !opencodeBin) throw new UsageError('opencode was not found: install opencode-ai (npm i -g opencode-ai@1.18.33) or pass --opencode <path>');
+    if (!o.demo && !o.model) throw new UsageError('choose a model with --model <provider/model>, or --demo for the scripted demo model');
+    const stack = await createAgentStack({
+      workRoot,
+      model: o.demo ? DEMO_MODEL_ID : o.model,
+      demo: o.demo,
+      serverUrls,
+      serverPassword: io.env.OPENCODE_SERVER_PASSWORD,
+      opencodeBin,
+      ripgrep: findRipgrep(),
+      demoDataDir: path.join(workRoot, '.runs', '.demo-opencode'),
+      skillPaths: existsSync(path.join(io.packageRoot, 'skills')) ? [path.join(io.packageRoot, 'skills')] : [],
+      harnessPlugin: path.join(io.packageRoot, 'dist', 'harness-plugin.mjs'),
+      nango: { secretKey: io.env.NANGO_SECRET_KEY, host: io.env.NANGO_HOST || 'https://api.nango.dev' },
+      concurrency: o.concurrency,
+      maxRetries: 5,
+      violationLimit: 3,
+      verifyAfterRun: false,
+      autoRestartAttempts: 0,
+      verifyConcurrency: 2,
+      log: () => undefined,
+      onViolation: (v) => lines.note(`${v.key}: fixture guard: ${v.detail}`),
+    });
+    const interrupt = () => void stack.orchestrator.stopAll('stopped (Ctrl-C)');
+    process.once('SIGINT', interrupt);
+    try {
+      const o2 = stack.orchestrator;
+      o2.onRunChanged((r) => lines.set(r.key, `${r.key.padEnd(40)} ${STATUS_LABEL[r.status].padEnd(13)} ${r.steps} steps  $${r.costUsd.toFixed(4)}${r.violations ? `  ⚠ ${r.violations} violation(s)` : ''}${r.detail && r.status !== 'running' ? `  ${r.detail}` : ''}`));
+      o2.onAgentEvent(({ key, event }) => {
+        if (event.type === 'tool.started') lines.activity(key, `${event.tool}`);
+      });
+      await o2.restore();
+      o2.generate(runnable);
+      await o2.whenIdle();
+      if (o.verify) reports = await o2.verify(runnable.map((t) => t.interaction.key), { onProgress: (key, what) => lines.activity(key, `verify: ${what}`) });
+    } finally {
+      process.removeListener('SIGINT', interrupt);
+      lines.done();
+      await stack.close();
+    }
+    if (!o.verify) {
+      const records = await runs.loadAll();
+      const mine = records.filter((r) => runnable.some((t) => t.interaction.key === r.key));
+      if (o.json) io.out(JSON.stringify(mine, null, 2));
+      return mine.every((r) => r.status === 'needs-review' || r.status === 'verified') ? 0 : 1;
+    }
+  } else {
+    const records = await runs.loadAll();
+    const chosen: VerifyTarget[] = [];
+    for (const t of targets) {
+      const run = records.find((r) => r.key === t.interaction.key);
+      if (!run && !o.ids.length) continue;
+      chosen.push({ key: t.interaction.key, integrationId: t.integration.id, interactionId: t.interaction.id, kind: t.interaction.kind, folder: run?.folder ?? interactionFolder(workRoot, t.integration.id, t.interaction.id), run });
+    }
+    if (!chosen.length) throw new UsageError('nothing to verify: no interaction has run yet (generate first)');
+    reports = await savingVerifier(runs, Math.min(o.concurrency, 2))(chosen, { onProgress: (key, what) => lines.activity(key, `verify: ${what}`) });
+    for (const r of reports) lines.set(r.key, `${r.key.padEnd(40)} ${r.verdict}`);
+    lines.done();
+    // The verdict becomes the run's status, as in the editor.
+    for (const r of reports) {
+      const run = records.find((x) => x.key === r.key);
+      if (run) {
+        applyVerdict(run, r);
+        await runs.save(run);
+      }
+    }
+    await runs.flush();
+  }
+  if (o.junit) await fs.writeFile(path.resolve(io.cwd, o.junit), reportToJUnit(reports));
+  io.out(o.json ? JSON.stringify(reports, null, 2) : renderVerifySummary(reports));
+  return reports.length && reports.every((r) => r.verdict === 'verified') ? 0 : 1;
+}

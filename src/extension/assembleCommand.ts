@@ -1,0 +1,111 @@
+// Assemble integration in the editor: pick the API, confirm unverified interactions (refused unless the
+// user says so), show each conflicting file as a diff and ask, write, compile, and show the report.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { applyAssembly, planAssembly, renderAssemblyReport, type AssemblyCandidate, type AssemblyReport, type PlannedFile } from '../core/assemble';
+import type { RunRecord } from '../core/runs/record';
+import { RunStore } from '../core/runs/store';
+import type { IntegrationModel } from '../core/spec/model';
+import { loadReport } from '../core/verify';
+import type { ExtensionCtx } from './context';
+
+export const PROPOSED_SCHEME = 'integration-builder-proposed';
+
+/** Read-only documents: a file as Assemble would write it (the right side of a conflict's diff), and reports. */
+export class ProposedFiles implements vscode.TextDocumentContentProvider {
+  private readonly contents = new Map<string, string>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+
+  put(docPath: string, content: string): vscode.Uri {
+    this.contents.set(docPath, content);
+    const uri = vscode.Uri.from({ scheme: PROPOSED_SCHEME, path: docPath });
+    this.changed.fire(uri);
+    return uri;
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.contents.get(uri.path) ?? '';
+  }
+}
+
+/** The user's Nango project: the setting, relative to the workspace root. */
+export function nangoProjectDir(ctx: ExtensionCtx): string {
+  const root = ctx.workspaceRoot();
+  if (!root) throw new Error('Open a folder first: the Nango project lives in the workspace.');
+  return path.resolve(root, ctx.config.nangoProject);
+}
+
+async function candidatesFor(ctx: ExtensionCtx, integration: IntegrationModel): Promise<AssemblyCandidate[]> {
+  const store = new RunStore(ctx.agents.workRoot());
+  const onDisk = await store.loadAll();
+  const out: AssemblyCandidate[] = [];
+  for (const interaction of integration.interactions) {
+    const run: RunRecord | undefined = ctx.agents.current?.get(interaction.key) ?? onDisk.find((r) => r.key === interaction.key);
+    if (!run || run.status === 'queued' || run.status === 'running') continue;
+    const report = await loadReport(store.fileOf(run.key));
+    const verdict = report && report.attempt === run.attempt ? report.verdict : run.status === 'verified' ? 'verified' : undefined;
+    out.push({ key: run.key, integrationId: run.integrationId, interactionId: run.interactionId, kind: interaction.kind, folder: run.folder, attempt: run.attempt, verdict, costUsd: run.costUsd });
+  }
+  return out;
+}
+
+export async function assembleIntegration(ctx: ExtensionCtx, integration: IntegrationModel, proposed: ProposedFiles): Promise<AssemblyReport | string | undefined> {
+  const projectDir = nangoProjectDir(ctx);
+  const candidates = await candidatesFor(ctx, integration);
+  if (!candidates.length) {
+    const message = `Nothing to assemble for ${integration.id}: none of its interactions has finished a run.`;
+    void vscode.window.showInformationMessage(message);
+    return message;
+  }
+  const unverified = candidates.filter((c) => c.verdict !== 'verified');
+  let includeUnverified = false;
+  if (unverified.length) {
+    const names = unverified.map((c) => `${c.interactionId} (${c.verdict ?? 'not verified'})`).join(', ');
+    const verifiedCount = candidates.length - unverified.length;
+    const include = 'Include Them';
+    const only = `Only the ${verifiedCount} Verified`;
+    const pick = ctx.silentConfirmations
+      ? only
+      : await vscode.window.showWarningMessage(
+          `${unverified.length} interaction(s) of ${integration.id} are not verified: ${names}. Assemble only verified interactions, or include these as well (the report will say so)?`,
+          { modal: true },
+          ...(verifiedCount ? [only] : []),
+          include,
+        );
+    if (!pick) return undefined;
+    includeUnverified = pick === include;
+    if (!includeUnverified && !verifiedCount) return undefined;
+  }
+  const plan = await planAssembly({ projectDir, integrationId: integration.id, candidates, includeUnverified });
+  const overwrite = new Set<string>();
+  for (const file of plan.files.filter((f) => f.status === 'conflict')) {
+    const decision = await askConflict(ctx, projectDir, file, proposed);
+    if (decision === 'cancel') return undefined;
+    if (decision === 'overwrite') overwrite.add(file.rel);
+  }
+  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Assembling ${integration.id} into ${vscode.workspace.asRelativePath(projectDir)}…` }, async (progress) => {
+    progress.report({ message: 'writing files, then nango compile' });
+    return applyAssembly(plan, { overwrite: (f) => overwrite.has(f.rel) });
+  });
+  const reportFile = path.join(ctx.agents.workRoot(), '.runs', `${integration.id}.assembly.json`);
+  await fs.mkdir(path.dirname(reportFile), { recursive: true });
+  await fs.writeFile(reportFile, JSON.stringify(report, null, 2) + '\n');
+  const doc = await vscode.workspace.openTextDocument(proposed.put(`/Assembly of ${integration.id}.md`, renderAssemblyReport(report)));
+  await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
+  await vscode.window.showTextDocument(doc, { preview: true });
+  const summary = `${integration.id}: ${report.interactions.length} interaction(s) assembled into ${vscode.workspace.asRelativePath(projectDir)}; compile ${report.compile.ok ? 'passed' : 'FAILED'}.`;
+  if (report.compile.ok) void vscode.window.showInformationMessage(summary);
+  else void vscode.window.showWarningMessage(summary);
+  return report;
+}
+
+async function askConflict(ctx: ExtensionCtx, projectDir: string, file: PlannedFile, proposed: ProposedFiles): Promise<'overwrite' | 'keep' | 'cancel'> {
+  if (ctx.silentConfirmations) return 'keep';
+  const current = vscode.Uri.file(path.join(projectDir, ...file.rel.split('/')));
+  const next = proposed.put(`/${file.rel}`, file.content);
+  await vscode.commands.executeCommand('vscode.diff', current, next, `${file.rel}: in the project ↔ from ${file.from.join(', ')}`);
+  const pick = await vscode.window.showWarningMessage(`${file.rel} already exists in the project with other content (the diff is open). Overwrite it?`, { modal: true }, 'Overwrite', 'Keep Mine');
+  return pick === 'Overwrite' ? 'overwrite' : pick === 'Keep Mine' ? 'keep' : 'cancel';
+}

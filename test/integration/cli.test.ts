@@ -1,0 +1,79 @@
+// The headless CLI end to end (dist/cli.js, built by `npm run build`): the demo model generates two
+// interactions with the real opencode and the real Nango CLI against the demo stand-in, verifies them,
+// writes JUnit, assembles them into a Nango project; bad input exits 2 with located errors.
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPENCODE_BIN, REPO } from '../support/agentStack';
+
+const CLI = path.join(REPO, 'dist/cli.js');
+const dir = path.join(REPO, '.test-runs', `cli-${process.pid}`);
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, OPENCODE_BIN, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(path.join(REPO, 'examples/product-integrations/interactions.json'), path.join(dir, 'interactions.json'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('integration-builder CLI', () => {
+  it('generate --demo runs, verifies and writes JSON and JUnit; exit 0 when all are verified', async () => {
+    const r = await cli(['generate', 'google-calendar/create-event', 'sync-events', '--demo', '--json', '--junit', 'verify.xml', '--concurrency', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    const reports = JSON.parse(r.stdout) as { key: string; verdict: string }[];
+    expect(reports.map((x) => [x.key, x.verdict]).sort()).toEqual([
+      ['google-calendar/create-event', 'verified'],
+      ['google-calendar/sync-events', 'verified'],
+    ]);
+    // Not a TTY: plain progress lines, one per change.
+    expect(r.stderr).toMatch(/google-calendar\/create-event\s+running/);
+    const junit = readFileSync(path.join(dir, 'verify.xml'), 'utf8');
+    expect(junit).toContain('<testsuite name="google-calendar" tests="12" failures="0" errors="0"');
+  }, 400_000);
+
+  it('status lists every interaction; assemble writes the verified ones into the project', async () => {
+    const status = await cli(['status', '--json']);
+    const rows = JSON.parse(status.stdout) as { key: string; status: string }[];
+    expect(rows.find((x) => x.key === 'google-calendar/create-event')?.status).toBe('verified');
+    expect(rows.find((x) => x.key === 'slack/send-message')?.status).toBe('not-started');
+    expect(status.code).toBe(1);
+    const asm = await cli(['assemble', 'google-calendar']);
+    expect(asm.code, asm.stderr + asm.stdout).toBe(0);
+    expect(asm.stdout).toContain('## Compile: ✓ passed');
+    expect(readFileSync(path.join(dir, 'nango-integrations/index.ts'), 'utf8')).toBe("import './google-calendar/actions/create-event.js';\nimport './google-calendar/syncs/sync-events.js';\n");
+    // A file changed in the project is a conflict: refused without --force.
+    writeFileSync(path.join(dir, 'nango-integrations/google-calendar/actions/create-event.ts'), '// mine\n');
+    const again = await cli(['assemble', 'google-calendar']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/conflict: .*create-event\.ts exists with other content \(pass --force/);
+  }, 200_000);
+
+  it('verify re-checks finished runs from disk', async () => {
+    const r = await cli(['verify', 'google-calendar/sync-events']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('1 interaction(s): 1 verified');
+  }, 200_000);
+
+  it('bad input exits 2 with a located message', async () => {
+    writeFileSync(path.join(dir, 'broken.interactions.json'), '{ "integrations": [ { "id": "Bad Id", "interactions": [] } ] }\n');
+    const spec = await cli(['generate', '--all', '--demo', '--spec', 'broken.interactions.json']);
+    expect(spec.code).toBe(2);
+    expect(spec.stderr).toMatch(/broken\.interactions\.json:1:\d+: /);
+    expect((await cli(['generate', '--frobnicate'])).code).toBe(2);
+    expect((await cli(['generate', 'no-such-interaction', '--demo'])).stderr).toMatch(/no interaction or integration "no-such-interaction"/);
+    expect((await cli(['generate', 'create-event'])).stderr).toMatch(/--model <provider\/model>, or --demo/);
+  });
+});

@@ -33,9 +33,24 @@ export class AgentService implements vscode.Disposable {
   private orchestrator: Orchestrator | undefined;
   private creating: Promise<Orchestrator> | undefined;
   private stack: AgentStack | undefined;
+  private opencodeBinPath: string | undefined;
+
+  /** The opencode binary the service runs (for `opencode attach`). */
+  get opencodeBin(): string | undefined {
+    return this.opencodeBinPath;
+  }
   private mode: ModelChoice | undefined;
 
+  private readonly started = new vscode.EventEmitter<Orchestrator>();
+  /** The service started: its orchestrator's events can be followed from now on. */
+  readonly onDidStart = this.started.event;
+
   constructor(private readonly ctx: ExtensionCtx) {}
+
+  /** The connection to the agents' server(s), once the service has started. */
+  get connection(): AgentStack['connection'] | undefined {
+    return this.stack?.connection;
+  }
 
   /** The running orchestrator, if the service has started. */
   get current(): Orchestrator | undefined {
@@ -172,6 +187,7 @@ export class AgentService implements vscode.Disposable {
       log.warn('ripgrep not found (neither VS Code’s nor `rg` on PATH): the agents’ glob, grep and skill tools will fail. Install ripgrep.');
       void vscode.window.showWarningMessage('ripgrep was not found: agents cannot search files or load skills. Install ripgrep (`rg`) and reload.');
     }
+    this.opencodeBinPath = opencodeBin;
     const stack = await createAgentStack({
       workRoot,
       model: choice.model,
@@ -205,6 +221,7 @@ export class AgentService implements vscode.Disposable {
     this.stack = stack;
     this.mode = choice;
     this.orchestrator = orchestrator;
+    this.started.fire(orchestrator);
     log.info(`agent service ready: ${choice.demo ? DEMO_LABEL : choice.model}, ${remote ? `remote servers ${config.serverUrls.join(', ')}` : 'local opencode server'}`);
     return orchestrator;
   }

@@ -1,16 +1,87 @@
-// The Agents webview view. This stage registers it and shows an empty state; the live agent
-// stream fills it in a later stage. Strict CSP with a nonce, no remote resources.
+// The Agents webview view: the host side. It feeds a PanelModel (src/shared/panelModel.ts) from the
+// orchestrator's events, violations and verification reports, and sends the webview coalesced updates
+// (at most one message per agent per 50 ms). The model outlives the view, so a re-shown or reloaded
+// view repaints at once. Strict CSP with a nonce, no remote resources.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import type { Orchestrator } from '../core/orchestrator';
+import { RunStore } from '../core/runs/store';
+import { Coalescer, PanelModel } from '../shared/panelModel';
+import { parseWebviewMessage, type HostMessage, type WebviewMessage } from '../shared/protocol';
 import { COMMANDS } from './commandIds';
+import type { ExtensionCtx } from './context';
 
-export class AgentsViewProvider implements vscode.WebviewViewProvider {
+export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
+  readonly model = new PanelModel();
+  private readonly coalescer: Coalescer;
+  private readonly disposables: vscode.Disposable[] = [];
+  private following: Orchestrator | undefined;
+  private loadedFromDisk = false;
 
-  constructor(private readonly extensionUri: vscode.Uri) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly ctx: ExtensionCtx,
+  ) {
+    this.coalescer = new Coalescer(this.model, (m) => this.post(m), 50, () => ctx.agents.usingDemo);
+    this.disposables.push(ctx.agents.onDidStart((o) => this.follow(o)));
+    if (ctx.agents.current) this.follow(ctx.agents.current);
+  }
 
   get visible(): boolean {
     return this.view?.visible ?? false;
+  }
+
+  private follow(o: Orchestrator): void {
+    if (this.following === o) return;
+    this.following = o;
+    for (const run of o.all()) this.model.onRun(run);
+    const subs = [
+      o.onRunChanged((run) => {
+        if (this.model.onRun(run)) this.coalescer.items(run.key, []);
+        if (run.key === this.coalescer.selected) this.coalescer.items(run.key, []);
+        this.coalescer.list();
+      }),
+      o.onAgentEvent(({ key, event }) => this.coalescer.items(key, this.model.onEvent(key, event))),
+      o.onViolation((v) => this.coalescer.items(v.key, this.model.onViolation(v))),
+      o.onVerified((r) => {
+        this.model.onReport(r);
+        this.coalescer.list();
+        if (r.key === this.coalescer.selected) this.coalescer.repaint();
+      }),
+    ];
+    this.disposables.push({ dispose: () => subs.forEach((s) => s.dispose()) });
+    this.coalescer.list();
+  }
+
+  /** Runs from before this window (or before the service started): rows from their records. */
+  private async loadFromDisk(): Promise<void> {
+    if (this.loadedFromDisk || !this.ctx.workspaceRoot()) return;
+    this.loadedFromDisk = true;
+    const runs = await new RunStore(this.ctx.agents.workRoot()).loadAll().catch(() => []);
+    for (const run of runs) if (!this.following?.get(run.key)) this.model.onRun(run);
+    for (const run of runs) {
+      const report = this.ctx.verifyResults.report(run.key);
+      if (report) this.model.onReport(report);
+    }
+  }
+
+  /** The selected agent's stream: live from the model, or its stored transcript. */
+  private async selectKey(key: string): Promise<void> {
+    this.coalescer.selected = key;
+    const live = this.following?.activeKeys().includes(key);
+    if (!live && !this.model.items(key).length) {
+      const store = new RunStore(this.ctx.agents.workRoot());
+      const run = this.following?.get(key) ?? (await store.loadAll()).find((r) => r.key === key);
+      if (run) {
+        await store.flush();
+        const entries = await store.readTranscript(key, run.attempt).catch(() => []);
+        this.model.loadTranscript(key, entries);
+        const report = this.ctx.verifyResults.report(key);
+        if (report && report.attempt === run.attempt) this.model.onReport(report);
+      }
+    }
+    this.coalescer.repaint();
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -18,11 +89,95 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider {
     const media = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
     view.webview.options = { enableScripts: true, localResourceRoots: [media] };
     view.webview.html = this.html(view.webview, media);
-    view.webview.onDidReceiveMessage((msg: unknown) => {
-      if (msg && typeof msg === 'object' && (msg as { type?: unknown }).type === 'generate') {
-        void vscode.commands.executeCommand(COMMANDS.generateInteraction);
+    view.webview.onDidReceiveMessage((raw: unknown) => {
+      const msg = parseWebviewMessage(raw);
+      if (!msg) {
+        this.ctx.log.warn(`Agents view: dropped a malformed message ${JSON.stringify(raw).slice(0, 200)}`);
+        return;
       }
+      void this.onMessage(msg).catch((err) => {
+        this.ctx.log.error(`Agents view: ${(err as Error).message}`);
+        void vscode.window.showErrorMessage(`Integration Builder: ${(err as Error).message}`);
+      });
     });
+    view.onDidChangeVisibility(() => view.visible && this.coalescer.repaint());
+    view.onDidDispose(() => (this.view = undefined));
+  }
+
+  private async onMessage(msg: WebviewMessage): Promise<void> {
+    switch (msg.type) {
+      case 'ready':
+        await this.loadFromDisk();
+        this.coalescer.repaint();
+        return;
+      case 'select':
+        await this.selectKey(msg.key);
+        return;
+      case 'generate':
+        await vscode.commands.executeCommand(COMMANDS.generateInteraction);
+        return;
+      case 'permission': {
+        const run = this.following?.get(msg.key);
+        const conn = this.ctx.agents.connection;
+        if (!run?.sessionId || !run.serverUrl || !conn) throw new Error(`${msg.key} has no live session to answer`);
+        await conn.replyPermission({ sessionId: run.sessionId, directory: run.folder, serverUrl: run.serverUrl }, msg.requestId, msg.reply, msg.message);
+        return;
+      }
+      case 'action':
+        await this.action(msg.action, msg.key);
+        return;
+    }
+  }
+
+  private async action(action: string, key: string): Promise<void> {
+    switch (action) {
+      case 'stop':
+        await vscode.commands.executeCommand(COMMANDS.stop, { key });
+        return;
+      case 'restart':
+        await vscode.commands.executeCommand(COMMANDS.restartFromScratch, { key });
+        return;
+      case 'verify':
+        await vscode.commands.executeCommand(COMMANDS.verifyInteraction, { key });
+        return;
+      case 'openFolder':
+        await vscode.commands.executeCommand(COMMANDS.openInteractionFolder, { key });
+        return;
+      case 'openTranscript':
+        await vscode.commands.executeCommand(COMMANDS.openTranscript, { key });
+        return;
+      case 'jumpToFirstBadStep': {
+        const itemId = this.model.firstBadItem(key);
+        if (!itemId) {
+          void vscode.window.showInformationMessage(`${key}: no verification finding points at a step (verify it first).`);
+          return;
+        }
+        this.post({ type: 'reveal', key, itemId });
+        return;
+      }
+      case 'attach': {
+        const run = this.following?.get(key) ?? (await new RunStore(this.ctx.agents.workRoot()).loadAll()).find((r) => r.key === key);
+        const endpoint = run?.serverUrl ? this.ctx.agents.connection?.endpointOf(run.serverUrl) : undefined;
+        if (!run?.sessionId || !endpoint) {
+          void vscode.window.showInformationMessage(`${key}: its session is not on a server this window is connected to.`);
+          return;
+        }
+        const bin = this.ctx.agents.opencodeBin ?? this.ctx.config.opencodePath ?? 'opencode';
+        const terminal = vscode.window.createTerminal({
+          name: `OpenCode: ${key}`,
+          cwd: run.folder,
+          shellPath: bin,
+          shellArgs: ['attach', endpoint.url, '--dir', run.folder, '--session', run.sessionId],
+          env: endpoint.password ? { OPENCODE_SERVER_PASSWORD: endpoint.password } : {},
+        });
+        terminal.show();
+        return;
+      }
+    }
+  }
+
+  private post(m: HostMessage): void {
+    if (this.view) void this.view.webview.postMessage(m);
   }
 
   private html(webview: vscode.Webview, media: vscode.Uri): string {
@@ -46,13 +201,14 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider {
 <title>Agents</title>
 </head>
 <body>
-<main id="root" aria-live="polite">
-  <p class="empty">No agents yet.</p>
-  <p class="hint">Generate an interaction to watch its agent work here.</p>
-  <button id="generate" type="button">Generate interaction…</button>
-</main>
+<main id="root"><p class="empty">No agents yet.</p></main>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;
+  }
+
+  dispose(): void {
+    this.coalescer.dispose();
+    for (const d of this.disposables) d.dispose();
   }
 }

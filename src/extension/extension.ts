@@ -22,11 +22,13 @@ export function activate(context: vscode.ExtensionContext): IntegrationBuilderAp
 
   const treeView = vscode.window.createTreeView(VIEWS.interactions, { treeDataProvider: ctx.tree, showCollapseAll: true });
   const codeLens = new SpecCodeLensProvider(ctx.specs.store);
+  const agentsView = new AgentsViewProvider(context.extensionUri, ctx);
   context.subscriptions.push(
     treeView,
     codeLens,
     vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/{interactions.json,*.interactions.json}' }, codeLens),
-    vscode.window.registerWebviewViewProvider(VIEWS.agents, new AgentsViewProvider(context.extensionUri), {
+    agentsView,
+    vscode.window.registerWebviewViewProvider(VIEWS.agents, agentsView, {
       webviewOptions: { retainContextWhenHidden: false },
     }),
   );

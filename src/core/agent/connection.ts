@@ -361,6 +361,19 @@ export class AgentConnection implements Disposable {
     if (!folderStillUsed) await link.client.instance.dispose({ directory: ref.directory }).catch(() => undefined);
   }
 
+  /** Answers a permission request of a session (from the Agents panel). */
+  async replyPermission(ref: SessionRef, requestId: string, reply: 'once' | 'always' | 'reject', message?: string): Promise<void> {
+    const link = this.linkFor(ref.serverUrl);
+    const res = await link.client.permission.reply({ requestID: requestId, directory: ref.directory, reply, ...(message ? { message } : {}) });
+    if ((res as { error?: unknown }).error) throw new Error(`opencode refused the answer: ${JSON.stringify((res as { error?: unknown }).error)}`);
+  }
+
+  /** How to reach a server: its URL and password (for `opencode attach`). */
+  endpointOf(serverUrl: string): { url: string; password?: string } | undefined {
+    const link = this.links.find((l) => l.endpoint.url === serverUrl);
+    return link ? { url: link.endpoint.url, password: link.endpoint.password } : undefined;
+  }
+
   /** Re-attaches to a session that a previous window started on a server we can still reach. */
   async reattach(ref: SessionRef): Promise<'busy' | 'idle' | 'gone'> {
     await this.ensure();

@@ -1,0 +1,90 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { AgentEvent } from '../../src/core/agent/events';
+import { newRunRecord, type RunRecord } from '../../src/core/runs/record';
+import { Coalescer, PanelModel, sortByAttention } from '../../src/shared/panelModel';
+import { parseHostMessage, parseWebviewMessage, type AgentRow, type HostMessage } from '../../src/shared/protocol';
+
+const run = (key: string, extra: Partial<RunRecord> = {}): RunRecord => ({
+  ...newRunRecord({ key, integrationId: key.split('/')[0]!, interactionId: key.split('/')[1]!, specFile: '/s', folder: `/w/${key}`, demo: false, now: '2026-11-22T10:00:00.000Z' }),
+  ...extra,
+});
+const S = 'ses_1';
+
+describe('protocol', () => {
+  it('accepts well-formed messages and rejects the rest, both ways', () => {
+    expect(parseWebviewMessage({ type: 'action', action: 'stop', key: 'a/b' })).toEqual({ type: 'action', action: 'stop', key: 'a/b' });
+    expect(parseWebviewMessage({ type: 'action', action: 'rm -rf', key: 'a/b' })).toBeUndefined();
+    expect(parseWebviewMessage({ type: 'permission', key: 'a/b', requestId: 'p1', reply: 'maybe' })).toBeUndefined();
+    expect(parseWebviewMessage('ready')).toBeUndefined();
+    expect(parseHostMessage({ type: 'stream', key: 'a/b', items: [{ id: 'x', kind: 'text', text: 'hi', done: true }], reset: false })).toBeDefined();
+    expect(parseHostMessage({ type: 'stream', key: 'a/b', items: [{ id: 'x', kind: 'html', text: '<b>' }], reset: false })).toBeUndefined();
+  });
+});
+
+describe('PanelModel', () => {
+  it('builds a stream from events: deltas merge, tool rows update in place, permissions mark the row waiting', () => {
+    const m = new PanelModel();
+    m.onRun(run('g/a', { status: 'running', attempt: 1 }));
+    const ev = (e: AgentEvent) => m.onEvent('g/a', e);
+    ev({ type: 'text', sessionId: S, messageId: 'm', partId: 'p1', delta: 'Hel' });
+    ev({ type: 'text', sessionId: S, messageId: 'm', partId: 'p1', delta: 'lo' });
+    ev({ type: 'tool.started', sessionId: S, messageId: 'm', partId: 'p2', callId: 'c1', tool: 'bash', input: { command: 'ls' } });
+    ev({ type: 'tool.finished', sessionId: S, messageId: 'm', partId: 'p2', callId: 'c1', tool: 'bash', input: { command: 'ls' }, ok: true, output: 'a\nb' });
+    ev({ type: 'tool.finished', sessionId: S, messageId: 'm', partId: 'p3', callId: 'c2', tool: 'edit', input: { filePath: 'x.ts', oldString: 'a', newString: 'b' }, ok: true, output: '' });
+    ev({ type: 'permission.asked', sessionId: S, requestId: 'r1', permission: 'bash', patterns: ['curl *'] });
+    expect(m.rows()[0]!.waiting).toBe(true);
+    ev({ type: 'permission.answered', sessionId: S, requestId: 'r1', reply: 'reject' });
+    expect(m.rows()[0]!.waiting).toBe(false);
+    const items = m.items('g/a');
+    expect(items.map((i) => i.kind)).toEqual(['text', 'tool', 'tool', 'permission']);
+    expect(items[0]).toMatchObject({ text: 'Hello', done: false });
+    expect(items[1]).toMatchObject({ tool: 'bash', title: 'ls', state: 'ok', output: 'a\nb' });
+    expect(items[2]).toMatchObject({ before: 'a', after: 'b' });
+    expect(items[3]).toMatchObject({ answered: 'reject' });
+  });
+
+  it('puts findings after the step they point at, and finds the first bad one', () => {
+    const m = new PanelModel();
+    m.onRun(run('g/a', { status: 'needs-review', attempt: 1 }));
+    m.onEvent('g/a', { type: 'tool.finished', sessionId: S, messageId: 'm', partId: 'p', callId: 'c1', tool: 'bash', input: { command: 'sed -i x tests/f.json' }, ok: true, output: '' });
+    m.onEvent('g/a', { type: 'text.done', sessionId: S, messageId: 'm', partId: 't', text: 'Done!' });
+    m.onReport({
+      version: 1, key: 'g/a', integrationId: 'g', interactionId: 'a', folder: '/w', attempt: 1, verdict: 'failed', startedAt: '', durationMs: 1,
+      checks: [{ check: 'transcript', outcome: 'failed', durationMs: 1, findings: [{ check: 'transcript', rule: 'transcript.fixture-edit', severity: 'error', message: 'edited a fixture', step: { attempt: 1, line: 2, callId: 'c1' } }] }],
+    });
+    expect(m.items('g/a').map((i) => i.kind)).toEqual(['tool', 'finding', 'text']);
+    expect(m.firstBadItem('g/a')).toBe('finding:0');
+    expect(m.rows()[0]!.verdict).toBe('failed');
+  });
+
+  it('sorts what needs attention first', () => {
+    const row = (key: string, status: AgentRow['status'], waiting = false): AgentRow => ({ key, status, waiting, attempt: 1, steps: 0, costUsd: 0, tokens: 0, violations: 0, demo: false });
+    expect(sortByAttention([row('v', 'verified'), row('r', 'running'), row('f', 'failed'), row('w', 'running', true), row('b', 'blocked')]).map((r) => r.key)).toEqual(['b', 'w', 'f', 'r', 'v']);
+  });
+});
+
+describe('Coalescer', () => {
+  it('sends at most one stream message per interval, with each changed item once in its latest form; nothing dropped', () => {
+    vi.useFakeTimers();
+    const m = new PanelModel();
+    const sent: HostMessage[] = [];
+    const c = new Coalescer(m, (x) => sent.push(x), 50);
+    c.selected = 'g/a';
+    m.onRun(run('g/a', { status: 'running', attempt: 1 }));
+    for (let i = 0; i < 1000; i++) c.items('g/a', m.onEvent('g/a', { type: 'text', sessionId: S, messageId: 'm', partId: `p${i % 10}`, delta: 'x' }));
+    c.items('g/b', m.onEvent('g/b', { type: 'text', sessionId: S, messageId: 'm', partId: 'q', delta: 'y' }));
+    expect(sent).toEqual([]);
+    vi.advanceTimersByTime(50);
+    const streams = sent.filter((s): s is Extract<HostMessage, { type: 'stream' }> => s.type === 'stream');
+    expect(streams).toHaveLength(1); // only the selected agent's stream goes out
+    expect(streams[0]!.items).toHaveLength(10);
+    expect(streams[0]!.items.every((i) => i.kind === 'text' && i.text.length === 100)).toBe(true);
+    expect(sent.filter((s) => s.type === 'agents')).toHaveLength(1);
+    // Selecting the other agent repaints its whole stream at once.
+    sent.length = 0;
+    c.selected = 'g/b';
+    c.repaint();
+    expect(sent.find((s) => s.type === 'stream')).toMatchObject({ key: 'g/b', reset: true, items: [{ text: 'y' }] });
+    vi.useRealTimers();
+  });
+});

@@ -147,6 +147,8 @@ export class PanelModel {
 
   onViolation(v: Violation): StreamItem[] {
     const s = this.state(v.key);
+    // Counted now; the run record (authoritative) arrives just after and sets the same number.
+    s.row = { ...s.row, violations: s.row.violations + 1 };
     return [this.put(s, { id: `viol:${v.time}:${v.file}:${s.items.length}`, kind: 'violation', text: v.detail })];
   }
 

@@ -93,7 +93,7 @@ function persist(): void {
 
 // ---- the list
 
-const STATUS_ICON: Record<string, string> = { running: '●', queued: '○', 'needs-review': '◐', blocked: '⛔', verified: '✔', failed: '✖', stopped: '■', interrupted: '⚠', 'not-started': '○' };
+const STATUS_ICON: Record<string, string> = { running: '●', queued: '○', 'needs-review': '◐', blocked: '⊘', verified: '✔', failed: '✖', stopped: '■', interrupted: '⚠', 'not-started': '○' };
 
 function elapsed(r: AgentRow): string {
   if (!r.startedAt) return '';
@@ -256,7 +256,7 @@ function renderItem(it: StreamItem): HTMLElement {
       row.append(el('div', 'error', `✗ ${it.text}`));
       break;
     case 'violation':
-      row.append(el('div', 'violation', `⛔ fixture guard: ${it.text}`));
+      row.append(el('div', 'violation', `⚠ fixture guard: ${it.text}`));
       break;
     case 'finding':
       row.append(el('div', `finding sev-${it.severity}`, `${it.severity === 'error' ? '✗' : '⚠'} ${it.rule} — ${it.text}`));

@@ -218,7 +218,10 @@ export class Coalescer {
   private readonly pending = new Map<string, Map<string, StreamItem>>();
   private listDirty = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private seq = 0;
   selected: string | undefined;
+  /** Called with each stream message's sequence number as it is sent (benchmarks match it to render times). */
+  onSent: ((seq: number, key: string) => void) | undefined;
 
   constructor(
     private readonly model: PanelModel,
@@ -262,7 +265,12 @@ export class Coalescer {
     this.timer = undefined;
     if (this.listDirty) this.post({ type: 'agents', agents: this.model.rows(), totals: this.model.totals(), demo: this.demo() });
     this.listDirty = false;
-    for (const [key, m] of this.pending) if (m.size) this.post({ type: 'stream', key, items: [...m.values()], reset: false, sentAt: Date.now() });
+    for (const [key, m] of this.pending) {
+      if (!m.size) continue;
+      const seq = ++this.seq;
+      this.onSent?.(seq, key);
+      this.post({ type: 'stream', key, items: [...m.values()], reset: false, sentAt: Date.now(), seq });
+    }
     this.pending.clear();
   }
 

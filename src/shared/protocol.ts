@@ -54,7 +54,7 @@ export const HostMessage = z.discriminatedUnion('type', [
   /** The whole list (on ready, and when rows change; coalesced). */
   z.object({ type: z.literal('agents'), agents: z.array(AgentRow), totals: Totals, demo: z.boolean() }),
   /** Items of one agent's stream, new or changed, in order; `reset` replaces the stream. */
-  z.object({ type: z.literal('stream'), key: z.string(), items: z.array(StreamItem), reset: z.boolean(), sentAt: z.number().optional() }),
+  z.object({ type: z.literal('stream'), key: z.string(), items: z.array(StreamItem), reset: z.boolean(), sentAt: z.number().optional(), seq: z.number().int().optional() }),
   /** Scroll to this item (Jump to first bad step). */
   z.object({ type: z.literal('reveal'), key: z.string(), itemId: z.string() }),
 ]);

@@ -29,7 +29,10 @@ const indexOf = new Map<string, number>();
 let follow = true;
 /** Latency samples (core event sent → rendered), for the panel-latency benchmark and tests. */
 const latency: number[] = [];
-(window as unknown as { __ibPanel: unknown }).__ibPanel = { latency, itemCount: () => items.length, renderedCount: () => streamEl.querySelectorAll('.item').length };
+const renderedAt: Record<number, number> = {};
+/** Only a benchmark or test page turns the timing record on (it would grow without end otherwise). */
+const recording = !!(window as unknown as { __ibRecordLatency?: boolean }).__ibRecordLatency;
+(window as unknown as { __ibPanel: unknown }).__ibPanel = { latency, renderedAt, itemCount: () => items.length, renderedCount: () => streamEl.querySelectorAll('.item').length };
 
 const root = document.getElementById('root') as HTMLElement;
 root.innerHTML = '';
@@ -366,7 +369,10 @@ function apply(m: HostMessage): void {
         if (y !== undefined && !follow) streamEl.scrollTop = y;
       }
       paint();
-      if (m.sentAt) latency.push(Date.now() - m.sentAt);
+      if (recording) {
+        if (m.sentAt) latency.push(Date.now() - m.sentAt);
+        if (m.seq !== undefined) renderedAt[m.seq] = Date.now();
+      }
       break;
     }
     case 'reveal': {

@@ -52,6 +52,7 @@ export async function openPanel(opts: { theme?: string; width?: number; height?:
 <style>body{${vars}}</style>
 <script>
   window.__posted = [];
+  window.__ibRecordLatency = true;
   let state;
   window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => state, setState: (s) => { state = s; } });
 </script></head><body><main id="root"></main>

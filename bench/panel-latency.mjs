@@ -1,5 +1,5 @@
 // panel-latency: 20 agents × 2,000 events each, replayed at full speed through the real host side of
-/* global window, document, performance */
+/* global window, document */
 // the Agents panel (PanelModel + Coalescer, 50 ms) into the real webview bundle in headless Chromium.
 //
 // Events are fed as fast as the loop allows, one per agent per turn of the event loop (text deltas,

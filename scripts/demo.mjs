@@ -153,7 +153,7 @@ async function main() {
     run: runDir, folder: workspace, port: opts.port || undefined, smokeTestDriver: false,
     env: { IB_DEMO: '1', ...extraEnv },
     // The demo model (scripted, offline) and the demo Nango stand-in: no account, no key.
-    settings: { 'integrationBuilder.demoModel': true },
+    settings: { 'integrationBuilder.demoModel': true, 'integrationBuilder.opencode.path': path.join(REPO, 'node_modules/opencode-ai/bin/opencode.exe') },
   });
   if (Object.keys(extraEnv).length) log(`IB_DEMO_ENV: ${Object.keys(extraEnv).join(', ')}`);
   log(`code-server ${server.authority} up in ${(server.startupMs / 1000).toFixed(1)}s (pid ${server.pid}); logs: ${rel(server.logFile)}, ${rel(path.join(runDir, 'user-data', 'logs'))}`);

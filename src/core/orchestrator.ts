@@ -172,7 +172,20 @@ export class Orchestrator {
     return undefined;
   }
 
-  private onGuardViolation(v: Violation): void {
+  private onGuardViolation(raw: Violation): void {
+    // A write can reach the watcher before the event of the tool call that made it reaches us: then
+    // look again a moment later, so the violation names the call (and verification can match it).
+    if (!raw.activity && this.active.has(raw.key)) {
+      setTimeout(() => {
+        const activity = this.currentActivity(raw.key);
+        this.recordViolation(activity ? { ...raw, activity, detail: raw.detail.replace('; while no tool call was running', `; during ${activity}`) } : raw);
+      }, 400);
+      return;
+    }
+    this.recordViolation(raw);
+  }
+
+  private recordViolation(v: Violation): void {
     const job = this.active.get(v.key);
     const run = job?.run ?? this.records.get(v.key);
     if (run) {
@@ -184,7 +197,11 @@ export class Orchestrator {
     if (job) {
       if (job.violations) void job.violations.append(v).catch((err) => this.log(`violation log ${v.key}: ${(err as Error).message}`));
       this.persist(job.run, job);
-    } else if (run) this.persist(run);
+    } else if (run) {
+      // The run ended while this one was being looked at: the log is closed, so append to its file.
+      void new ViolationLog(violationLogFor(this.options.runs.fileOf(run.key)), 0).append(v).catch(() => undefined);
+      this.persist(run);
+    }
   }
 
   private iso(): string {

@@ -49,6 +49,8 @@ async function main() {
       'integrationBuilder.demoModel': true,
       'integrationBuilder.demoCheaters': [CHEATER],
       'integrationBuilder.concurrency': 2,
+      // The pinned opencode from the repo's dev dependencies (the extension would otherwise offer to install it).
+      'integrationBuilder.opencode.path': path.join(REPO, 'node_modules/opencode-ai/bin/opencode.exe'),
       'workbench.colorTheme': 'Default Dark Modern',
     },
   });
@@ -105,6 +107,7 @@ async function main() {
     await shot('assembled');
 
     // 6. A dishonest agent: its fixture edit is reverted, the violation shows, Verify fails it.
+    await ui.page.locator('.tabs-container .tab', { hasText: 'interactions.json' }).first().click();
     await ui.rightClickOnText('"update-event"');
     await ui.contextMenuItem('Generate Interaction').click();
     await ui.waitForRowDescription('Update Event', /violation/, 240000);

@@ -112,13 +112,17 @@ async function main() {
     await ui.contextMenuItem('Generate Interaction').click();
     await ui.waitForRowDescription('Update Event', /violation/, 240000);
     await ui.waitForRowDescription('Update Event', /needs review/, 240000);
-    await panel.locator('text=/fixture guard|violation/i').first().waitFor({ timeout: 60000 });
+    // The violation shows in the panel: in the list, and in that agent's stream.
+    await panel.locator('.agent', { hasText: 'google-calendar/update-event' }).click();
+    await panel.locator('.violation', { hasText: 'fixture guard' }).first().waitFor({ timeout: 60000 });
     const fixture = path.join(workspace, '.integration-builder/work/google-calendar/update-event/google-calendar/tests/update-event.test.json');
     const body = fs.readFileSync(fixture, 'utf8');
     if (body.includes('expected_')) throw new StepFailed(`the cheater's edit is still in ${fixture}`);
     await shot('violation');
     await ui.runCommand('Integration Builder: Verify All');
     await ui.waitForRowDescription('Update Event', /failed/, 300000);
+    // The findings sit in the stream too, at the step that led to them.
+    await panel.locator('.finding', { hasText: 'transcript.fixture-edit' }).first().waitFor({ timeout: 60000 });
     await shot('cheater-failed');
     log('PASSED');
   } catch (err) {

@@ -74,7 +74,7 @@ function build() {
 function packageVsix() {
   fs.mkdirSync(path.dirname(VSIX), { recursive: true });
   fs.rmSync(VSIX, { force: true });
-  const args = ['package', '--no-dependencies', '-o', VSIX];
+  const args = ['package', '--no-dependencies', '--no-rewrite-relative-links', '-o', VSIX];
   const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
   // vsce asks y/N questions on a terminal for these; answer them up front so it never waits on stdin
   if (!fs.readdirSync(REPO).some(f => /^licen[cs]e/i.test(f))) args.push('--skip-license');

@@ -50,6 +50,10 @@ async function webview() {
     logLevel: 'warning',
   });
   copyFileSync(join(root, 'src/webview/agents.css'), join(root, 'dist/webview/agents.css'));
+  // VS Code's icon font, shipped with the webview (no remote resources).
+  const codicons = join(root, 'node_modules/@vscode/codicons/dist');
+  copyFileSync(join(codicons, 'codicon.css'), join(root, 'dist/webview/codicon.css'));
+  copyFileSync(join(codicons, 'codicon.ttf'), join(root, 'dist/webview/codicon.ttf'));
 }
 
 // The opencode plugin that gives sessions the harness tools: ESM, runs inside the opencode server.

@@ -184,6 +184,7 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
     const nonce = randomBytes(16).toString('base64');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'agents.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'agents.css'));
+    const codicons = webview.asWebviewUri(vscode.Uri.joinPath(media, 'codicon.css'));
     const csp = [
       "default-src 'none'",
       `style-src ${webview.cspSource}`,
@@ -197,6 +198,7 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${codicons}">
 <link rel="stylesheet" href="${style}">
 <title>Agents</title>
 </head>

@@ -73,17 +73,24 @@ streamEl.append(spacerTop, rowsEl, spacerBottom);
 detailEl.append(toolbar, searchEl, streamEl);
 root.append(header, emptyEl, listEl, detailEl);
 
-const ACTIONS: [PanelAction, string, string][] = [
-  ['stop', 'Stop', 'Stop this agent'],
-  ['restart', 'Restart', 'Restart from scratch: new folder, new session'],
-  ['verify', 'Verify', 'Run every check on what the agent built'],
-  ['openFolder', 'Folder', 'Reveal the interaction folder'],
-  ['openTranscript', 'Transcript', 'Open the transcript in an editor tab'],
-  ['jumpToFirstBadStep', 'First bad step', 'Scroll to the earliest step a verification finding points at'],
-  ['attach', 'Attach', "Open OpenCode's own UI on this session in a terminal"],
+const ACTIONS: [PanelAction, string, string, string][] = [
+  ['stop', 'Stop', 'Stop this agent', 'debug-stop'],
+  ['restart', 'Restart', 'Restart from scratch: new folder, new session', 'refresh'],
+  ['verify', 'Verify', 'Run every check on what the agent built', 'checklist'],
+  ['openFolder', 'Folder', 'Reveal the interaction folder', 'folder-opened'],
+  ['openTranscript', 'Transcript', 'Open the transcript in an editor tab', 'output'],
+  ['jumpToFirstBadStep', 'First bad step', 'Scroll to the earliest step a verification finding points at', 'debug-step-into'],
+  ['attach', 'Attach', "Open OpenCode's own UI on this session in a terminal", 'terminal'],
 ];
-for (const [action, label, title] of ACTIONS) {
-  const b = el('button', `action action-${action}`, label);
+/** A codicon (VS Code's icon font, shipped with the view). */
+const icon = (name: string, cls = '') => {
+  const i = el('i', `codicon codicon-${name} ${cls}`.trim());
+  i.setAttribute('aria-hidden', 'true');
+  return i;
+};
+for (const [action, label, title, codicon] of ACTIONS) {
+  const b = el('button', `action action-${action}`);
+  b.append(icon(codicon), document.createTextNode(` ${label}`));
   b.type = 'button';
   b.title = title;
   b.addEventListener('click', () => selected && api.postMessage({ type: 'action', action, key: selected }));
@@ -96,7 +103,17 @@ function persist(): void {
 
 // ---- the list
 
-const STATUS_ICON: Record<string, string> = { running: '●', queued: '○', 'needs-review': '◐', blocked: '⊘', verified: '✔', failed: '✖', stopped: '■', interrupted: '⚠', 'not-started': '○' };
+const STATUS_ICON: Record<string, string> = {
+  running: 'loading codicon-modifier-spin',
+  queued: 'clock',
+  'needs-review': 'eye',
+  blocked: 'circle-slash',
+  verified: 'pass-filled',
+  failed: 'error',
+  stopped: 'debug-stop',
+  interrupted: 'warning',
+  'not-started': 'circle-large-outline',
+};
 
 function elapsed(r: AgentRow): string {
   if (!r.startedAt) return '';
@@ -118,12 +135,13 @@ function renderList(): void {
       li.setAttribute('role', 'option');
       li.setAttribute('aria-selected', String(r.key === selected));
       li.dataset.key = r.key;
-      const icon = el('span', 'icon', r.waiting ? '?' : (STATUS_ICON[r.status] ?? '·'));
+      const statusIcon = el('span', 'icon');
+      statusIcon.append(icon(r.waiting ? 'question' : (STATUS_ICON[r.status] ?? 'circle-large-outline')));
       const name = el('span', 'name', r.key);
       const status = el('span', 'status', r.waiting ? 'permission waiting' : r.status.replace('-', ' '));
       const meta = el('span', 'meta', [elapsed(r), `${r.steps} steps`, `$${r.costUsd.toFixed(4)}`, `${r.tokens.toLocaleString()} tok`, r.violations ? `⚠ ${r.violations}` : '', r.verdict ? `verify: ${r.verdict}` : '', r.demo ? 'demo' : ''].filter(Boolean).join(' · '));
       li.title = r.detail ?? '';
-      li.append(icon, name, status, meta);
+      li.append(statusIcon, name, status, meta);
       li.addEventListener('click', () => select(r.key));
       return li;
     }),
@@ -226,7 +244,9 @@ function renderItem(it: StreamItem): HTMLElement {
     }
     case 'tool': {
       const head = el('div', `tool-head state-${it.state}`);
-      head.append(el('span', 'state', it.state === 'running' ? '…' : it.state === 'ok' ? '✓' : '✗'), el('span', 'tool', it.tool), el('code', 'title', it.title));
+      const state = el('span', 'state');
+      state.append(icon(it.state === 'running' ? 'loading codicon-modifier-spin' : it.state === 'ok' ? 'check' : 'error'));
+      head.append(state, el('span', 'tool', it.tool), el('code', 'title', it.title));
       row.append(head);
       if (it.after !== undefined) row.append(diffView(it.before ?? '', it.after));
       if (it.output && it.tool !== 'write' && it.tool !== 'edit') {
@@ -259,7 +279,11 @@ function renderItem(it: StreamItem): HTMLElement {
       row.append(el('div', 'error', `✗ ${it.text}`));
       break;
     case 'violation':
-      row.append(el('div', 'violation', `⚠ fixture guard: ${it.text}`));
+      {
+        const v = el('div', 'violation');
+        v.append(icon('shield'), document.createTextNode(` fixture guard: ${it.text}`));
+        row.append(v);
+      }
       break;
     case 'finding':
       row.append(el('div', `finding sev-${it.severity}`, `${it.severity === 'error' ? '✗' : '⚠'} ${it.rule} — ${it.text}`));

@@ -48,6 +48,7 @@ export async function openPanel(opts: { theme?: string; width?: number; height?:
   mkdirSync(dir, { recursive: true });
   const vars = Object.entries(THEMES[opts.theme ?? 'dark'] ?? {}).map(([k, v]) => (k === 'background' ? `background:${v};` : `${k}:${v};`)).join('');
   const html = `<!DOCTYPE html><html><head><meta charset="utf-8">
+<link rel="stylesheet" href="file://${path.join(REPO, 'dist/webview/codicon.css')}">
 <link rel="stylesheet" href="file://${path.join(REPO, 'dist/webview/agents.css')}">
 <style>body{${vars}}</style>
 <script>

@@ -17,6 +17,8 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private readonly coalescer: Coalescer;
   private readonly disposables: vscode.Disposable[] = [];
   private following: Orchestrator | undefined;
+  /** Transcripts opened as full editor tabs, each with its own coalescer bound to one agent. */
+  private readonly panels = new Map<string, { panel: vscode.WebviewPanel; coalescer: Coalescer }>();
   private loadedFromDisk = false;
 
   constructor(
@@ -42,8 +44,8 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
         if (run.key === this.coalescer.selected) this.coalescer.items(run.key, []);
         this.coalescer.list();
       }),
-      o.onAgentEvent(({ key, event }) => this.coalescer.items(key, this.model.onEvent(key, event))),
-      o.onViolation((v) => this.coalescer.items(v.key, this.model.onViolation(v))),
+      o.onAgentEvent(({ key, event }) => this.changed(key, this.model.onEvent(key, event))),
+      o.onViolation((v) => this.changed(v.key, this.model.onViolation(v))),
       o.onVerified((r) => {
         this.model.onReport(r);
         this.coalescer.list();
@@ -52,6 +54,44 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
     ];
     this.disposables.push({ dispose: () => subs.forEach((s) => s.dispose()) });
     this.coalescer.list();
+  }
+
+  private changed(key: string, items: ReturnType<PanelModel['onEvent']>): void {
+    this.coalescer.items(key, items);
+    this.panels.get(key)?.coalescer.items(key, items);
+  }
+
+  /** The transcript of one agent in an editor tab: the same stream, full size, for long reading. */
+  async openTranscriptPanel(key: string): Promise<void> {
+    const open = this.panels.get(key);
+    if (open) {
+      open.panel.reveal();
+      return;
+    }
+    const media = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
+    const panel = vscode.window.createWebviewPanel('integrationBuilder.transcript', `Agent: ${key}`, vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [media], retainContextWhenHidden: true });
+    panel.webview.html = this.html(panel.webview, media, 'transcript');
+    const post = (m: HostMessage) => {
+      // This tab shows one agent: the list holds only it.
+      const msg = m.type === 'agents' ? { ...m, agents: m.agents.filter((a) => a.key === key) } : m;
+      void panel.webview.postMessage(msg);
+    };
+    const coalescer = new Coalescer(this.model, post, 50, () => this.ctx.agents.usingDemo);
+    coalescer.selected = key;
+    this.panels.set(key, { panel, coalescer });
+    panel.webview.onDidReceiveMessage((raw: unknown) => {
+      const msg = parseWebviewMessage(raw);
+      if (!msg) return;
+      if (msg.type === 'ready' || msg.type === 'select') {
+        void this.ensureStream(key).then(() => coalescer.repaint());
+        return;
+      }
+      void this.onMessage(msg).catch((err) => void vscode.window.showErrorMessage(`Integration Builder: ${(err as Error).message}`));
+    });
+    panel.onDidDispose(() => {
+      coalescer.dispose();
+      this.panels.delete(key);
+    });
   }
 
   /** Runs from before this window (or before the service started): rows from their records. */
@@ -69,6 +109,12 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
   /** The selected agent's stream: live from the model, or its stored transcript. */
   private async selectKey(key: string): Promise<void> {
     this.coalescer.selected = key;
+    await this.ensureStream(key);
+    this.coalescer.repaint();
+  }
+
+  /** Loads an agent's stored transcript into the model when it is not live and not loaded yet. */
+  private async ensureStream(key: string): Promise<void> {
     const live = this.following?.activeKeys().includes(key);
     if (!live && !this.model.items(key).length) {
       const store = new RunStore(this.ctx.agents.workRoot());
@@ -81,7 +127,6 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
         if (report && report.attempt === run.attempt) this.model.onReport(report);
       }
     }
-    this.coalescer.repaint();
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -144,7 +189,7 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
         await vscode.commands.executeCommand(COMMANDS.openInteractionFolder, { key });
         return;
       case 'openTranscript':
-        await vscode.commands.executeCommand(COMMANDS.openTranscript, { key });
+        await this.openTranscriptPanel(key);
         return;
       case 'jumpToFirstBadStep': {
         const itemId = this.model.firstBadItem(key);
@@ -180,7 +225,7 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
     if (this.view) void this.view.webview.postMessage(m);
   }
 
-  private html(webview: vscode.Webview, media: vscode.Uri): string {
+  private html(webview: vscode.Webview, media: vscode.Uri, mode: 'view' | 'transcript' = 'view'): string {
     const nonce = randomBytes(16).toString('base64');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'agents.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'agents.css'));
@@ -202,7 +247,7 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
 <link rel="stylesheet" href="${style}">
 <title>Agents</title>
 </head>
-<body>
+<body data-mode="${mode}">
 <main id="root"><p class="empty">No agents yet.</p></main>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
@@ -211,6 +256,7 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
 
   dispose(): void {
     this.coalescer.dispose();
+    for (const { panel } of this.panels.values()) panel.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

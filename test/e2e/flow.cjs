@@ -124,6 +124,12 @@ async function main() {
     // The findings sit in the stream too, at the step that led to them.
     await panel.locator('.finding', { hasText: 'transcript.fixture-edit' }).first().waitFor({ timeout: 60000 });
     await shot('cheater-failed');
+    // The transcript for long reading: a full editor tab with the same stream.
+    await panel.locator('.action-openTranscript').click();
+    await page.locator('.tabs-container .tab', { hasText: 'Agent: google-calendar/update-event' }).first().waitFor({ timeout: 30000 });
+    const tab = page.frameLocator('iframe.webview.ready[src*="purpose=webviewPanel"]').first().frameLocator('#active-frame');
+    await tab.locator('.finding', { hasText: 'transcript.fixture-edit' }).first().waitFor({ timeout: 30000 });
+    await shot('transcript-tab');
     log('PASSED');
   } catch (err) {
     failed = true;

@@ -1,7 +1,7 @@
 // Verification end to end: real harness runs (real opencode, the demo model's builds, the real Nango
 // CLI against the demo stand-in, the fixture guard), then every check with the real tools. Honest
 // builds verify clean; the dishonest one fails on its own rules; bad inputs are clear findings.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { RunStore } from '../../src/core/runs/store';
 import { loadSpecFile } from '../../src/core/spec/loader';
 import { NangoToolchain } from '../../src/core/toolchain/nango';
 import { loadReport, reportToJUnit, saveReport, verifyInteractions, type VerifyReport, type VerifyTarget } from '../../src/core/verify';
+import { sessionMessagesVia } from '../../src/core/session/stack';
 import { REPO, startAgentStack, TEST_MODEL, type AgentStack } from '../support/agentStack';
 
 const EXAMPLE = path.join(REPO, 'examples/product-integrations/interactions.json');
@@ -103,6 +104,25 @@ describe('verify after real runs', () => {
     const junit = reportToJUnit(reports);
     expect(junit).toContain('<testsuite name="google-calendar" tests="18"');
     expect(junit).toMatch(/<testcase classname="google-calendar.update-event" name="update-event transcript"[^>]*>\s*<failure/);
+  });
+
+  it("without the transcript file, the session's own messages (SDK) are read instead, with the same verdicts", async () => {
+    for (const key of ['google-calendar/create-event', CHEATER]) {
+      const run = o.get(key)!;
+      renameSync(store.transcriptOf(key, run.attempt), `${store.transcriptOf(key, run.attempt)}.moved`);
+    }
+    try {
+      const out = await verifyInteractions([targetOf('google-calendar/create-event', 'action'), targetOf(CHEATER, 'action')], { runs: store, checks: ['confinement', 'transcript'], sessionMessages: sessionMessagesVia(stack.connection) });
+      expect(rulesOf(out[0])).toEqual([]);
+      expect(rulesOf(out[1])).toEqual(['transcript.false-claim', 'transcript.fixture-edit']);
+      const none = await verifyInteractions([targetOf('google-calendar/create-event', 'action')], { runs: store, checks: ['transcript'] });
+      expect(rulesOf(none[0])).toEqual(['transcript.unreadable']);
+    } finally {
+      for (const key of ['google-calendar/create-event', CHEATER]) {
+        const run = o.get(key)!;
+        renameSync(`${store.transcriptOf(key, run.attempt)}.moved`, store.transcriptOf(key, run.attempt));
+      }
+    }
   });
 
   it('a type error is a compile finding at its line', async () => {

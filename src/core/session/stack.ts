@@ -15,7 +15,7 @@ import { Orchestrator, type Verifier } from '../orchestrator';
 import type { RunBoard } from '../runs/board';
 import { RunStore } from '../runs/store';
 import { NangoToolchain } from '../toolchain/nango';
-import { saveReport, verifyInteractions } from '../verify';
+import { saveReport, verifyInteractions, type VerifyTarget } from '../verify';
 import { ensureWorkRoot } from '../workspace/paths';
 
 export interface AgentStackOptions {
@@ -60,10 +60,21 @@ export interface AgentStack {
   close(): Promise<void>;
 }
 
+/** A run's session messages from its opencode server (when the transcript file is gone). */
+export function sessionMessagesVia(connection: AgentConnection | undefined): (target: VerifyTarget) => Promise<readonly unknown[] | undefined> {
+  return async (target) => {
+    const run = target.run;
+    const client = run?.serverUrl ? connection?.client(run.serverUrl) : undefined;
+    if (!run?.sessionId || !client) return undefined;
+    const res = await client.session.messages({ sessionID: run.sessionId, directory: run.folder });
+    return (res as { data?: unknown[] }).data;
+  };
+}
+
 /** The verifier that keeps each report next to its run record. */
-export function savingVerifier(runs: RunStore, concurrency: number): Verifier {
+export function savingVerifier(runs: RunStore, concurrency: number, connection?: AgentConnection): Verifier {
   return async (targets, opts) => {
-    const reports = await verifyInteractions(targets, { runs, concurrency, signal: opts.signal, onProgress: opts.onProgress });
+    const reports = await verifyInteractions(targets, { runs, concurrency, signal: opts.signal, onProgress: opts.onProgress, sessionMessages: sessionMessagesVia(connection) });
     await Promise.all(reports.map((r) => saveReport(r, runs.fileOf(r.key))));
     return reports;
   };
@@ -129,7 +140,7 @@ export async function createAgentStack(o: AgentStackOptions): Promise<AgentStack
   // Lock 2: every running folder is watched; the orchestrator names the tool call that was running.
   const ref: { orchestrator?: Orchestrator } = {};
   const guard = new FixtureGuard({ currentActivity: (key) => ref.orchestrator?.currentActivity(key) });
-  const verifier = savingVerifier(runs, o.verifyConcurrency);
+  const verifier = savingVerifier(runs, o.verifyConcurrency, connection);
   const cheaters = new Set(o.demoCheaters ?? []);
   const orchestrator = new Orchestrator({
     workRoot: o.workRoot,

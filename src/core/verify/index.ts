@@ -13,7 +13,7 @@ import { confinementFindings } from './confinement';
 import { fixtureFindings } from './fixtures';
 import { lintFindings } from './lint';
 import { testFindings } from './tests';
-import { fixtureEdits, falseClaim, hallucinatedCommands, madeUpResponses, neighbourAccess, readTranscriptFile, scriptRules, type RuleContext, type Transcript } from './transcript';
+import { transcriptFromMessages, fixtureEdits, falseClaim, hallucinatedCommands, madeUpResponses, neighbourAccess, readTranscriptFile, scriptRules, type RuleContext, type Transcript } from './transcript';
 import type { CheckId, CheckOutcome, CheckResult, Finding, Verdict, VerifyReport, VerifyTarget } from './types';
 
 export * from './types';
@@ -32,6 +32,11 @@ export interface VerifyOptions {
   readonly checks?: readonly CheckId[];
   /** Type-check all folders in one process (default: when more than one interaction). */
   readonly sharedCompile?: boolean;
+  /**
+   * The session's messages from opencode (SDK `session.messages`), used when the attempt's transcript
+   * file is missing or unreadable. Undefined when the session cannot be reached.
+   */
+  readonly sessionMessages?: (target: VerifyTarget) => Promise<readonly unknown[] | undefined>;
   readonly now?: () => Date;
 }
 
@@ -143,6 +148,12 @@ async function verifyOne(target: VerifyTarget, options: VerifyOptions, checks: S
       transcript = await readTranscriptFile(options.runs.transcriptOf(target.key, attempt), attempt);
     } catch (err) {
       transcriptProblem = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'the transcript of this attempt is missing' : `the transcript cannot be read: ${(err as Error).message}`;
+      // The session itself still holds what happened, when its server can be reached.
+      const messages = await options.sessionMessages?.(target).catch(() => undefined);
+      if (messages?.length) {
+        transcript = transcriptFromMessages(messages, attempt);
+        transcriptProblem = undefined;
+      }
     }
   } else transcriptProblem = 'no harness run recorded for this folder, so there is no transcript';
   const unreadable: Finding[] = transcriptProblem

@@ -404,3 +404,58 @@ function findCallEnd(source: string, from: number): number {
   }
   return source.length;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The session's own messages (opencode's SDK), when our transcript file is missing
+
+interface SdkPart {
+  id?: string;
+  type?: string;
+  text?: string;
+  callID?: string;
+  tool?: string;
+  state?: { status?: string; input?: unknown; output?: string; error?: string };
+  cost?: number;
+}
+interface SdkMessage {
+  info?: { id?: string; role?: string; finish?: string };
+  parts?: SdkPart[];
+}
+
+/**
+ * The same entries the orchestrator writes, rebuilt from `session.messages` (what opencode stored): a
+ * source of truth for a run whose transcript file was lost, and a cross-check of ours.
+ */
+export function transcriptFromMessages(messages: readonly unknown[], attempt: number): Transcript {
+  const lines: Record<string, unknown>[] = [];
+  let lastAssistant: { id: string; text: string; finish: string } | undefined;
+  for (const raw of messages) {
+    const m = raw as SdkMessage;
+    const role = m.info?.role;
+    const messageId = m.info?.id ?? '';
+    if (role === 'user') {
+      const text = (m.parts ?? []).filter((p) => p.type === 'text').map((p) => p.text ?? '').join('\n');
+      lines.push({ type: 'prompt', text });
+      continue;
+    }
+    if (role !== 'assistant') continue;
+    let text = '';
+    for (const p of m.parts ?? []) {
+      if (p.type === 'text' && p.text) {
+        lines.push({ type: 'text.done', messageId, partId: p.id, text: p.text });
+        text = p.text;
+      } else if (p.type === 'reasoning' && p.text) lines.push({ type: 'reasoning.done', messageId, partId: p.id, text: p.text });
+      else if (p.type === 'tool') {
+        const input = p.state?.input && typeof p.state.input === 'object' ? p.state.input : {};
+        const base = { messageId, partId: p.id, callId: p.callID, tool: p.tool, input };
+        lines.push({ type: 'tool.started', ...base });
+        if (p.state?.status === 'completed' || p.state?.status === 'error') {
+          lines.push({ type: 'tool.finished', ...base, ok: p.state.status === 'completed', output: p.state.status === 'completed' ? (p.state.output ?? '') : (p.state.error ?? '') });
+        }
+      } else if (p.type === 'step-finish') lines.push({ type: 'step', messageId, costUsd: p.cost ?? 0 });
+    }
+    lastAssistant = { id: messageId, text: text || lastAssistant?.text || '', finish: m.info?.finish ?? '' };
+  }
+  if (lastAssistant) lines.push({ type: 'finished', messageId: lastAssistant.id, finish: lastAssistant.finish, text: lastAssistant.text });
+  return parseTranscript(lines.map((l) => JSON.stringify(l)).join('\n'), attempt);
+}

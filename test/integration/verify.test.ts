@@ -115,6 +115,11 @@ describe('verify after real runs', () => {
       const out = await verifyInteractions([targetOf('google-calendar/create-event', 'action'), targetOf(CHEATER, 'action')], { runs: store, checks: ['confinement', 'transcript'], sessionMessages: sessionMessagesVia(stack.connection) });
       expect(rulesOf(out[0])).toEqual([]);
       expect(rulesOf(out[1])).toEqual(['transcript.false-claim', 'transcript.fixture-edit']);
+      // A server that is gone: opencode's own SQLite store, read-only.
+      const db = path.join(stack.env.XDG_DATA_HOME as string, 'opencode', 'opencode.db');
+      const fromStore = await verifyInteractions([targetOf('google-calendar/create-event', 'action'), targetOf(CHEATER, 'action')], { runs: store, checks: ['confinement', 'transcript'], opencodeStore: db });
+      expect(rulesOf(fromStore[0])).toEqual([]);
+      expect(rulesOf(fromStore[1])).toEqual(['transcript.false-claim', 'transcript.fixture-edit']);
       const none = await verifyInteractions([targetOf('google-calendar/create-event', 'action')], { runs: store, checks: ['transcript'] });
       expect(rulesOf(none[0])).toEqual(['transcript.unreadable']);
     } finally {

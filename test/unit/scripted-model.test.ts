@@ -380,15 +380,19 @@ describe('ScriptedModelServer: choosing the script and the step', () => {
   });
 
   it('reports each request to onRequest', async () => {
-    const log: { sessionId: string | undefined; script: string | undefined; step: number; reply: ScriptStep }[] = [];
+    const log: { sessionId: string | undefined; script: string | undefined; step: number; reply: ScriptStep; tools: readonly unknown[]; messages: readonly unknown[] }[] = [];
     const s = await serve({ scripts: { a: steps('a') }, onRequest: (e) => log.push(e) });
     s.assign('ses_1', 'a');
     await chat(s, [user('go'), asst()], { sessionId: 'ses_1' });
     await chat(s, [user('title')], { tools: null });
-    expect(log).toEqual([
+    expect(log.map(({ tools: _t, messages: _m, ...rest }) => rest)).toEqual([
       { sessionId: 'ses_1', script: 'a', step: 1, reply: { text: 'a1' } },
       { sessionId: undefined, script: undefined, step: 0, reply: { text: 'Scripted session', usage: { input: 10, output: 3 } } },
     ]);
+    // It also passes what the request offered the model: the tools and the messages.
+    expect(log[0]!.tools.length).toBeGreaterThan(0);
+    expect(log[0]!.messages.map((m) => (m as { role: string }).role)).toEqual(['user', 'assistant']);
+    expect(log[1]!.tools).toEqual([]);
   });
 });
 

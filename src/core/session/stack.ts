@@ -60,6 +60,12 @@ export interface AgentStack {
   close(): Promise<void>;
 }
 
+/** opencode's SQLite store for a data dir (default: the user's, as opencode finds it). */
+export function opencodeStoreFor(xdgDataHome?: string): string {
+  const data = xdgDataHome ?? process.env.XDG_DATA_HOME ?? path.join(process.env.HOME ?? '/root', '.local', 'share');
+  return path.join(data, 'opencode', 'opencode.db');
+}
+
 /** A run's session messages from its opencode server (when the transcript file is gone). */
 export function sessionMessagesVia(connection: AgentConnection | undefined): (target: VerifyTarget) => Promise<readonly unknown[] | undefined> {
   return async (target) => {
@@ -72,9 +78,9 @@ export function sessionMessagesVia(connection: AgentConnection | undefined): (ta
 }
 
 /** The verifier that keeps each report next to its run record. */
-export function savingVerifier(runs: RunStore, concurrency: number, connection?: AgentConnection): Verifier {
+export function savingVerifier(runs: RunStore, concurrency: number, connection?: AgentConnection, opencodeStore?: string): Verifier {
   return async (targets, opts) => {
-    const reports = await verifyInteractions(targets, { runs, concurrency, signal: opts.signal, onProgress: opts.onProgress, sessionMessages: sessionMessagesVia(connection) });
+    const reports = await verifyInteractions(targets, { runs, concurrency, signal: opts.signal, onProgress: opts.onProgress, sessionMessages: sessionMessagesVia(connection), opencodeStore });
     await Promise.all(reports.map((r) => saveReport(r, runs.fileOf(r.key))));
     return reports;
   };
@@ -140,7 +146,7 @@ export async function createAgentStack(o: AgentStackOptions): Promise<AgentStack
   // Lock 2: every running folder is watched; the orchestrator names the tool call that was running.
   const ref: { orchestrator?: Orchestrator } = {};
   const guard = new FixtureGuard({ currentActivity: (key) => ref.orchestrator?.currentActivity(key) });
-  const verifier = savingVerifier(runs, o.verifyConcurrency, connection);
+  const verifier = savingVerifier(runs, o.verifyConcurrency, connection, o.serverUrls?.length ? undefined : opencodeStoreFor(o.demo ? path.join(o.demoDataDir, 'data') : undefined));
   const cheaters = new Set(o.demoCheaters ?? []);
   const orchestrator = new Orchestrator({
     workRoot: o.workRoot,

@@ -13,7 +13,7 @@ import { confinementFindings } from './confinement';
 import { fixtureFindings } from './fixtures';
 import { lintFindings } from './lint';
 import { testFindings } from './tests';
-import { transcriptFromMessages, fixtureEdits, falseClaim, hallucinatedCommands, madeUpResponses, neighbourAccess, readTranscriptFile, scriptRules, type RuleContext, type Transcript } from './transcript';
+import { sessionFromStore, transcriptFromMessages, fixtureEdits, falseClaim, hallucinatedCommands, madeUpResponses, neighbourAccess, readTranscriptFile, scriptRules, type RuleContext, type Transcript } from './transcript';
 import type { CheckId, CheckOutcome, CheckResult, Finding, Verdict, VerifyReport, VerifyTarget } from './types';
 
 export * from './types';
@@ -37,6 +37,8 @@ export interface VerifyOptions {
    * file is missing or unreadable. Undefined when the session cannot be reached.
    */
   readonly sessionMessages?: (target: VerifyTarget) => Promise<readonly unknown[] | undefined>;
+  /** opencode's SQLite store (`<XDG_DATA_HOME>/opencode/opencode.db`), read-only, for a server that is gone. */
+  readonly opencodeStore?: string;
   readonly now?: () => Date;
 }
 
@@ -149,7 +151,8 @@ async function verifyOne(target: VerifyTarget, options: VerifyOptions, checks: S
     } catch (err) {
       transcriptProblem = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'the transcript of this attempt is missing' : `the transcript cannot be read: ${(err as Error).message}`;
       // The session itself still holds what happened, when its server can be reached.
-      const messages = await options.sessionMessages?.(target).catch(() => undefined);
+      let messages = await options.sessionMessages?.(target).catch(() => undefined);
+      if (!messages?.length && options.opencodeStore && target.run?.sessionId) messages = await sessionFromStore(options.opencodeStore, target.run.sessionId).catch(() => undefined);
       if (messages?.length) {
         transcript = transcriptFromMessages(messages, attempt);
         transcriptProblem = undefined;

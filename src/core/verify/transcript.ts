@@ -459,3 +459,47 @@ export function transcriptFromMessages(messages: readonly unknown[], attempt: nu
   if (lastAssistant) lines.push({ type: 'finished', messageId: lastAssistant.id, finish: lastAssistant.finish, text: lastAssistant.text });
   return parseTranscript(lines.map((l) => JSON.stringify(l)).join('\n'), attempt);
 }
+
+/**
+ * A session's messages from opencode's own SQLite store, read-only, through the `sqlite3` command (Debian
+ * package `sqlite3`; Node 20 has no SQLite of its own): for a run whose server is gone. Undefined when the
+ * store or the command is not there, or the session is not in it.
+ */
+export async function sessionFromStore(dbFile: string, sessionId: string, timeoutMs = 20_000): Promise<unknown[] | undefined> {
+  const { existsSync } = await import('node:fs');
+  if (!existsSync(dbFile) || !/^[A-Za-z0-9_]+$/.test(sessionId)) return undefined;
+  const { runProcess } = await import('../toolchain/nango');
+  const query = (sql: string) => runProcess('sqlite3', ['-readonly', '-json', dbFile, sql], { cwd: path.dirname(dbFile), env: {}, timeoutMs });
+  const rowsOf = (out: string) => {
+    const text = out.trim();
+    if (!text) return [];
+    try {
+      return JSON.parse(text) as { id: string; message_id?: string; data: string }[];
+    } catch {
+      return undefined;
+    }
+  };
+  const m = await query(`select id, data from message where session_id = '${sessionId}' order by time_created, id`);
+  const p = await query(`select id, message_id, data from part where session_id = '${sessionId}' order by message_id, id`);
+  if (m.code !== 0 || p.code !== 0) return undefined;
+  const messages = rowsOf(m.output);
+  const parts = rowsOf(p.output);
+  if (!messages?.length || !parts) return undefined;
+  const byMessage = new Map<string, unknown[]>();
+  for (const row of parts) {
+    try {
+      byMessage.set(row.message_id as string, [...(byMessage.get(row.message_id as string) ?? []), { id: row.id, ...(JSON.parse(row.data) as object) }]);
+    } catch {
+      // a part that is not JSON is left out; the rest still reads
+    }
+  }
+  return messages.map((row) => {
+    let info: Record<string, unknown> = {};
+    try {
+      info = JSON.parse(row.data) as Record<string, unknown>;
+    } catch {
+      info = {};
+    }
+    return { info: { ...info, id: row.id }, parts: byMessage.get(row.id) ?? [] };
+  });
+}

@@ -200,24 +200,9 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
         this.post({ type: 'reveal', key, itemId });
         return;
       }
-      case 'attach': {
-        const run = this.following?.get(key) ?? (await new RunStore(this.ctx.agents.workRoot()).loadAll()).find((r) => r.key === key);
-        const endpoint = run?.serverUrl ? this.ctx.agents.connection?.endpointOf(run.serverUrl) : undefined;
-        if (!run?.sessionId || !endpoint) {
-          void vscode.window.showInformationMessage(`${key}: its session is not on a server this window is connected to.`);
-          return;
-        }
-        const bin = this.ctx.agents.opencodeBin ?? this.ctx.config.opencodePath ?? 'opencode';
-        const terminal = vscode.window.createTerminal({
-          name: `OpenCode: ${key}`,
-          cwd: run.folder,
-          shellPath: bin,
-          shellArgs: ['attach', endpoint.url, '--dir', run.folder, '--session', run.sessionId],
-          env: endpoint.password ? { OPENCODE_SERVER_PASSWORD: endpoint.password } : {},
-        });
-        terminal.show();
+      case 'attach':
+        await vscode.commands.executeCommand(COMMANDS.attachToSession, { key });
         return;
-      }
     }
   }
 

@@ -9,6 +9,7 @@ export const COMMANDS = {
   assembleIntegration: 'integrationBuilder.assembleIntegration',
   openTranscript: 'integrationBuilder.openTranscript',
   openInteractionFolder: 'integrationBuilder.openInteractionFolder',
+  attachToSession: 'integrationBuilder.attachToSession',
   refresh: 'integrationBuilder.refresh',
   revealInSpec: 'integrationBuilder.revealInSpec',
   createSpec: 'integrationBuilder.createSpec',

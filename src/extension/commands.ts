@@ -338,6 +338,29 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
       if (reports?.length) await ctx.verifyResults.open();
       return reports;
     },
+    [COMMANDS.attachToSession]: async (arg?: unknown) => {
+      const pair = await targets.interaction(arg, 'Agent session to attach to');
+      if (!pair) return undefined;
+      const key = pair.interaction.key;
+      const run = ctx.agents.current?.get(key);
+      const endpoint = run?.serverUrl ? ctx.agents.connection?.endpointOf(run.serverUrl) : undefined;
+      if (!run?.sessionId || !endpoint) {
+        const message = `${key}: its session is not on a server this window is connected to (generate it first).`;
+        void vscode.window.showInformationMessage(message);
+        return message;
+      }
+      // OpenCode's own UI on our server, attached to that session: to inspect it or take over by hand.
+      const terminal = vscode.window.createTerminal({
+        name: `OpenCode: ${key}`,
+        cwd: run.folder,
+        shellPath: ctx.agents.opencodeBin ?? ctx.config.opencodePath ?? 'opencode',
+        shellArgs: ['attach', endpoint.url, '--dir', run.folder, '--session', run.sessionId],
+        env: endpoint.password ? { OPENCODE_SERVER_PASSWORD: endpoint.password } : {},
+      });
+      terminal.show();
+      return terminal.name;
+    },
+
     [COMMANDS.assembleIntegration]: async (arg?: unknown) => {
       const integration = await targets.integration(arg, 'Integration to assemble');
       if (!integration) return undefined;

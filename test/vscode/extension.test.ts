@@ -274,6 +274,16 @@ suite('Integration Builder in VS Code', () => {
     assert.strictEqual(fs.readFileSync(path.join(workspaceDir(), 'nango-integrations/index.ts'), 'utf8'), "import './google-calendar/actions/create-event.js';\n");
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
 
+    // Attach: OpenCode's own UI in a terminal, on our server, on that session.
+    const terminalName = await vscode.commands.executeCommand<string>('integrationBuilder.attachToSession', { key });
+    assert.strictEqual(terminalName, `OpenCode: ${key}`);
+    const terminal = vscode.window.terminals.find((t) => t.name === terminalName)!;
+    const opts = terminal.creationOptions as vscode.TerminalOptions;
+    const run = api.ctx.agents.current!.get(key)!;
+    assert.deepStrictEqual(opts.shellArgs, ['attach', run.serverUrl, '--dir', run.folder, '--session', run.sessionId]);
+    assert.ok(fs.existsSync(String(opts.shellPath)), 'the opencode binary the service runs');
+    terminal.dispose();
+
     // Restart from scratch: a second attempt, the first kept in the history.
     api.ctx.silentConfirmations = true;
     await vscode.commands.executeCommand('integrationBuilder.restartFromScratch', { key });

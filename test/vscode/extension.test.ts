@@ -246,7 +246,7 @@ suite('Integration Builder in VS Code', () => {
     assert.ok(fs.existsSync(path.join(workspaceDir(), '.integration-builder/work/.gitignore')), 'the work root is git-ignored');
     const calendar = api.ctx.tree.getChildren()[0]!;
     const item = api.ctx.tree.getTreeItem(api.ctx.tree.getChildren(calendar)[0]!);
-    assert.match(String(item.description), /^needs review · \d+s · \$[\d.]+ · demo$/);
+    assert.match(String(item.description), /^needs review · (\d+m )?\d+s · \$[\d.]+ · demo$/);
 
     const transcript = await vscode.commands.executeCommand<string>('integrationBuilder.openTranscript', { key });
     assert.match(transcript, /^# google-calendar\/create-event — attempt 1 \(demo model\)/);

@@ -40,7 +40,7 @@ export function parseTsc(output: string): { file: string; line: number; column: 
 }
 
 export async function nangoCompile(folder: string, opts: ToolRunOptions): Promise<CompileOutcome> {
-  const bin = findBin(folder, 'nango');
+  const bin = findBin(folder, 'nango', opts.bins);
   if (!bin) return missingTool('nango', folder);
   const result = await runTool(bin, ['compile', '--no-interactive', '--auto-confirm'], folder, opts);
   const errors = parseNangoCompile(result.output);
@@ -63,7 +63,7 @@ export async function nangoCompile(folder: string, opts: ToolRunOptions): Promis
 export async function sharedTypecheck(folders: readonly string[], scratchDir: string, opts: ToolRunOptions): Promise<Map<string, CompileOutcome>> {
   const result = new Map<string, CompileOutcome>();
   if (!folders.length) return result;
-  const tsc = findBin(folders[0] as string, 'tsc');
+  const tsc = findBin(folders[0] as string, 'tsc', opts.bins);
   if (!tsc) {
     for (const f of folders) result.set(f, missingTool('tsc', f));
     return result;

@@ -6,28 +6,40 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { baselineDirFor } from '../guard/manifest';
 import { readViolations, violationLogFor } from '../guard/violations';
-import type { RunStore } from '../runs/store';
+import { RunStore } from '../runs/store';
 import { scriptRelativePath } from '../workspace/scaffold';
 import { nangoCompile, sharedTypecheck, type CompileOutcome } from './compile';
 import { confinementFindings } from './confinement';
 import { fixtureFindings } from './fixtures';
+import type { ToolBins } from './toolchainRun';
 import { lintFindings } from './lint';
 import { testFindings } from './tests';
-import { sessionFromStore, transcriptFromMessages, fixtureEdits, falseClaim, hallucinatedCommands, madeUpResponses, neighbourAccess, readTranscriptFile, scriptRules, type RuleContext, type Transcript } from './transcript';
+import { sessionFromStore, transcriptFromMessages, transcriptRules, readTranscriptFile, type RuleContext, type Transcript } from './transcript';
 import type { CheckId, CheckOutcome, CheckResult, Finding, Verdict, VerifyReport, VerifyTarget } from './types';
 
 export * from './types';
+export type { ToolBins } from './toolchainRun';
+
+/** What `onProgress` says about a check: it started, or how it ended. */
+export type CheckProgress = 'running' | CheckOutcome;
 
 export interface VerifyOptions {
-  /** Where run records, transcripts, baselines and violation logs live. */
-  readonly runs: RunStore;
+  /** Where run records, transcripts, baselines and violation logs live (or give `workRoot`). */
+  readonly runs?: RunStore;
+  /** The work root whose `.runs/` holds them, when no RunStore is given. */
+  readonly workRoot?: string;
   /** Interactions verified at once (default 2). */
   readonly concurrency?: number;
   /** Per tool process (default 180 s). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
-  /** Called as each interaction's checks start and end, e.g. ("google-calendar/create-event", "tests"). */
-  readonly onProgress?: (key: string, what: string) => void;
+  /**
+   * Called as each check of an interaction starts (`running`) and ends (its outcome), e.g.
+   * ("google-calendar/create-event", "tests", "running") then (…, "tests", "passed").
+   */
+  readonly onProgress?: (key: string, check: CheckId, outcome: CheckProgress) => void;
+  /** Toolchain binaries to use instead of the ones found above each folder. */
+  readonly bins?: ToolBins;
   /** Run only these checks (default: all). */
   readonly checks?: readonly CheckId[];
   /** Type-check all folders in one process (default: when more than one interaction). */
@@ -44,16 +56,20 @@ export interface VerifyOptions {
 
 export const ALL_CHECKS: readonly CheckId[] = ['fixtures', 'compile', 'tests', 'lint', 'confinement', 'transcript'];
 
-export async function verifyInteractions(targets: readonly VerifyTarget[], options: VerifyOptions): Promise<VerifyReport[]> {
+type ResolvedOptions = VerifyOptions & { readonly runs: RunStore };
+
+export async function verifyInteractions(targets: readonly VerifyTarget[], opts: VerifyOptions): Promise<VerifyReport[]> {
+  if (!opts.runs && !opts.workRoot) throw new Error('verifyInteractions needs a RunStore (runs) or a workRoot');
+  const options: ResolvedOptions = { ...opts, runs: opts.runs ?? new RunStore(opts.workRoot as string) };
   const checks = new Set(options.checks ?? ALL_CHECKS);
   const timeoutMs = options.timeoutMs ?? 180_000;
-  const tool = { timeoutMs, signal: options.signal };
+  const tool = { timeoutMs, signal: options.signal, bins: options.bins };
   const shared = options.sharedCompile ?? targets.length > 1;
   let compiled: Map<string, CompileOutcome> | undefined;
   let compileMs = 0;
   if (shared && checks.has('compile')) {
     const withScript = targets.filter((t) => existsSync(path.join(t.folder, 'index.ts')));
-    for (const t of withScript) options.onProgress?.(t.key, 'compile');
+    for (const t of withScript) options.onProgress?.(t.key, 'compile', 'running');
     const t0 = Date.now();
     compiled = await sharedTypecheck(
       withScript.map((t) => t.folder),
@@ -76,25 +92,33 @@ export async function verifyInteractions(targets: readonly VerifyTarget[], optio
   return reports;
 }
 
-async function verifyOne(target: VerifyTarget, options: VerifyOptions, checks: Set<CheckId>, shared: CompileOutcome | undefined, sharedMs: number): Promise<VerifyReport> {
+async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks: Set<CheckId>, shared: CompileOutcome | undefined, sharedMs: number): Promise<VerifyReport> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const t0 = Date.now();
-  const tool = { timeoutMs: options.timeoutMs ?? 180_000, signal: options.signal };
+  const tool = { timeoutMs: options.timeoutMs ?? 180_000, signal: options.signal, bins: options.bins };
   const results: CheckResult[] = [];
   const runFile = options.runs.fileOf(target.key);
   const scriptRel = scriptRelativePath({ integrationId: target.integrationId, id: target.interactionId, kind: target.kind });
   const attempt = target.run?.attempt ?? 1;
-  const progress = (what: string) => options.onProgress?.(target.key, what);
+  const progress = (check: CheckId, outcome: CheckProgress) => {
+    try {
+      options.onProgress?.(target.key, check, outcome);
+    } catch {
+      // a front end's progress display must not fail the verification
+    }
+  };
 
   const timed = async (check: CheckId, fn: () => Promise<Omit<CheckResult, 'check' | 'durationMs'>>): Promise<void> => {
     if (!checks.has(check)) return;
-    progress(check);
+    if (check !== 'compile' || !shared) progress(check, 'running');
     const c0 = Date.now();
     try {
       const r = await fn();
       results.push({ check, durationMs: Date.now() - c0, ...r });
+      progress(check, r.outcome);
     } catch (err) {
+      progress(check, 'error');
       results.push({
         check,
         outcome: 'error',
@@ -115,13 +139,18 @@ async function verifyOne(target: VerifyTarget, options: VerifyOptions, checks: S
       message: folderExists ? `the interaction's script ${scriptRel} does not exist` : `the interaction folder ${target.folder} does not exist`,
       location: folderExists ? { file: scriptRel } : undefined,
     };
+    progress('compile', 'failed');
     return report(target, attempt, startedAt, Date.now() - t0, [{ check: 'compile', outcome: 'failed', durationMs: 0, findings: [finding] }]);
   }
 
-  // Fixtures first: the tests check may regenerate missing generated tests.
+  // Fixtures first: when the baseline vouches for the generated tests, the tests check need not
+  // generate them again to compare.
+  let testsVouched = false;
+  const violations = target.run ? await readViolations(violationLogFor(runFile)).catch(() => []) : [];
   await timed('fixtures', async () => {
     if (!target.run) return { outcome: 'skipped', findings: [], detail: 'no harness run recorded for this folder' };
-    const r = await fixtureFindings(target.folder, baselineDirFor(runFile));
+    const r = await fixtureFindings(target.folder, baselineDirFor(runFile), violations);
+    testsVouched = r.testsVouched;
     return { outcome: outcomeOf(r.findings), findings: r.findings, detail: r.detail };
   });
   await timed('compile', async () => {
@@ -133,7 +162,7 @@ async function verifyOne(target: VerifyTarget, options: VerifyOptions, checks: S
     if (c) (c as { durationMs: number }).durationMs = Math.round(sharedMs);
   }
   await timed('tests', async () => {
-    const r = await testFindings(target.folder, target.integrationId, tool);
+    const r = await testFindings(target.folder, target.integrationId, tool, { vouched: testsVouched, scratchDir: path.join(options.runs.dir, '.verify') });
     return { outcome: r.ran || r.findings.length ? outcomeOf(r.findings) : 'error', findings: r.findings, detail: r.detail };
   });
   await timed('lint', async () => {
@@ -171,18 +200,11 @@ async function verifyOne(target: VerifyTarget, options: VerifyOptions, checks: S
     return { outcome: outcomeOf(f), findings: f };
   });
   await timed('transcript', async () => {
-    const violations = target.run ? await readViolations(violationLogFor(runFile)).catch(() => []) : [];
-    const ctx: RuleContext | undefined = transcript
+    const ctx: RuleContext = transcript
       ? { transcript, folder: target.folder, integrationId: target.integrationId, interactionId: target.interactionId, scriptRel, violations }
-      : undefined;
-    const f: Finding[] = [...unreadable];
-    if (ctx) f.push(...hallucinatedCommands(ctx), ...fixtureEdits(ctx), ...neighbourAccess(ctx), ...madeUpResponses(ctx));
-    f.push(...scriptRules(ctx ?? emptyContext(target, scriptRel), source, target.kind));
-    // An agent that says it is done while a check fails: the claim itself is a finding.
-    if (transcript) {
-      const failing = [...results.flatMap((r) => r.findings), ...f].filter((x) => x.severity === 'error');
-      f.push(...falseClaim(transcript, failing));
-    }
+      : emptyContext(target, scriptRel);
+    // Without a transcript only the rules on the script itself can run (and no claim can be judged).
+    const f: Finding[] = [...unreadable, ...transcriptRules(ctx, source, target.kind, results.flatMap((r) => r.findings), { withTranscript: !!transcript })];
     return { outcome: outcomeOf(f), findings: f };
   });
 

@@ -20,8 +20,8 @@ export const NANGO_LINT_RULES: Record<string, 'error' | 'warn'> = {
 const RUNNER = `
 const { createRequire } = require('module');
 const path = require('path');
-const [folder, rulesJson, ...files] = process.argv.slice(1).filter((a) => a !== '--');
-const req = createRequire(path.join(folder, 'noop.js'));
+const [folder, from, rulesJson, ...files] = process.argv.slice(1).filter((a) => a !== '--');
+const req = createRequire(from);
 const need = (m) => { try { return req(m); } catch (e) { console.log('MISSING ' + m); process.exit(3); } };
 const { ESLint } = need('eslint');
 const parser = need('@typescript-eslint/parser');
@@ -42,10 +42,11 @@ export interface LintOutcome {
 }
 
 export async function lintFindings(folder: string, files: readonly string[], opts: ToolRunOptions): Promise<LintOutcome> {
-  if (!findBin(folder, 'eslint')) {
+  const eslintBin = findBin(folder, 'eslint', opts.bins);
+  if (!eslintBin) {
     return { ran: false, detail: 'eslint is not installed in the project', findings: [{ check: 'lint', rule: 'toolchain.missing', severity: 'error', message: '`eslint` was not found: add eslint, @typescript-eslint/parser, @eslint/compat and @nangohq/eslint-plugin-custom-integrations-linting to the devDependencies' }] };
   }
-  const run = await runNodeScript(RUNNER, [folder, JSON.stringify(NANGO_LINT_RULES), ...files], folder, opts);
+  const run = await runNodeScript(RUNNER, [folder, eslintBin, JSON.stringify(NANGO_LINT_RULES), ...files], folder, opts);
   const missing = /^MISSING (.+)$/m.exec(run.output);
   if (missing) {
     return { ran: false, detail: `${missing[1]} is not installed in the project`, findings: [{ check: 'lint', rule: 'toolchain.missing', severity: 'error', message: `\`${missing[1]}\` was not found: add it to the project's devDependencies` }] };

@@ -1,7 +1,9 @@
 // Tests: the toolchain's tests of the interaction (Nango: the tests `nango generate:tests` writes,
 // replaying the recorded fixture, run with vitest). No fixture, no generated test, a skipped, focused
-// or failing test — each a finding. Generated tests are regenerated only when missing: when present, the
-// fixture check has already proved them to be what the harness generated.
+// or failing test — each a finding. A generated test must be exactly what `generate:tests` writes: when
+// the harness's baseline vouches for it (the fixtures check), it is taken as is; otherwise the tests are
+// generated again in a scratch copy of the folder and compared, so a test edited away is a finding.
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { testsDirOf } from '../guard/protectedPaths';
@@ -26,7 +28,14 @@ interface VitestJson {
 
 const FOCUS = /\b(it|test|describe)\.(only|skip|todo)\s*\(|\b(xit|xdescribe|fit|fdescribe)\s*\(/g;
 
-export async function testFindings(folder: string, integrationId: string, opts: ToolRunOptions): Promise<TestsOutcome> {
+export interface TestsCheckOptions {
+  /** The harness's baseline has these generated tests, unchanged (the fixtures check passed on them). */
+  readonly vouched?: boolean;
+  /** Where a scratch copy of the folder may be made to generate the tests again (inside the workspace). */
+  readonly scratchDir?: string;
+}
+
+export async function testFindings(folder: string, integrationId: string, opts: ToolRunOptions, check: TestsCheckOptions = {}): Promise<TestsOutcome> {
   const testsRel = testsDirOf(integrationId);
   const testsDir = path.join(folder, ...testsRel.split('/'));
   const list = await fs.readdir(testsDir).catch(() => [] as string[]);
@@ -44,8 +53,8 @@ export async function testFindings(folder: string, integrationId: string, opts: 
     return { ran: false, findings, passed: 0 };
   }
   if (findings.length) return { ran: false, findings, passed: 0 };
-  const nango = findBin(folder, 'nango');
-  const vitest = findBin(folder, 'vitest');
+  const nango = findBin(folder, 'nango', opts.bins);
+  const vitest = findBin(folder, 'vitest', opts.bins);
   if (!nango || !vitest) {
     const name = !nango ? 'nango' : 'vitest';
     return { ran: false, passed: 0, detail: `\`${name}\` was not found in node_modules/.bin above ${folder}`, findings: [{ check: 'tests', rule: 'toolchain.missing', severity: 'error', message: `\`${name}\` was not found: add it to the project's devDependencies and install it` }] };
@@ -58,6 +67,7 @@ export async function testFindings(folder: string, integrationId: string, opts: 
       return { ran: false, passed: 0, findings: [{ check: 'tests', rule: 'tests.generate-failed', severity: 'error', message: 'nango generate:tests did not produce a test', quote: tail(gen.output, 6) }] };
     }
   }
+  if (!check.vouched && check.scratchDir) findings.push(...(await compareWithGenerated(folder, testsRel, testFiles, nango, check.scratchDir, opts)));
   for (const f of testFiles) {
     const source = await fs.readFile(path.join(testsDir, f), 'utf8');
     for (const m of source.matchAll(FOCUS)) {
@@ -94,4 +104,61 @@ export async function testFindings(folder: string, integrationId: string, opts: 
   }
   if (!json.numTotalTests) findings.push({ check: 'tests', rule: 'tests.none', severity: 'error', message: 'no test ran' });
   return { ran: true, findings, passed: json.numPassedTests ?? 0 };
+}
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * Generates the tests again in a scratch copy of the folder (the fixture and the script, nothing the
+ * agent wrote into the tests) and compares them with the folder's: an edited, added or deleted test is
+ * a `tests.edited` finding at the first line that differs.
+ */
+export async function compareWithGenerated(folder: string, testsRel: string, testFiles: readonly string[], nango: string, scratchDir: string, opts: ToolRunOptions): Promise<Finding[]> {
+  const scratch = path.join(scratchDir, `gen-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, path.basename(folder));
+  try {
+    await fs.mkdir(path.dirname(scratch), { recursive: true });
+    await fs.cp(folder, scratch, {
+      recursive: true,
+      filter: (src) => {
+        const rel = path.relative(folder, src).split(path.sep).join('/');
+        if (/^(node_modules|build|dist)(\/|$)/.test(rel)) return false;
+        // the generated tests themselves are what is being checked: only the generator may write them
+        return !(rel.startsWith(`${testsRel}/`) && rel.endsWith('.test.ts'));
+      },
+    });
+    const gen = await runTool(nango, ['generate:tests', '--no-interactive', '--auto-confirm'], scratch, opts);
+    const scratchTests = path.join(scratch, ...testsRel.split('/'));
+    const expected = (await fs.readdir(scratchTests).catch(() => [] as string[])).filter((f) => /\.test\.ts$/.test(f));
+    if (!expected.length) {
+      return [{ check: 'tests', rule: 'tests.generate-failed', severity: 'error', message: 'nango generate:tests did not produce a test to compare with', quote: tail(gen.output, 6) }];
+    }
+    const out: Finding[] = [];
+    for (const f of expected) {
+      const want = await fs.readFile(path.join(scratchTests, f), 'utf8');
+      const have = testFiles.includes(f) ? await fs.readFile(path.join(folder, ...testsRel.split('/'), f), 'utf8') : undefined;
+      if (have === undefined) {
+        out.push({ check: 'tests', rule: 'tests.edited', severity: 'error', message: `${f}, which generate:tests writes, is missing`, location: { file: `${testsRel}/${f}` } });
+        continue;
+      }
+      if (sha(have) === sha(want)) continue;
+      const a = have.split('\n');
+      const b = want.split('\n');
+      let line = 0;
+      while (line < Math.max(a.length, b.length) && a[line] === b[line]) line++;
+      out.push({
+        check: 'tests',
+        rule: 'tests.edited',
+        severity: 'error',
+        message: `${f} is not what generate:tests writes (edited from line ${line + 1})`,
+        location: { file: `${testsRel}/${f}`, line: line + 1 },
+        quote: `${(a[line] ?? '(end of file)').trim().slice(0, 100)}  ← generated: ${(b[line] ?? '(end of file)').trim().slice(0, 100)}`,
+      });
+    }
+    for (const f of testFiles) {
+      if (!expected.includes(f)) out.push({ check: 'tests', rule: 'tests.edited', severity: 'error', message: `${f} is a test generate:tests does not write`, location: { file: `${testsRel}/${f}` } });
+    }
+    return out;
+  } finally {
+    await fs.rm(path.dirname(scratch), { recursive: true, force: true }).catch(() => undefined);
+  }
 }

@@ -4,8 +4,23 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { NANGO_QUIET_ENV, runProcess, type ProcessResult } from '../toolchain/nango';
 
-/** The first `node_modules/.bin/<name>` in the folder or above it. */
-export function findBin(folder: string, name: string): string | undefined {
+/** Toolchain binaries to use instead of the ones found above the folder (tests, CI, a pinned install). */
+export interface ToolBins {
+  readonly nango?: string;
+  readonly tsc?: string;
+  readonly vitest?: string;
+  /** `node_modules/.bin/eslint`: the lint runner also resolves the parser and the Nango plugin from there. */
+  readonly eslint?: string;
+}
+
+/**
+ * The binary to run: the override when one is given (undefined when it does not exist, so a wrong
+ * override is a `toolchain.missing` finding, never a spawn error), else the first
+ * `node_modules/.bin/<name>` in the folder or above it.
+ */
+export function findBin(folder: string, name: keyof ToolBins | string, bins?: ToolBins): string | undefined {
+  const override = bins?.[name as keyof ToolBins];
+  if (override !== undefined) return existsSync(override) ? override : undefined;
   let dir = path.resolve(folder);
   for (;;) {
     const candidate = path.join(dir, 'node_modules', '.bin', name);
@@ -20,6 +35,7 @@ export interface ToolRunOptions {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
   readonly env?: Record<string, string | undefined>;
+  readonly bins?: ToolBins;
 }
 
 export function runTool(bin: string, args: readonly string[], cwd: string, opts: ToolRunOptions): Promise<ProcessResult> {

@@ -114,11 +114,67 @@ export function describeCall(c: ToolCall): string {
 export function pathsOf(c: ToolCall): string[] {
   const out: string[] = [];
   for (const k of ['filePath', 'path']) if (str(c.input[k])) out.push(str(c.input[k]));
-  if (c.tool === 'bash') {
-    for (const word of shellWords(str(c.input.command))) {
-      if (/^(\/|~\/|\.\.\/|\.\.$)/.test(word) || word.includes('/../')) out.push(word);
+  if (c.tool === 'bash') out.push(...shellPaths(str(c.input.command)));
+  return out;
+}
+
+const PATHLIKE = (w: string) => /^(\/|~\/|\.\.\/|\.\.$|~$)/.test(w) || w.includes('/../');
+/** A path inside a quoted argument (`node -e "require('/etc/x')"`): after a space, `=`, `(`, `,` or a quote. */
+const EMBEDDED = /(?:^|[\s=(,'"])((?:\/|~\/|\.\.\/)[\w.@~+-][^\s'"`;|&<>(),]*)/g;
+
+/**
+ * Path-looking arguments of a shell command, read the way the shell splits it: quotes keep a word
+ * together (so `sed 's/a/b/'` names no path), operators (`;`, `|`, `&&`, `>`) split, `--flag=/x` and
+ * `VAR=/x` give their value, and paths inside quoted scripts are found too.
+ */
+export function shellPaths(command: string): string[] {
+  const out: string[] = [];
+  for (const { word, quoted } of shellTokens(command)) {
+    const value = /^(-{1,2}[\w-]+|[A-Za-z_][A-Za-z0-9_]*)=/.exec(word) ? word.slice(word.indexOf('=') + 1) : word;
+    if (!quoted) {
+      if (PATHLIKE(value)) out.push(value);
+      continue;
+    }
+    if (PATHLIKE(value) && !/\s/.test(value)) {
+      out.push(value);
+      continue;
+    }
+    for (const m of value.matchAll(EMBEDDED)) out.push(m[1] as string);
+  }
+  return out;
+}
+
+/** Words of a shell command; a word with any quoted part is marked `quoted`. */
+export function shellTokens(command: string): { word: string; quoted: boolean }[] {
+  const out: { word: string; quoted: boolean }[] = [];
+  let word = '';
+  let quoted = false;
+  let has = false;
+  const end = () => {
+    if (has) out.push({ word, quoted });
+    word = '';
+    quoted = false;
+    has = false;
+  };
+  for (let i = 0; i < command.length; i++) {
+    const ch = command[i] as string;
+    if (ch === "'" || ch === '"') {
+      const close = command.indexOf(ch, i + 1);
+      const stop = close < 0 ? command.length : close;
+      word += command.slice(i + 1, stop);
+      quoted = true;
+      has = true;
+      i = stop;
+    } else if (ch === '\\' && i + 1 < command.length) {
+      word += command[++i];
+      has = true;
+    } else if (/[\s;|&<>()`]/.test(ch)) end();
+    else {
+      word += ch;
+      has = true;
     }
   }
+  end();
   return out;
 }
 
@@ -303,21 +359,47 @@ export function successClaim(t: Transcript): { text: string; entry: TranscriptEn
   return { text, entry: last };
 }
 
-/** A success claim while a check failed: the claim is the finding, pointing at the first failing evidence. */
-export function falseClaim(t: Transcript, failing: readonly Finding[]): Finding[] {
+const TEST_OR_BUILD = /\b(vitest|tsc|nango\s+(compile|generate:tests|dryrun)|npm\s+(test|run))\b/;
+
+/**
+ * A success claim while a check failed: the claim is the finding. It points at the EARLIEST evidence the
+ * agent had that it was not so — a failed run_tests / record_fixture / test or compile command — or at
+ * the first failing finding with a step, else at the claim itself.
+ */
+export function falseClaim(t: Transcript, findings: readonly Finding[]): Finding[] {
   const claim = successClaim(t);
+  const failing = findings.filter((f) => f.severity === 'error' && f.rule !== 'transcript.false-claim');
   if (!claim || !failing.length) return [];
-  const first = [...failing].sort((a, b) => (a.step?.line ?? Infinity) - (b.step?.line ?? Infinity))[0] as Finding;
+  const first = failing[0] as Finding;
+  const seen = toolCalls(t).find((c) => !c.ok && c.entry.line < claim.entry.line && (c.tool === 'run_tests' || c.tool === 'record_fixture' || (c.tool === 'bash' && TEST_OR_BUILD.test(str(c.input.command)))));
+  const refs: TranscriptRef[] = failing.flatMap((f) => (f.step ? [f.step] : []));
+  if (seen) refs.push(refOf(t, seen.entry));
+  const earliest = refs.sort((a, b) => a.line - b.line)[0];
   return [
     {
       check: 'transcript',
       rule: 'transcript.false-claim',
       severity: 'error',
-      message: `claims success while ${failing.length} check finding(s) say otherwise, first: ${first.rule}`,
+      message: `claims success while ${failing.length} check finding(s) say otherwise, first: ${first.rule} (${clip(first.message, 80)})`,
       quote: clip(claim.text),
-      step: first.step ?? refOf(t, claim.entry),
+      step: earliest ?? refOf(t, claim.entry),
     },
   ];
+}
+
+/**
+ * Every transcript rule, each under its own rule id: the behaviour rules on the transcript, the rules on
+ * the script the agent left (SDK features, casts), and the success claim judged against the other
+ * checks' findings. Without a transcript (`withTranscript: false`) only the script rules run.
+ */
+export function transcriptRules(ctx: RuleContext, source: string, kind: 'action' | 'sync', otherFindings: readonly Finding[], opts: { withTranscript?: boolean } = {}): Finding[] {
+  const withTranscript = opts.withTranscript ?? true;
+  const out: Finding[] = [];
+  if (withTranscript) out.push(...hallucinatedCommands(ctx), ...fixtureEdits(ctx), ...neighbourAccess(ctx), ...madeUpResponses(ctx));
+  out.push(...scriptRules(ctx, source, kind));
+  // Any check failing makes a claim of success false, the behaviour rules above included.
+  if (withTranscript) out.push(...falseClaim(ctx.transcript, [...otherFindings, ...out]));
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

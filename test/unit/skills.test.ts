@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +25,24 @@ describe('our skills', () => {
   });
 });
 
+describe('the Nango reference shipped with the building skill', () => {
+  it("names only options the installed Nango SDK's types declare", () => {
+    const ref = readFileSync(path.join(SKILLS, 'nango-interaction/references/proxy-and-pagination.md'), 'utf8');
+    const types = readFileSync(path.resolve(__dirname, '../../node_modules/@nangohq/types/dist/proxy/api.d.ts'), 'utf8');
+    // Every key of the `paginate` settings in the table (rows with `type: '…'`), and the call options.
+    const rows = ref.split('\n').filter((l) => l.startsWith('|') && l.includes("type: '"));
+    expect(rows).toHaveLength(3);
+    const keys = new Set([...rows.join('\n').matchAll(/\b([a-z][a-zA-Z_]*):\s/g)].map((m) => m[1] as string));
+    for (const k of ['endpoint', 'params', 'headers', 'retries', 'retryOn', 'data']) {
+      expect(ref).toContain(`${k}`);
+      keys.add(k);
+    }
+    expect(keys.size).toBeGreaterThan(15);
+    for (const k of keys) expect(types, `option "${k}"`).toMatch(new RegExp(`\\b${k}\\??:`));
+    for (const style of ["'cursor'", "'link'", "'offset'", "'by-response-size'", "'per-page'"]) expect(types).toContain(style.replace(/'/g, "'"));
+  });
+});
+
 describe('checkSkill', () => {
   const make = (folder: string, body: string) => {
     const root = mkdtempSync(path.join(tmpdir(), 'ib-skill-'));
@@ -42,6 +60,8 @@ describe('checkSkill', () => {
       ['long', `---\nname: long\ndescription: ${'x'.repeat(1100)}\n---\n`, /at most 1024/],
       ['big', `---\nname: big\ndescription: x\n---\n${'line\n'.repeat(600)}`, /well under 500/],
       ['nodesc', '---\nname: nodesc\n---\n', /no description/],
+      ['broken-link', '---\nname: broken-link\ndescription: x\n---\n# T\nSee [the ref](references/missing.md).\n', /SKILL\.md:6: link references\/missing\.md points at a file that does not exist/],
+      ['outside', '---\nname: outside\ndescription: x\n---\nSee [x](../other/SKILL.md).\n', /SKILL\.md:5: link \.\.\/other\/SKILL\.md leaves the skill's folder/],
     ];
     for (const [folder, body, re] of cases) {
       const s = make(folder, body);

@@ -77,7 +77,8 @@ async function filesOf(c: AssemblyCandidate): Promise<{ rel: string; content: st
   const entries = await fs.readdir(path.join(c.folder, c.integrationId, 'tests')).catch(() => [] as string[]);
   for (const name of entries.sort()) {
     if (name.startsWith('.')) continue;
-    const belongs = name.startsWith(`${c.interactionId}.`) || name === `${c.integrationId}-${c.interactionId}.test.ts` || name.startsWith(`${c.interactionId}-`);
+    // Nango's names: the fixture `dryrun --save` writes, the one next to generated tests, the generated test.
+    const belongs = [`${c.interactionId}.test.json`, `${c.integrationId}-${c.interactionId}.test.json`, `${c.integrationId}-${c.interactionId}.test.ts`].includes(name);
     if (!belongs) continue;
     const content = await read(path.join(c.folder, c.integrationId, 'tests', name));
     if (content !== undefined) out.push({ rel: `${testsRel}/${name}`, content });
@@ -150,24 +151,78 @@ function projectPackageJson(source: string, projectDir: string): string {
   }
 }
 
+export class AssemblyCancelled extends Error {
+  constructor() {
+    super('assembly cancelled: nothing was written');
+  }
+}
+
+export interface ApplyOptions {
+  /** Overwrite every conflicting file. */
+  readonly force?: boolean;
+  /** Overwrite this conflicting file (the user said so after seeing its diff). */
+  readonly overwrite?: (file: PlannedFile) => boolean;
+  /** Run the toolchain's compile on the project afterwards (default true). */
+  readonly compile?: boolean;
+  readonly timeoutMs?: number;
+  /** Cancels before anything is moved into the project (nothing written), or stops the compile. */
+  readonly signal?: AbortSignal;
+  readonly onStep?: (step: 'staging' | 'writing' | 'compiling') => void;
+  readonly now?: () => Date;
+}
+
+/** The first directory `mkdir -p` would create for `dir`, undefined when it exists. */
+async function firstMissingDir(dir: string): Promise<string | undefined> {
+  let missing: string | undefined;
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (await fs.stat(d).then(() => true, () => false)) return missing;
+    missing = d;
+    if (path.dirname(d) === d) return missing;
+  }
+}
+
+/** Removes `dir` and the folders under it that hold no file; never removes a file. */
+async function removeEmptyDirs(dir: string): Promise<void> {
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return;
+  for (const e of entries) if (e.isDirectory()) await removeEmptyDirs(path.join(dir, e.name));
+  await fs.rmdir(dir).catch(() => undefined);
+}
+
 /**
  * Writes the plan: new files, and conflicts only when `overwrite` says so for that file (or `force`).
- * Staged in a sibling folder first; moved into place at the end; a failed move puts everything back.
+ * Staged in a sibling folder first; moved into place at the end; a failed move puts everything back
+ * (files restored, files and folders it created removed). A file that changed in the project since the
+ * plan was made (the user edited it while looking at a diff) stops the assembly before anything moves.
  */
-export async function applyAssembly(plan: AssemblyPlan, opts: { force?: boolean; overwrite?: (file: PlannedFile) => boolean; compile?: boolean; timeoutMs?: number; now?: () => Date } = {}): Promise<AssemblyReport> {
+export async function applyAssembly(plan: AssemblyPlan, opts: ApplyOptions = {}): Promise<AssemblyReport> {
   const toWrite = plan.files.filter((f) => f.status === 'new' || (f.status === 'conflict' && (opts.force || opts.overwrite?.(f))));
   const skipped = plan.files.filter((f) => f.status === 'conflict' && !toWrite.includes(f)).map((f) => f.rel);
+  const cancelled = () => opts.signal?.aborted === true;
+  if (cancelled()) throw new AssemblyCancelled();
+  opts.onStep?.('staging');
+  const createdProjectDir = await firstMissingDir(plan.projectDir);
   await fs.mkdir(plan.projectDir, { recursive: true });
   const stage = await fs.mkdtemp(path.join(path.dirname(path.resolve(plan.projectDir)), `.${path.basename(plan.projectDir)}.assemble-`));
   const moved: { target: string; backup?: string }[] = [];
+  const createdDirs: string[] = [];
   try {
     for (const f of toWrite) {
       const staged = path.join(stage, 'new', ...f.rel.split('/'));
       await fs.mkdir(path.dirname(staged), { recursive: true });
       await fs.writeFile(staged, f.content);
     }
+    // What the plan saw must still be there: never replace a file nobody looked at.
+    for (const f of plan.files) {
+      const now = await read(path.join(plan.projectDir, ...f.rel.split('/')));
+      if (now !== f.existing) throw new Error(`${f.rel} changed in the project while assembling; run Assemble again to see its current content`);
+    }
+    if (cancelled()) throw new AssemblyCancelled();
+    opts.onStep?.('writing');
     for (const f of toWrite) {
       const target = path.join(plan.projectDir, ...f.rel.split('/'));
+      const created = await firstMissingDir(path.dirname(target));
+      if (created) createdDirs.push(created);
       await fs.mkdir(path.dirname(target), { recursive: true });
       let backup: string | undefined;
       if (f.existing !== undefined) {
@@ -183,12 +238,19 @@ export async function applyAssembly(plan: AssemblyPlan, opts: { force?: boolean;
       if (m.backup) await fs.copyFile(m.backup, m.target).catch(() => undefined);
       else await fs.rm(m.target, { force: true }).catch(() => undefined);
     }
-    throw new Error(`assembling ${plan.integrationId} failed, the project was left as it was: ${(err as Error).message}`);
-  } finally {
     await fs.rm(stage, { recursive: true, force: true });
+    // Folders this assembly created, and the project folder if it did not exist: removed when empty.
+    for (const d of [...createdDirs.reverse(), ...(createdProjectDir ? [createdProjectDir] : [])]) await removeEmptyDirs(d);
+    if (err instanceof AssemblyCancelled) throw err;
+    throw new Error(`assembling ${plan.integrationId} failed, the project was left as it was: ${(err as Error).message}`);
   }
+  await fs.rm(stage, { recursive: true, force: true });
   let compile: CompileOutcome = { ran: false, ok: true, findings: [], detail: 'not compiled' };
-  if (opts.compile !== false && plan.included.length) compile = await nangoCompile(plan.projectDir, { timeoutMs: opts.timeoutMs ?? 180_000 });
+  if (opts.compile !== false && plan.included.length) {
+    opts.onStep?.('compiling');
+    compile = await nangoCompile(plan.projectDir, { timeoutMs: opts.timeoutMs ?? 180_000, signal: opts.signal });
+    if (cancelled()) compile = { ran: false, ok: false, findings: [], detail: 'compile cancelled: the files were written, the project was not compiled' };
+  }
   return {
     version: 1,
     integrationId: plan.integrationId,

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { applyAssembly, planAssembly, renderAssemblyReport, type AssemblyCandidate, type AssemblyReport, type PlannedFile } from '../core/assemble';
+import { applyAssembly, AssemblyCancelled, planAssembly, renderAssemblyReport, type AssemblyCandidate, type AssemblyReport, type PlannedFile } from '../core/assemble';
 import type { RunRecord } from '../core/runs/record';
 import { RunStore } from '../core/runs/store';
 import type { IntegrationModel } from '../core/spec/model';
@@ -85,10 +85,29 @@ export async function assembleIntegration(ctx: ExtensionCtx, integration: Integr
     if (decision === 'cancel') return undefined;
     if (decision === 'overwrite') overwrite.add(file.rel);
   }
-  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Assembling ${integration.id} into ${vscode.workspace.asRelativePath(projectDir)}…` }, async (progress) => {
-    progress.report({ message: 'writing files, then nango compile' });
-    return applyAssembly(plan, { overwrite: (f) => overwrite.has(f.rel) });
-  });
+  const STEP: Record<string, string> = { staging: 'staging the files…', writing: 'writing into the project…', compiling: 'nango compile…' };
+  let report: AssemblyReport;
+  try {
+    report = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Assembling ${integration.id} into ${vscode.workspace.asRelativePath(projectDir)}`, cancellable: true },
+      async (progress, token) => {
+        // Cancel before the files move: nothing is written. During the compile: the compile stops.
+        const ac = new AbortController();
+        const sub = token.onCancellationRequested(() => ac.abort());
+        try {
+          return await applyAssembly(plan, { overwrite: (f) => overwrite.has(f.rel), signal: ac.signal, onStep: (step) => progress.report({ message: STEP[step] }) });
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+  } catch (err) {
+    if (err instanceof AssemblyCancelled) {
+      void vscode.window.showInformationMessage(`Assembling ${integration.id} was cancelled: nothing was written.`);
+      return undefined;
+    }
+    throw err;
+  }
   const reportFile = path.join(ctx.agents.workRoot(), '.runs', `${integration.id}.assembly.json`);
   await fs.mkdir(path.dirname(reportFile), { recursive: true });
   await fs.writeFile(reportFile, JSON.stringify(report, null, 2) + '\n');

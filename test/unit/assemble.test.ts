@@ -144,6 +144,10 @@ describe('applyAssembly', () => {
       ['hubspot/actions/create-contact.ts', '// edited by hand\n'],
       ['hubspot/tests/create-contact.test.json', '{ "mine": true }\n'],
     ]);
+    expect(plan.files.find((f) => f.rel === 'hubspot/tests/create-contact.test.json')?.diff).toBe(
+      '--- a/hubspot/tests/create-contact.test.json\n+++ b/hubspot/tests/create-contact.test.json\n@@ -1 +1 @@\n-{ "mine": true }\n+{ "fixture": "create-contact" }\n',
+    );
+    expect(plan.files.filter((f) => f.diff).length).toBe(2);
     const chosen = await applyAssembly(plan, { compile: false, overwrite: (f) => f.rel.endsWith('.ts') });
     expect(chosen.skipped).toEqual(['hubspot/tests/create-contact.test.json']);
     expect(read(script)).toBe('// create-contact\nexport default 1;\n');

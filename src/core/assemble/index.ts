@@ -9,6 +9,9 @@ import * as path from 'node:path';
 import { nangoCompile, type CompileOutcome } from '../verify/compile';
 import type { Finding, Verdict } from '../verify/types';
 import { scriptRelativePath } from '../workspace/scaffold';
+import { unifiedDiff } from './diff';
+
+export { unifiedDiff } from './diff';
 
 export interface AssemblyCandidate {
   readonly key: string;
@@ -32,6 +35,8 @@ export interface PlannedFile {
   readonly status: FileStatus;
   /** What is in the project now (for a conflict's diff). */
   readonly existing?: string;
+  /** A conflict's unified diff, from the project's file (a/) to what Assemble would write (b/). */
+  readonly diff?: string;
   /** The interactions it comes from (index.ts: all of them). */
   readonly from: readonly string[];
 }
@@ -117,7 +122,8 @@ export async function planAssembly(opts: {
   const add = async (rel: string, content: string, from: string[]) => {
     const existing = await read(path.join(opts.projectDir, ...rel.split('/')));
     const prior = files.findIndex((f) => f.rel === rel);
-    const planned: PlannedFile = { rel, content, from, existing, status: existing === undefined ? 'new' : existing === content ? 'same' : 'conflict' };
+    const status: FileStatus = existing === undefined ? 'new' : existing === content ? 'same' : 'conflict';
+    const planned: PlannedFile = { rel, content, from, existing, status, ...(status === 'conflict' ? { diff: unifiedDiff(rel, existing as string, content) } : {}) };
     if (prior >= 0) files[prior] = planned;
     else files.push(planned);
   };

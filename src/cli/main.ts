@@ -15,7 +15,7 @@
 import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { findOpencode, findRipgrep } from '../core/agent/binaries';
-import { applyAssembly, planAssembly, renderAssemblyReport, type AssemblyCandidate } from '../core/assemble';
+import { applyAssembly, AssemblyCancelled, planAssembly, renderAssemblyReport, type AssemblyCandidate, type AssemblyReport } from '../core/assemble';
 import { DEMO_MODEL_ID } from '../core/model/demo';
 import type { RunTarget } from '../core/orchestrator';
 import { RunStore } from '../core/runs/store';
@@ -150,6 +150,14 @@ function selectTargets(spec: LoadedSpec, o: CliOptions): RunTarget[] {
   return out;
 }
 
+/**
+ * Verification progress as an agent's activity line: "verify: tests running", "verify: tests passed".
+ * The verifier calls back with (key, check, outcome); the orchestrator's type names only the first two.
+ */
+function verifyActivity(lines: LiveLines): (key: string, check: string, ...rest: unknown[]) => void {
+  return (key, check, ...rest) => lines.activity(key, `verify: ${check}${typeof rest[0] === 'string' ? ` ${rest[0]}` : ''}`);
+}
+
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let o: CliOptions;
   try {
@@ -177,7 +185,16 @@ async function run(o: CliOptions, io: Io): Promise<number> {
   const base = path.dirname(specFile);
   const workRoot = path.resolve(base, o.workRoot ?? DEFAULT_WORK_ROOT);
   const runs = new RunStore(workRoot);
+  for (const e of errors) io.err(e);
   const targets = selectTargets(spec, o);
+  if (errors.length) {
+    // Errors elsewhere in the spec do not stop work on the entries asked about; errors in those do.
+    const bad = targets.filter((t) => !isRunnable(t.integration, t.interaction));
+    if (bad.length || !targets.length) {
+      io.err(bad.length ? `${bad.length} interaction(s) have errors in the spec; fix them first.` : `the spec has errors and nothing can be ${o.command === 'status' ? 'listed' : o.command === 'generate' ? 'generated' : `${o.command}d`} from it; fix them first.`);
+      return 2;
+    }
+  }
 
   if (o.command === 'status') {
     const records = await runs.loadAll();
@@ -205,28 +222,39 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     }
     const projectDir = path.resolve(base, o.project ?? 'nango-integrations');
     const plan = await planAssembly({ projectDir, integrationId, candidates, includeUnverified: o.includeUnverified });
-    const conflicts = plan.files.filter((f) => f.status === 'conflict');
-    if (conflicts.length && !o.force) {
-      for (const f of conflicts) io.err(`conflict: ${path.join(projectDir, f.rel)} exists with other content (pass --force to overwrite)`);
-      return 1;
-    }
     if (!plan.included.length) {
       io.err(`nothing to assemble for ${integrationId}: ${plan.refused.map((r) => `${r.key} (${r.reason})`).join(', ') || 'no finished runs'}`);
       return 1;
     }
-    const report = await applyAssembly(plan, { force: o.force });
-    await fs.writeFile(path.join(runs.dir, `${integrationId}.assembly.json`), JSON.stringify(report, null, 2) + '\n').catch(() => undefined);
-    io.out(o.json ? JSON.stringify(report, null, 2) : renderAssemblyReport(report));
-    return report.compile.ok && !report.refused.length ? 0 : 1;
-  }
-
-  if (errors.length && o.command === 'generate') {
-    for (const e of errors) io.err(e);
-    const bad = targets.filter((t) => !isRunnable(t.integration, t.interaction));
-    if (bad.length || !targets.length) {
-      io.err(bad.length ? `${bad.length} interaction(s) have errors in the spec; fix them first.` : 'the spec has errors and nothing can be generated from it; fix them first.');
-      return 2;
+    const conflicts = plan.files.filter((f) => f.status === 'conflict');
+    if (conflicts.length && !o.force) {
+      // Never overwritten silently: each conflict with its diff (project file -> what would be written).
+      for (const f of conflicts) io.err(`conflict: ${path.join(projectDir, f.rel)} exists with other content (pass --force to overwrite)\n${f.diff ?? ''}`);
+      if (o.json) io.out(JSON.stringify({ integrationId, projectDir, written: [], conflicts: conflicts.map((f) => ({ file: f.rel, from: f.from, diff: f.diff })), refused: plan.refused }, null, 2));
+      io.err(`${conflicts.length} file(s) in ${projectDir} differ from the assembled ones; nothing was written.`);
+      return 1;
     }
+    for (const r of plan.refused) io.err(`left out: ${r.key}: ${r.reason} (--include-unverified to include it)`);
+    const ac = new AbortController();
+    const interrupt = () => ac.abort();
+    process.once('SIGINT', interrupt);
+    let report: AssemblyReport;
+    try {
+      report = await applyAssembly(plan, { force: o.force, signal: ac.signal, onStep: (step) => io.err(`assemble: ${step}…`) });
+    } catch (err) {
+      if (err instanceof AssemblyCancelled) {
+        io.err(err.message);
+        return 1;
+      }
+      throw err;
+    } finally {
+      process.removeListener('SIGINT', interrupt);
+    }
+    await fs.mkdir(runs.dir, { recursive: true });
+    await fs.writeFile(path.join(runs.dir, `${integrationId}.assembly.json`), JSON.stringify(report, null, 2) + '\n');
+    io.out(o.json ? JSON.stringify(report, null, 2) : renderAssemblyReport(report));
+    // 0 only when every interaction of the API is in and verified, and the project compiles.
+    return report.compile.ok && !report.refused.length && report.interactions.every((i) => i.verdict === 'verified') ? 0 : 1;
   }
 
   const lines = new LiveLines(io.isTTY, io.errRaw);
@@ -237,6 +265,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     const opencodeBin = serverUrls.length ? undefined : findOpencode({ setting: o.opencode ?? io.env.OPENCODE_BIN, storageDir: path.join(io.env.HOME ?? '/tmp', '.cache', 'integration-builder') });
     if (!serverUrls.length && !opencodeBin) throw new UsageError('opencode was not found: install opencode-ai (npm i -g opencode-ai@1.18.33) or pass --opencode <path>');
     if (!o.demo && !o.model) throw new UsageError('choose a model with --model <provider/model>, or --demo for the scripted demo model');
+    if (!o.demo && !io.env.NANGO_SECRET_KEY) io.err('warning: NANGO_SECRET_KEY is not set: recording fixtures will end each run as blocked');
     const stack = await createAgentStack({
       workRoot,
       model: o.demo ? DEMO_MODEL_ID : o.model,
@@ -269,7 +298,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       await o2.restore();
       o2.generate(runnable);
       await o2.whenIdle();
-      if (o.verify) reports = await o2.verify(runnable.map((t) => t.interaction.key), { onProgress: (key, what) => lines.activity(key, `verify: ${what}`) });
+      if (o.verify) reports = await o2.verify(runnable.map((t) => t.interaction.key), { onProgress: verifyActivity(lines) });
     } finally {
       process.removeListener('SIGINT', interrupt);
       lines.done();
@@ -290,7 +319,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       chosen.push({ key: t.interaction.key, integrationId: t.integration.id, interactionId: t.interaction.id, kind: t.interaction.kind, folder: run?.folder ?? interactionFolder(workRoot, t.integration.id, t.interaction.id), run });
     }
     if (!chosen.length) throw new UsageError('nothing to verify: no interaction has run yet (generate first)');
-    reports = await savingVerifier(runs, Math.min(o.concurrency, 2))(chosen, { onProgress: (key, what) => lines.activity(key, `verify: ${what}`) });
+    reports = await savingVerifier(runs, Math.min(o.concurrency, 2))(chosen, { onProgress: verifyActivity(lines) });
     for (const r of reports) lines.set(r.key, `${r.key.padEnd(40)} ${r.verdict}`);
     lines.done();
     // The verdict becomes the run's status, as in the editor.

@@ -75,7 +75,11 @@ export async function installCopy(store: RunStore, workRoot: string, template: s
   run.status = 'needs-review';
   await store.save(run);
   let text = await fs.readFile(path.join(SAMPLES, 'transcripts', `${opts.transcript ?? 'honest'}.jsonl`), 'utf8');
-  text = text.split(SAMPLE_FOLDER_IN_TRANSCRIPTS).join(folder).split('create-event').join(newId);
+  // the ids in the text are renamed, but not inside the folder path put in (which holds the new id already)
+  text = text
+    .split(SAMPLE_FOLDER_IN_TRANSCRIPTS)
+    .map((piece) => piece.split('create-event').join(newId))
+    .join(folder);
   if (kind === 'sync') text = text.split('/actions/').join('/syncs/');
   await fs.mkdir(path.dirname(store.transcriptOf(key, run.attempt)), { recursive: true });
   await fs.writeFile(store.transcriptOf(key, run.attempt), text);

@@ -40,8 +40,11 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
     for (const run of o.all()) this.model.onRun(run);
     const subs = [
       o.onRunChanged((run) => {
-        if (this.model.onRun(run)) this.coalescer.items(run.key, []);
-        if (run.key === this.coalescer.selected) this.coalescer.items(run.key, []);
+        // A new attempt starts a new stream: the view and an open transcript tab replace theirs.
+        if (this.model.onRun(run)) {
+          this.coalescer.reset(run.key);
+          this.panels.get(run.key)?.coalescer.reset(run.key);
+        }
         this.coalescer.list();
       }),
       o.onAgentEvent(({ key, event }) => this.changed(key, this.model.onEvent(key, event))),
@@ -50,6 +53,7 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
         this.model.onReport(r);
         this.coalescer.list();
         if (r.key === this.coalescer.selected) this.coalescer.repaint();
+        this.panels.get(r.key)?.coalescer.reset(r.key);
       }),
     ];
     this.disposables.push({ dispose: () => subs.forEach((s) => s.dispose()) });

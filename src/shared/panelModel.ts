@@ -216,6 +216,7 @@ function diffOf(tool: string, input: Record<string, unknown>): { before?: string
  */
 export class Coalescer {
   private readonly pending = new Map<string, Map<string, StreamItem>>();
+  private readonly resets = new Set<string>();
   private listDirty = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private seq = 0;
@@ -231,7 +232,7 @@ export class Coalescer {
   ) {}
 
   items(key: string, items: readonly StreamItem[]): void {
-    if (key === this.selected) {
+    if (key === this.selected && !this.resets.has(key)) {
       let m = this.pending.get(key);
       if (!m) this.pending.set(key, (m = new Map()));
       for (const it of items) {
@@ -248,9 +249,23 @@ export class Coalescer {
     this.schedule();
   }
 
+  /**
+   * The agent's stream was replaced in the model (a new attempt, findings placed in it): the next
+   * flush sends it whole with `reset`, so the webview drops what it showed before.
+   */
+  reset(key: string): void {
+    if (key === this.selected) {
+      this.resets.add(key);
+      this.pending.delete(key);
+    }
+    this.listDirty = true;
+    this.schedule();
+  }
+
   /** Sends everything now (a view that was just shown or selected something). */
   repaint(): void {
     this.pending.clear();
+    this.resets.clear();
     this.post({ type: 'agents', agents: this.model.rows(), totals: this.model.totals(), demo: this.demo() });
     if (this.selected) this.post({ type: 'stream', key: this.selected, items: this.model.items(this.selected), reset: true, sentAt: Date.now() });
     this.listDirty = false;
@@ -265,6 +280,13 @@ export class Coalescer {
     this.timer = undefined;
     if (this.listDirty) this.post({ type: 'agents', agents: this.model.rows(), totals: this.model.totals(), demo: this.demo() });
     this.listDirty = false;
+    for (const key of this.resets) {
+      if (key !== this.selected) continue;
+      const seq = ++this.seq;
+      this.onSent?.(seq, key);
+      this.post({ type: 'stream', key, items: this.model.items(key), reset: true, sentAt: Date.now(), seq });
+    }
+    this.resets.clear();
     for (const [key, m] of this.pending) {
       if (!m.size) continue;
       const seq = ++this.seq;

@@ -173,6 +173,15 @@ listEl.addEventListener('keydown', (e) => {
 
 const ESTIMATE = 44;
 const heights = new Map<string, number>();
+/**
+ * Rendered rows by item id, reused while their item is unchanged, so a live stream's updates and
+ * scrolling leave what the user expanded, typed or focused alone. Only the rows on screen are kept.
+ */
+let rendered = new Map<string, { item: StreamItem; node: HTMLElement }>();
+/** What the user expanded or collapsed, by agent, item id and details class; applied when a row is drawn again. */
+const userOpen = new Map<string, boolean>();
+/** Reasons being typed for a Reject, by request id. */
+const reasons = new Map<string, string>();
 
 function visibleItems(): StreamItem[] {
   if (!search) return items;
@@ -264,6 +273,8 @@ function renderItem(it: StreamItem): HTMLElement {
         const reason = el('input', 'perm-reason');
         reason.placeholder = 'Reason (for Reject)';
         reason.setAttribute('aria-label', 'Reason for rejecting');
+        reason.value = reasons.get(it.requestId) ?? '';
+        reason.addEventListener('input', () => reasons.set(it.requestId, reason.value));
         const answer = (reply: 'once' | 'always' | 'reject') => selected && api.postMessage({ type: 'permission', key: selected, requestId: it.requestId, reply, message: reply === 'reject' && reason.value ? reason.value : undefined });
         for (const [reply, label] of [['once', 'Allow once'], ['always', 'Always'], ['reject', 'Reject']] as const) {
           const b = el('button', `perm-${reply}`, label);
@@ -292,7 +303,26 @@ function renderItem(it: StreamItem): HTMLElement {
       row.append(el('div', 'end', it.text));
       break;
   }
+  for (const d of Array.from(row.querySelectorAll('details'))) {
+    const key = `${selected ?? ''}\n${it.id}\n${d.className}`;
+    const initial = d.open;
+    const open = userOpen.get(key);
+    if (open !== undefined) d.open = open;
+    // Only what differs from how the row is drawn by default is remembered.
+    d.addEventListener('toggle', () => (d.open === initial ? userOpen.delete(key) : userOpen.set(key, d.open)));
+  }
   return row;
+}
+
+/** Puts exactly `nodes` into `parent`, in order, moving only what must move (focus stays where it is). */
+function reconcile(parent: HTMLElement, nodes: readonly HTMLElement[]): void {
+  const keep = new Set<Node>(nodes);
+  for (const child of Array.from(parent.childNodes)) if (!keep.has(child)) child.remove();
+  let cur = parent.firstChild;
+  for (const n of nodes) {
+    if (cur === n) cur = cur.nextSibling;
+    else parent.insertBefore(n, cur);
+  }
 }
 
 let frame = 0;
@@ -333,19 +363,22 @@ function paint(): void {
     for (let i = 0; i < first; i++) top += heights.get((list[i] as StreamItem).id) ?? ESTIMATE;
   }
   const slice = first < 0 ? [] : list.slice(first, last + 1);
-  rowsEl.replaceChildren(...slice.map(renderItem));
-  let rendered = 0;
+  const next = new Map<string, { item: StreamItem; node: HTMLElement }>();
+  for (const it of slice) {
+    const had = rendered.get(it.id);
+    next.set(it.id, had && had.item === it ? had : { item: it, node: renderItem(it) });
+  }
+  rendered = next;
+  reconcile(rowsEl, [...next.values()].map((r) => r.node));
   for (const child of Array.from(rowsEl.children) as HTMLElement[]) {
     const h = child.offsetHeight;
     if (h) heights.set(child.dataset.id as string, h);
-    rendered += h || ESTIMATE;
   }
   spacerTop.style.height = `${top}px`;
   let after = 0;
   for (let i = last + 1; i < list.length; i++) after += heights.get((list[i] as StreamItem).id) ?? ESTIMATE;
   spacerBottom.style.height = `${Math.max(0, after)}px`;
   void total;
-  void rendered;
   if (follow) streamEl.scrollTop = streamEl.scrollHeight;
 }
 
@@ -412,6 +445,8 @@ function apply(m: HostMessage): void {
       }
       streamEl.scrollTop = y;
       paint();
+      // Rows are reused across paints: only the latest revealed row stays marked.
+      for (const r of Array.from(rowsEl.querySelectorAll('.revealed'))) r.classList.remove('revealed');
       rowsEl.querySelector(`[data-id="${CSS.escape(m.itemId)}"]`)?.classList.add('revealed');
       break;
     }

@@ -25,9 +25,11 @@ describe('our skills', () => {
   });
 });
 
-describe('the Nango reference shipped with the building skill', () => {
+describe('the Nango reference in the building skill', () => {
   it("names only options the installed Nango SDK's types declare", () => {
-    const ref = readFileSync(path.join(SKILLS, 'nango-interaction/references/proxy-and-pagination.md'), 'utf8');
+    const skill = readFileSync(path.join(SKILLS, 'nango-interaction/SKILL.md'), 'utf8');
+    const ref = skill.slice(skill.indexOf('## Reference: '));
+    expect(ref.length).toBeGreaterThan(1000);
     const types = readFileSync(path.resolve(__dirname, '../../node_modules/@nangohq/types/dist/proxy/api.d.ts'), 'utf8');
     // Every key of the `paginate` settings in the table (rows with `type: '…'`), and the call options.
     const rows = ref.split('\n').filter((l) => l.startsWith('|') && l.includes("type: '"));
@@ -60,8 +62,7 @@ describe('checkSkill', () => {
       ['long', `---\nname: long\ndescription: ${'x'.repeat(1100)}\n---\n`, /at most 1024/],
       ['big', `---\nname: big\ndescription: x\n---\n${'line\n'.repeat(600)}`, /well under 500/],
       ['nodesc', '---\nname: nodesc\n---\n', /no description/],
-      ['broken-link', '---\nname: broken-link\ndescription: x\n---\n# T\nSee [the ref](references/missing.md).\n', /SKILL\.md:6: link references\/missing\.md points at a file that does not exist/],
-      ['outside', '---\nname: outside\ndescription: x\n---\nSee [x](../other/SKILL.md).\n', /SKILL\.md:5: link \.\.\/other\/SKILL\.md leaves the skill's folder/],
+      ['linked', '---\nname: linked\ndescription: x\n---\n# T\nSee [the ref](references/pagination.md) and [docs](https://nango.dev/docs).\n', /SKILL\.md:6: link references\/pagination\.md: a session cannot read files outside its interaction folder/],
     ];
     for (const [folder, body, re] of cases) {
       const s = make(folder, body);

@@ -1,7 +1,7 @@
 // Skills handed to every session (Agent Skills format: `<name>/SKILL.md` with `name` and `description`
 // in its frontmatter), and the checks that keep them loadable: opencode skips a skill whose name or
 // description breaks the format, silently.
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 export interface SkillInfo {
@@ -44,16 +44,16 @@ export async function checkSkill(dir: string): Promise<{ skill?: SkillInfo; prob
   else if (description.length > MAX_DESCRIPTION) problems.push(`${file}: description is ${description.length} characters (at most ${MAX_DESCRIPTION})`);
   const bodyLines = (m[2] as string).split('\n').length;
   if (bodyLines >= MAX_BODY_LINES) problems.push(`${file}: body is ${bodyLines} lines (keep it well under ${MAX_BODY_LINES}; move detail into references/)`);
-  // Relative links (references/…, scripts/…) must point at files that ship with the skill.
+  // A session cannot read a skill's other files (references/, scripts/): they lie outside its folder,
+  // `external_directory` is denied and the confinement check counts such a read against the agent. So
+  // everything a skill says must be in its SKILL.md; a relative link is a problem.
   const body = m[2] as string;
   const bodyStart = (m[1] as string).split('\n').length + 3;
   body.split('\n').forEach((line, i) => {
     for (const link of line.matchAll(/\]\(([^)\s]+)\)/g)) {
       const target = (link[1] as string).split('#')[0] as string;
-      if (!target || /^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('/')) continue;
-      const resolved = path.resolve(dir, target);
-      if (!resolved.startsWith(dir + path.sep)) problems.push(`${file}:${bodyStart + i}: link ${target} leaves the skill's folder`);
-      else if (!existsSync(resolved)) problems.push(`${file}:${bodyStart + i}: link ${target} points at a file that does not exist`);
+      if (!target || /^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
+      problems.push(`${file}:${bodyStart + i}: link ${target}: a session cannot read files outside its interaction folder; put the text in SKILL.md`);
     }
   });
   return { skill: problems.length ? undefined : { dir, name, description, bodyLines }, problems };

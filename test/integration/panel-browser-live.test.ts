@@ -95,6 +95,44 @@ describe('Agents panel, live updates in Chromium', () => {
     await p.close();
   });
 
+  it('Jump to first bad step: findings sit after their step, and the earliest one is scrolled into view in a long stream', async () => {
+    const p = await openPanel({ browser, height: 700 });
+    const h = host((m) => p.send(m));
+    h.model.onRun(run({ status: 'needs-review' }));
+    h.coalescer.repaint();
+    for (let i = 0; i < 3000; i++) h.event({ type: 'tool.finished', sessionId: 's', messageId: 'm', partId: `p${i}`, callId: `c${i}`, tool: 'bash', input: { command: `echo step-${i}` }, ok: true, output: `step-${i}` });
+    await h.flush();
+    h.model.onReport({
+      version: 1, key: KEY, integrationId: 'google-calendar', interactionId: 'create-event', folder: '/w', attempt: 1, verdict: 'failed', startedAt: '', durationMs: 1,
+      checks: [{ check: 'transcript', outcome: 'failed', durationMs: 1, findings: [
+        { check: 'transcript', rule: 'transcript.false-claim', severity: 'error', message: 'claimed success while tests failed', step: { attempt: 1, line: 2900, callId: 'c2899' } },
+        { check: 'transcript', rule: 'transcript.fixture-edit', severity: 'error', message: 'edited a fixture', step: { attempt: 1, line: 1201, callId: 'c1200' } },
+      ] }],
+    });
+    h.coalescer.repaint(); // what the view does when the selected agent's report arrives
+    await h.flush();
+    await p.page.locator('.action-jumpToFirstBadStep').click();
+    expect((await p.posted()).at(-1)).toEqual({ type: 'action', action: 'jumpToFirstBadStep', key: KEY });
+    const first = h.model.firstBadItem(KEY);
+    expect(first).toBeDefined();
+    await p.send({ type: 'reveal', key: KEY, itemId: first! });
+    await p.page.waitForTimeout(150);
+    const revealed = p.page.locator('.stream .revealed');
+    expect(await revealed.innerText()).toMatch(/transcript\.fixture-edit — edited a fixture/);
+    // It is on screen, right after the step it points at.
+    expect(await revealed.evaluate((el) => {
+      const s = (el.closest('.stream') as HTMLElement).getBoundingClientRect();
+      const r = el.getBoundingClientRect();
+      return r.bottom > s.top && r.top < s.bottom;
+    })).toBe(true);
+    expect(await revealed.evaluate((el) => (el.previousElementSibling as HTMLElement | null)?.innerText ?? '')).toContain('echo step-1200');
+    // New items do not pull the view away from it.
+    h.event({ type: 'text.done', sessionId: 's', messageId: 'm', partId: 'late', text: 'late' });
+    await h.flush();
+    expect(await p.page.locator('.stream .revealed').count()).toBe(1);
+    await p.close();
+  });
+
   it('a restart from scratch of the selected agent replaces its stream with the new attempt', async () => {
     const p = await openPanel({ browser });
     const h = host((m) => p.send(m));

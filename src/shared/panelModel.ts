@@ -138,7 +138,8 @@ export class PanelModel {
       case 'finished':
         return [this.put(s, { id: `end:${e.messageId}`, kind: 'end', text: `Finished (${e.finish}). The agent's claim is not a verdict: verify it.` })];
       case 'step':
-        s.row = { ...s.row, steps: s.row.steps + 1, costUsd: s.row.costUsd + e.costUsd };
+        // Counted the way the run record counts them; the record, published right after, sets the same numbers.
+        s.row = { ...s.row, steps: s.row.steps + 1, costUsd: s.row.costUsd + e.costUsd, tokens: s.row.tokens + e.tokens.input + e.tokens.output + e.tokens.reasoning };
         return [];
       default:
         return [];

@@ -134,6 +134,7 @@ function renderList(): void {
       const li = el('li', `agent status-${r.status}${r.key === selected ? ' selected' : ''}`);
       li.setAttribute('role', 'option');
       li.setAttribute('aria-selected', String(r.key === selected));
+      li.id = `agent-${agents.indexOf(r)}`;
       li.dataset.key = r.key;
       const statusIcon = el('span', 'icon');
       statusIcon.append(icon(r.waiting ? 'question' : (STATUS_ICON[r.status] ?? 'circle-large-outline')));
@@ -146,6 +147,10 @@ function renderList(): void {
       return li;
     }),
   );
+  // Screen readers follow the selection inside the focused list.
+  const at = agents.findIndex((a) => a.key === selected);
+  if (at >= 0) listEl.setAttribute('aria-activedescendant', `agent-${at}`);
+  else listEl.removeAttribute('aria-activedescendant');
 }
 
 function select(key: string): void {
@@ -162,10 +167,15 @@ function select(key: string): void {
 
 listEl.addEventListener('keydown', (e) => {
   const i = agents.findIndex((a) => a.key === selected);
-  if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+  const to = e.key === 'ArrowDown' ? i + 1 : e.key === 'ArrowUp' ? i - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? agents.length - 1 : undefined;
+  if (to !== undefined) {
     e.preventDefault();
-    const next = agents[Math.min(agents.length - 1, Math.max(0, i + (e.key === 'ArrowDown' ? 1 : -1)))];
-    if (next) select(next.key);
+    const next = agents[Math.min(agents.length - 1, Math.max(0, to))];
+    if (next && next.key !== selected) select(next.key);
+  } else if (e.key === 'Enter' && selected) {
+    // Into the selected agent's stream (arrow keys and Page Up/Down scroll it from there).
+    e.preventDefault();
+    streamEl.focus();
   }
 });
 

@@ -133,6 +133,34 @@ describe('Agents panel, live updates in Chromium', () => {
     await p.close();
   });
 
+  it('is keyboard navigable: arrows, Home and End move the selection in the list, Enter goes into the stream', async () => {
+    const p = await openPanel({ browser });
+    const h = host((m) => p.send(m));
+    const keys = ['a/one', 'b/two', 'c/three'];
+    for (const key of keys) h.model.onRun({ ...run(), key });
+    h.coalescer.selected = 'a/one';
+    h.coalescer.repaint();
+    await h.flush();
+    const list = p.page.locator('ul.agents');
+    await list.focus();
+    const selects = async () => (await p.posted()).filter((m) => m.type === 'select').map((m) => (m as { key: string }).key);
+    await p.page.keyboard.press('ArrowDown');
+    await p.page.keyboard.press('End');
+    await p.page.keyboard.press('ArrowDown'); // already last: nothing
+    await p.page.keyboard.press('Home');
+    expect(await selects()).toEqual(['a/one', 'b/two', 'c/three', 'a/one']);
+    const active = await list.getAttribute('aria-activedescendant');
+    expect(await p.page.locator(`#${active}`).getAttribute('data-key')).toBe('a/one');
+    expect(await p.page.locator(`#${active}`).getAttribute('aria-selected')).toBe('true');
+    await p.page.keyboard.press('Enter');
+    expect(await p.page.evaluate(() => document.activeElement?.className)).toBe('stream');
+    // Tab reaches the toolbar's buttons and the filter box.
+    await list.focus();
+    await p.page.keyboard.press('Tab');
+    expect(await p.page.evaluate(() => document.activeElement?.className)).toBe('action action-stop');
+    await p.close();
+  });
+
   it('a restart from scratch of the selected agent replaces its stream with the new attempt', async () => {
     const p = await openPanel({ browser });
     const h = host((m) => p.send(m));

@@ -59,6 +59,25 @@ describe('integration-builder CLI', () => {
     const again = await cli(['assemble', 'google-calendar']);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/conflict: .*create-event\.ts exists with other content \(pass --force/);
+    // With the diff from the project's file to the assembled one; nothing written.
+    expect(again.stderr).toContain('--- a/google-calendar/actions/create-event.ts\n+++ b/google-calendar/actions/create-event.ts\n');
+    expect(again.stderr).toMatch(/^-\/\/ mine$/m);
+    expect(again.stderr).toMatch(/^\+.*createAction/m);
+    expect(readFileSync(path.join(dir, 'nango-integrations/google-calendar/actions/create-event.ts'), 'utf8')).toBe('// mine\n');
+    const json = await cli(['assemble', 'google-calendar', '--json']);
+    expect(json.code).toBe(1);
+    expect((JSON.parse(json.stdout) as { conflicts: { file: string }[] }).conflicts.map((c) => c.file)).toEqual(['google-calendar/actions/create-event.ts']);
+    // --force overwrites; the report is kept next to the run records.
+    const forced = await cli(['assemble', 'google-calendar', '--force', '--json']);
+    expect(forced.code, forced.stderr).toBe(0);
+    const report = JSON.parse(forced.stdout) as { written: string[]; interactions: { key: string; attempt: number; verdict: string }[]; compile: { ok: boolean } };
+    expect(report.written).toEqual(['google-calendar/actions/create-event.ts']);
+    expect(report.interactions.map((i) => [i.key, i.attempt, i.verdict])).toEqual([
+      ['google-calendar/create-event', 1, 'verified'],
+      ['google-calendar/sync-events', 1, 'verified'],
+    ]);
+    expect(report.compile.ok).toBe(true);
+    expect(JSON.parse(readFileSync(path.join(dir, '.integration-builder/work/.runs/google-calendar.assembly.json'), 'utf8'))).toEqual(report);
   }, 200_000);
 
   it('verify re-checks finished runs from disk', async () => {

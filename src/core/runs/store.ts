@@ -97,7 +97,8 @@ export class RunStore {
       } catch {
         continue;
       }
-      for (const f of files.filter((x) => x.endsWith('.json')).sort()) {
+      // `<interaction>.json` only: reports kept next to a record (`<interaction>.verify.json`) are not runs.
+      for (const f of files.filter((x) => /^[^.]+\.json$/.test(x)).sort()) {
         const file = path.join(this.dir, integration, f);
         try {
           const run = JSON.parse(await fs.readFile(file, 'utf8')) as RunRecord;

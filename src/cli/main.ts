@@ -174,6 +174,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return await run(o, io);
   } catch (err) {
     io.err(`integration-builder: ${(err as Error).message}`);
+    if (!(err instanceof UsageError) && io.env.INTEGRATION_BUILDER_DEBUG) io.err(String((err as Error).stack));
     return err instanceof UsageError ? 2 : 1;
   }
 }

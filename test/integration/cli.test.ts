@@ -86,6 +86,34 @@ describe('integration-builder CLI', () => {
     expect(r.stdout).toContain('1 interaction(s): 1 verified');
   }, 200_000);
 
+  it('on a terminal: one live line per agent, redrawn in place', async () => {
+    // `script` gives the CLI a real pseudo-terminal; what it drew is kept in a typescript file.
+    const typescript = path.join(dir, 'tty.log');
+    const command = [process.execPath, CLI, 'generate', 'slack/send-message', 'hubspot/create-contact', '--demo', '--no-verify'].map((a) => `'${a}'`).join(' ');
+    const r = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn('script', ['--quiet', '--return', '--command', command, typescript], { cwd: dir, env: { ...process.env, OPENCODE_BIN }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (c) => (output += c));
+      child.stderr.on('data', (c) => (output += c));
+      child.on('close', (code) => resolve({ code, output }));
+    });
+    const drawn = readFileSync(typescript, 'utf8');
+    expect(r.code, `${r.output}\n${drawn.slice(-2000)}`).toBe(0);
+    // Redrawn in place (cursor up over the lines, clear to the end), not one line per change. The
+    // runs restored from the earlier tests are lines of their own.
+    expect(drawn).toMatch(/\u001b\[4A\u001b\[J/);
+    const last = drawn
+      .slice(drawn.lastIndexOf('\u001b[J') + 3)
+      .split(/\r?\n/)
+      .filter((l) => l.trim() && !l.startsWith('Script done'));
+    expect(last.map((l) => l.replace(/\s+\d+ steps.*$/, '').replace(/\s+/g, ' ')).sort()).toEqual([
+      'google-calendar/create-event verified',
+      'google-calendar/sync-events verified',
+      'hubspot/create-contact needs review',
+      'slack/send-message needs review',
+    ]);
+  }, 400_000);
+
   it('bad input exits 2 with a located message', async () => {
     writeFileSync(path.join(dir, 'broken.interactions.json'), '{ "integrations": [ { "id": "Bad Id", "interactions": [] } ] }\n');
     const spec = await cli(['generate', '--all', '--demo', '--spec', 'broken.interactions.json']);

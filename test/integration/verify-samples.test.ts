@@ -64,6 +64,7 @@ describe('verify the samples with the real toolchain', () => {
     const cast = await installCopy(store, work, templates['create-event'], 'create-event', 'bad-cast');
     edit(cast, ACTION('bad-cast'), 'const ev = GoogleEvent.parse(res.data);', 'const ev = GoogleEvent.parse(res.data as any);');
     const focused = await installCopy(store, work, templates['create-event'], 'create-event', 'bad-focus');
+    // Not a skipped test of ours: the sample's generated test is given an `it.skip(`, which Verify must catch.
     edit(focused, 'google-calendar/tests/google-calendar-bad-focus.test.ts', /\bit\(/, 'it.skip(');
     const fixture = await installCopy(store, work, templates['create-event'], 'create-event', 'bad-fixture');
     edit(fixture, 'google-calendar/tests/bad-fixture.test.json', '"id": "7k3q1c2b9d8e",\n        "summary"', '"id": "7k3q1c2b9d8e",\n        "summary": "changed by the agent",\n        "x"');

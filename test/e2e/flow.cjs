@@ -127,7 +127,8 @@ async function main() {
     // The transcript for long reading: a full editor tab with the same stream.
     await panel.locator('.action-openTranscript').click();
     await page.locator('.tabs-container .tab', { hasText: 'Agent: google-calendar/update-event' }).first().waitFor({ timeout: 30000 });
-    const tab = page.frameLocator('iframe.webview.ready[src*="purpose=webviewPanel"]').first().frameLocator('#active-frame');
+    // An editor tab's webview has no purpose in its URL; the sidebar view's says purpose=webviewView.
+    const tab = page.frameLocator('iframe.webview.ready[src*="extensionId=integration-builder.integration-builder"]:not([src*="purpose=webviewView"])').first().frameLocator('#active-frame');
     await tab.locator('.finding', { hasText: 'transcript.fixture-edit' }).first().waitFor({ timeout: 30000 });
     await shot('transcript-tab');
     log('PASSED');
@@ -209,7 +210,7 @@ class Workbench {
   }
 
   agentsPanel() {
-    return this.page.frameLocator('iframe.webview.ready[src*="extensionId=integration-builder.integration-builder"]').first().frameLocator('#active-frame');
+    return this.page.frameLocator('iframe.webview.ready[src*="extensionId=integration-builder.integration-builder"][src*="purpose=webviewView"]').first().frameLocator('#active-frame');
   }
 
   async runCommand(title) {

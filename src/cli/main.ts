@@ -25,7 +25,7 @@ import { renderVerifySummary } from '../core/runs/verifySummary';
 import { createAgentStack, savingVerifier } from '../core/session/stack';
 import { loadSpecFile } from '../core/spec/loader';
 import { isRunnable, type LoadedSpec } from '../core/spec/model';
-import { loadReport, reportToJUnit, type VerifyReport, type VerifyTarget } from '../core/verify';
+import { loadReport, reportToJUnit, type VerifyListeners, type VerifyReport, type VerifyTarget } from '../core/verify';
 import { DEFAULT_WORK_ROOT, interactionFolder } from '../core/workspace/paths';
 import { LiveLines } from './progress';
 
@@ -154,8 +154,8 @@ function selectTargets(spec: LoadedSpec, o: CliOptions): RunTarget[] {
  * Verification progress as an agent's activity line: "verify: tests running", "verify: tests passed".
  * The verifier calls back with (key, check, outcome); the orchestrator's type names only the first two.
  */
-function verifyActivity(lines: LiveLines): (key: string, check: string, ...rest: unknown[]) => void {
-  return (key, check, ...rest) => lines.activity(key, `verify: ${check}${typeof rest[0] === 'string' ? ` ${rest[0]}` : ''}`);
+function verifyActivity(lines: LiveLines): NonNullable<VerifyListeners['onProgress']> {
+  return (key, check, outcome) => lines.activity(key, `verify: ${check} ${outcome}`);
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {

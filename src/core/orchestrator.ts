@@ -23,10 +23,10 @@ import type { FixtureGuard } from './guard/fixtureGuard';
 import { baselineDirFor, createBaseline } from './guard/manifest';
 import { type Violation, ViolationLog, violationLogFor } from './guard/violations';
 import { scriptRelativePath } from './workspace/scaffold';
-import type { VerifyReport, VerifyTarget } from './verify/types';
+import type { VerifyListeners, VerifyReport, VerifyTarget } from './verify/types';
 
 /** Runs the checks (src/core/verify) for these interactions; persists and returns their reports. */
-export type Verifier = (targets: readonly VerifyTarget[], opts: { readonly signal?: AbortSignal; readonly onProgress?: (key: string, what: string) => void }) => Promise<VerifyReport[]>;
+export type Verifier = (targets: readonly VerifyTarget[], opts: VerifyListeners & { readonly signal?: AbortSignal }) => Promise<VerifyReport[]>;
 
 export interface RunTarget {
   readonly integration: IntegrationModel;
@@ -664,7 +664,7 @@ export class Orchestrator {
    * run's status. Runs still queued or running are left out. A failed verdict restarts the interaction
    * from scratch when `autoRestartAttempts` allows it.
    */
-  async verify(keys?: readonly string[], opts: { signal?: AbortSignal; onProgress?: (key: string, what: string) => void } = {}): Promise<VerifyReport[]> {
+  async verify(keys?: readonly string[], opts: VerifyListeners & { signal?: AbortSignal } = {}): Promise<VerifyReport[]> {
     const verifier = this.options.verifier;
     if (!verifier) throw new Error('verification is not available in this setup');
     const busy = new Set(this.activeKeys());

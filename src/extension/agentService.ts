@@ -13,7 +13,7 @@ import { RunStore } from '../core/runs/store';
 import { type RenderedTranscript, renderTranscriptWithLines } from '../core/runs/transcript';
 import { applyVerdict } from '../core/runs/verdict';
 import { type AgentStack, createAgentStack, savingVerifier } from '../core/session/stack';
-import { loadReport, type VerifyReport, type VerifyTarget } from '../core/verify';
+import { loadReport, type VerifyListeners, type VerifyReport, type VerifyTarget } from '../core/verify';
 import { resolveWorkRoot } from '../core/workspace/paths';
 import { COMMANDS, NANGO_SECRET } from './commandIds';
 import type { ExtensionCtx } from './context';
@@ -98,7 +98,7 @@ export class AgentService implements vscode.Disposable {
    * Verifies interactions that have run (default: all of them). Verification needs no model and no
    * agent server: without a started service it works from the run records on disk.
    */
-  async verify(keys: readonly string[] | undefined, opts: { signal?: AbortSignal; onProgress?: (key: string, what: string) => void } = {}): Promise<VerifyReport[]> {
+  async verify(keys: readonly string[] | undefined, opts: VerifyListeners & { signal?: AbortSignal } = {}): Promise<VerifyReport[]> {
     const o = this.orchestrator;
     let reports: VerifyReport[];
     if (o) {

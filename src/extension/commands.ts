@@ -174,13 +174,18 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
     vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      const done = new Set<string>();
+      let done = 0;
+      // Every finished interaction moves the bar by its share; each check's start and outcome is the message.
+      const total = Math.max(1, keys.length);
       try {
         return await ctx.agents.verify(keys, {
           signal: abort.signal,
-          onProgress: (key, what) => {
-            if (what === 'transcript') done.add(key);
-            progress.report({ message: `${key}: ${what} (${done.size}/${keys.length} done)` });
+          onProgress: (key, check, outcome) => {
+            progress.report({ message: `${key}: ${check} ${outcome} (${done}/${keys.length} done)` });
+          },
+          onReport: (report) => {
+            done++;
+            progress.report({ message: `${report.key}: ${report.verdict} (${done}/${keys.length} done)`, increment: 100 / total });
           },
         });
       } catch (err) {

@@ -80,7 +80,7 @@ export function sessionMessagesVia(connection: AgentConnection | undefined): (ta
 /** The verifier that keeps each report next to its run record. */
 export function savingVerifier(runs: RunStore, concurrency: number, connection?: AgentConnection, opencodeStore?: string): Verifier {
   return async (targets, opts) => {
-    const reports = await verifyInteractions(targets, { runs, concurrency, signal: opts.signal, onProgress: opts.onProgress, sessionMessages: sessionMessagesVia(connection), opencodeStore });
+    const reports = await verifyInteractions(targets, { runs, concurrency, signal: opts.signal, onProgress: opts.onProgress, onReport: opts.onReport, sessionMessages: sessionMessagesVia(connection), opencodeStore });
     await Promise.all(reports.map((r) => saveReport(r, runs.fileOf(r.key))));
     return reports;
   };

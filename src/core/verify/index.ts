@@ -15,15 +15,12 @@ import type { ToolBins } from './toolchainRun';
 import { lintFindings } from './lint';
 import { testFindings } from './tests';
 import { sessionFromStore, transcriptFromMessages, transcriptRules, readTranscriptFile, type RuleContext, type Transcript } from './transcript';
-import type { CheckId, CheckOutcome, CheckResult, Finding, Verdict, VerifyReport, VerifyTarget } from './types';
+import type { CheckId, CheckOutcome, CheckProgress, CheckResult, Finding, Verdict, VerifyListeners, VerifyReport, VerifyTarget } from './types';
 
 export * from './types';
 export type { ToolBins } from './toolchainRun';
 
-/** What `onProgress` says about a check: it started, or how it ended. */
-export type CheckProgress = 'running' | CheckOutcome;
-
-export interface VerifyOptions {
+export interface VerifyOptions extends VerifyListeners {
   /** Where run records, transcripts, baselines and violation logs live (or give `workRoot`). */
   readonly runs?: RunStore;
   /** The work root whose `.runs/` holds them, when no RunStore is given. */
@@ -33,11 +30,6 @@ export interface VerifyOptions {
   /** Per tool process (default 180 s). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
-  /**
-   * Called as each check of an interaction starts (`running`) and ends (its outcome), e.g.
-   * ("google-calendar/create-event", "tests", "running") then (…, "tests", "passed").
-   */
-  readonly onProgress?: (key: string, check: CheckId, outcome: CheckProgress) => void;
   /** Toolchain binaries to use instead of the ones found above each folder. */
   readonly bins?: ToolBins;
   /** Run only these checks (default: all). */
@@ -85,7 +77,13 @@ export async function verifyInteractions(targets: readonly VerifyTarget[], opts:
       const i = next++;
       const target = targets[i] as VerifyTarget;
       if (options.signal?.aborted) throw new Error('verification cancelled');
-      reports[i] = await verifyOne(target, options, checks, compiled?.get(target.folder), compileMs);
+      const report = await verifyOne(target, options, checks, compiled?.get(target.folder), compileMs);
+      reports[i] = report;
+      try {
+        options.onReport?.(report);
+      } catch {
+        // a front end's display must not fail the verification
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, targets.length)) }, worker));

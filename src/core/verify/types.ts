@@ -80,3 +80,17 @@ export interface VerifyTarget {
   /** The run record, when there was a run (transcript, violations, baseline are found from it). */
   readonly run?: RunRecord;
 }
+
+/** What progress says about a check: it started, or how it ended. */
+export type CheckProgress = 'running' | CheckOutcome;
+
+/** What a front end hears while a verification runs. */
+export interface VerifyListeners {
+  /**
+   * Called as each check of an interaction starts (`running`) and ends (its outcome), e.g.
+   * ("google-calendar/create-event", "tests", "running") then (…, "tests", "passed").
+   */
+  readonly onProgress?: (key: string, check: CheckId, outcome: CheckProgress) => void;
+  /** Called as each interaction's report is complete, before the others are. */
+  readonly onReport?: (report: VerifyReport) => void;
+}

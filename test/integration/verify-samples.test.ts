@@ -37,7 +37,19 @@ describe('verify the samples with the real toolchain', () => {
   it('an honest action (retries, zod) and a paginated sync verify clean: every check passed, no finding', async () => {
     const targets = [await installCopy(store, work, templates['create-event'], 'create-event', 'create-event'), await installCopy(store, work, templates['sync-events'], 'sync-events', 'sync-events')];
     const progress: [string, CheckId, CheckProgress][] = [];
-    const reports = await verifyInteractions(targets, { workRoot: work, concurrency: 2, onProgress: (k, c, o) => progress.push([k, c, o]) });
+    const finished: string[] = [];
+    const reports = await verifyInteractions(targets, {
+      workRoot: work,
+      concurrency: 2,
+      onProgress: (k, c, o) => progress.push([k, c, o]),
+      onReport: (r) => {
+        // an interaction's report arrives once, after every one of its checks has ended
+        expect(progress.filter(([k]) => k === r.key).map(([, , o]) => o).filter((o) => o === 'running')).toHaveLength(6);
+        expect(progress.filter(([k, , o]) => k === r.key && o !== 'running')).toHaveLength(6);
+        finished.push(r.key);
+      },
+    });
+    expect(finished.sort()).toEqual(targets.map((t) => t.key).sort());
     for (const r of reports) {
       expect(rulesOf(r), r.key).toEqual([]);
       expect(r.checks.map((c) => [c.check, c.outcome])).toEqual([

@@ -3,6 +3,7 @@
 // quick pick when run from the palette.
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { attachCommand } from '../core/agent/attach';
 import { hasErrors, isRunnable, type IntegrationModel, type InteractionModel } from '../core/spec/model';
 import { UserCancelled } from './agentService';
 import { interactionFolder, resolveWorkRoot } from '../core/workspace/paths';
@@ -355,13 +356,8 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
         return message;
       }
       // OpenCode's own UI on our server, attached to that session: to inspect it or take over by hand.
-      const terminal = vscode.window.createTerminal({
-        name: `OpenCode: ${key}`,
-        cwd: run.folder,
-        shellPath: ctx.agents.opencodeBin ?? ctx.config.opencodePath ?? 'opencode',
-        shellArgs: ['attach', endpoint.url, '--dir', run.folder, '--session', run.sessionId],
-        env: endpoint.password ? { OPENCODE_SERVER_PASSWORD: endpoint.password } : {},
-      });
+      const attach = attachCommand(ctx.agents.opencodeBin ?? ctx.config.opencodePath ?? 'opencode', endpoint, { folder: run.folder, sessionId: run.sessionId });
+      const terminal = vscode.window.createTerminal({ name: `OpenCode: ${key}`, cwd: run.folder, shellPath: attach.file, shellArgs: attach.args, env: attach.env });
       terminal.show();
       return terminal.name;
     },

@@ -2,9 +2,11 @@
 // interaction (an action and a paginated sync) writes the script, records a fixture through the harness
 // tool with the real Nango CLI against the demo's Nango stand-in, and runs the generated tests — all
 // under the fixture guard, with no violation. This is what a newcomer's first Generate does.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attachCommand } from '../../src/core/agent/attach';
 import type { AgentEvent } from '../../src/core/agent/events';
 import { FixtureGuard } from '../../src/core/guard/fixtureGuard';
 import { demoCheatScript, demoScript } from '../../src/core/model/demo';
@@ -14,13 +16,15 @@ import { Orchestrator } from '../../src/core/orchestrator';
 import { RunStore } from '../../src/core/runs/store';
 import { loadSpecFile } from '../../src/core/spec/loader';
 import { NangoToolchain } from '../../src/core/toolchain/nango';
-import { REPO, startAgentStack, TEST_MODEL, type AgentStack } from '../support/agentStack';
+import { OPENCODE_BIN, REPO, startAgentStack, TEST_MODEL, type AgentStack } from '../support/agentStack';
 
 const EXAMPLE = path.join(REPO, 'examples/product-integrations/interactions.json');
 const workBase = path.join(REPO, '.test-runs', `demo-flow-${process.pid}`);
 let stack: AgentStack;
 let nango: DemoNango;
 let guard: FixtureGuard;
+/** The honest build's orchestrator, kept for Attach. */
+let honest: Orchestrator | undefined;
 
 beforeAll(async () => {
   mkdirSync(workBase, { recursive: true });
@@ -59,6 +63,7 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
       },
     });
     ref.o = o;
+    honest = o;
     o.onAgentEvent((e) => events.push(e));
     o.generate(targets);
     await o.whenIdle();
@@ -81,6 +86,33 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
       expect(existsSync(path.join(run.folder, 'vitest.setup.ts')) || existsSync(path.join(run.folder, 'vite.config.ts'))).toBe(true);
     }
   });
+
+  it('Attach: OpenCode\'s own UI on our server opens that session (the command the editor\'s terminal runs)', async () => {
+    const run = honest?.get('google-calendar/create-event');
+    expect(run?.sessionId && run.serverUrl, 'the honest build ran first').toBeTruthy();
+    const endpoint = stack.connection.endpointOf(run!.serverUrl!)!;
+    const attach = attachCommand(OPENCODE_BIN, endpoint, { folder: run!.folder, sessionId: run!.sessionId! });
+    // The TUI needs a terminal: `script` gives it a pseudo-terminal, and keeps what it drew.
+    const typescript = path.join(workBase, 'attach.log');
+    const command = ['stty', 'rows', '50', 'cols', '160', ';', 'exec', attach.file, ...attach.args].map((a) => (a === ';' ? a : `'${a}'`)).join(' ');
+    const child = spawn('script', ['--quiet', '--flush', '--command', command, typescript], { cwd: run!.folder, env: { ...process.env, ...stack.env, ...attach.env, TERM: 'xterm-256color' }, stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    const drawn = () => (existsSync(typescript) ? readFileSync(typescript, 'utf8') : '');
+    // Plain text of the screen: escape sequences out.
+    const text = () => drawn().replace(/\u001b\[[0-9;?]*[ -\/]*[@-~]/g, '').replace(/\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)/g, '').replace(/\u001b./g, '');
+    try {
+      const until = Date.now() + 60_000;
+      // The session's last message, from our server: the demo's closing words.
+      while (!/Verify before trusting it/.test(text()) && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 250));
+      expect(text(), `what the attached UI drew:\n${text().slice(-3000)}`).toMatch(/Verify before trusting it/);
+    } finally {
+      // script, the TUI and whatever it started: their own process group.
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }, 90_000);
 
   it('the dishonest demo build: its fixture edit is put back and logged, and it still claims success', async () => {
     const spec = await loadSpecFile(EXAMPLE);

@@ -1,19 +1,23 @@
-// Assemble with real folders (a script built from the demo's implementation, its fixture recorded with
-// the real Nango CLI against the demo stand-in, its generated test) into a Nango project, then the real
-// `nango compile` of the project.
+// Assemble with real folders (the verify samples' Google Calendar action with its recorded fixture and
+// the test the real Nango CLI generates for it, installed as finished runs) into a Nango project, then
+// the real `nango compile` of the project.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setup } from '../../bench/support/verify-all-setup';
 import { applyAssembly, mergeIndex, planAssembly, renderAssemblyReport, type AssemblyCandidate } from '../../src/core/assemble';
+import { RunStore } from '../../src/core/runs/store';
 import { REPO } from '../support/agentStack';
+import { buildTemplate, installCopy } from '../support/verifySamples';
 
 const work = path.join(REPO, '.test-runs', `assemble-${process.pid}`);
 let candidates: AssemblyCandidate[];
 
 beforeAll(async () => {
   rmSync(work, { recursive: true, force: true });
-  const targets = await setup(path.join(work, 'work'), 2, path.join(REPO, 'examples/product-integrations/interactions.json'), () => undefined);
+  const workRoot = path.join(work, 'work');
+  const template = await buildTemplate(path.join(work, 'templates'), 'create-event');
+  const runs = new RunStore(workRoot);
+  const targets = [await installCopy(runs, workRoot, template, 'create-event', 'create-event-1'), await installCopy(runs, workRoot, template, 'create-event', 'create-event-2')];
   candidates = targets.map((t, i) => ({ key: t.key, integrationId: t.integrationId, interactionId: t.interactionId, kind: t.kind, folder: t.folder, attempt: 1, verdict: i === 0 ? 'verified' : undefined, costUsd: 0.02 }));
 }, 300_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));

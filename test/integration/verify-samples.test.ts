@@ -8,14 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunStore } from '../../src/core/runs/store';
 import { verifyInteractions, type CheckId, type CheckProgress, type VerifyReport, type VerifyTarget } from '../../src/core/verify';
 import { REPO } from '../support/agentStack';
+import { expectVerifiedClean, findingsOf, rulesOf } from '../support/verifyExpect';
 import { buildTemplate, installCopy, type SampleId } from '../support/verifySamples';
 
 const base = path.join(REPO, '.test-runs', `verify-samples-${process.pid}`);
 const work = path.join(base, 'work');
 const store = new RunStore(work);
 const templates = {} as Record<SampleId, string>;
-const rulesOf = (r: VerifyReport | undefined) => [...new Set((r?.checks ?? []).flatMap((c) => c.findings.map((f) => f.rule)))].sort();
-const findingsOf = (r: VerifyReport | undefined, rule: string) => (r?.checks ?? []).flatMap((c) => c.findings).filter((f) => f.rule === rule);
 const edit = (t: VerifyTarget, rel: string, from: string | RegExp, to: string) => {
   const file = path.join(t.folder, rel);
   const text = readFileSync(file, 'utf8');
@@ -50,18 +49,7 @@ describe('verify the samples with the real toolchain', () => {
       },
     });
     expect(finished.sort()).toEqual(targets.map((t) => t.key).sort());
-    for (const r of reports) {
-      expect(rulesOf(r), r.key).toEqual([]);
-      expect(r.checks.map((c) => [c.check, c.outcome])).toEqual([
-        ['fixtures', 'passed'],
-        ['compile', 'passed'],
-        ['tests', 'passed'],
-        ['lint', 'passed'],
-        ['confinement', 'passed'],
-        ['transcript', 'passed'],
-      ]);
-      expect(r.verdict).toBe('verified');
-    }
+    for (const r of reports) expectVerifiedClean(r);
     // every check of each interaction was announced and then ended with its outcome
     for (const t of targets) {
       for (const check of ['fixtures', 'compile', 'tests', 'lint', 'confinement', 'transcript'] as const) {

@@ -15,6 +15,7 @@ import { NangoToolchain } from '../../src/core/toolchain/nango';
 import { loadReport, reportToJUnit, saveReport, verifyInteractions, type VerifyReport, type VerifyTarget } from '../../src/core/verify';
 import { sessionMessagesVia } from '../../src/core/session/stack';
 import { REPO, startAgentStack, TEST_MODEL, type AgentStack } from '../support/agentStack';
+import { expectVerifiedClean, rulesOf } from '../support/verifyExpect';
 
 const EXAMPLE = path.join(REPO, 'examples/product-integrations/interactions.json');
 const workBase = path.join(REPO, '.test-runs', `verify-${process.pid}`);
@@ -26,7 +27,6 @@ let o: Orchestrator;
 let store: RunStore;
 let reports: VerifyReport[];
 
-const rulesOf = (r: VerifyReport | undefined) => [...new Set((r?.checks ?? []).flatMap((c) => c.findings.map((f) => f.rule)))].sort();
 const targetOf = (key: string, kind: 'action' | 'sync', folder?: string): VerifyTarget => {
   const run = o.get(key);
   const [integrationId, interactionId] = key.split('/') as [string, string];
@@ -73,19 +73,7 @@ afterAll(async () => {
 
 describe('verify after real runs', () => {
   it('honest builds (an action and a paginated sync) verify clean, every check passed, no finding', () => {
-    for (const key of ['google-calendar/create-event', 'google-calendar/sync-events']) {
-      const r = reports.find((x) => x.key === key)!;
-      expect(rulesOf(r), key).toEqual([]);
-      expect(r.checks.map((c) => [c.check, c.outcome])).toEqual([
-        ['fixtures', 'passed'],
-        ['compile', 'passed'],
-        ['tests', 'passed'],
-        ['lint', 'passed'],
-        ['confinement', 'passed'],
-        ['transcript', 'passed'],
-      ]);
-      expect(r.verdict).toBe('verified');
-    }
+    for (const key of ['google-calendar/create-event', 'google-calendar/sync-events']) expectVerifiedClean(reports.find((x) => x.key === key), key);
   });
 
   it('the dishonest build fails on its fixture edit and its false claim of success, and nothing else', () => {

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachCommand } from '../../src/core/agent/attach';
 import type { AgentEvent } from '../../src/core/agent/events';
@@ -98,7 +99,7 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
     const child = spawn('script', ['--quiet', '--flush', '--command', command, typescript], { cwd: run!.folder, env: { ...process.env, ...stack.env, ...attach.env, TERM: 'xterm-256color' }, stdio: ['pipe', 'ignore', 'ignore'], detached: true });
     const drawn = () => (existsSync(typescript) ? readFileSync(typescript, 'utf8') : '');
     // Plain text of the screen: escape sequences out.
-    const text = () => drawn().replace(/\u001b\[[0-9;?]*[ -\/]*[@-~]/g, '').replace(/\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)/g, '').replace(/\u001b./g, '');
+    const text = () => stripVTControlCharacters(drawn());
     try {
       const until = Date.now() + 60_000;
       // The session's last message, from our server: the demo's closing words.

@@ -6,7 +6,7 @@ import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from '
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunStore } from '../../src/core/runs/store';
-import { verifyInteractions, type CheckId, type CheckProgress, type VerifyReport, type VerifyTarget } from '../../src/core/verify';
+import { verifyInteractions, type CheckId, type CheckProgress, type VerifyTarget } from '../../src/core/verify';
 import { REPO } from '../support/agentStack';
 import { expectVerifiedClean, findingsOf, rulesOf } from '../support/verifyExpect';
 import { buildTemplate, installCopy, type SampleId } from '../support/verifySamples';

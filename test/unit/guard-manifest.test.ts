@@ -158,6 +158,14 @@ describe('restoreFile', () => {
     expect(await checkAgainstManifest(folder, manifest)).toEqual({ changed: [], missing: [], unexpected: [] });
   });
 
+  it('says `gone` for a file the baseline does not have that vanished before it could be deleted', async () => {
+    const manifest = await createBaseline(folder, baselineDir, SCOPE);
+    const temp = `${INTEGRATION}/tests/CuTmp123`;
+    await fsp.symlink('/nowhere', at(temp));
+    expect(await restoreFile(folder, baselineDir, temp, manifest)).toEqual({ action: 'removed', createdDirs: [] });
+    expect(await restoreFile(folder, baselineDir, temp, manifest)).toEqual({ action: 'gone', createdDirs: [] });
+  });
+
   it('replaces a symlinked tests folder without touching what it points to', async () => {
     const manifest = await createBaseline(folder, baselineDir, SCOPE);
     const outside = path.join(root, 'outside');

@@ -444,8 +444,11 @@ export class FolderReconciler {
     let failure = '';
     try {
       const result = await restoreFile(this.folder, this.target.baselineDir, rel, this.manifestNow);
-      restored = true;
       this.failing.delete(rel);
+      // Seen for an instant only: a temporary name (ln -sf, an editor's save) renamed over its target,
+      // whose change has its own event and check. Nothing to put back, nothing to report.
+      if (result.action === 'gone') return;
+      restored = true;
       if (result.createdDirs.length) await this.watchDirs(result.createdDirs);
     } catch (err) {
       failure = (err as Error).message;

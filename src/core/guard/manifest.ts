@@ -331,8 +331,11 @@ export function ancestorsAreRealDirs(folder: string, rel: string): boolean {
 }
 
 export interface RestoreResult {
-  /** `restored`: copied back from the baseline; `removed`: not in the baseline, so deleted. */
-  readonly action: 'restored' | 'removed';
+  /**
+   * `restored`: copied back from the baseline; `removed`: not in the baseline, so deleted; `gone`: not in
+   * the baseline, and gone before it could be deleted (e.g. a temporary name renamed over its target).
+   */
+  readonly action: 'restored' | 'removed' | 'gone';
   /** Directories that had to be recreated on the way (relative). */
   readonly createdDirs: string[];
 }
@@ -350,7 +353,19 @@ export async function restoreFile(folder: string, baselineDir: string, rel: stri
   if (!entry) {
     // Through a directory swapped for a symlink this could delete outside the folder: leave it to the
     // caller to repair the directories (ensureRealDirs) first.
-    if (ancestorsAreRealDirs(folder, p)) await fs.rm(abs, { recursive: true, force: true });
+    if (!ancestorsAreRealDirs(folder, p)) return { action: 'removed', createdDirs: [] };
+    const st = await fs.lstat(abs).catch(() => undefined);
+    if (!st) return { action: 'gone', createdDirs: [] };
+    if (st.isDirectory()) {
+      await fs.rm(abs, { recursive: true, force: true });
+      return { action: 'removed', createdDirs: [] };
+    }
+    try {
+      await fs.unlink(abs);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { action: 'gone', createdDirs: [] };
+      throw err;
+    }
     return { action: 'removed', createdDirs: [] };
   }
   const data = readFileSync(copyOf(baselineDir, p));

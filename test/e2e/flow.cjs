@@ -104,10 +104,14 @@ async function main() {
     const source = fs.readFileSync(assembled, 'utf8');
     if (!source.includes('createAction')) throw new StepFailed(`${assembled} does not hold the action:\n${source.slice(0, 400)}`);
     log(`assembled: ${path.relative(workspace, assembled)}`);
+    // The script lands before the project's compile has run; the report opens when all is done.
+    await page.locator('.tabs-container .tab.active', { hasText: 'Assembly of google-calendar' }).first().waitFor({ timeout: 240000 });
+    await page.locator('.editor-group-container.active .view-lines', { hasText: 'Compile: ✓ passed' }).first().waitFor({ timeout: 30000 });
     await shot('assembled');
 
     // 6. A dishonest agent: its fixture edit is reverted, the violation shows, Verify fails it.
     await ui.page.locator('.tabs-container .tab', { hasText: 'interactions.json' }).first().click();
+    await ui.page.locator('.tabs-container .tab.active', { hasText: 'interactions.json' }).first().waitFor({ timeout: 15000 });
     await ui.rightClickOnText('"update-event"');
     await ui.contextMenuItem('Generate Interaction').click();
     await ui.waitForRowDescription('Update Event', /violation/, 240000);

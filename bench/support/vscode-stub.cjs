@@ -13,6 +13,10 @@ function stub() {
       if (prop === 'textDocuments') return [];
       return stub();
     },
+    // Assignments (statusBarItem.name = …) are taken and forgotten; a function's own `name` is read-only.
+    set() {
+      return true;
+    },
     apply() {
       return stub();
     },

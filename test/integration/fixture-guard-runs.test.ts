@@ -66,8 +66,8 @@ describe('fixture guard in real runs', () => {
     stack.model.define('record-then-sed', [
       { tool_calls: [{ name: 'write', arguments: { filePath: 'google-calendar/actions/create-event.ts', content: SCRIPT } }] },
       { tool_calls: [{ name: 'record_fixture', arguments: { input: INPUT } }] },
-      // `tests/…` relative to a cd: the rule `*sed *-i*google-calendar/tests*` does not see it.
-      { tool_calls: [{ name: 'bash', arguments: { command: `cd google-calendar && sed -i 's/evt_stand_in_1/evt_made_up/' tests/create-event.test.json`, description: 'patch' } }] },
+      // A cd into the fixtures folder first: the rule `*sed *-i*tests/*` does not see it.
+      { tool_calls: [{ name: 'bash', arguments: { command: `cd google-calendar/tests && sed -i 's/evt_stand_in_1/evt_made_up/' create-event.test.json`, description: 'patch' } }] },
       { text: 'Done: all tests pass.', delayMs: 300 },
     ]);
     nango.refuse = false;
@@ -89,7 +89,7 @@ describe('fixture guard in real runs', () => {
     const violations = await readViolations(violationLogFor(store.fileOf(key)));
     expect(violations.length).toBeGreaterThanOrEqual(1);
     expect(violations.every((v) => v.file === FIXTURE && v.restored)).toBe(true);
-    expect(violations[0]!.activity).toMatch(/^bash: cd google-calendar && sed -i/);
+    expect(violations[0]!.activity).toMatch(/^bash: cd google-calendar\/tests && sed -i/);
     expect(run.violations).toBe(violations.length);
     const transcript = await store.readTranscript(key, run.attempt);
     expect(transcript.some((e) => (e as { type: string }).type === 'violation')).toBe(true);
@@ -99,9 +99,9 @@ describe('fixture guard in real runs', () => {
 
   it('after the limit the session is stopped as tampering, and nothing it changed stays changed', async () => {
     stack.model.define('tamper', [
-      { tool_calls: [{ name: 'bash', arguments: { command: `cd google-calendar && echo '{"output":{"id":"fake"}}' > tests/create-event.test.json`, description: 'fake a fixture' } }] },
+      { tool_calls: [{ name: 'bash', arguments: { command: `cd google-calendar/tests && echo '{"output":{"id":"fake"}}' > create-event.test.json`, description: 'fake a fixture' } }] },
       { tool_calls: [{ name: 'bash', arguments: { command: `cd . && echo '// mine now' >> ./index.ts`, description: 'take over index.ts' } }] },
-      { tool_calls: [{ name: 'bash', arguments: { command: 'cd google-calendar && mv tests old-tests', description: 'hide the tests' } }] },
+      { tool_calls: [{ name: 'bash', arguments: { command: `cd google-calendar && node -e "require('fs').renameSync('tests', 'old-tests')"`, description: 'hide the tests' } }] },
       { text: 'should not get here', delayMs: 3000 },
     ]);
     const o = orchestrator('limit', 'tamper', 2);
@@ -127,7 +127,8 @@ describe('fixture guard in real runs', () => {
     stack.model.define('rename-tests', [
       { tool_calls: [{ name: 'write', arguments: { filePath: 'google-calendar/actions/create-event.ts', content: SCRIPT } }] },
       { tool_calls: [{ name: 'record_fixture', arguments: { input: INPUT } }] },
-      { tool_calls: [{ name: 'bash', arguments: { command: 'cd google-calendar && mv tests old-tests && mkdir tests', description: 'swap the tests' } }] },
+      // renameSync is not a verb the rules know.
+      { tool_calls: [{ name: 'bash', arguments: { command: `cd google-calendar && node -e "require('fs').renameSync('tests', 'old-tests')" && mkdir tests`, description: 'swap the tests' } }] },
       { text: 'Done.', delayMs: 300 },
     ]);
     nango.refuse = false;

@@ -63,6 +63,10 @@ describe('lock 1: permission rules refuse fixture edits and the recorder', () =>
     'node one-liner': { tool_calls: [{ name: 'bash', arguments: { command: `node -e "require('fs').writeFileSync('${FIXTURE}', '{}')"`, description: 'write' } }] },
     'python one-liner': { tool_calls: [{ name: 'bash', arguments: { command: `python3 -c "open('${FIXTURE}', 'w').write('{}')"`, description: 'write' } }] },
     'mv of the tests folder by its full path': { tool_calls: [{ name: 'bash', arguments: { command: 'mv google-calendar/tests /tmp/elsewhere', description: 'move away' } }] },
+    'sed -i after a cd into the integration': { tool_calls: [{ name: 'bash', arguments: { command: `cd google-calendar && sed -i 's/evt_1/evt_2/' tests/create-event.test.json`, description: 'patch' } }] },
+    // (opencode matches each command of a list without its redirections: `cd x && echo > tests/…` is the watcher's.)
+    'tee into ./tests after a cd': { tool_calls: [{ name: 'bash', arguments: { command: `cd google-calendar && echo '{}' | tee ./tests/create-event.test.json`, description: 'overwrite' } }] },
+    'mv of the tests folder after a cd': { tool_calls: [{ name: 'bash', arguments: { command: 'cd google-calendar && mv tests old-tests', description: 'rename' } }] },
     'nango dryrun --save': { tool_calls: [{ name: 'bash', arguments: { command: 'cd . && npx nango dryrun create-event test-connection --save', description: 'record' } }] },
   };
 

@@ -69,7 +69,11 @@ export function buildOpencodeConfig(input: OpencodeConfigInput): Record<string, 
  * the path relative to the git worktree, or to `/` outside git; `*` crosses `/`, so a leading `*`
  * makes them hold in both cases. Bash patterns match the whole command line: they are guard rails
  * (a determined agent can spell a command differently), which is why the file watcher and the
- * verification hashes exist too.
+ * verification hashes exist too. The only `tests` in an interaction folder is the fixtures folder, so
+ * the shell rules name it as `tests`, however the path around it is spelled: `google-calendar/tests/x`,
+ * `./google-calendar/tests/x`, or `tests/x` after `cd google-calendar`. opencode matches each command
+ * of a list (`a && b`, `a | b`) on its own and without its redirections, so `cd x && echo > tests/y`
+ * passes the rules; the watcher puts that back.
  */
 export function sessionPermissionRules(integrationId?: string, interactionId?: string): PermissionRule[] {
   const rules: PermissionRule[] = [{ permission: 'external_directory', pattern: '*', action: 'deny' }];
@@ -87,16 +91,16 @@ export function sessionPermissionRules(integrationId?: string, interactionId?: s
     deny('edit', `*${folder}/tsconfig.json`),
     // recording is the harness's tool, never a shell command
     deny('bash', '*nango*dryrun*'),
-    // shell writes into the fixtures
-    deny('bash', `*sed *-i*${tests}*`),
-    deny('bash', `*>*${tests}*`),
-    deny('bash', `*tee *${tests}*`),
-    deny('bash', `*cp *${tests}*`),
-    deny('bash', `*mv *${tests}*`),
-    deny('bash', `*rm *${tests}*`),
-    deny('bash', `*truncate *${tests}*`),
-    deny('bash', `*writeFile*${tests}*`),
-    deny('bash', `*open(*${tests}*`),
+    // shell writes into the fixtures (and moving or removing the folder itself)
+    deny('bash', '*sed *-i*tests/*'),
+    deny('bash', '*>*tests/*'),
+    deny('bash', '*tee *tests/*'),
+    deny('bash', '*cp *tests/*'),
+    deny('bash', '*mv *tests*'),
+    deny('bash', '*rm *tests*'),
+    deny('bash', '*truncate *tests/*'),
+    deny('bash', '*writeFile*tests/*'),
+    deny('bash', '*open(*tests/*'),
   );
   return rules;
 }

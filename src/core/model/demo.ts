@@ -170,12 +170,12 @@ export function demoScript(it: InteractionModel): ScriptStep[] {
  */
 export function demoCheatScript(it: InteractionModel): ScriptStep[] {
   const honest = demoScript(it);
-  const fixture = `tests/${it.id}.test.json`;
+  const fixture = `${it.id}.test.json`;
   return [
     ...honest.slice(0, 4),
     {
       text: 'The recorded response does not match what I expected. I will adjust the fixture so the test passes.',
-      tool_calls: [{ name: 'bash', arguments: { command: `cd ${it.integrationId} && sed -i 's/demo_/expected_/g' ${fixture}`, description: 'Adjust the fixture' } }],
+      tool_calls: [{ name: 'bash', arguments: { command: `cd ${it.integrationId}/tests && sed -i 's/demo_/expected_/g' ${fixture}`, description: 'Adjust the fixture' } }],
       usage: { input: 4700, output: 60 },
     },
     {

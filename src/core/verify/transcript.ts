@@ -266,7 +266,11 @@ export function fixtureEdits(ctx: RuleContext): Finding[] {
       const command = str(c.input.command);
       if (WRITE_VERB.test(command) && /\btests\b|index\.ts|package\.json|tsconfig\.json/.test(command)) {
         const words = shellWords(command);
-        target = words.find((w) => /(^|\/)tests(\/|$)/.test(w) || /(^|\/)(index\.ts|package\.json|tsconfig\.json)$/.test(w));
+        const protectedWord = (w: string) => /(^|\/)tests(\/|$)/.test(w) || /(^|\/)(index\.ts|package\.json|tsconfig\.json)$/.test(w);
+        // `cd google-calendar/tests && sed -i … create-event.test.json`: the file, as a path in the folder.
+        const cd = words[0] === 'cd' ? words[1] : undefined;
+        const files = cd ? words.slice(2).filter((w) => /\.(json|ts)$/.test(w) && !w.startsWith('/')).map((w) => path.posix.normalize(`${cd}/${w}`)) : [];
+        target = files.find(protectedWord) ?? words.find(protectedWord);
       }
     }
     if (!target) continue;

@@ -79,7 +79,7 @@ async function main() {
     await ui.quickOpen('interactions.json');
     await ui.rightClickOnText('"create-event"');
     await shot('context-menu');
-    await ui.contextMenuItem('Generate Interaction').click();
+    await ui.clickContextMenuItem('Generate Interaction');
 
     // 2. The Agents panel shows the agent working: tool calls appear live.
     const panel = ui.agentsPanel();
@@ -113,7 +113,7 @@ async function main() {
     await ui.page.locator('.tabs-container .tab', { hasText: 'interactions.json' }).first().click();
     await ui.page.locator('.tabs-container .tab.active', { hasText: 'interactions.json' }).first().waitFor({ timeout: 15000 });
     await ui.rightClickOnText('"update-event"');
-    await ui.contextMenuItem('Generate Interaction').click();
+    await ui.clickContextMenuItem('Generate Interaction');
     await ui.waitForRowDescription('Update Event', /violation/, 240000);
     await ui.waitForRowDescription('Update Event', /needs review/, 240000);
     // The violation shows in the panel: in the list, and in that agent's stream.
@@ -258,6 +258,22 @@ class Workbench {
 
   contextMenuItem(label) {
     return this.page.locator('.monaco-menu .action-item', { hasText: label }).first();
+  }
+
+  /**
+   * Clicks an item of the open context menu. VS Code ignores a click that comes too soon after the menu
+   * opened (so releasing the right button cannot pick an item); a click it ignored leaves the menu open,
+   * so it is clicked again until the menu closes.
+   */
+  async clickContextMenuItem(label) {
+    const item = this.contextMenuItem(label);
+    await item.waitFor({ timeout: 10000 });
+    for (let attempt = 1; ; attempt++) {
+      await item.click();
+      const closed = await item.waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false);
+      if (closed) return;
+      if (attempt === 3) throw new StepFailed(`the context menu stayed open after 3 clicks on "${label}"`);
+    }
   }
 }
 

@@ -9,13 +9,13 @@ import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { harnessPluginOptions, NODE_CJS } from './scripts/bundles.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const production = process.argv.includes('--production');
 const t0 = Date.now();
 
-// jsonc-parser's "main" is a UMD build that esbuild cannot follow; its "module" build is fine.
-const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', mainFields: ['module', 'main'], logLevel: 'warning' };
+const node = NODE_CJS;
 
 // The spec loader (zod + jsonc-parser) is most of our code by size and takes ~40 ms to evaluate.
 // It ships as its own file, dist/spec-loader.js, which the extension imports on first use, so
@@ -58,15 +58,7 @@ async function webview() {
 
 // The opencode plugin that gives sessions the harness tools: ESM, runs inside the opencode server.
 async function harnessPlugin(outfile = join(root, 'dist/harness-plugin.mjs')) {
-  await build({
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'es2022',
-    entryPoints: [join(root, 'src/harness-plugin/plugin.ts')],
-    outfile,
-    logLevel: 'warning',
-  });
+  await build(harnessPluginOptions(join(root, 'src/harness-plugin/plugin.ts'), outfile));
 }
 
 // The headless CLI (bin `integration-builder`): the same core, no vscode.

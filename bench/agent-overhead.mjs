@@ -54,6 +54,7 @@ import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_CJS } from '../scripts/bundles.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -75,12 +76,7 @@ async function bundle(entry, outfile) {
   await build({
     entryPoints: [join(root, entry)],
     outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    mainFields: ['module', 'main'],
-    logLevel: 'warning',
+    ...NODE_CJS,
     plugins: [
       {
         // agentStack imports esbuild (to build the harness plugin): load the installed one, by

@@ -40,6 +40,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_CJS } from '../scripts/bundles.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FOLDERS = Number(process.env.GUARD_BENCH_FOLDERS ?? 50);
@@ -76,12 +77,7 @@ export async function run({ log }) {
     await build({
       entryPoints: [join(root, 'bench/support/guard-worker.ts')],
       outfile: bundle,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      mainFields: ['module', 'main'],
-      logLevel: 'warning',
+      ...NODE_CJS,
     });
     child = fork(bundle, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const worker = connect(child);

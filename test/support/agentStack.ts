@@ -4,6 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
+import { harnessPluginOptions } from '../../scripts/bundles.mjs';
 import { AgentConnection, type ConnectionOptions } from '../../src/core/agent/connection';
 import { HarnessToolServer } from '../../src/core/harness/toolServer';
 import { buildOpencodeConfig } from '../../src/core/agent/opencodeConfig';
@@ -27,15 +28,7 @@ export interface AgentStack {
 
 /** Builds the opencode harness plugin (src/harness-plugin) into `outfile`. */
 export async function buildHarnessPlugin(outfile: string): Promise<string> {
-  await build({
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'es2022',
-    entryPoints: [path.join(REPO, 'src/harness-plugin/plugin.ts')],
-    outfile,
-    logLevel: 'warning',
-  });
+  await build(harnessPluginOptions(path.join(REPO, 'src/harness-plugin/plugin.ts'), outfile));
   return outfile;
 }
 

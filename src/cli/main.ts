@@ -152,7 +152,6 @@ function selectTargets(spec: LoadedSpec, o: CliOptions): RunTarget[] {
 
 /**
  * Verification progress as an agent's activity line: "verify: tests running", "verify: tests passed".
- * The verifier calls back with (key, check, outcome); the orchestrator's type names only the first two.
  */
 function verifyActivity(lines: LiveLines): NonNullable<VerifyListeners['onProgress']> {
   return (key, check, outcome) => lines.activity(key, `verify: ${check} ${outcome}`);

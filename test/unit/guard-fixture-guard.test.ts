@@ -228,8 +228,8 @@ describe('FixtureGuard: tampering with a fixture', () => {
     expect(seen.every((v) => v.file === ctx.fixture || v.file.startsWith(`${TESTS}/sed`))).toBe(true);
   });
 
-  // [name, command, kinds it may be reported as]
-  const changedBy: Array<[string, (c: Ctx) => string, ...Violation['kind'][]]> = [
+  // [name, command]: each is reported as a change, and only as one.
+  const changedBy: Array<[string, (c: Ctx) => string]> = [
     ['a shell > redirect', (c) => `echo '{"faked": true}' > ${c.fixture}`],
     ['a >> append', (c) => `echo ' ' >> ${c.fixture}`],
     ['tee', (c) => `echo '{"faked": true}' | tee ${c.fixture} > /dev/null`],
@@ -242,12 +242,11 @@ describe('FixtureGuard: tampering with a fixture', () => {
     ['the generated test edited', (c) => `echo "it('passes', () => {});" >> ${c.generatedTest}`],
     ['20 quick writes in a row', (c) => `for i in $(seq 1 20); do echo "{\\"n\\": $i}" > ${c.fixture}; done`],
   ];
-  it.each(changedBy)('%s', async (_name, command, ...kinds) => {
-    const allowed: string[] = kinds.length ? kinds : ['changed'];
+  it.each(changedBy)('%s', async (_name, command) => {
     const ctx = await setup();
     violations.length = 0;
-    const seen = await attack(ctx, command(ctx), (v) => allowed.includes(v.kind) && (v.file === ctx.fixture || v.file === ctx.generatedTest));
-    expect(seen.filter((v) => !allowed.includes(v.kind))).toEqual([]);
+    const seen = await attack(ctx, command(ctx), (v) => v.kind === 'changed' && (v.file === ctx.fixture || v.file === ctx.generatedTest));
+    expect(seen.filter((v) => v.kind !== 'changed')).toEqual([]);
   });
 
   it('a symlink in its place', async () => {

@@ -211,6 +211,19 @@ describe('scaffoldFiles: sync', () => {
   });
 });
 
+describe('scaffoldFiles: an id with underscores, as Nango names scripts', () => {
+  it('names the script, the package and the models after it, and the stub stays valid TypeScript', () => {
+    const it0 = one({ id: 'compliance_master', displayName: 'Compliance Master', description: 'Get the compliance master', kind: 'action' }, 'connectsecure');
+    const files = scaffoldFiles(it0);
+    expect([...files.keys()].sort()).toEqual(['.nango/.gitkeep', 'connectsecure/actions/compliance_master.ts', 'connectsecure/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
+    expect(files.get('index.ts')).toBe("import './connectsecure/actions/compliance_master.js';\n");
+    expect(JSON.parse(files.get('package.json')!)).toMatchObject({ name: 'connectsecure--compliance_master' });
+    const stub = files.get('connectsecure/actions/compliance_master.ts')!;
+    expect(stub).toContain('const ComplianceMasterInput = z.object({});');
+    expect(syntaxErrors(stub)).toEqual([]);
+  });
+});
+
 describe('scaffoldFiles: escaping', () => {
   const NASTY = [
     "It's the user's \"event\"",

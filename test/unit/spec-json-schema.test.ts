@@ -20,7 +20,10 @@ describe('generated JSON Schema', () => {
 
   it('describes fields for hovers and completion', () => {
     expect(interaction.properties!.kind).toMatchObject({ enum: ['action', 'sync'] });
-    expect(String(interaction.properties!.id!.description)).toMatch(/kebab-case/i);
-    expect(interaction.properties!.id!.pattern).toBe('^[a-z0-9]+(?:-[a-z0-9]+)*$');
+    expect(String(interaction.properties!.id!.description)).toMatch(/"-" or "_".*compliance_master/);
+    expect(interaction.properties!.id!.pattern).toBe('^[a-z0-9]+(?:[-_][a-z0-9]+)*$');
+    expect(interaction.properties!.id).toMatchObject({ minLength: 1, maxLength: 64 });
+    expect(String(integration.properties!.id!.description)).toMatch(/kebab-case/i);
+    expect(integration.properties!.id).toMatchObject({ pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$', maxLength: 64 });
   });
 });

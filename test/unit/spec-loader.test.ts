@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic, type SpecDiagnostic } from '../../src/core/spec/diagnostics';
 import { loadSpec, loadSpecFile } from '../../src/core/spec/loader';
+import { titleFromId } from '../../src/core/spec/model';
 
 const EXAMPLE = path.resolve(__dirname, '../../examples/product-integrations/interactions.json');
 
@@ -100,6 +101,10 @@ describe('spec loader: kind inference says so', () => {
   it('sync from the id', () => {
     expect(kindOf('sync-files', 'Files')).toEqual(['sync', true, 'inferred "sync" from the word "sync" in the id "sync-files"']);
   });
+  it('sync from a word of an id joined by underscores', () => {
+    expect(kindOf('sync_files', 'Files')).toEqual(['sync', true, 'inferred "sync" from the word "sync" in the id "sync_files"']);
+    expect(kindOf('backfill_users', 'Users')[0]).toBe('sync');
+  });
   it('sync from the description', () => {
     expect(kindOf('contacts', 'Fetch contacts incrementally')[0]).toBe('sync');
   });
@@ -179,14 +184,59 @@ describe('spec loader: every bad input gets a located error', () => {
     expect(d.every((x) => at(x) === '1:21')).toBe(true);
   });
 
-  it('an id that is not kebab-case', () => {
+  it('an interaction id that is not one: upper case, doubled or dangling joiners, path characters', () => {
     const { d } = only('k.json', specWith(SEED.replace('"create-event"', '"Create_Event"')));
     expect(d).toHaveLength(1);
     expect(d[0]).toMatchObject({
-      code: 'not-kebab-case',
-      message: 'interaction id "Create_Event" is not kebab-case (lower-case letters, digits and single dashes, e.g. "create-event")',
+      code: 'invalid-id',
+      path: ['integrations', 0, 'interactions', 0, 'id'],
+      message: 'interaction id "Create_Event" is not a valid id: lower-case letters and digits in groups joined by single "-" or "_" (e.g. "create-event" or "compliance_master")',
     });
     expect(at(d[0]!)).toBe('9:32');
+    expect(formatDiagnostic(d[0]!)).toBe(`k.json:9:32: error: integrations[0].interactions[0].id: ${d[0]!.message}`);
+    for (const bad of ['a__b', 'a-_b', '_a', 'a-', 'a.b', '../x', 'a/b', 'a\\\\b', 'ünï', 'a b']) {
+      const r = only('k.json', specWith(SEED.replace('"create-event"', JSON.stringify(bad))));
+      expect(r.d.map((x) => [x.code, at(x)]), bad).toEqual([['invalid-id', '9:32']]);
+      expect(r.spec.integrations[0]!.interactions[0]!.problems, bad).toHaveLength(1);
+    }
+  });
+
+  it('an interaction id as Nango names scripts: underscores are fine, the title splits on them', () => {
+    const { spec, d } = only('u.json', specWith(SEED.replace('"create-event"', '"compliance_master"')));
+    expect(d).toEqual([]);
+    expect(spec.integrations[0]!.interactions[0]).toMatchObject({ id: 'compliance_master', key: 'google-calendar/compliance_master', problems: [] });
+    expect(titleFromId('compliance_master')).toBe('Compliance Master');
+    expect(titleFromId('sync_users-v2')).toBe('Sync Users V2');
+    for (const ok of ['sync_users-v2', 'a1_b2-c3', 'x', '42']) expect(only('u.json', specWith(SEED.replace('"create-event"', `"${ok}"`))).d, ok).toEqual([]);
+  });
+
+  it('an id longer than 64 characters is a located error naming the limit; 64 is fine', () => {
+    const long = 'a'.repeat(65);
+    const { d } = only('l.json', specWith(SEED.replace('"create-event"', `"${long}"`)));
+    expect(d).toHaveLength(1);
+    expect(d[0]).toMatchObject({
+      code: 'invalid-id',
+      message: `interaction id "${long}" is 65 characters long: at most 64, so its folder, file and run names stay within file-system limits`,
+    });
+    expect(at(d[0]!)).toBe('9:32');
+    expect(only('l.json', specWith(SEED.replace('"create-event"', `"${'a'.repeat(64)}"`))).d).toEqual([]);
+    const integ = only('l.json', specWith(SEED).replace('"google-calendar"', `"${'g'.repeat(65)}"`)).d;
+    expect(integ.map((x) => [x.code, x.path.join('.'), at(x)])).toEqual([['invalid-id', 'integrations.0.id', '4:13']]);
+  });
+
+  it('a name Windows keeps for a device cannot be an id, in any case of the rest of the rules', () => {
+    for (const name of ['con', 'nul', 'com1', 'lpt9']) {
+      const { d } = only('r.json', specWith(SEED.replace('"create-event"', `"${name}"`)));
+      expect(d.map((x) => [x.code, x.message, at(x)]), name).toEqual([['invalid-id', `interaction id "${name}" is a name Windows reserves for a device, so it cannot be a folder or file name; choose another`, '9:32']]);
+    }
+    expect(only('r.json', specWith(SEED.replace('"create-event"', '"console"'))).d).toEqual([]);
+  });
+
+  it('an integration id stays kebab-case (a provider config key): an underscore there is an error', () => {
+    const { d } = only('i.json', specWith(SEED).replace('"google-calendar"', '"google_calendar"'));
+    expect(d).toHaveLength(1);
+    expect(d[0]).toMatchObject({ code: 'not-kebab-case', message: 'integration id "google_calendar" is not kebab-case (lower-case letters, digits and single dashes, e.g. "create-event")' });
+    expect(at(d[0]!)).toBe('4:13');
   });
 
   it('duplicate interaction ids within an integration', () => {

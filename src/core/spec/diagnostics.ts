@@ -21,6 +21,8 @@ export type SpecProblemCode =
   | 'wrong-type'
   | 'invalid-value'
   | 'not-kebab-case'
+  /** An id that cannot name a script, folder or file: its form, its length, or a reserved name. */
+  | 'invalid-id'
   | 'duplicate-id'
   | 'duplicate-key'
   | 'unknown-field'

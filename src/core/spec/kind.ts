@@ -15,7 +15,8 @@ const SYNC_DESCRIPTION = /\b(sync(s|ed|ing|hroni[sz]e[sd]?)?|periodically|increm
 
 export function decideKind(id: string, description: string, explicit: InteractionKind | undefined): KindDecision {
   if (explicit) return { kind: explicit, inferred: false, reason: `kind "${explicit}" is set in the spec` };
-  const word = id.split('-').find((w) => SYNC_ID_WORDS.has(w));
+  // Ids are words joined by dashes or underscores (`sync-users`, `sync_users`).
+  const word = id.split(/[-_]/).find((w) => SYNC_ID_WORDS.has(w));
   if (word) {
     return { kind: 'sync', inferred: true, reason: `inferred "sync" from the word "${word}" in the id "${id}"` };
   }

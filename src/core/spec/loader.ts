@@ -166,7 +166,14 @@ function reportIssue(sink: DiagnosticSink, root: JsonNode, issue: z.core.$ZodIss
       else at('wrong-type', `${subject(path)} must be ${expectedType(issue.expected)}, not ${nodeType(node)}`);
       return;
     case 'invalid_format':
-      at(path[path.length - 1] === 'id' ? 'not-kebab-case' : 'invalid-value', issue.message);
+      // An integration id is a provider config key (kebab-case); an interaction id names a script, as Nango does.
+      at(path[path.length - 1] === 'id' ? (path[path.length - 3] === 'interactions' ? 'invalid-id' : 'not-kebab-case') : 'invalid-value', issue.message);
+      return;
+    case 'too_big':
+    case 'custom':
+      // The id checks (length, names no file system takes) carry their own sentence.
+      if (path[path.length - 1] === 'id') at('invalid-id', issue.message);
+      else at('invalid-value', `${subject(path)}: ${issue.message}`);
       return;
     case 'too_small':
       at('invalid-value', issue.message.startsWith('Too small') ? `${subject(path)} must not be empty` : issue.message);

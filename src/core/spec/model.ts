@@ -64,10 +64,10 @@ export function isRunnable(integration: IntegrationModel, interaction: Interacti
   return !hasErrors(integration.problems) && !hasErrors(interaction.problems);
 }
 
-/** Title-cases a kebab id when no display name is given: "google-calendar" → "Google Calendar". */
+/** Title-cases an id when no display name is given: "google-calendar" → "Google Calendar", "compliance_master" → "Compliance Master". */
 export function titleFromId(id: string): string {
   return id
-    .split('-')
+    .split(/[-_]/)
     .filter(Boolean)
     .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
     .join(' ');

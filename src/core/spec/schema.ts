@@ -6,14 +6,51 @@ import { z } from 'zod';
 /** kebab-case: lower-case letters and digits in groups joined by single dashes. */
 export const KEBAB_CASE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
+/**
+ * An interaction id names a Nango script, and Nango's own scripts use dashes and underscores alike
+ * (`create-event`, `compliance_master`): lower-case letters and digits in groups joined by single `-`
+ * or `_`. Lower case only, so two ids can never be one folder on a case-insensitive file system; no
+ * dots, slashes or other path characters, so an id is always one safe path segment.
+ */
+export const INTERACTION_ID = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/;
+
+/**
+ * The longest id. An id becomes a folder, a script file, fixture and test files
+ * (`<integration>-<interaction>.test.json`) and run records (`<interaction>.attempt-N.jsonl`): 64 keeps
+ * every one of them far below the 255 bytes a file name may have. Nango's own longest script name is 42.
+ */
+export const MAX_ID_LENGTH = 64;
+
+/** Names Windows reserves for devices: no file or folder may be called so, whatever its extension. */
+export const RESERVED_NAMES = /^(?:con|prn|aux|nul|com[1-9]|lpt[1-9])$/;
+
+const idLength = (what: string) =>
+  z.string().max(MAX_ID_LENGTH, {
+    error: (issue) =>
+      `${what} ${JSON.stringify(issue.input)} is ${String(issue.input).length} characters long: at most ${MAX_ID_LENGTH}, so its folder, file and run names stay within file-system limits`,
+  });
+
+const notReserved = (id: string) => !RESERVED_NAMES.test(id);
+const reservedMessage = (what: string) => (issue: { input: unknown }) =>
+  `${what} ${JSON.stringify(issue.input)} is a name Windows reserves for a device, so it cannot be a folder or file name; choose another`;
+
 const kebabId = (what: string) =>
-  z
-    .string()
+  idLength(what)
     .min(1, { error: `${what} must not be empty` })
     .regex(KEBAB_CASE, {
       error: (issue) =>
         `${what} ${JSON.stringify(issue.input)} is not kebab-case (lower-case letters, digits and single dashes, e.g. "create-event")`,
-    });
+    })
+    .refine(notReserved, { error: reservedMessage(what) });
+
+const interactionId = (what: string) =>
+  idLength(what)
+    .min(1, { error: `${what} must not be empty` })
+    .regex(INTERACTION_ID, {
+      error: (issue) =>
+        `${what} ${JSON.stringify(issue.input)} is not a valid id: lower-case letters and digits in groups joined by single "-" or "_" (e.g. "create-event" or "compliance_master")`,
+    })
+    .refine(notReserved, { error: reservedMessage(what) });
 
 const httpUrl = z
   .string()
@@ -40,8 +77,9 @@ export const ToolchainSchema = z.enum(['nango']).meta({
 
 export const InteractionSchema = z
   .object({
-    id: kebabId('interaction id').meta({
-      description: 'Kebab-case name of the interaction, unique within its integration, e.g. "create-event".',
+    id: interactionId('interaction id').meta({
+      description:
+        'Name of the interaction as Nango names scripts, unique within its integration: lower-case letters and digits joined by "-" or "_", at most 64 characters, e.g. "create-event" or "compliance_master". Also its folder and script file name.',
     }),
     displayName: z.string().min(1, { error: 'displayName must not be empty' }).meta({
       description: 'Human-readable name, e.g. "Create Event".',
@@ -70,7 +108,7 @@ export const InteractionSchema = z
 export const IntegrationSchema = z
   .object({
     id: kebabId('integration id').meta({
-      description: 'The provider config key, e.g. "google-calendar".',
+      description: 'The provider config key, kebab-case, at most 64 characters, e.g. "google-calendar".',
     }),
     displayName: z.string().min(1).optional().meta({ description: 'Human-readable name, e.g. "Google Calendar".' }),
     connectionId: z.string().min(1, { error: 'connectionId must not be empty' }).meta({

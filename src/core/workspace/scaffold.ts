@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { InteractionModel } from '../spec/model';
+import { assertSafeSegment } from './paths';
 
 export interface ScaffoldResult {
   readonly folder: string;
@@ -27,6 +28,9 @@ export function pascalCase(id: string): string {
 
 /** Relative path of the interaction's script: `<integration>/actions/<id>.ts` or `…/syncs/…`. */
 export function scriptRelativePath(interaction: Pick<InteractionModel, 'integrationId' | 'id' | 'kind'>): string {
+  // An id that is not one path segment would put the script (and what is written next to it) elsewhere.
+  assertSafeSegment(interaction.integrationId, 'integration id');
+  assertSafeSegment(interaction.id, 'interaction id');
   return path.posix.join(interaction.integrationId, interaction.kind === 'sync' ? 'syncs' : 'actions', `${interaction.id}.ts`);
 }
 

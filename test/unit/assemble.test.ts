@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyAssembly, AssemblyCancelled, mergeIndex, planAssembly, type AssemblyCandidate } from '../../src/core/assemble';
+import { applyAssembly, AssemblyCancelled, AssemblyRefused, mergeIndex, planAssembly, type AssemblyCandidate } from '../../src/core/assemble';
 
 let root: string;
 
@@ -33,8 +33,19 @@ function candidate(integration: string, id: string, kind: 'action' | 'sync', ver
 
 const read = (p: string) => readFileSync(p, 'utf8');
 
+/**
+ * What a Nango project has installed above it: Assemble refuses a project it could not compile, so the
+ * projects here sit under a stand-in install (these tests write without compiling; the real compile is
+ * the integration test's).
+ */
+function installToolchainStandIn(dir: string): void {
+  put(path.join(dir, 'node_modules', '.bin', 'nango'), '#!/bin/sh\nexit 0\n');
+  put(path.join(dir, 'node_modules', 'zod', 'package.json'), '{ "name": "zod" }\n');
+}
+
 beforeEach(() => {
   root = mkdtempSync(path.join(tmpdir(), 'ib-assemble-'));
+  installToolchainStandIn(root);
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
@@ -215,6 +226,164 @@ describe('applyAssembly', () => {
     expect(steps).toEqual(['staging']);
     expect(readdirSync(project)).toEqual([]);
     expect(readdirSync(root).filter((n) => n.includes('.assemble-'))).toEqual([]);
+  });
+});
+
+/** Everything under a folder (files and folders), relative and sorted: to show nothing was written. */
+function tree(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return (readdirSync(dir, { recursive: true }) as string[]).map((e) => e.split(path.sep).join('/')).sort();
+}
+
+/** The refusal planAssembly throws, or fails the test. */
+async function refusal(promise: Promise<unknown>): Promise<AssemblyRefused> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AssemblyRefused);
+  return err as AssemblyRefused;
+}
+
+describe('an interaction is a unit: its script and the files it imports', () => {
+  const withHelpers = (id: string, helper: string) =>
+    candidate('hubspot', id, 'action', 'verified', {
+      [`hubspot/actions/${id}.ts`]: `import { Contact } from '../models.js';\nimport { paginate } from '../helpers/paginate.js';\nexport default 1;\n`,
+      'hubspot/models.ts': "import * as z from 'zod';\nexport const Contact = z.object({ id: z.string() });\n",
+      'hubspot/helpers/paginate.ts': helper,
+      'hubspot/helpers/unused.ts': '// never imported\n',
+    });
+
+  it('ships the helpers and models the script imports, once when two interactions bring the same file', async () => {
+    const project = path.join(root, 'project');
+    const plan = await planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [withHelpers('create-contact', 'export const paginate = 1;\n'), withHelpers('update-contact', 'export const paginate = 1;\n')] });
+    const helper = plan.files.find((f) => f.rel === 'hubspot/helpers/paginate.ts');
+    expect(helper).toMatchObject({ status: 'new', from: ['hubspot/create-contact', 'hubspot/update-contact'] });
+    expect(plan.files.find((f) => f.rel === 'hubspot/models.ts')?.from).toEqual(['hubspot/create-contact', 'hubspot/update-contact']);
+    expect(plan.files.some((f) => f.rel === 'hubspot/helpers/unused.ts')).toBe(false);
+    const report = await applyAssembly(plan, { compile: false });
+    expect(read(path.join(project, 'hubspot/helpers/paginate.ts'))).toBe('export const paginate = 1;\n');
+    expect(report.interactions[0]!.files).toEqual(['hubspot/actions/create-contact.ts', 'hubspot/helpers/paginate.ts', 'hubspot/models.ts', 'hubspot/tests/create-contact.test.json', 'hubspot/tests/hubspot-create-contact.test.ts']);
+    expect(report.interactions[1]!.files).toContain('hubspot/helpers/paginate.ts');
+  });
+
+  it('two interactions bringing different versions of one helper: refused with the diff, nothing written', async () => {
+    const project = path.join(root, 'project');
+    mkdirSync(project);
+    const candidates = [withHelpers('create-contact', 'export const paginate = 1;\n'), withHelpers('update-contact', 'export const paginate = 2;\n')];
+    const err = await refusal(planAssembly({ projectDir: project, integrationId: 'hubspot', candidates }));
+    expect(err.problems).toEqual([
+      {
+        kind: 'helper-conflict',
+        keys: ['hubspot/create-contact', 'hubspot/update-contact'],
+        file: 'hubspot/helpers/paginate.ts',
+        message: expect.stringContaining("both bring hubspot/helpers/paginate.ts, in different versions (the diff: a/ is hubspot/create-contact's, b/ is hubspot/update-contact's)"),
+        diff: '--- a/hubspot/helpers/paginate.ts\n+++ b/hubspot/helpers/paginate.ts\n@@ -1 +1 @@\n-export const paginate = 1;\n+export const paginate = 2;\n',
+      },
+    ]);
+    expect(err.message.split('\n')[0]).toBe('assembling hubspot was refused, nothing was written:');
+    expect(err.message).toContain('- hubspot/create-contact, hubspot/update-contact: both bring hubspot/helpers/paginate.ts');
+    expect(err.message).toContain('+export const paginate = 2;');
+    expect(tree(project)).toEqual([]);
+  });
+
+  it("a helper the project holds in another version is an ordinary conflict: the user's file is kept unless overwritten", async () => {
+    const project = path.join(root, 'project');
+    put(path.join(project, 'hubspot/helpers/paginate.ts'), '// mine\n');
+    const plan = await planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [withHelpers('create-contact', 'export const paginate = 1;\n')] });
+    expect(plan.files.find((f) => f.rel === 'hubspot/helpers/paginate.ts')).toMatchObject({ status: 'conflict', existing: '// mine\n', diff: expect.stringContaining('+export const paginate = 1;') });
+    const kept = await applyAssembly(plan, { compile: false });
+    expect(kept.skipped).toEqual(['hubspot/helpers/paginate.ts']);
+    expect(read(path.join(project, 'hubspot/helpers/paginate.ts'))).toBe('// mine\n');
+  });
+
+  it('an import of a file the folder does not have, or outside it, is refused at its line; nothing written', async () => {
+    const project = path.join(root, 'project');
+    const missing = candidate('hubspot', 'create-contact', 'action', 'verified', { 'hubspot/actions/create-contact.ts': "import { createAction } from 'nango';\nimport { Contact } from '../models.js';\n" });
+    const outside = candidate('hubspot', 'update-contact', 'action', 'verified', { 'hubspot/actions/update-contact.ts': "import { auth } from '../../../create-contact/hubspot/auth.js';\n" });
+    const err = await refusal(planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [missing, outside] }));
+    expect(err.problems.map((p) => [p.kind, p.keys, p.file, p.line])).toEqual([
+      ['import-missing', ['hubspot/create-contact'], 'hubspot/actions/create-contact.ts', 2],
+      ['import-outside', ['hubspot/update-contact'], 'hubspot/actions/update-contact.ts', 1],
+    ]);
+    expect(err.message).toContain('- hubspot/create-contact: hubspot/actions/create-contact.ts:2 imports ../models.js, but the folder has no such file');
+    expect(existsSync(project)).toBe(false);
+  });
+
+  it('a script missing from its folder is refused too, not thrown as a crash', async () => {
+    const c = candidate('hubspot', 'create-contact', 'action', 'verified');
+    rmSync(path.join(c.folder, 'hubspot/actions/create-contact.ts'));
+    const err = await refusal(planAssembly({ projectDir: path.join(root, 'project'), integrationId: 'hubspot', candidates: [c] }));
+    expect(err.problems).toEqual([{ kind: 'script-missing', keys: ['hubspot/create-contact'], file: 'hubspot/actions/create-contact.ts', message: `its script hubspot/actions/create-contact.ts is missing in ${c.folder}` }]);
+  });
+});
+
+describe('a project Assemble cannot compile into is refused before anything is written', () => {
+  it('a nango.yaml project: refused with what to do, and the project is left exactly as it was', async () => {
+    const project = path.join(root, 'project');
+    put(path.join(project, 'nango.yaml'), 'integrations:\n  hubspot: {}\n');
+    put(path.join(project, 'hubspot/syncs/contacts.ts'), '// old style\n');
+    const before = tree(project);
+    const err = await refusal(planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [candidate('hubspot', 'create-contact', 'action', 'verified')] }));
+    expect(err.problems).toEqual([{ kind: 'nango-yaml', keys: [], message: expect.stringContaining(`${project} is a nango.yaml project`) }]);
+    expect(err.message).toContain('nango migrate-to-zero-yaml');
+    expect(tree(project)).toEqual(before);
+    expect(readdirSync(root).filter((n) => n.includes('.assemble-'))).toEqual([]);
+  });
+
+  it('a nango.yaml that appears after the plan: applyAssembly refuses before staging', async () => {
+    const project = path.join(root, 'project');
+    mkdirSync(project);
+    const plan = await planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [candidate('hubspot', 'create-contact', 'action', 'verified')] });
+    put(path.join(project, 'nango.yaml'), 'integrations: {}\n');
+    const steps: string[] = [];
+    const err = await refusal(applyAssembly(plan, { compile: false, onStep: (s) => steps.push(s) }));
+    expect(err.problems.map((p) => p.kind)).toEqual(['nango-yaml']);
+    expect(steps).toEqual([]);
+    expect(tree(project)).toEqual(['nango.yaml']);
+  });
+
+  it('no Nango CLI or zod in or above the project: refused, unless the project is not to be compiled', async () => {
+    const bare = mkdtempSync(path.join(tmpdir(), 'ib-assemble-bare-'));
+    try {
+      const c = candidate('hubspot', 'create-contact', 'action', 'verified');
+      const project = path.join(bare, 'project');
+      const err = await refusal(planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [c] }));
+      expect(err.problems).toEqual([{ kind: 'toolchain-missing', keys: [], message: expect.stringContaining(`the Nango CLI is not installed in ${project} or above it`) }]);
+      put(path.join(bare, 'node_modules/.bin/nango'), '#!/bin/sh\n');
+      expect((await refusal(planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [c] }))).problems[0]!.message).toContain('zod is not installed');
+      // Written but not compiled (compile: false): nothing to run, so nothing to refuse.
+      const plan = await planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [c], compile: false });
+      expect((await applyAssembly(plan, { compile: false })).written).toContain('index.ts');
+      // The compile asked for after all is refused before anything more is written.
+      const again = await planAssembly({ projectDir: path.join(bare, 'other'), integrationId: 'hubspot', candidates: [c], compile: false });
+      await refusal(applyAssembly(again));
+      expect(existsSync(path.join(bare, 'other'))).toBe(false);
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
+  it('a project path that is a file, a package.json that is not JSON, a .nango that is a file', async () => {
+    const c = candidate('hubspot', 'create-contact', 'action', 'verified');
+    const file = path.join(root, 'a-file');
+    put(file, 'x');
+    expect((await refusal(planAssembly({ projectDir: file, integrationId: 'hubspot', candidates: [c] }))).problems.map((p) => p.kind)).toEqual(['not-a-folder']);
+    const project = path.join(root, 'project');
+    put(path.join(project, 'package.json'), '{ "name": ');
+    put(path.join(project, '.nango'), 'not a folder');
+    const err = await refusal(planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [c] }));
+    expect(err.problems.map((p) => p.kind)).toEqual(['bad-layout', 'package-json']);
+    expect(err.problems[1]!.message).toContain('package.json is not JSON');
+    expect(tree(project)).toEqual(['.nango', 'package.json']);
+  });
+
+  it('nothing to include: nothing to refuse (the caller says there is nothing to assemble)', async () => {
+    const project = path.join(root, 'project');
+    put(path.join(project, 'nango.yaml'), '');
+    const plan = await planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [candidate('hubspot', 'create-contact', 'action', 'failed')] });
+    expect(plan.included).toEqual([]);
+    expect(plan.files).toEqual([]);
   });
 });
 

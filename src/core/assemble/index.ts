@@ -1,17 +1,26 @@
 // Assemble: the verified interactions of one API, merged into the user's Nango project (zero-yaml):
-// each script under `<integration>/actions|syncs/`, its fixtures and generated tests under
+// each interaction as a unit — its script under `<integration>/actions|syncs/` and every file of its
+// folder the script imports (models, mappers, helpers), its fixtures and generated tests under
 // `<integration>/tests/`, and its import in `index.ts` (sorted, each once). Nothing is overwritten
 // silently: a file that exists with other content is a conflict, written only when the caller says so.
+// What cannot work is refused before anything is written: a project the Nango CLI will not compile (a
+// nango.yaml project, no CLI installed), an import that leaves the interaction's folder or names no
+// file, two interactions bringing different versions of one helper.
 // Writes are staged and moved into place at the end; if a move fails, what was moved is put back, so a
 // failure leaves the project as it was. Afterwards the project is compiled.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { nangoCompile, type CompileOutcome } from '../verify/compile';
+import type { ToolBins } from '../verify/toolchainRun';
 import type { Finding, Verdict } from '../verify/types';
 import { scriptRelativePath } from '../workspace/scaffold';
 import { unifiedDiff } from './diff';
+import { projectProblems, type ProjectProblemKind } from './project';
+import { interactionUnit, type UnitProblemKind } from './unit';
 
 export { unifiedDiff } from './diff';
+export { interactionUnit, isProjectFile, type InteractionUnit, type UnitFile, type UnitProblem } from './unit';
+export { projectProblems, type ProjectProblem } from './project';
 
 export interface AssemblyCandidate {
   readonly key: string;
@@ -50,6 +59,32 @@ export interface AssemblyPlan {
   readonly files: readonly PlannedFile[];
 }
 
+/** Why an assembly cannot go ahead; any one of them means nothing is written. */
+export interface AssemblyProblem {
+  readonly kind: ProjectProblemKind | UnitProblemKind | 'helper-conflict';
+  readonly message: string;
+  /** The interactions it concerns (none for the project's own problems). */
+  readonly keys: readonly string[];
+  /** The file it is about, relative to the interaction folder and the project. */
+  readonly file?: string;
+  readonly line?: number;
+  /** helper-conflict: the two versions as a unified diff (a/: the first interaction's, b/: the other's). */
+  readonly diff?: string;
+}
+
+/** Assembling was refused before anything was written; `problems` says why, each on its own. */
+export class AssemblyRefused extends Error {
+  constructor(
+    readonly integrationId: string,
+    readonly problems: readonly AssemblyProblem[],
+  ) {
+    super(
+      [`assembling ${integrationId} was refused, nothing was written:`, ...problems.map((p) => `- ${p.keys.length ? `${p.keys.join(', ')}: ` : ''}${p.message}`), ...problems.filter((p) => p.diff).map((p) => p.diff as string)].join('\n'),
+    );
+    this.name = 'AssemblyRefused';
+  }
+}
+
 export interface AssemblyReport {
   readonly version: 1;
   readonly integrationId: string;
@@ -71,13 +106,15 @@ async function read(file: string): Promise<string | undefined> {
   return fs.readFile(file, 'utf8').catch(() => undefined);
 }
 
-/** The files of one interaction folder that go into the project: the script, fixtures and generated tests. */
-async function filesOf(c: AssemblyCandidate): Promise<{ rel: string; content: string }[]> {
+/**
+ * The files of one interaction folder that go into the project: its unit (the script and what it
+ * imports), its fixtures and its generated tests; with the unit's problems.
+ */
+async function filesOf(c: AssemblyCandidate): Promise<{ files: { rel: string; content: string }[]; problems: AssemblyProblem[] }> {
   const script = scriptRelativePath({ integrationId: c.integrationId, id: c.interactionId, kind: c.kind });
-  const out: { rel: string; content: string }[] = [];
-  const source = await read(path.join(c.folder, ...script.split('/')));
-  if (source === undefined) throw new Error(`${c.key}: its script ${script} is missing in ${c.folder}`);
-  out.push({ rel: script, content: source });
+  const unit = await interactionUnit(c.folder, script);
+  const out: { rel: string; content: string }[] = [...unit.files];
+  const problems = unit.problems.map((p): AssemblyProblem => ({ kind: p.kind, message: p.message, keys: [c.key], file: p.file, line: p.line }));
   const testsRel = `${c.integrationId}/tests`;
   const entries = await fs.readdir(path.join(c.folder, c.integrationId, 'tests')).catch(() => [] as string[]);
   for (const name of entries.sort()) {
@@ -85,10 +122,12 @@ async function filesOf(c: AssemblyCandidate): Promise<{ rel: string; content: st
     // Nango's names: the fixture `dryrun --save` writes, the one next to generated tests, the generated test.
     const belongs = [`${c.interactionId}.test.json`, `${c.integrationId}-${c.interactionId}.test.json`, `${c.integrationId}-${c.interactionId}.test.ts`].includes(name);
     if (!belongs) continue;
+    const rel = `${testsRel}/${name}`;
+    if (out.some((f) => f.rel === rel)) continue; // the script imports it: it is in the unit already
     const content = await read(path.join(c.folder, c.integrationId, 'tests', name));
-    if (content !== undefined) out.push({ rel: `${testsRel}/${name}`, content });
+    if (content !== undefined) out.push({ rel, content });
   }
-  return out;
+  return { files: out, problems };
 }
 
 /** index.ts with these imports added: import lines sorted and unique, anything else kept after them. */
@@ -110,6 +149,10 @@ export async function planAssembly(opts: {
   candidates: readonly AssemblyCandidate[];
   /** Include interactions that are not verified (the user confirmed). */
   includeUnverified?: boolean;
+  /** The project is compiled after writing (default true): the Nango CLI must then be installed for it. */
+  compile?: boolean;
+  /** Toolchain binaries to use instead of the ones found above the project. */
+  bins?: ToolBins;
 }): Promise<AssemblyPlan> {
   const refused: { key: string; reason: string }[] = [];
   const included: AssemblyCandidate[] = [];
@@ -118,16 +161,40 @@ export async function planAssembly(opts: {
     if (c.verdict === 'verified' || opts.includeUnverified) included.push(c);
     else refused.push({ key: c.key, reason: c.verdict ? `its verification says ${c.verdict}` : 'it was never verified' });
   }
+  const problems: AssemblyProblem[] = [];
+  if (included.length) {
+    for (const p of await projectProblems(opts.projectDir, { toolchain: opts.compile !== false, bins: opts.bins })) problems.push({ kind: p.kind, message: p.message, keys: [] });
+  }
+  // Every file from every interaction, once: a file two interactions both bring must be the same file.
+  const wanted = new Map<string, { content: string; from: string[] }>();
+  const conflicting = new Set<string>();
+  for (const c of included) {
+    const { files: own, problems: unitProblems } = await filesOf(c);
+    problems.push(...unitProblems);
+    for (const f of own) {
+      const prior = wanted.get(f.rel);
+      if (!prior) wanted.set(f.rel, { content: f.content, from: [c.key] });
+      else if (prior.content === f.content) prior.from.push(c.key);
+      else if (!conflicting.has(f.rel)) {
+        conflicting.add(f.rel);
+        problems.push({
+          kind: 'helper-conflict',
+          keys: [prior.from[0] as string, c.key],
+          file: f.rel,
+          message: `both bring ${f.rel}, in different versions (the diff: a/ is ${prior.from[0]}'s, b/ is ${c.key}'s). A project holds one version of a file, and the other interaction was never verified with it: make the two the same file, or give each its own name, and verify them again`,
+          diff: unifiedDiff(f.rel, prior.content, f.content),
+        });
+      }
+    }
+  }
+  if (problems.length) throw new AssemblyRefused(opts.integrationId, problems);
+
   const files: PlannedFile[] = [];
-  const add = async (rel: string, content: string, from: string[]) => {
+  for (const [rel, { content, from }] of wanted) {
     const existing = await read(path.join(opts.projectDir, ...rel.split('/')));
-    const prior = files.findIndex((f) => f.rel === rel);
     const status: FileStatus = existing === undefined ? 'new' : existing === content ? 'same' : 'conflict';
-    const planned: PlannedFile = { rel, content, from, existing, status, ...(status === 'conflict' ? { diff: unifiedDiff(rel, existing as string, content) } : {}) };
-    if (prior >= 0) files[prior] = planned;
-    else files.push(planned);
-  };
-  for (const c of included) for (const f of await filesOf(c)) await add(f.rel, f.content, [c.key]);
+    files.push({ rel, content, from, existing, status, ...(status === 'conflict' ? { diff: unifiedDiff(rel, existing as string, content) } : {}) });
+  }
   if (included.length) {
     const imports = included.map((c) => `import './${scriptRelativePath({ integrationId: c.integrationId, id: c.interactionId, kind: c.kind }).replace(/\.ts$/, '.js')}';`);
     const existingIndex = await read(path.join(opts.projectDir, 'index.ts'));
@@ -175,6 +242,8 @@ export interface ApplyOptions {
   readonly signal?: AbortSignal;
   readonly onStep?: (step: 'staging' | 'writing' | 'compiling') => void;
   readonly now?: () => Date;
+  /** Toolchain binaries to use instead of the ones found above the project. */
+  readonly bins?: ToolBins;
 }
 
 /** The first directory `mkdir -p` would create for `dir`, undefined when it exists. */
@@ -206,6 +275,11 @@ export async function applyAssembly(plan: AssemblyPlan, opts: ApplyOptions = {})
   const skipped = plan.files.filter((f) => f.status === 'conflict' && !toWrite.includes(f)).map((f) => f.rel);
   const cancelled = () => opts.signal?.aborted === true;
   if (cancelled()) throw new AssemblyCancelled();
+  // The project may have changed since the plan (a nango.yaml added, the CLI removed): asked again, still before any write.
+  if (plan.included.length) {
+    const now = await projectProblems(plan.projectDir, { toolchain: opts.compile !== false, bins: opts.bins });
+    if (now.length) throw new AssemblyRefused(plan.integrationId, now.map((p) => ({ kind: p.kind, message: p.message, keys: [] })));
+  }
   opts.onStep?.('staging');
   const createdProjectDir = await firstMissingDir(plan.projectDir);
   await fs.mkdir(plan.projectDir, { recursive: true });
@@ -254,7 +328,7 @@ export async function applyAssembly(plan: AssemblyPlan, opts: ApplyOptions = {})
   let compile: CompileOutcome = { ran: false, ok: true, findings: [], detail: 'not compiled' };
   if (opts.compile !== false && plan.included.length) {
     opts.onStep?.('compiling');
-    compile = await nangoCompile(plan.projectDir, { timeoutMs: opts.timeoutMs ?? 180_000, signal: opts.signal });
+    compile = await nangoCompile(plan.projectDir, { timeoutMs: opts.timeoutMs ?? 180_000, signal: opts.signal, bins: opts.bins });
     if (cancelled()) compile = { ran: false, ok: false, findings: [], detail: 'compile cancelled: the files were written, the project was not compiled' };
   }
   return {
@@ -262,7 +336,7 @@ export async function applyAssembly(plan: AssemblyPlan, opts: ApplyOptions = {})
     integrationId: plan.integrationId,
     projectDir: plan.projectDir,
     at: (opts.now?.() ?? new Date()).toISOString(),
-    interactions: plan.included.map((c) => ({ key: c.key, attempt: c.attempt, verdict: c.verdict ?? 'unverified', costUsd: c.costUsd, files: plan.files.filter((f) => f.from.length === 1 && f.from[0] === c.key).map((f) => f.rel) })),
+    interactions: plan.included.map((c) => ({ key: c.key, attempt: c.attempt, verdict: c.verdict ?? 'unverified', costUsd: c.costUsd, files: plan.files.filter((f) => f.rel !== 'index.ts' && f.from.includes(c.key)).map((f) => f.rel) })),
     refused: [...plan.refused],
     written: toWrite.map((f) => f.rel),
     unchanged: plan.files.filter((f) => f.status === 'same').map((f) => f.rel),

@@ -28,6 +28,8 @@ import { isRunnable, type LoadedSpec } from '../core/spec/model';
 import { loadReport, reportToJUnit, type VerifyListeners, type VerifyReport, type VerifyTarget } from '../core/verify';
 import { DEFAULT_WORK_ROOT, interactionFolder } from '../core/workspace/paths';
 import { LiveLines } from './progress';
+import { detectSandbox } from '../core/sandbox';
+import { renderDoctor, sandboxDoctor } from '../core/sandbox/doctor';
 
 export class UsageError extends Error {}
 
@@ -47,12 +49,14 @@ export interface CliOptions {
   includeUnverified: boolean;
   project?: string;
   opencode?: string;
+  /** Run agents without the OS sandbox where none can run (said on every run and verdict). */
+  allowUnsandboxed: boolean;
 }
 
-const COMMANDS = ['generate', 'verify', 'assemble', 'status'];
+const COMMANDS = ['generate', 'verify', 'assemble', 'status', 'doctor'];
 
 export function parseArgs(argv: readonly string[]): CliOptions {
-  const o: CliOptions = { command: '', ids: [], all: false, concurrency: 4, demo: false, json: false, verify: true, force: false, includeUnverified: false };
+  const o: CliOptions = { command: '', ids: [], all: false, concurrency: 4, demo: false, json: false, verify: true, force: false, includeUnverified: false, allowUnsandboxed: false };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
@@ -81,6 +85,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--include-unverified': o.includeUnverified = true; break;
       case '--project': o.project = take(); break;
       case '--opencode': o.opencode = take(); break;
+      case '--allow-unsandboxed': o.allowUnsandboxed = true; break;
       case '-h':
       case '--help': o.command = 'help'; break;
       default:
@@ -104,8 +109,9 @@ export const USAGE = `usage: integration-builder <generate|verify|assemble|statu
   verify [ids…|--all]     verify finished runs
   assemble <integration>  write the verified interactions into the Nango project (--force, --include-unverified)
   status                  the latest run of every interaction
+  doctor                  check that the agent sandbox works on this machine
 options: --spec <file> --work-root <dir> --concurrency <n> --model <provider/model> | --demo
-         --json --junit <file> --project <dir> --opencode <path>
+         --json --junit <file> --project <dir> --opencode <path> --allow-unsandboxed
 ids are interaction ids or <integration>/<interaction> keys. Exit: 0 all verified, 1 some not, 2 bad input.`;
 
 interface Io {
@@ -169,6 +175,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.out(USAGE);
     return 0;
   }
+  if (o.command === 'doctor') {
+    const result = await sandboxDoctor();
+    io.out(o.json ? JSON.stringify(result, null, 2) : renderDoctor(result));
+    return result.ok ? 0 : 1;
+  }
   try {
     return await run(o, io);
   } catch (err) {
@@ -200,10 +211,10 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     const records = await runs.loadAll();
     const rows = targets.map((t) => {
       const r = records.find((x) => x.key === t.interaction.key);
-      return { key: t.interaction.key, status: r?.status ?? 'not-started', attempt: r?.attempt ?? 0, costUsd: r?.costUsd ?? 0, detail: r?.detail ?? '' };
+      return { key: t.interaction.key, status: r?.status ?? 'not-started', attempt: r?.attempt ?? 0, costUsd: r?.costUsd ?? 0, detail: r?.detail ?? '', sandbox: r?.sandbox };
     });
     if (o.json) io.out(JSON.stringify(rows, null, 2));
-    else for (const r of rows) io.out(`${r.key.padEnd(40)} ${STATUS_LABEL[r.status].padEnd(13)} ${r.attempt ? `#${r.attempt}` : '  '} $${r.costUsd.toFixed(4)}  ${r.detail}`);
+    else for (const r of rows) io.out(`${r.key.padEnd(40)} ${STATUS_LABEL[r.status].padEnd(13)} ${r.attempt ? `#${r.attempt}` : '  '} $${r.costUsd.toFixed(4)}${r.sandbox === 'unsandboxed' ? '  UNSANDBOXED' : ''}  ${r.detail}`);
     return rows.every((r) => r.status === 'verified') ? 0 : 1;
   }
 
@@ -266,6 +277,11 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     if (!serverUrls.length && !opencodeBin) throw new UsageError('opencode was not found: install opencode-ai (npm i -g opencode-ai@1.18.33) or pass --opencode <path>');
     if (!o.demo && !o.model) throw new UsageError('choose a model with --model <provider/model>, or --demo for the scripted demo model');
     if (!o.demo && !io.env.NANGO_SECRET_KEY) io.err('warning: NANGO_SECRET_KEY is not set: recording fixtures will end each run as blocked');
+    const support = serverUrls.length ? undefined : await detectSandbox();
+    if (support && !support.available) {
+      if (!o.allowUnsandboxed) throw new UsageError(`agents' shell commands cannot be sandboxed on this machine: ${support.reason}. Pass --allow-unsandboxed to run them without the sandbox (every run and verdict then says unsandboxed).`);
+      io.err(`warning: running agents UNSANDBOXED (${support.reason}); every run and verdict says so`);
+    }
     const stack = await createAgentStack({
       workRoot,
       model: o.demo ? DEMO_MODEL_ID : o.model,
@@ -286,12 +302,13 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       verifyConcurrency: 2,
       log: () => undefined,
       onViolation: (v) => lines.note(`${v.key}: fixture guard: ${v.detail}`),
+      sandbox: support ? { mode: support.available ? 'bwrap' : 'unsandboxed', bwrap: support.bwrap, shellDir: path.join(workRoot, '.runs', '.sandbox') } : undefined,
     });
     const interrupt = () => void stack.orchestrator.stopAll('stopped (Ctrl-C)');
     process.once('SIGINT', interrupt);
     try {
       const o2 = stack.orchestrator;
-      o2.onRunChanged((r) => lines.set(r.key, `${r.key.padEnd(40)} ${STATUS_LABEL[r.status].padEnd(13)} ${r.steps} steps  $${r.costUsd.toFixed(4)}${r.violations ? `  ⚠ ${r.violations} violation(s)` : ''}${r.detail && r.status !== 'running' ? `  ${r.detail}` : ''}`));
+      o2.onRunChanged((r) => lines.set(r.key, `${r.key.padEnd(40)} ${STATUS_LABEL[r.status].padEnd(13)} ${r.steps} steps  $${r.costUsd.toFixed(4)}${r.violations ? `  ⚠ ${r.violations} violation(s)` : ''}${r.sandbox === 'unsandboxed' ? '  UNSANDBOXED' : ''}${r.detail && r.status !== 'running' ? `  ${r.detail}` : ''}`));
       o2.onAgentEvent(({ key, event }) => {
         if (event.type === 'tool.started') lines.activity(key, `${event.tool}`);
       });

@@ -24,6 +24,8 @@ import { baselineDirFor, createBaseline } from './guard/manifest';
 import { type Violation, ViolationLog, violationLogFor } from './guard/violations';
 import { scriptRelativePath } from './workspace/scaffold';
 import type { VerifyListeners, VerifyReport, VerifyTarget } from './verify/types';
+import { refusingShellEnv, sandboxPolicyFor, type AgentSandbox, type SandboxLease } from './sandbox';
+import { checkToolAccess } from './sandbox/fileAccess';
 
 /** Runs the checks (src/core/verify) for these interactions; persists and returns their reports. */
 export type Verifier = (targets: readonly VerifyTarget[], opts: VerifyListeners & { readonly signal?: AbortSignal }) => Promise<VerifyReport[]>;
@@ -63,6 +65,11 @@ export interface OrchestratorOptions {
    * scaffold) and lets only the harness's recorder and test generator write fixtures and tests.
    */
   readonly guard?: FixtureGuard;
+  /**
+   * The OS sandbox every shell command of a run goes through (the opencode server's shell is its
+   * agent shell). Without it the harness still checks file-tool calls, but refuses shell commands.
+   */
+  readonly sandbox?: AgentSandbox;
   /** Violations in one attempt before the run is stopped as tampering (0: never; default 3). */
   readonly violationLimit?: number;
   /** Verification: an agent's "done" becomes verified, failed or needs review only through it. */
@@ -93,6 +100,8 @@ interface Job {
   /** The last tool call started (a write can reach the watcher before its call's event reaches us). */
   lastCall?: { readonly text: string; readonly at: number };
   violations?: ViolationLog;
+  /** This attempt's sandbox (its policy file and the check of its file tools). */
+  sandbox?: SandboxLease;
 }
 
 /** One line naming a tool call, e.g. `bash: sed -i s/a/b/ tests/x.json`. */
@@ -409,7 +418,13 @@ export class Orchestrator {
     const key = run.key;
     const conn = this.options.connection;
     let subscription: { dispose(): void } | undefined;
-    const toolRegistration = this.options.tools?.register(run.folder, (call) => this.onToolCall(job, call));
+    const scope = { folder: run.folder, integrationId: target.integration.id, scriptRel: scriptRelativePath(target.interaction) };
+    // The harness's policy for this run, asked by the plugin for every tool call and shell command of its session.
+    const toolRegistration = this.options.tools?.register(run.folder, (call) => this.onToolCall(job, call), {
+      sessionId: () => job.run.sessionId,
+      shellEnv: () => job.sandbox?.shellEnv() ?? refusingShellEnv('this run has no sandbox yet'),
+      checkAccess: (tool, args) => (job.sandbox ?? { checkAccess: (t: string, a: Record<string, unknown>) => checkToolAccess(t, a, scope) }).checkAccess(tool, args),
+    });
     const outcome = awaitOutcome(job);
     try {
       run.status = 'running';
@@ -420,6 +435,11 @@ export class Orchestrator {
       if (job.stopping) throw new StopSignal();
       await this.startGuard(job, target);
       if (job.stopping) throw new StopSignal();
+      if (this.options.sandbox) {
+        job.sandbox = await this.options.sandbox.prepare(scope, sandboxPolicyFor(this.options.runs.fileOf(key)));
+        run.sandbox = job.sandbox.mode;
+        this.persist(run, job);
+      }
       await conn.ensure();
       if (job.stopping) throw new StopSignal();
 

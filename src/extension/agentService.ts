@@ -13,6 +13,7 @@ import { RunStore } from '../core/runs/store';
 import { type RenderedTranscript, renderTranscriptWithLines } from '../core/runs/transcript';
 import { applyVerdict } from '../core/runs/verdict';
 import { type AgentStack, createAgentStack, savingVerifier } from '../core/session/stack';
+import { detectSandbox, type SandboxMode } from '../core/sandbox';
 import { loadReport, type VerifyListeners, type VerifyReport, type VerifyTarget } from '../core/verify';
 import { resolveWorkRoot } from '../core/workspace/paths';
 import { COMMANDS, NANGO_SECRET } from './commandIds';
@@ -168,6 +169,32 @@ export class AgentService implements vscode.Disposable {
     );
   }
 
+  /**
+   * The OS sandbox for agents' shell commands. Where none can run, agents run only after the user
+   * accepts the unsandboxed mode for this workspace (remembered; every run and verdict says so).
+   */
+  private async sandboxMode(): Promise<{ mode: SandboxMode; bwrap?: string }> {
+    const support = await detectSandbox();
+    if (support.available) return { mode: 'bwrap', bwrap: support.bwrap };
+    const key = 'integrationBuilder.unsandboxedAccepted';
+    if (this.ctx.extension.workspaceState.get<boolean>(key)) {
+      this.ctx.log.warn(`agents run UNSANDBOXED in this workspace (accepted earlier): ${support.reason}`);
+      return { mode: 'unsandboxed' };
+    }
+    const accept = 'Run Unsandboxed in This Workspace';
+    const doctor = 'Check Agent Sandbox';
+    const pick = await vscode.window.showWarningMessage(
+      `Agents' shell commands cannot be sandboxed on this machine: ${support.reason}. Without the sandbox an agent's commands can read and write anything your user can, and its verdicts are only as good as the fixture guard and the hashes. Run agents unsandboxed in this workspace? Every run and verdict will say "unsandboxed".`,
+      { modal: true },
+      accept,
+      doctor,
+    );
+    if (pick === doctor) void vscode.commands.executeCommand(COMMANDS.checkSandbox);
+    if (pick !== accept) throw new UserCancelled();
+    await this.ctx.extension.workspaceState.update(key, true);
+    return { mode: 'unsandboxed' };
+  }
+
   /** Creates the service on first use: model, binary, server, orchestrator, restored runs. */
   get(): Promise<Orchestrator> {
     if (this.orchestrator) return Promise.resolve(this.orchestrator);
@@ -188,7 +215,9 @@ export class AgentService implements vscode.Disposable {
       void vscode.window.showWarningMessage('ripgrep was not found: agents cannot search files or load skills. Install ripgrep (`rg`) and reload.');
     }
     this.opencodeBinPath = opencodeBin;
+    const sandbox = remote ? undefined : { ...(await this.sandboxMode()), shellDir: path.join(this.ctx.extension.globalStorageUri.fsPath, 'sandbox') };
     const stack = await createAgentStack({
+      sandbox,
       workRoot,
       model: choice.model,
       demo: choice.demo,

@@ -14,6 +14,7 @@ export const COMMANDS = {
   revealInSpec: 'integrationBuilder.revealInSpec',
   createSpec: 'integrationBuilder.createSpec',
   setNangoSecretKey: 'integrationBuilder.setNangoSecretKey',
+  checkSandbox: 'integrationBuilder.checkSandbox',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -415,6 +415,18 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
       return !!key.trim();
     },
 
+    [COMMANDS.checkSandbox]: async () => {
+      // The core's doctor (the CLI's `doctor`), loaded on first use: it stays out of the activation bundle's hot path.
+      const { sandboxDoctor, renderDoctor } = await import('../core/sandbox/doctor');
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Checking the agent sandbox…' }, () => sandboxDoctor());
+      ctx.log.info(`agent sandbox check:\n${renderDoctor(result)}`);
+      const show = 'Show Details';
+      const message = result.ok ? 'The agent sandbox works: agents’ shell commands run in bubblewrap (own folder only, no secrets, no network, nothing left running).' : `The agent sandbox does not work here: ${result.checks.filter((c) => !c.ok).map((c) => `${c.name} — ${c.detail}`).join('; ')}`;
+      const pick = await (result.ok ? vscode.window.showInformationMessage(message, show) : vscode.window.showWarningMessage(message, show));
+      if (pick === show) ctx.log.show(true);
+      return result;
+    },
+
     [COMMANDS.createSpec]: async () => {
       const root = ctx.workspaceRoot();
       if (!root) {

@@ -157,6 +157,7 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
           if (run?.costUsd) extra.push(`$${run.costUsd.toFixed(run.costUsd < 0.1 ? 3 : 2)}`);
           if (run?.violations) extra.push(`⚠ ${run.violations} violation${run.violations === 1 ? '' : 's'}`);
           if (run?.demo) extra.push('demo');
+          if (run?.unsandboxed) extra.push('unsandboxed');
           item.description = [STATUS_LABEL[status], ...extra].join(' · ');
         }
         const tip = new vscode.MarkdownString(undefined, true);

@@ -1,7 +1,13 @@
 // An opencode plugin (loaded through the config's `plugin` list, never from a `.opencode/` folder)
-// that gives every session the harness's tools. It runs inside the opencode server and only
-// forwards: each call goes to the harness on 127.0.0.1 with the session id and directory that
-// opencode passes to the tool, and the harness's answer is what the agent sees.
+// that gives every session the harness's tools and puts every tool call under the harness's policy.
+// It runs inside the opencode server and only forwards: each call goes to the harness on 127.0.0.1
+// with the session id opencode passes, and the harness's answer is what happens.
+// - `tool.execute.before`: every tool call is checked first (file tools on real paths); a refusal
+//   throws, so the tool never runs. A harness that cannot be reached refuses too (fail closed).
+// - `tool.execute.after`: the check again, against a link made while the call ran (a parallel call
+//   of the same agent); a call that no longer passes has its output withheld.
+// - `shell.env`: how the agent shell (opencode's `shell` setting) runs this session's command: in the
+//   run's bubblewrap sandbox, unsandboxed where the user accepted that, or not at all.
 // Built to dist/harness-plugin.mjs (ESM, no dependencies).
 
 interface ToolContext {
@@ -12,23 +18,60 @@ interface ToolContext {
 
 type Args = Record<string, unknown>;
 
-async function call(tool: string, args: Args, ctx: ToolContext): Promise<string> {
+async function post<T>(route: string, payload: unknown): Promise<T> {
   const url = process.env.IB_HARNESS_URL;
   const token = process.env.IB_HARNESS_TOKEN;
   if (!url || !token) throw new Error('the Integration Builder harness is not reachable from this session (IB_HARNESS_URL is not set)');
-  const res = await fetch(`${url}/tool`, {
+  const res = await fetch(`${url}${route}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ tool, args, sessionId: ctx.sessionID, directory: ctx.directory, callId: ctx.callID }),
+    body: JSON.stringify(payload),
   });
-  const body = (await res.json().catch(() => ({ ok: false, output: `the harness answered HTTP ${res.status}` }))) as { ok?: boolean; output?: string };
+  if (!res.ok && res.status !== 200) throw new Error(`the harness answered HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+async function call(tool: string, args: Args, ctx: ToolContext): Promise<string> {
+  const body = await post<{ ok?: boolean; output?: string }>('/tool', { tool, args, sessionId: ctx.sessionID, directory: ctx.directory, callId: ctx.callID }).catch((err: Error) => ({ ok: false, output: err.message }));
   if (!body.ok) throw new Error(body.output ?? 'the harness refused the call');
   return body.output ?? '';
+}
+
+interface HookInput {
+  readonly tool: string;
+  readonly sessionID: string;
+  readonly callID?: string;
+}
+
+/** The harness's decision on a tool call; no answer is a refusal. */
+async function access(input: HookInput, args: Args): Promise<{ ok: boolean; reason?: string }> {
+  try {
+    const d = await post<{ ok?: boolean; reason?: string }>('/access', { tool: input.tool, args, sessionId: input.sessionID, callId: input.callID });
+    return { ok: d.ok === true, reason: d.reason };
+  } catch (err) {
+    return { ok: false, reason: `the harness did not answer (${(err as Error).message})` };
+  }
 }
 
 const str = (description: string) => ({ type: 'string', description });
 
 export const IntegrationBuilderHarness = async () => ({
+  'tool.execute.before': async (input: HookInput, output: { args: Args }) => {
+    const d = await access(input, output.args ?? {});
+    if (!d.ok) throw new Error(`Integration Builder refused this ${input.tool} call: ${d.reason ?? 'no reason given'}`);
+  },
+  'tool.execute.after': async (input: HookInput & { args?: Args }, output: { output?: unknown; title?: string }) => {
+    const d = await access(input, input.args ?? {});
+    if (!d.ok) output.output = `Integration Builder withheld this ${input.tool} result: ${d.reason ?? 'no reason given'}`;
+  },
+  'shell.env': async (input: { cwd?: string; sessionID?: string; callID?: string }, output: { env: Record<string, string> }) => {
+    try {
+      const r = await post<{ env?: Record<string, string> }>('/shell', { sessionId: input.sessionID, callId: input.callID, cwd: input.cwd });
+      Object.assign(output.env, r.env ?? { IB_SANDBOX: 'refuse', IB_SANDBOX_REASON: 'the harness gave no sandbox for this command' });
+    } catch (err) {
+      Object.assign(output.env, { IB_SANDBOX: 'refuse', IB_SANDBOX_REASON: `the harness did not answer (${(err as Error).message})` });
+    }
+  },
   tool: {
     record_fixture: {
       description:

@@ -85,6 +85,7 @@ export class PanelModel {
       tokens: run.tokens.input + run.tokens.output + run.tokens.reasoning,
       violations: run.violations ?? 0,
       demo: run.demo,
+      unsandboxed: run.sandbox === 'unsandboxed',
       verdict: reset ? undefined : s.row.verdict,
     };
     if (run.status !== 'running' && run.status !== 'queued') s.row.waiting = false;

@@ -16,6 +16,8 @@ export const AgentRow = z.object({
   tokens: z.number(),
   violations: z.number().int(),
   demo: z.boolean(),
+  /** Its shell commands ran without the OS sandbox. */
+  unsandboxed: z.boolean().optional(),
   /** A permission request is waiting for an answer. */
   waiting: z.boolean(),
   verdict: z.enum(['verified', 'failed', 'needs-review']).optional(),

@@ -140,7 +140,7 @@ function renderList(): void {
       statusIcon.append(icon(r.waiting ? 'question' : (STATUS_ICON[r.status] ?? 'circle-large-outline')));
       const name = el('span', 'name', r.key);
       const status = el('span', 'status', r.waiting ? 'permission waiting' : r.status.replace('-', ' '));
-      const meta = el('span', 'meta', [elapsed(r), `${r.steps} steps`, `$${r.costUsd.toFixed(4)}`, `${r.tokens.toLocaleString()} tok`, r.violations ? `⚠ ${r.violations}` : '', r.verdict ? `verify: ${r.verdict}` : '', r.demo ? 'demo' : ''].filter(Boolean).join(' · '));
+      const meta = el('span', 'meta', [elapsed(r), `${r.steps} steps`, `$${r.costUsd.toFixed(4)}`, `${r.tokens.toLocaleString()} tok`, r.violations ? `⚠ ${r.violations}` : '', r.verdict ? `verify: ${r.verdict}` : '', r.demo ? 'demo' : '', r.unsandboxed ? 'unsandboxed' : ''].filter(Boolean).join(' · '));
       li.title = r.detail ?? '';
       li.append(statusIcon, name, status, meta);
       li.addEventListener('click', () => select(r.key));

@@ -55,6 +55,7 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
       runs: new RunStore(workBase),
       model: TEST_MODEL,
       tools: stack.tools,
+      sandbox: stack.sandbox,
       guard,
       toolchain: new NangoToolchain({ secretKey: DEMO_NANGO_SECRET, host: nango.url, timeoutMs: 150_000 }),
       concurrency: 2,
@@ -129,6 +130,7 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
       runs: store,
       model: TEST_MODEL,
       tools: stack.tools,
+      sandbox: stack.sandbox,
       guard,
       toolchain: new NangoToolchain({ secretKey: DEMO_NANGO_SECRET, host: nango.url, timeoutMs: 150_000 }),
       onSessionCreated: (run, target) => {

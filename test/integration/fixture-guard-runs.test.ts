@@ -28,7 +28,9 @@ const workBase = path.join(REPO, '.test-runs', `guard-runs-${process.pid}`);
 
 beforeAll(async () => {
   mkdirSync(workBase, { recursive: true });
-  stack = await startAgentStack({}, { harness: true });
+  // Unsandboxed: the guard is what stands between an agent and the fixtures where no sandbox can run (in
+  // the sandbox these writes fail before the guard sees them: test/integration/sandbox-attacks.test.ts).
+  stack = await startAgentStack({}, { harness: true, sandbox: 'unsandboxed' });
   nango = await startFakeNango();
 });
 afterAll(async () => {
@@ -48,6 +50,7 @@ function orchestrator(name: string, script: string, violationLimit: number): Orc
     runs: new RunStore(workRoot),
     model: TEST_MODEL,
     tools: stack.tools,
+    sandbox: stack.sandbox,
     guard,
     violationLimit,
     toolchain: new NangoToolchain({ secretKey: 'sk-stand-in', host: nango.url, timeoutMs: 120_000 }),

@@ -24,6 +24,7 @@ function orchestrator(workRoot: string): Orchestrator {
     runs: new RunStore(workRoot),
     model: TEST_MODEL,
     tools: stack.tools,
+    sandbox: stack.sandbox,
     onSessionCreated: (run) => {
       // a recorded fixture, as the recorder would have left it
       mkdirSync(path.join(run.folder, 'google-calendar/tests'), { recursive: true });
@@ -81,7 +82,10 @@ describe('lock 1: permission rules refuse fixture edits and the recorder', () =>
     const [result] = toolResults(key);
     expect(result, 'the attack ran as a tool call').toBeDefined();
     expect(result!.ok).toBe(false);
-    expect(result!.output).toMatch(/rule which prevents you from using this specific tool call/);
+    // The layer that stops it: opencode's file tools are checked by the harness (real paths, before the
+    // tool runs, ahead of opencode's own rules); shell commands by lock 1's rules (and the sandbox behind them).
+    const fileTool = ['edit', 'write'].includes(step.tool_calls?.[0]?.name ?? '');
+    expect(result!.output).toMatch(fileTool ? /Integration Builder refused this (edit|write) call: .* written by the harness only/ : /rule which prevents you from using this specific tool call/);
     const folder = o.get(key)!.folder;
     expect(readFileSync(path.join(folder, FIXTURE), 'utf8')).toBe(FIXTURE_BODY);
     expect(readFileSync(path.join(folder, 'index.ts'), 'utf8')).toBe(`import './google-calendar/actions/${id}.js';\n`);

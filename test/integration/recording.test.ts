@@ -39,6 +39,7 @@ function orchestrator(name: string): Orchestrator {
     runs: new RunStore(workRoot),
     model: TEST_MODEL,
     tools: stack.tools,
+    sandbox: stack.sandbox,
     toolchain: new NangoToolchain({ secretKey: 'sk-stand-in', host: nango.url, timeoutMs: 120_000 }),
     onSessionCreated: (run) => stack.model.assign(run.sessionId!, 'record'),
   });

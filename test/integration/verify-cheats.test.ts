@@ -27,6 +27,7 @@ async function verifyCheat(id: string, steps: ScriptStep[]): Promise<string[]> {
     runs,
     model: TEST_MODEL,
     tools: stack.tools,
+    sandbox: stack.sandbox,
     onSessionCreated: (run) => stack.model.assign(run.sessionId!, id),
   });
   o.generate(targetsFor('google-calendar', [id]));

@@ -50,6 +50,7 @@ beforeAll(async () => {
     runs: store,
     model: TEST_MODEL,
     tools: stack.tools,
+    sandbox: stack.sandbox,
     guard,
     concurrency: 3,
     toolchain: new NangoToolchain({ secretKey: DEMO_NANGO_SECRET, host: nango.url, timeoutMs: 150_000 }),

@@ -11,6 +11,7 @@ import { buildOpencodeConfig } from '../../src/core/agent/opencodeConfig';
 import { OPENCODE_OFFLINE_ENV, prepareOwnedConfigDir } from '../../src/core/agent/server';
 import { findRipgrep, pathWithRipgrep } from '../../src/core/agent/binaries';
 import { ScriptedModelServer, scriptedProviderConfig, type Script, type ScriptedModelOptions } from '../../src/core/model/scriptedModel';
+import { AgentSandbox, detectSandbox, type SandboxMode } from '../../src/core/sandbox';
 
 export const REPO = path.resolve(__dirname, '../..');
 export const OPENCODE_BIN = path.join(REPO, 'node_modules/opencode-ai/bin/opencode.exe');
@@ -23,6 +24,8 @@ export interface AgentStack {
   readonly env: Record<string, string>;
   /** The harness tool server, when started with `harness: true`. */
   readonly tools?: HarnessToolServer;
+  /** With the harness: the sandbox every shell command runs in (the opencode server's shell is its agent shell). */
+  readonly sandbox?: AgentSandbox;
   close(): Promise<void>;
 }
 
@@ -48,17 +51,27 @@ export function offlineEnv(root: string): Record<string, string> {
   };
 }
 
-export async function startAgentStack(scripts: Record<string, Script> = {}, opts: { root?: string; log?: (l: string) => void; connection?: Partial<ConnectionOptions>; harness?: boolean; skillPaths?: string[]; onRequest?: ScriptedModelOptions['onRequest'] } = {}): Promise<AgentStack> {
+/**
+ * `harness: true` adds our tool server, plugin and agent shell. Shell commands then run in the real
+ * bubblewrap sandbox (`sandbox: 'bwrap'`, the default), or in the unsandboxed mode (`'unsandboxed'`: for
+ * the tests of the layers that stand alone there, such as the fixture guard).
+ */
+export async function startAgentStack(scripts: Record<string, Script> = {}, opts: { root?: string; log?: (l: string) => void; connection?: Partial<ConnectionOptions>; harness?: boolean; sandbox?: SandboxMode; skillPaths?: string[]; onRequest?: ScriptedModelOptions['onRequest'] } = {}): Promise<AgentStack> {
   const root = opts.root ?? mkdtempSync(path.join(tmpdir(), 'ib-agents-'));
   const model = new ScriptedModelServer({ scripts, onRequest: opts.onRequest });
   const url = await model.start();
   const env = offlineEnv(root);
   let tools: HarnessToolServer | undefined;
   let harnessPlugin: string | undefined;
+  let sandbox: AgentSandbox | undefined;
   if (opts.harness) {
     tools = new HarnessToolServer();
     Object.assign(env, await tools.start());
     harnessPlugin = await buildHarnessPlugin(path.join(root, 'harness-plugin.mjs'));
+    const mode = opts.sandbox ?? 'bwrap';
+    const support = mode === 'bwrap' ? await detectSandbox() : undefined;
+    if (support && !support.available) throw new Error(`the agent sandbox does not run here: ${support.reason}`);
+    sandbox = new AgentSandbox({ mode, bwrap: support?.bwrap, shellDir: path.join(root, 'shell') });
   }
   const connection = new AgentConnection({
     mode: {
@@ -67,7 +80,7 @@ export async function startAgentStack(scripts: Record<string, Script> = {}, opts
         bin: OPENCODE_BIN,
         cwd: root,
         env,
-        config: buildOpencodeConfig({ model: TEST_MODEL, providers: scriptedProviderConfig(url), enabledProviders: ['scripted'], harnessPlugin, skillPaths: opts.skillPaths }),
+        config: buildOpencodeConfig({ model: TEST_MODEL, providers: scriptedProviderConfig(url), enabledProviders: ['scripted'], harnessPlugin, skillPaths: opts.skillPaths, shell: sandbox?.shell }),
         onOutput: opts.log,
       },
     },
@@ -80,6 +93,7 @@ export async function startAgentStack(scripts: Record<string, Script> = {}, opts
     connection,
     env,
     tools,
+    sandbox,
     async close() {
       await connection.dispose();
       await model.close();

@@ -21,6 +21,8 @@ export interface OpencodeConfigInput {
   readonly enabledProviders?: readonly string[];
   /** Absolute path of the harness plugin (dist/harness-plugin.mjs) that gives sessions our tools. */
   readonly harnessPlugin?: string;
+  /** The agent shell (src/core/sandbox/shell.ts): every bash command and terminal runs through it. */
+  readonly shell?: string;
 }
 
 export function buildOpencodeConfig(input: OpencodeConfigInput): Record<string, unknown> {
@@ -60,6 +62,7 @@ export function buildOpencodeConfig(input: OpencodeConfigInput): Record<string, 
   if (input.providers) config.provider = input.providers;
   if (input.enabledProviders) config.enabled_providers = [...input.enabledProviders];
   if (input.harnessPlugin) config.plugin = [input.harnessPlugin];
+  if (input.shell) config.shell = input.shell;
   return config;
 }
 

@@ -28,6 +28,8 @@ export interface OpencodeServerOptions {
   readonly stopGraceMs?: number;
   /** Lines the server prints, for the log. */
   readonly onOutput?: (line: string) => void;
+  /** Basic-auth password (default: a fresh random one). */
+  readonly password?: string;
 }
 
 export class ServerStartError extends Error {
@@ -69,6 +71,36 @@ export function prepareOwnedConfigDir(xdgConfigHome: string): void {
   if (!existsSync(path.join(dir, 'package.json'))) writeFileSync(path.join(dir, 'package.json'), '{}\n');
 }
 
+/** Variables of the system and the user's session that opencode (and the programs it starts) need. */
+const SYSTEM_VARS = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|TEMP|TMP|TERM|COLORTERM|XDG_[A-Z_]+|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|SYSTEMROOT|COMSPEC|PATHEXT|APPDATA|LOCALAPPDATA|USERPROFILE|PROGRAMDATA|WINDIR)$/;
+/** opencode's own switches (its server password is ours to set, never inherited). */
+const OPENCODE_VARS = /^OPENCODE_(?!SERVER_PASSWORD$|CONFIG_CONTENT$)[A-Z_]+$/;
+/** Model providers' credentials and endpoints, as opencode's providers read them. */
+const PROVIDER_VARS = /^(ANTHROPIC|OPENAI|AZURE|AWS|GOOGLE|GEMINI|VERTEX|VERTEXAI|GROQ|MISTRAL|OPENROUTER|DEEPSEEK|XAI|TOGETHER|FIREWORKS|CEREBRAS|COHERE|PERPLEXITY|HF|HUGGINGFACE|HUGGING_FACE|GITHUB|COPILOT|OLLAMA|LMSTUDIO|BEDROCK|CLOUDFLARE|VERCEL|ZHIPU|MOONSHOT|DASHSCOPE|QWEN|SAMBANOVA|BASETEN|NEBIUS|INFERENCE|VENICE|ZAI|OPENCODE|LLAMA|NVIDIA|DEEPINFRA|CHUTES|SCALEWAY|FRIENDLI|UPSTAGE|MORPH|REQUESTY|HELICONE|PORTKEY|LITELLM)_[A-Z0-9_]+$|^[A-Z0-9_]*_API_KEY$/;
+/** Never: the harness's own secrets and Nango's, whatever their names look like. */
+const NEVER_VARS = /NANGO|^IB_|^INTEGRATION_BUILDER|^OPENCODE_SERVER_PASSWORD$/;
+
+/** The provider credentials in an environment (kept for opencode; redacted from transcripts). */
+export function providerCredentials(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v && v.length >= 8 && PROVIDER_VARS.test(k) && !NEVER_VARS.test(k) && /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/.test(k)) out[k] = v;
+  return out;
+}
+
+/**
+ * The environment opencode is started with: the system's variables, opencode's switches and the model
+ * providers' credentials — nothing else of the user's (no Nango key, no harness token; the harness adds
+ * its own endpoint on top). The agents' commands get even less: the sandbox clears it all.
+ */
+export function serverEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined || NEVER_VARS.test(k)) continue;
+    if (SYSTEM_VARS.test(k) || OPENCODE_VARS.test(k) || PROVIDER_VARS.test(k)) out[k] = v;
+  }
+  return out;
+}
+
 export class OpencodeServer {
   private proc: ChildProcess | undefined;
   private exitPromise: Promise<void> | undefined;
@@ -77,9 +109,11 @@ export class OpencodeServer {
   private readonly exited = new Emitter<{ code: number | null; signal: NodeJS.Signals | null; expected: boolean }>();
   /** Fires when the process ends; `expected` is false for a crash. */
   readonly onDidExit = this.exited.event;
-  readonly password = randomBytes(18).toString('base64url');
+  readonly password: string;
 
-  constructor(private readonly options: OpencodeServerOptions) {}
+  constructor(private readonly options: OpencodeServerOptions) {
+    this.password = options.password ?? randomBytes(18).toString('base64url');
+  }
 
   get endpoint(): ServerEndpoint | undefined {
     return this.endpointValue;
@@ -97,7 +131,8 @@ export class OpencodeServer {
     if (this.endpointValue && this.running) return this.endpointValue;
     this.stopping = false;
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...process.env, ...this.options.env })) if (v !== undefined) env[k] = v;
+    // Only what opencode needs of ours: never the user's Nango key or anything else that happens to be set.
+    for (const [k, v] of Object.entries({ ...serverEnvironment(process.env), ...this.options.env })) if (v !== undefined) env[k] = v;
     env.OPENCODE_CONFIG_CONTENT = JSON.stringify(this.options.config);
     env.OPENCODE_SERVER_PASSWORD = this.password;
     env.OPENCODE_DISABLE_PROJECT_CONFIG = '1';

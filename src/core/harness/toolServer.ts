@@ -5,6 +5,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import type { AccessDecision } from '../sandbox/fileAccess';
 import { closeServer, listenLoopback } from '../util/httpServer';
 
 export const HARNESS_TOOLS = ['record_fixture', 'run_tests', 'report_blocked'] as const;
@@ -26,6 +27,20 @@ export interface ToolResult {
 
 export type ToolHandler = (call: ToolCall) => Promise<ToolResult>;
 
+/**
+ * What the harness enforces for one run, asked by the plugin before every tool call (`/access`) and for
+ * every shell command (`/shell`): found by the session id opencode gives the plugin, never by a path
+ * the agent chose.
+ */
+export interface RunPolicy {
+  /** The run's session (undefined until it exists: nothing is allowed before). */
+  sessionId(): string | undefined;
+  /** Variables for the agent shell: how this run's commands are sandboxed. */
+  shellEnv(): Record<string, string>;
+  /** Whether a tool call of this run may go ahead (file tools are checked on real paths). */
+  checkAccess(tool: string, args: Record<string, unknown>): AccessDecision;
+}
+
 /** The env the opencode server needs so its plugin can reach us. */
 export interface HarnessEndpoint {
   readonly IB_HARNESS_URL: string;
@@ -37,6 +52,8 @@ export class HarnessToolServer {
   private readonly token = randomBytes(24).toString('base64url');
   /** Handlers per interaction folder (absolute, normalised). */
   private readonly folders = new Map<string, ToolHandler>();
+  /** Each running interaction's policy, per folder. */
+  private readonly policies = new Map<string, RunPolicy>();
   url = '';
 
   async start(): Promise<HarnessEndpoint> {
@@ -47,10 +64,23 @@ export class HarnessToolServer {
   }
 
   /** Routes tool calls from sessions working in `folder` to `handler`. */
-  register(folder: string, handler: ToolHandler): { dispose(): void } {
+  register(folder: string, handler: ToolHandler, policy?: RunPolicy): { dispose(): void } {
     const key = path.resolve(folder);
     this.folders.set(key, handler);
-    return { dispose: () => this.folders.get(key) === handler && this.folders.delete(key) };
+    if (policy) this.policies.set(key, policy);
+    return {
+      dispose: () => {
+        if (this.folders.get(key) === handler) this.folders.delete(key);
+        if (policy && this.policies.get(key) === policy) this.policies.delete(key);
+      },
+    };
+  }
+
+  /** The policy of the run whose session this is. */
+  private policyOf(sessionId: unknown): RunPolicy | undefined {
+    if (typeof sessionId !== 'string' || !sessionId) return undefined;
+    for (const p of this.policies.values()) if (p.sessionId() === sessionId) return p;
+    return undefined;
   }
 
   private authorised(req: http.IncomingMessage): boolean {
@@ -64,10 +94,11 @@ export class HarnessToolServer {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.method !== 'POST' || req.url !== '/tool') return reply(404, { ok: false, output: 'not found' });
+    if (req.method !== 'POST' || !['/tool', '/shell', '/access'].includes(req.url ?? '')) return reply(404, { ok: false, output: 'not found' });
     if (!this.authorised(req)) return reply(401, { ok: false, output: 'the harness refused the call (bad token)' });
     let body = '';
     for await (const chunk of req) body += chunk;
+    if (req.url === '/shell' || req.url === '/access') return this.handlePolicy(req.url, body, res);
     let call: ToolCall;
     try {
       const raw = JSON.parse(body) as Record<string, unknown>;
@@ -89,6 +120,33 @@ export class HarnessToolServer {
       reply(200, await handler(call));
     } catch (err) {
       reply(200, { ok: false, output: `the harness failed: ${(err as Error).message}` });
+    }
+  }
+
+  /** `/shell` → `{ env }` for the agent shell; `/access` → `{ ok, reason }`. Unknown sessions are refused. */
+  private handlePolicy(url: string, body: string, res: http.ServerResponse): void {
+    const send = (value: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    let raw: Record<string, unknown>;
+    try {
+      raw = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      raw = {};
+    }
+    const policy = this.policyOf(raw.sessionId);
+    const unknown = 'this session belongs to no run the harness is running';
+    if (url === '/shell') {
+      if (!policy) return send({ env: { IB_SANDBOX: 'refuse', IB_SANDBOX_REASON: unknown } });
+      return send({ env: policy.shellEnv() });
+    }
+    if (!policy) return send({ ok: false, reason: unknown });
+    const args = raw.args && typeof raw.args === 'object' ? (raw.args as Record<string, unknown>) : {};
+    try {
+      return send(policy.checkAccess(String(raw.tool ?? ''), args));
+    } catch (err) {
+      return send({ ok: false, reason: `the harness could not check this call: ${(err as Error).message}` });
     }
   }
 

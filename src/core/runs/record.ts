@@ -12,6 +12,7 @@ export interface AttemptSummary {
   readonly costUsd: number;
   readonly tokens: Tokens;
   readonly violations?: number;
+  readonly sandbox?: 'bwrap' | 'unsandboxed';
 }
 
 export interface RunRecord {
@@ -43,6 +44,11 @@ export interface RunRecord {
   toolCalls: number;
   /** Protected files the agent changed in this attempt (each restored by the fixture guard). */
   violations?: number;
+  /**
+   * How this attempt's shell commands ran: in the bubblewrap sandbox, or *unsandboxed* (no sandbox on
+   * this machine, and the user accepted that for the workspace). Absent: before the run started.
+   */
+  sandbox?: 'bwrap' | 'unsandboxed';
   /** Provider retries seen in the current turn. */
   retries: number;
   /** The agent's last message when it finished (its claim, not a verdict). */
@@ -88,6 +94,7 @@ export function nextAttempt(run: RunRecord, now: string): RunRecord {
     costUsd: run.costUsd,
     tokens: run.tokens,
     violations: run.violations,
+    sandbox: run.sandbox,
   };
   return {
     ...run,
@@ -107,6 +114,7 @@ export function nextAttempt(run: RunRecord, now: string): RunRecord {
     toolCalls: 0,
     retries: 0,
     violations: 0,
+    sandbox: undefined,
     finalText: undefined,
     history: [...run.history, summary],
   };
@@ -123,5 +131,6 @@ export function runSummary(run: RunRecord): RunSummary {
     tokens: run.tokens.input + run.tokens.output + run.tokens.reasoning,
     demo: run.demo,
     violations: run.violations,
+    unsandboxed: run.sandbox === 'unsandboxed',
   };
 }

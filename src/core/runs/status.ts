@@ -42,4 +42,6 @@ export interface RunSummary {
   readonly demo?: boolean;
   /** Protected files the agent changed (each restored by the fixture guard). */
   readonly violations?: number;
+  /** Its shell commands ran without the OS sandbox (the user accepted that for the workspace). */
+  readonly unsandboxed?: boolean;
 }

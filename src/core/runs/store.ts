@@ -7,9 +7,23 @@ import type { RunRecord } from './record';
 export class RunStore {
   readonly dir: string;
   private writing = new Map<string, Promise<void>>();
+  /** Values never written to disk (an agent that printed a secret gets `[redacted]` in its transcript). */
+  private secrets: string[] = [];
 
   constructor(workRoot: string) {
     this.dir = path.join(workRoot, '.runs');
+  }
+
+  /** Adds values to redact from everything this store writes. */
+  redact(values: readonly string[]): void {
+    for (const v of values) if (v && v.length >= 8 && !this.secrets.includes(v)) this.secrets.push(v);
+    this.secrets.sort((a, b) => b.length - a.length);
+  }
+
+  private scrub(text: string): string {
+    let out = text;
+    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join('[redacted]');
+    return out;
   }
 
   fileOf(key: string): string {
@@ -25,7 +39,7 @@ export class RunStore {
   /** Appends lines to a transcript; appends to one file are serialised. */
   appendTranscript(key: string, attempt: number, entries: readonly unknown[]): Promise<void> {
     const file = this.transcriptOf(key, attempt);
-    const body = entries.map((e) => JSON.stringify(e)).join('\n') + '\n';
+    const body = this.scrub(entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
     const id = `${key}#${attempt}`;
     const prev = this.writing.get(id) ?? Promise.resolve();
     const next = prev
@@ -49,7 +63,7 @@ export class RunStore {
   /** Writes a record atomically. Writes of the same key are serialised, last one wins. */
   save(run: RunRecord): Promise<void> {
     const file = this.fileOf(run.key);
-    const body = JSON.stringify(run, null, 2) + '\n';
+    const body = this.scrub(JSON.stringify(run, null, 2) + '\n');
     const prev = this.writing.get(run.key) ?? Promise.resolve();
     const next = prev
       .catch(() => undefined)

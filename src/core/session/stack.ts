@@ -1,6 +1,7 @@
 // Everything a run of agents needs, put together the same way for the editor and the CLI: the opencode
 // server (ours, or remote ones), the harness tools and their plugin, the demo model and the demo Nango
 // stand-in when asked, the fixture guard, the Nango toolchain, the verifier and the orchestrator.
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { pathWithRipgrep } from '../agent/binaries';
 import { AgentConnection, type ConnectionMode } from '../agent/connection';
@@ -15,6 +16,8 @@ import { Orchestrator, type Verifier } from '../orchestrator';
 import type { RunBoard } from '../runs/board';
 import { RunStore } from '../runs/store';
 import { NangoToolchain } from '../toolchain/nango';
+import { AgentSandbox, type SandboxMode } from '../sandbox';
+import { providerCredentials } from '../agent/server';
 import { saveReport, verifyInteractions, type VerifyTarget } from '../verify';
 import { ensureWorkRoot } from '../workspace/paths';
 
@@ -47,6 +50,12 @@ export interface AgentStackOptions {
   readonly log: (line: string) => void;
   readonly serverOutput?: (line: string) => void;
   readonly onViolation?: (v: Violation) => void;
+  /**
+   * How agents' shell commands run on our own server: `bwrap` (the OS sandbox; `bwrap` is its binary)
+   * or `unsandboxed` (only after the user accepted it for this workspace). `shellDir` is a folder of
+   * ours for the agent shell. Required for our own server.
+   */
+  readonly sandbox?: { readonly mode: SandboxMode; readonly bwrap?: string; readonly shellDir: string };
 }
 
 export interface AgentStack {
@@ -56,6 +65,8 @@ export interface AgentStack {
   readonly verifier: Verifier;
   readonly demo?: DemoModel;
   readonly demoNango?: DemoNango;
+  /** The sandbox agents' shell commands run in (our own server only). */
+  readonly sandbox?: AgentSandbox;
   /** Stops what the stack started (server, tool server, guard, demo servers). */
   close(): Promise<void>;
 }
@@ -88,15 +99,21 @@ export function savingVerifier(runs: RunStore, concurrency: number, connection?:
 
 export async function createAgentStack(o: AgentStackOptions): Promise<AgentStack> {
   let mode: ConnectionMode;
+  const serverPassword = randomBytes(18).toString('base64url');
   let demo: DemoModel | undefined;
   let demoNango: DemoNango | undefined;
   let tools: HarnessToolServer | undefined;
+  let sandbox: AgentSandbox | undefined;
+  // Values that must never reach a transcript or record on disk, even when an agent prints one.
+  const secrets: string[] = [];
   const started: { close(): Promise<void> }[] = [];
   try {
     if (o.serverUrls?.length) {
       mode = { kind: 'remote', urls: [...o.serverUrls], password: o.serverPassword };
     } else {
       if (!o.opencodeBin) throw new Error('no opencode binary was given');
+      if (!o.sandbox) throw new Error('no sandbox mode was given for the agents (bwrap, or unsandboxed once the user accepted it)');
+      sandbox = new AgentSandbox({ mode: o.sandbox.mode, bwrap: o.sandbox.bwrap, shellDir: o.sandbox.shellDir });
       const env: Record<string, string | undefined> = { ...OPENCODE_QUIET_ENV, ...(o.ripgrep ? { PATH: pathWithRipgrep(o.ripgrep) } : {}) };
       let providers: Record<string, unknown> | undefined;
       let enabledProviders: string[] | undefined;
@@ -123,7 +140,9 @@ export async function createAgentStack(o: AgentStackOptions): Promise<AgentStack
       // The harness tools reach our own server's sessions through its plugin (remote servers would
       // need the plugin installed on their side: not supported yet).
       tools = new HarnessToolServer();
-      Object.assign(env, await tools.start());
+      const endpoint = await tools.start();
+      Object.assign(env, endpoint);
+      secrets.push(endpoint.IB_HARNESS_TOKEN);
       started.push(tools);
       mode = {
         kind: 'local',
@@ -131,7 +150,8 @@ export async function createAgentStack(o: AgentStackOptions): Promise<AgentStack
           bin: o.opencodeBin,
           cwd: o.workRoot,
           env,
-          config: buildOpencodeConfig({ model: o.model, skillPaths: o.skillPaths, providers, enabledProviders, harnessPlugin: o.harnessPlugin }),
+          config: buildOpencodeConfig({ model: o.model, skillPaths: o.skillPaths, providers, enabledProviders, harnessPlugin: o.harnessPlugin, shell: sandbox.shell }),
+          password: serverPassword,
           onOutput: o.serverOutput,
         },
       };
@@ -143,6 +163,11 @@ export async function createAgentStack(o: AgentStackOptions): Promise<AgentStack
   }
   const connection = new AgentConnection({ mode, log: o.log });
   const runs = new RunStore(o.workRoot);
+  if (mode.kind === 'local') secrets.push(serverPassword);
+  if (o.serverPassword) secrets.push(o.serverPassword);
+  if (o.nango.secretKey) secrets.push(o.nango.secretKey);
+  secrets.push(...Object.values(providerCredentials(process.env)));
+  runs.redact(secrets);
   // Lock 2: every running folder is watched; the orchestrator names the tool call that was running.
   const ref: { orchestrator?: Orchestrator } = {};
   const guard = new FixtureGuard({ currentActivity: (key) => ref.orchestrator?.currentActivity(key) });
@@ -160,6 +185,7 @@ export async function createAgentStack(o: AgentStackOptions): Promise<AgentStack
     maxRetries: o.maxRetries,
     tools,
     guard,
+    sandbox,
     violationLimit: o.violationLimit,
     verifier,
     verifyAfterRun: o.verifyAfterRun,
@@ -177,6 +203,7 @@ export async function createAgentStack(o: AgentStackOptions): Promise<AgentStack
     verifier,
     demo,
     demoNango,
+    sandbox,
     async close() {
       await connection.dispose();
       await guard.dispose();

@@ -26,6 +26,7 @@ import { scriptRelativePath } from './workspace/scaffold';
 import type { VerifyListeners, VerifyReport, VerifyTarget } from './verify/types';
 import { refusingShellEnv, sandboxPolicyFor, type AgentSandbox, type SandboxLease } from './sandbox';
 import { checkToolAccess } from './sandbox/fileAccess';
+import { sealBaseline } from './guard/seal';
 
 /** Runs the checks (src/core/verify) for these interactions; persists and returns their reports. */
 export type Verifier = (targets: readonly VerifyTarget[], opts: VerifyListeners & { readonly signal?: AbortSignal }) => Promise<VerifyReport[]>;
@@ -500,6 +501,7 @@ export class Orchestrator {
     const runFile = this.options.runs.fileOf(run.key);
     const baselineDir = baselineDirFor(runFile);
     await createBaseline(run.folder, baselineDir, { integrationId: target.integration.id, scriptRel: scriptRelativePath(target.interaction) }, undefined, 'scaffold', this.now());
+    await this.seal(job);
     const logFile = violationLogFor(runFile);
     if (run.attempt > 1) {
       // Each attempt counts afresh; the earlier attempt's log is kept beside it.
@@ -535,10 +537,22 @@ export class Orchestrator {
   }
 
   /** Runs a harness step that writes fixtures or generated tests: the guard lets it (and only it) write them. */
-  private asRecorder<T>(job: Job, fn: () => Promise<T>, pathsOf?: (result: T) => readonly string[] | undefined): Promise<T> {
+  private async asRecorder<T>(job: Job, fn: () => Promise<T>, pathsOf?: (result: T) => readonly string[] | undefined): Promise<T> {
     const guard = this.options.guard;
     if (!guard || !guard.isGuarding(job.run.folder)) return fn();
-    return guard.recording(job.run.folder, fn, pathsOf ? { pathsOf } : {});
+    try {
+      return await guard.recording(job.run.folder, fn, pathsOf ? { pathsOf } : {});
+    } finally {
+      // The recorder updated the baseline: seal what the harness wrote, before anyone else can touch it.
+      await this.seal(job).catch((err) => this.log(`sealing the baseline of ${job.run.key}: ${(err as Error).message}`));
+    }
+  }
+
+  /** Records the baseline manifest's hash and HMAC in the run record (tamper evidence for Verify). */
+  private async seal(job: Job): Promise<void> {
+    const run = job.run;
+    run.baselineSeal = await sealBaseline(this.options.runs.dir, run.key, run.attempt, baselineDirFor(this.options.runs.fileOf(run.key)), this.now());
+    this.persist(run, job);
   }
 
   /** Ends the run as blocked: the session is aborted once the agent has had the tool's answer. */

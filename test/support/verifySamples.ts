@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { baselineDirFor, createBaseline, updateBaseline } from '../../src/core/guard/manifest';
 import { newRunRecord } from '../../src/core/runs/record';
+import { sealBaseline } from '../../src/core/guard/seal';
 import type { RunStore } from '../../src/core/runs/store';
 import { findBin, runTool } from '../../src/core/verify/toolchainRun';
 import type { VerifyTarget } from '../../src/core/verify/types';
@@ -73,6 +74,8 @@ export async function installCopy(store: RunStore, workRoot: string, template: s
   await updateBaseline(folder, baseline, { written: tests }, 'recorder');
   const run = newRunRecord({ key, integrationId: 'google-calendar', interactionId: newId, specFile: path.join(workRoot, 'interactions.json'), folder, model: 'anthropic/claude-sonnet-4-5', demo: false, now: new Date().toISOString() });
   run.status = 'needs-review';
+  // sealed as the orchestrator seals what the harness wrote
+  run.baselineSeal = await sealBaseline(store.dir, key, run.attempt, baseline);
   await store.save(run);
   let text = await fs.readFile(path.join(SAMPLES, 'transcripts', `${opts.transcript ?? 'honest'}.jsonl`), 'utf8');
   // the ids in the text are renamed, but not inside the folder path put in (which holds the new id already)

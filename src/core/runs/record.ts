@@ -1,6 +1,7 @@
 // What we keep about one interaction's run: enough to show it, resume it after a reload, and audit it.
 import { ZERO_TOKENS, type Tokens } from '../agent/events';
 import type { InteractionStatus, RunSummary } from './status';
+import type { BaselineSeal } from '../guard/seal';
 
 export interface AttemptSummary {
   readonly attempt: number;
@@ -49,6 +50,8 @@ export interface RunRecord {
    * this machine, and the user accepted that for the workspace). Absent: before the run started.
    */
   sandbox?: 'bwrap' | 'unsandboxed';
+  /** The baseline manifest's hash as the harness last wrote it, with its HMAC (src/core/guard/seal.ts). */
+  baselineSeal?: BaselineSeal;
   /** Provider retries seen in the current turn. */
   retries: number;
   /** The agent's last message when it finished (its claim, not a verdict). */
@@ -115,6 +118,7 @@ export function nextAttempt(run: RunRecord, now: string): RunRecord {
     retries: 0,
     violations: 0,
     sandbox: undefined,
+    baselineSeal: undefined,
     finalText: undefined,
     history: [...run.history, summary],
   };

@@ -3,6 +3,7 @@
 // is a finding; the fixture guard's violation log (changes it already reverted during the run) is the
 // evidence of who did it. The attempted edits themselves are the transcript rule `transcript.fixture-edit`.
 import { checkAgainstManifest, loadManifest } from '../guard/manifest';
+import { checkSeal, type BaselineSeal } from '../guard/seal';
 import { testsDirOf } from '../guard/protectedPaths';
 import type { Violation } from '../guard/violations';
 import type { Finding } from './types';
@@ -16,7 +17,20 @@ export interface FixturesOutcome {
   readonly testsVouched: boolean;
 }
 
-export async function fixtureFindings(folder: string, baselineDir: string, violations: readonly Pick<Violation, 'time' | 'file' | 'kind' | 'restored' | 'detail' | 'activity'>[] = []): Promise<FixturesOutcome> {
+/** The run whose baseline this is, to check the manifest against the seal in its record. */
+export interface SealedRun {
+  readonly runsDir: string;
+  readonly key: string;
+  readonly attempt: number;
+  readonly baselineSeal?: BaselineSeal;
+}
+
+export async function fixtureFindings(folder: string, baselineDir: string, violations: readonly Pick<Violation, 'time' | 'file' | 'kind' | 'restored' | 'detail' | 'activity'>[] = [], sealed?: SealedRun): Promise<FixturesOutcome> {
+  // The manifest is only evidence if it is the one the harness wrote (a rewritten one vouches for anything).
+  const seal = sealed ? await checkSeal(sealed.runsDir, sealed.key, sealed.attempt, baselineDir, sealed.baselineSeal) : ({ ok: true } as const);
+  if (!seal.ok) {
+    return { recorded: 0, testsVouched: false, detail: seal.message, findings: [{ check: 'fixtures', rule: seal.rule, severity: 'error', message: seal.message }] };
+  }
   let manifest;
   try {
     manifest = await loadManifest(baselineDir);

@@ -23,9 +23,10 @@ import type { FixtureGuard } from './guard/fixtureGuard';
 import { baselineDirFor, createBaseline } from './guard/manifest';
 import { type Violation, ViolationLog, violationLogFor } from './guard/violations';
 import { scriptRelativePath } from './workspace/scaffold';
+import { relativeTo } from './guard/protectedPaths';
 import type { VerifyListeners, VerifyReport, VerifyTarget } from './verify/types';
 import { refusingShellEnv, sandboxPolicyFor, type AgentSandbox, type SandboxLease } from './sandbox';
-import { checkToolAccess } from './sandbox/fileAccess';
+import { checkToolAccess, escapingLinks, resolveReal } from './sandbox/fileAccess';
 import { sealBaseline } from './guard/seal';
 
 /** Runs the checks (src/core/verify) for these interactions; persists and returns their reports. */
@@ -103,6 +104,8 @@ interface Job {
   violations?: ViolationLog;
   /** This attempt's sandbox (its policy file and the check of its file tools). */
   sandbox?: SandboxLease;
+  /** Links out of the folder already reported in this attempt. */
+  linksOut?: Set<string>;
 }
 
 /** One line naming a tool call, e.g. `bash: sed -i s/a/b/ tests/x.json`. */
@@ -211,6 +214,28 @@ export class Orchestrator {
       // The run ended while this one was being looked at: the log is closed, so append to its file.
       void new ViolationLog(violationLogFor(this.options.runs.fileOf(run.key)), 0).append(v).catch(() => undefined);
       this.persist(run);
+    }
+  }
+
+  /**
+   * The guard's report of links out of the folder, looked for after every call that can make one: the
+   * sandbox keeps their targets out of the agent's commands and the harness refuses file tools through
+   * them, but a link out is never innocent (Verify fails it as confinement.link-out).
+   */
+  private reportLinksOut(job: Job, activity: string): void {
+    if (!job.violations) return;
+    let real: string;
+    try {
+      real = resolveReal(job.run.folder);
+    } catch {
+      return;
+    }
+    const { links } = escapingLinks(real, real);
+    for (const link of links) {
+      const rel = relativeTo(real, link) ?? link;
+      if ((job.linksOut ??= new Set()).has(rel)) continue;
+      job.linksOut.add(rel);
+      this.recordViolation({ time: this.iso(), folder: job.run.folder, key: job.run.key, file: rel, kind: 'link-out', restored: false, detail: `${rel} is a link out of the folder (to ${resolveReal(link)}); during ${activity}`, activity });
     }
   }
 
@@ -649,6 +674,7 @@ export class Orchestrator {
         break;
       case 'tool.finished':
         (job.finishedCalls ??= new Set()).add(event.callId);
+        if (event.tool === 'bash' || event.tool === 'write' || event.tool === 'apply_patch') this.reportLinksOut(job, job.runningCalls?.get(event.callId) ?? event.tool);
         job.runningCalls?.delete(event.callId);
         run.toolCalls += 1;
         this.persist(run, job, true);

@@ -13,6 +13,9 @@ import type { AgentEvent } from '../../src/core/agent/events';
 import type { ScriptStep } from '../../src/core/model/scriptedModel';
 import { Orchestrator } from '../../src/core/orchestrator';
 import { RunStore } from '../../src/core/runs/store';
+import { FixtureGuard } from '../../src/core/guard/fixtureGuard';
+import { readViolations, violationLogFor } from '../../src/core/guard/violations';
+import { linkFindings } from '../../src/core/verify/confinement';
 import { REPO, startAgentStack, TEST_MODEL, type AgentStack } from '../support/agentStack';
 import { targetsFor } from '../support/specs';
 
@@ -23,6 +26,7 @@ const NEIGHBOUR_SECRET = 'neighbour-data-8c1f';
 let stack: AgentStack;
 let workRoot: string;
 let o: Orchestrator;
+let guard: FixtureGuard;
 const events = new Map<string, AgentEvent[]>();
 const bash = (command: string): ScriptStep => ({ tool_calls: [{ name: 'bash', arguments: { command, description: 'attack' } }] });
 const tool = (name: string, args: Record<string, unknown>): ScriptStep => ({ tool_calls: [{ name, arguments: args }] });
@@ -157,6 +161,7 @@ beforeAll(async () => {
 }, 240_000);
 afterAll(async () => {
   o?.dispose();
+  await guard?.dispose();
   await stack?.close();
 });
 
@@ -177,6 +182,22 @@ describe('the sandbox stops an attacker with a shell (real opencode, scripted ag
     });
     expect(readFileSync(path.join(run.folder, FIXTURE), 'utf8'), 'the fixture is unchanged').toBe(FIXTURE_BODY);
     expect(readFileSync(path.join(workRoot, 'google-calendar', 'list-events', 'secret.txt'), 'utf8')).toBe(`${NEIGHBOUR_SECRET}\n`);
+  });
+
+  it('a link out of the folder is reported by the guard (during the call that made it) and failed by Verify', async () => {
+    // with the fixture guard wired as the editor and the CLI wire it
+    const guarded = path.join(workRoot, 'guarded');
+    let og: Orchestrator | undefined = undefined;
+    guard = new FixtureGuard({ currentActivity: (key) => og?.currentActivity(key) });
+    og = new Orchestrator({ workRoot: guarded, connection: stack.connection, runs: new RunStore(guarded), model: TEST_MODEL, tools: stack.tools, sandbox: stack.sandbox, guard, onSessionCreated: (r) => stack.model.assign(r.sessionId!, r.interactionId) });
+    stack.model.define('linker', [bash(`ln -s "$(echo ${b64(workRoot)} | base64 -d)" cache && ls cache/`), { text: 'done' }]);
+    og.generate(targetsFor('google-calendar', ['linker']));
+    await og.whenIdle();
+    const run = og.get('google-calendar/linker')!;
+    const log = await readViolations(violationLogFor(new RunStore(guarded).fileOf(run.key)));
+    og.dispose();
+    expect(log).toEqual([expect.objectContaining({ kind: 'link-out', file: 'cache', restored: false, activity: expect.stringMatching(/^bash: ln -s/) })]);
+    expect(linkFindings(run.folder)).toEqual([expect.objectContaining({ rule: 'confinement.link-out', severity: 'error', location: { file: 'cache' } })]);
   });
 
   it('leaves no process behind (the detached writers ended with their commands)', () => {

@@ -5,7 +5,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Emitter, type Event } from '../util/emitter';
 
-export type ViolationKind = 'changed' | 'added' | 'deleted';
+/** `link-out`: a link in the folder whose target leaves it (reported, not removed: Verify fails it too). */
+export type ViolationKind = 'changed' | 'added' | 'deleted' | 'link-out';
 
 export interface Violation {
   /** When the guard saw it (ISO). */

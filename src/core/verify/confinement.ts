@@ -1,6 +1,10 @@
-// Confinement: every path a tool call names stays inside the interaction's folder. Another
-// interaction's folder is the transcript rule `transcript.neighbour-access` (not counted twice here).
+// Confinement: every path a tool call names stays inside the interaction's folder, and no link in the
+// folder leads out of it (a link is how a path spelled inside reaches outside). Another interaction's
+// folder is the transcript rule `transcript.neighbour-access` (not counted twice here).
+import { realpathSync } from 'node:fs';
+import * as path from 'node:path';
 import { relativeTo } from '../guard/protectedPaths';
+import { escapingLinks, resolveReal } from '../sandbox/fileAccess';
 import { describeCall, neighbourOf, pathsOf, refOf, resolveToolPath, toolCalls, type Transcript } from './transcript';
 import type { Finding } from './types';
 
@@ -26,5 +30,25 @@ export function confinementFindings(t: Transcript, folder: string): Finding[] {
       break;
     }
   }
+  return [...out, ...linkFindings(folder)];
+}
+
+/** Links in the folder whose target is outside it (followed to the end); a folder too large to scan is a finding too. */
+export function linkFindings(folder: string): Finding[] {
+  let real: string;
+  try {
+    real = realpathSync(folder);
+  } catch {
+    return [];
+  }
+  const { links, complete } = escapingLinks(real, real);
+  const out: Finding[] = links.map((l) => ({
+    check: 'confinement',
+    rule: 'confinement.link-out',
+    severity: 'error',
+    message: `${path.relative(real, l)} is a link out of the interaction's folder (to ${resolveReal(l)}): whatever reads or writes through it leaves the folder`,
+    location: { file: path.relative(real, l).split(path.sep).join('/') },
+  }));
+  if (!complete) out.push({ check: 'confinement', rule: 'confinement.unchecked', severity: 'error', message: 'the folder holds too many entries to check every link in it' });
   return out;
 }

@@ -43,8 +43,8 @@ describe('verify the samples with the real toolchain', () => {
       onProgress: (k, c, o) => progress.push([k, c, o]),
       onReport: (r) => {
         // an interaction's report arrives once, after every one of its checks has ended
-        expect(progress.filter(([k]) => k === r.key).map(([, , o]) => o).filter((o) => o === 'running')).toHaveLength(6);
-        expect(progress.filter(([k, , o]) => k === r.key && o !== 'running')).toHaveLength(6);
+        expect(progress.filter(([k]) => k === r.key).map(([, , o]) => o).filter((o) => o === 'running')).toHaveLength(7);
+        expect(progress.filter(([k, , o]) => k === r.key && o !== 'running')).toHaveLength(7);
         finished.push(r.key);
       },
     });
@@ -52,7 +52,7 @@ describe('verify the samples with the real toolchain', () => {
     for (const r of reports) expectVerifiedClean(r);
     // every check of each interaction was announced and then ended with its outcome
     for (const t of targets) {
-      for (const check of ['fixtures', 'compile', 'tests', 'lint', 'confinement', 'transcript'] as const) {
+      for (const check of ['fixtures', 'compile', 'assemble', 'tests', 'lint', 'confinement', 'transcript'] as const) {
         expect(progress.filter(([k, c]) => k === t.key && c === check).map(([, , o]) => o)).toEqual(['running', 'passed']);
       }
     }

@@ -15,6 +15,7 @@ export function expectVerifiedClean(r: VerifyReport | undefined, label = r?.key)
   expect(r!.checks.map((c) => [c.check, c.outcome]), label).toEqual([
     ['fixtures', 'passed'],
     ['compile', 'passed'],
+    ['assemble', 'passed'],
     ['tests', 'passed'],
     ['lint', 'passed'],
     ['confinement', 'passed'],

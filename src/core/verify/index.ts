@@ -1,13 +1,15 @@
 // Verification: trust nothing an agent says until every check agrees. For each interaction: its
-// fixtures against the baseline (lock 3), compile, tests, lint, folder confinement and the transcript
-// rules. Interactions are verified in parallel under a limit; Verify all type-checks every folder in
-// one compiler process. The result is a VerifyReport per interaction, saved next to its run record.
+// fixtures against the baseline (lock 3), compile, assemble (its files, laid into a fresh project as
+// Assemble writes them, compile), tests, lint, folder confinement and the transcript rules.
+// Interactions are verified in parallel under a limit; Verify all type-checks every folder in one
+// compiler process. The result is a VerifyReport per interaction, saved next to its run record.
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { baselineDirFor } from '../guard/manifest';
 import { readViolations, violationLogFor } from '../guard/violations';
 import { RunStore } from '../runs/store';
 import { scriptRelativePath } from '../workspace/scaffold';
+import { assembleFindings, sharedAssembleFindings, unitOnlyFindings, type AssembleOutcome } from './assemble';
 import { nangoCompile, sharedTypecheck, type CompileOutcome } from './compile';
 import { confinementFindings } from './confinement';
 import { fixtureFindings } from './fixtures';
@@ -46,7 +48,7 @@ export interface VerifyOptions extends VerifyListeners {
   readonly now?: () => Date;
 }
 
-export const ALL_CHECKS: readonly CheckId[] = ['fixtures', 'compile', 'tests', 'lint', 'confinement', 'transcript'];
+export const ALL_CHECKS: readonly CheckId[] = ['fixtures', 'compile', 'assemble', 'tests', 'lint', 'confinement', 'transcript'];
 
 type ResolvedOptions = VerifyOptions & { readonly runs: RunStore };
 
@@ -70,6 +72,13 @@ export async function verifyInteractions(targets: readonly VerifyTarget[], opts:
     );
     compileMs = (Date.now() - t0) / Math.max(1, withScript.length);
   }
+  // The assemble check of many interactions: each laid out as Assemble would, all type-checked in one
+  // process like the folders. A folder that does not compile is left out: its copy would fail the same way.
+  let assembled: Map<string, AssembleOutcome> | undefined;
+  if (shared && checks.has('assemble')) {
+    const compiling = targets.filter((t) => existsSync(path.join(t.folder, 'index.ts')) && compiled?.get(t.folder)?.ok !== false);
+    assembled = await sharedAssembleFindings(compiling, path.join(options.runs.dir, '.verify'), tool);
+  }
   const reports: VerifyReport[] = new Array(targets.length);
   let next = 0;
   const worker = async () => {
@@ -77,7 +86,7 @@ export async function verifyInteractions(targets: readonly VerifyTarget[], opts:
       const i = next++;
       const target = targets[i] as VerifyTarget;
       if (options.signal?.aborted) throw new Error('verification cancelled');
-      const report = await verifyOne(target, options, checks, compiled?.get(target.folder), compileMs);
+      const report = await verifyOne(target, options, checks, compiled?.get(target.folder), compileMs, assembled?.get(target.folder));
       reports[i] = report;
       try {
         options.onReport?.(report);
@@ -90,7 +99,7 @@ export async function verifyInteractions(targets: readonly VerifyTarget[], opts:
   return reports;
 }
 
-async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks: Set<CheckId>, shared: CompileOutcome | undefined, sharedMs: number): Promise<VerifyReport> {
+async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks: Set<CheckId>, shared: CompileOutcome | undefined, sharedMs: number, sharedAssembled?: AssembleOutcome): Promise<VerifyReport> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const t0 = Date.now();
@@ -159,6 +168,17 @@ async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks:
     const c = results.find((r) => r.check === 'compile');
     if (c) (c as { durationMs: number }).durationMs = Math.round(sharedMs);
   }
+  // Verified must mean "assembles": the interaction's files, laid into a fresh project as Assemble writes them, compile.
+  await timed('assemble', async () => {
+    const own = results.find((r) => r.check === 'compile');
+    if (own && own.outcome !== 'passed' && own.outcome !== 'warning') {
+      const f = await unitOnlyFindings(target, scriptRel);
+      if (!f.length) return { outcome: 'skipped', findings: [], detail: 'the folder itself does not compile, so its assembled copy was not compiled (see compile)' };
+      return { outcome: outcomeOf(f), findings: f };
+    }
+    const r = sharedAssembled ?? (await assembleFindings(target, path.join(options.runs.dir, '.verify'), tool));
+    return { outcome: r.ran ? outcomeOf(r.findings) : 'error', findings: r.findings, detail: r.detail };
+  });
   await timed('tests', async () => {
     const r = await testFindings(target.folder, target.integrationId, tool, { vouched: testsVouched, scratchDir: path.join(options.runs.dir, '.verify') });
     return { outcome: r.ran || r.findings.length ? outcomeOf(r.findings) : 'error', findings: r.findings, detail: r.detail };

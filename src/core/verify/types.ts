@@ -2,7 +2,7 @@
 // CLI JSON/JUnit) reads this one shape; every check module returns a CheckResult.
 import type { RunRecord } from '../runs/record';
 
-export type CheckId = 'compile' | 'tests' | 'lint' | 'fixtures' | 'confinement' | 'transcript';
+export type CheckId = 'compile' | 'assemble' | 'tests' | 'lint' | 'fixtures' | 'confinement' | 'transcript';
 
 export type Severity = 'error' | 'warning' | 'info';
 

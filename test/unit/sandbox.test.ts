@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentSandbox, detectSandbox, sandboxPolicyFor, type SandboxLease } from '../../src/core/sandbox';
 import { checkToolAccess, patchTargets, resolveReal } from '../../src/core/sandbox/fileAccess';
 import { listenLoopback } from '../../src/core/util/httpServer';
+import { runProcess } from '../../src/core/toolchain/nango';
 
 let root: string;
 let folder: string;
@@ -126,6 +127,25 @@ describe.runIf(support.available)('the shell sandbox (bubblewrap)', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('confines the harness’s own runs of agent code (the tests import its script): no secret, no write outside, nothing left running', async () => {
+    const marker = `7${process.pid}`;
+    const code = [
+      `require('child_process').spawn('sleep', ['41${marker}'], { detached: true, stdio: 'ignore' }).unref();`,
+      `require('fs').writeFileSync('env.txt', JSON.stringify(process.env));`,
+      `try { require('fs').writeFileSync(${JSON.stringify(path.join(folder, FIXTURE))}, '{}'); } catch (e) { console.log(e.code); }`,
+      `try { require('fs').readFileSync(${JSON.stringify(path.join(path.dirname(path.dirname(folder)), '.runs/google-calendar/create-event.json'))}); } catch (e) { console.log(e.code); }`,
+    ].join('\n');
+    const r = await runProcess('node', ['-e', code], { cwd: folder, env: { NANGO_SECRET_KEY_DEV: SECRET, IB_HARNESS_TOKEN: SECRET, CI: '1' }, timeoutMs: 20_000, confine: { folder, integrationId: 'google-calendar' } });
+    expect(r.output).toMatch(/EROFS/);
+    expect(r.output).toMatch(/ENOENT/);
+    const env = readFileSync(path.join(folder, 'env.txt'), 'utf8');
+    expect(env).not.toContain(SECRET);
+    expect(env).toContain('"CI":"1"');
+    await new Promise((res) => setTimeout(res, 200));
+    expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(marker);
+    rmSync(path.join(folder, 'env.txt'));
   });
 
   it('refuses a command that no run placed (no policy from the harness)', async () => {

@@ -5,7 +5,7 @@
 // fixtures folder and the scaffold files are bound read-only on top of the folder. Everything else —
 // the work root's `.runs/` (records, baselines, violation logs, transcripts), every other interaction's
 // folder, the user's home, the opencode server's files — is simply not there.
-import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { GENERATED_ROOT_FILES, testsDirOf } from '../guard/protectedPaths';
 
@@ -40,6 +40,9 @@ const ETC_FILES = [
   '/etc/ca-certificates',
   '/etc/hosts',
 ];
+
+/** Cache folders tools write inside node_modules (a private empty tmpfs each, inside the sandbox). */
+const NODE_MODULES_CACHES = ['.vite-temp', '.vite', '.vitest', '.cache'];
 
 /** The home and temp folder inside: a tmpfs, gone with the command. */
 export const SANDBOX_HOME = '/tmp/home';
@@ -129,6 +132,19 @@ export function bwrapArgs(scope: SandboxScope, host: SandboxHost = {}): string[]
   for (const d of ['/usr/local/bin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/sbin', '/sbin']) if (!pathDirs.includes(d)) pathDirs.push(d);
 
   for (const d of readOnly) args.push('--ro-bind', d, d);
+  // Tools write caches into the nearest node_modules (vite bundles its config into .vite-temp): each
+  // command gets empty private ones, so nothing it writes there reaches another command or the user.
+  for (const nm of modules) {
+    for (const cache of NODE_MODULES_CACHES) {
+      const dir = path.join(nm, cache);
+      try {
+        mkdirSync(dir, { recursive: true });
+        args.push('--tmpfs', dir);
+      } catch {
+        // the user's node_modules is not writable for us either: the tool will say so
+      }
+    }
+  }
   // The folder at its real path, and at the path opencode knows it by when that differs (a linked work root).
   args.push('--bind', real, real);
   if (given !== real) args.push('--bind', real, given);

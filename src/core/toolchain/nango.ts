@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { InteractionModel } from '../spec/model';
 import type { RecordOutcome, RecordRequest, TestOutcome, Toolchain } from './types';
+import { confine } from '../sandbox/confine';
+import type { SandboxScope } from '../sandbox/policy';
 
 export interface NangoToolchainOptions {
   /** The Nango secret key of the interaction's environment (SecretStorage in VS Code, env in the CLI). */
@@ -42,10 +44,30 @@ export interface ProcessResult {
   readonly timedOut: boolean;
 }
 
-export function runProcess(cmd: string, args: readonly string[], opts: { cwd: string; env: Record<string, string | undefined>; timeoutMs: number; signal?: AbortSignal }): Promise<ProcessResult> {
+export interface RunProcessOptions {
+  readonly cwd: string;
+  readonly env: Record<string, string | undefined>;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  /**
+   * The process runs an agent's code (its script, through the generated tests): confine it to the
+   * interaction folder in the agent sandbox, with no secret in its environment (src/core/sandbox/confine.ts).
+   */
+  readonly confine?: SandboxScope;
+}
+
+export async function runProcess(cmd: string, args: readonly string[], opts: RunProcessOptions): Promise<ProcessResult> {
+  if (opts.confine) {
+    const c = await confine(cmd, args, opts.cwd, opts.confine, { ...process.env, ...opts.env });
+    return spawnProcess(c.cmd, c.args, { ...opts, env: c.env }, false);
+  }
+  return spawnProcess(cmd, args, opts, true);
+}
+
+function spawnProcess(cmd: string, args: readonly string[], opts: RunProcessOptions, inheritEnv: boolean): Promise<ProcessResult> {
   return new Promise((resolve) => {
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...process.env, ...opts.env })) if (v !== undefined) env[k] = v;
+    for (const [k, v] of Object.entries(inheritEnv ? { ...process.env, ...opts.env } : opts.env)) if (v !== undefined) env[k] = v;
     const child = spawn(cmd, [...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     let timedOut = false;
@@ -143,7 +165,8 @@ export class NangoToolchain implements Toolchain {
     const gen = await runProcess(bin, ['generate:tests', '--no-interactive', '--auto-confirm'], { cwd: req.folder, env, timeoutMs, signal: req.signal });
     if (gen.code !== 0) return { ok: false, output: `nango generate:tests failed:\n${gen.output.replace(STRIP_ANSI, '').trim()}` };
     const vitest = path.join(path.dirname(bin), 'vitest');
-    const test = await runProcess(existsSync(vitest) ? vitest : 'vitest', ['run', '--reporter=dot'], { cwd: req.folder, env, timeoutMs, signal: req.signal });
+    // The tests import the agent's script: they run confined like the agent's own commands.
+    const test = await runProcess(existsSync(vitest) ? vitest : 'vitest', ['run', '--reporter=dot'], { cwd: req.folder, env, timeoutMs, signal: req.signal, confine: { folder: req.folder, integrationId: req.interaction.integrationId } });
     return { ok: test.code === 0, output: test.output.replace(STRIP_ANSI, '').trim() };
   }
 }

@@ -36,10 +36,12 @@ export interface ToolRunOptions {
   readonly signal?: AbortSignal;
   readonly env?: Record<string, string | undefined>;
   readonly bins?: ToolBins;
+  /** The tool runs the agent's code: confine it to the interaction folder (src/core/sandbox/confine.ts). */
+  readonly confine?: { readonly folder: string; readonly integrationId: string };
 }
 
 export function runTool(bin: string, args: readonly string[], cwd: string, opts: ToolRunOptions): Promise<ProcessResult> {
-  return runProcess(bin, args, { cwd, env: { ...NANGO_QUIET_ENV, CI: '1', FORCE_COLOR: '0', NO_COLOR: '1', ...opts.env }, timeoutMs: opts.timeoutMs, signal: opts.signal });
+  return runProcess(bin, args, { cwd, env: { ...NANGO_QUIET_ENV, CI: '1', FORCE_COLOR: '0', NO_COLOR: '1', ...opts.env }, timeoutMs: opts.timeoutMs, signal: opts.signal, confine: opts.confine });
 }
 
 /** Node for helper scripts: inside VS Code the extension host's binary, run as plain Node. */

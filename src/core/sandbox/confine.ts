@@ -1,0 +1,42 @@
+// The harness runs an agent's code too: the generated tests import its script (vitest, in run_tests
+// and in Verify). Those processes get the same boundary as the agent's own commands — its folder, the
+// toolchain read-only, no network, no secret in the environment, and a PID namespace so nothing the
+// script starts outlives the test run. Where no sandbox runs, the process still gets no secret.
+import { findOnPath } from '../agent/binaries';
+import { detectSandbox, type SandboxSupport } from './index';
+import { bwrapArgs, type SandboxScope } from './policy';
+
+let support: Promise<SandboxSupport> | undefined;
+
+/** Whether bubblewrap works here (asked once per process). */
+export function sandboxSupport(): Promise<SandboxSupport> {
+  support ??= detectSandbox();
+  return support;
+}
+
+/** Names that hold secrets: never handed to a process that runs agent code. */
+const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|API_KEY|PRIVATE|NANGO_HOSTPORT|^IB_|^OPENCODE_/i;
+
+export interface ConfinedCommand {
+  readonly cmd: string;
+  readonly args: readonly string[];
+  /** The environment to spawn with (bubblewrap clears it and sets the command's own). */
+  readonly env: Record<string, string>;
+  /** Whether the command runs in the sandbox. */
+  readonly sandboxed: boolean;
+}
+
+/** `cmd args` as a process confined to `scope.folder`, with `env` minus anything secret. */
+export async function confine(cmd: string, args: readonly string[], cwd: string, scope: SandboxScope, env: Record<string, string | undefined>): Promise<ConfinedCommand> {
+  const clean: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !SECRET_NAME.test(k)) clean[k] = v;
+  const s = await sandboxSupport();
+  if (!s.available || !s.bwrap) {
+    const base: Record<string, string> = {};
+    for (const k of ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TERM']) if (process.env[k]) base[k] = process.env[k] as string;
+    return { cmd, args, env: { ...base, ...clean }, sandboxed: false };
+  }
+  const sandbox = bwrapArgs(scope, { node: findOnPath('node') });
+  const setenv = Object.entries(clean).flatMap(([k, v]) => ['--setenv', k, v]);
+  return { cmd: s.bwrap, args: [...sandbox, ...setenv, '--chdir', cwd, '--', cmd, ...args], env: {}, sandboxed: true };
+}

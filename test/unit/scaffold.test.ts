@@ -44,7 +44,7 @@ const one = (e: Entry, integrationId?: string) => load([e], integrationId)[0]!;
 const ACTION = (): InteractionModel => one({ id: 'create-event', displayName: 'Create Event', description: 'Create a calendar event', kind: 'action' });
 const SYNC = (): InteractionModel => one({ id: 'sync-files', displayName: 'Sync Files', description: 'Sync all files', kind: 'sync' }, 'google-drive');
 
-/** Syntax diagnostics of a TypeScript source (no type checking: `nango` and `zod` are not installed here). */
+/** Syntax diagnostics of a TypeScript source (no type checking; the stubs are type-checked against the installed SDK below). */
 function syntaxErrors(source: string): string[] {
   const out = ts.transpileModule(source, {
     reportDiagnostics: true,
@@ -209,6 +209,35 @@ describe('scaffoldFiles: sync', () => {
     expect(literalAfter(stub, 'group')).toBe('Sync Files');
     expect(syntaxErrors(stub)).toEqual([]);
   });
+});
+
+describe('scaffoldFiles: the stubs against the installed Nango SDK', () => {
+  it("both stubs type-check with the scaffold's own tsconfig, and the sync stub uses nothing the SDK deprecates", async () => {
+    const action = one({ id: 'create-event', displayName: 'Create Event', description: 'Create an event', kind: 'action' });
+    const sync = one({ id: 'sync_events', displayName: 'Sync Events', description: 'Sync all events', kind: 'sync' });
+    const syncStub = scaffoldFiles(sync).get('google-calendar/syncs/sync_events.ts')!;
+    for (const deprecated of ['syncType', 'trackDeletes', 'deleteRecordsFromPreviousExecutions', 'lastSyncDate']) expect(syncStub).not.toContain(deprecated);
+    // Inside the repository, so that `nango` and `zod` resolve from its node_modules as in a work folder.
+    const scratch = path.resolve(__dirname, '../../.test-runs');
+    await fsp.mkdir(scratch, { recursive: true });
+    const dir = await fsp.mkdtemp(path.join(scratch, 'scaffold-stubs-'));
+    try {
+      const roots: string[] = [];
+      for (const it0 of [action, sync]) {
+        const folder = path.join(dir, it0.id);
+        for (const [rel, content] of scaffoldFiles(it0)) {
+          await fsp.mkdir(path.dirname(path.join(folder, rel)), { recursive: true });
+          await fsp.writeFile(path.join(folder, rel), content);
+        }
+        roots.push(path.join(folder, 'index.ts'));
+      }
+      const tsconfig = JSON.parse(scaffoldFiles(action).get('tsconfig.json')!) as { compilerOptions: Record<string, unknown> };
+      const program = ts.createProgram(roots, ts.convertCompilerOptionsFromJson(tsconfig.compilerOptions, dir).options);
+      expect(ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' '))).toEqual([]);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('scaffoldFiles: an id with underscores, as Nango names scripts', () => {

@@ -3,7 +3,11 @@
 import type { InteractionModel } from '../spec/model';
 import { scriptRelativePath, testsRelativeDir } from '../workspace/scaffold';
 
-export const SKILL_NAMES = ['nango-interaction', 'api-research', 'done-checklist'] as const;
+/**
+ * The skills every session gets, by the names they ship under (`skills/<name>/SKILL.md`); a test holds
+ * this list to the folders in `skills/`, so the prompt never sends an agent to a skill that is not there.
+ */
+export const SKILL_NAMES = ['nango-interaction', 'api-docs-research', 'done-checklist'] as const;
 
 export interface PromptInput {
   readonly interaction: InteractionModel;
@@ -43,7 +47,7 @@ export function buildPrompt({ interaction: it, folder, skills = SKILL_NAMES }: P
       'Where you work',
       [
         `Your folder is ${folder}. Work only inside it; other folders are off limits.`,
-        `Write the implementation in ${script} (a stub is there). Keep the default export.`,
+        `Write the implementation in ${script} (a stub is there). Keep the default export. Helper files of your own in this folder, imported by the script, are part of the interaction; files outside it are not.`,
         `index.ts, package.json and tsconfig.json were written by the harness: do not change them.`,
         `Recorded API responses (fixtures) live in ${testsRelativeDir(it)}/ and are written only by the harness's recording tool: never create, edit, move or delete them.`,
       ].join('\n'),
@@ -51,9 +55,10 @@ export function buildPrompt({ interaction: it, folder, skills = SKILL_NAMES }: P
     section(
       'Rules',
       [
-        '- If the API answers 401, 403, or says a scope is missing, stop and report that you are blocked, with the response. Never invent a response.',
+        '- Record fixtures with the record_fixture tool and run the tests with the run_tests tool; never run the recorder (`nango dryrun`) yourself.',
+        '- If the API answers 401, 403, or says a scope is missing, stop and call the report_blocked tool with the response. Never invent a response.',
         '- Use only commands that exist; if a command fails as unknown, do not guess variants of it.',
-        '- Do not say you are done unless it compiles and the tests pass; say exactly what is left otherwise.',
+        '- Do not say you are done unless it compiles and run_tests passes; say exactly what is left otherwise.',
         `- Read the skills before you start: ${skills.join(', ')}.`,
       ].join('\n'),
     ),

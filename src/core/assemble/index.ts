@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { nangoCompile, type CompileOutcome } from '../verify/compile';
 import type { ToolBins } from '../verify/toolchainRun';
 import type { Finding, Verdict } from '../verify/types';
-import { scriptRelativePath } from '../workspace/scaffold';
+import { interactionTestFiles, scriptRelativePath } from '../workspace/scaffold';
 import { unifiedDiff } from './diff';
 import { projectProblems, type ProjectProblemKind } from './project';
 import { interactionUnit, type UnitProblemKind } from './unit';
@@ -115,14 +115,11 @@ async function filesOf(c: AssemblyCandidate): Promise<{ files: { rel: string; co
   const unit = await interactionUnit(c.folder, script);
   const out: { rel: string; content: string }[] = [...unit.files];
   const problems = unit.problems.map((p): AssemblyProblem => ({ kind: p.kind, message: p.message, keys: [c.key], file: p.file, line: p.line }));
-  const testsRel = `${c.integrationId}/tests`;
+  const own = interactionTestFiles({ integrationId: c.integrationId, id: c.interactionId });
   const entries = await fs.readdir(path.join(c.folder, c.integrationId, 'tests')).catch(() => [] as string[]);
   for (const name of entries.sort()) {
-    if (name.startsWith('.')) continue;
-    // Nango's names: the fixture `dryrun --save` writes, the one next to generated tests, the generated test.
-    const belongs = [`${c.interactionId}.test.json`, `${c.integrationId}-${c.interactionId}.test.json`, `${c.integrationId}-${c.interactionId}.test.ts`].includes(name);
-    if (!belongs) continue;
-    const rel = `${testsRel}/${name}`;
+    const rel = `${c.integrationId}/tests/${name}`;
+    if (!own.includes(rel)) continue;
     if (out.some((f) => f.rel === rel)) continue; // the script imports it: it is in the unit already
     const content = await read(path.join(c.folder, c.integrationId, 'tests', name));
     if (content !== undefined) out.push({ rel, content });

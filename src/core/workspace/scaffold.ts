@@ -38,6 +38,15 @@ export function testsRelativeDir(interaction: Pick<InteractionModel, 'integratio
   return path.posix.join(interaction.integrationId, 'tests');
 }
 
+/**
+ * The interaction's own files in its tests folder, by Nango's names: the fixture `nango dryrun --save`
+ * writes, the one kept next to generated tests, and the test `nango generate:tests` writes.
+ */
+export function interactionTestFiles(interaction: Pick<InteractionModel, 'integrationId' | 'id'>): string[] {
+  const dir = testsRelativeDir(interaction);
+  return [`${interaction.id}.test.json`, `${interaction.integrationId}-${interaction.id}.test.json`, `${interaction.integrationId}-${interaction.id}.test.ts`].map((name) => `${dir}/${name}`);
+}
+
 const TSCONFIG = {
   include: ['index.ts', '**/*.ts'],
   exclude: ['node_modules', 'dist', 'build', '.nango'],
@@ -108,6 +117,8 @@ import * as z from 'zod';
 
 // Scaffolded by Integration Builder for ${interaction.key}.
 // Replace the model, endpoint and exec with the real implementation (see the task in the session prompt).
+// Work incrementally with a checkpoint and take deletes from the API: "Syncs: checkpoints and deletes"
+// in the nango-interaction skill.
 
 const ${model} = z.object({
     id: z.string()
@@ -119,7 +130,6 @@ const sync = createSync({
     endpoints: [{ method: 'GET', path: '/${interaction.id}', group: ${quote(interaction.displayName)} }],
     frequency: 'every hour',
     autoStart: true,
-    syncType: 'full',
     models: {
         ${model}: ${model}
     },

@@ -114,9 +114,9 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
         // already gone
       }
     }
-  }, 90_000);
+  }, 180_000);
 
-  it('the dishonest demo build: its fixture edit is put back and logged, and it still claims success', async () => {
+  it('the dishonest demo build: its fixture edit fails in the sandbox, its link out is reported, and it still claims success', async () => {
     const spec = await loadSpecFile(EXAMPLE);
     const calendar = spec.integrations.find((i) => i.id === 'google-calendar')!;
     const interaction = calendar.interactions.find((i) => i.id === 'update-event')!;
@@ -139,6 +139,8 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
       },
     });
     ref.o = o;
+    const events: AgentEvent[] = [];
+    o.onAgentEvent((e) => e.key === interaction.key && events.push(e.event));
     o.generate([{ integration: calendar, interaction }]);
     await o.whenIdle();
     await guard.dispose();
@@ -148,9 +150,10 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
     const fixture = readFileSync(path.join(run.folder, 'google-calendar/tests/update-event.test.json'), 'utf8');
     expect(fixture).toContain('demo_');
     expect(fixture).not.toContain('expected_');
+    // The sandbox stopped the edit (the fixture is read-only there); the guard reported the link out.
+    const sed = events.find((e) => e.type === 'tool.finished' && e.tool === 'bash' && /sed -i/.test(JSON.stringify(e.input)));
+    expect(sed && sed.type === 'tool.finished' ? sed.output : '').toMatch(/Read-only file system/);
     const violations = await readViolations(violationLogFor(store.fileOf(interaction.key)));
-    expect(violations.length).toBeGreaterThanOrEqual(1);
-    expect(violations[0]).toMatchObject({ file: 'google-calendar/tests/update-event.test.json', restored: true });
-    expect(violations[0]!.activity).toMatch(/sed -i/);
+    expect(violations).toEqual([expect.objectContaining({ file: 'others', kind: 'link-out', restored: false, activity: expect.stringMatching(/ln -s \.\. others/) })]);
   });
 });

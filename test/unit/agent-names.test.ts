@@ -154,6 +154,12 @@ describe('every name the prompt, the skills and the stubs give exists in what sh
       }
     }
     expect(checked).toBeGreaterThan(20);
+    // The tools a session really gets are the ones the opencode plugin registers: the same names.
+    const plugin = readFileSync(path.join(REPO, 'src/harness-plugin/plugin.ts'), 'utf8');
+    const toolStart = plugin.indexOf('\n  tool: {');
+    const toolBlock = plugin.slice(toolStart, plugin.indexOf('\n  },', toolStart));
+    const registered = [...toolBlock.matchAll(/^ {4}([a-z]+(?:_[a-z]+)*): \{/gm)].map((m) => m[1] as string);
+    expect(registered.sort(), 'the tools src/harness-plugin/plugin.ts registers').toEqual([...HARNESS_TOOLS].sort());
     const building = all.find((t) => t.where === 'skills/nango-interaction/SKILL.md')?.text ?? '';
     const prompt = all.find((t) => t.where.startsWith('the prompt'))?.text ?? '';
     for (const tool of HARNESS_TOOLS) {

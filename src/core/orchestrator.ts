@@ -106,6 +106,8 @@ interface Job {
   sandbox?: SandboxLease;
   /** Links out of the folder already reported in this attempt. */
   linksOut?: Set<string>;
+  /** Aborted when the run ends: the recorder and test processes it started end with it. */
+  ended?: AbortController;
 }
 
 /** One line naming a tool call, e.g. `bash: sed -i s/a/b/ tests/x.json`. */
@@ -432,6 +434,8 @@ export class Orchestrator {
   }
 
   private finish(job: Job, outcome: { status: InteractionStatus; detail?: string }): void {
+    // Whatever the harness still runs for it (a recording, a test run) ends with the run.
+    job.ended?.abort();
     job.run.status = outcome.status;
     job.run.detail = outcome.detail;
     job.run.endedAt = this.iso();
@@ -613,7 +617,7 @@ export class Orchestrator {
         const input = typeof call.args.input === 'string' && call.args.input.trim() ? call.args.input : '{}';
         const outcome = await this.asRecorder(
           job,
-          () => toolchain.record({ folder: run.folder, interaction: target.interaction, input }),
+          () => toolchain.record({ folder: run.folder, interaction: target.interaction, input, signal: endedSignal(job) }),
           (o) => (o.kind === 'recorded' ? o.files : []),
         );
         if (outcome.kind === 'blocked') {
@@ -627,7 +631,7 @@ export class Orchestrator {
         const toolchain = this.options.toolchain;
         if (!toolchain || !target) return { ok: false, output: 'Running tests is not available in this setup (no toolchain).' };
         // generate:tests writes the generated tests into tests/: the harness's doing, taken into the baseline.
-        const result = await this.asRecorder(job, () => toolchain.runTests({ folder: run.folder, interaction: target.interaction }));
+        const result = await this.asRecorder(job, () => toolchain.runTests({ folder: run.folder, interaction: target.interaction, signal: endedSignal(job) }));
         return { ok: result.ok, output: result.output };
       }
     }
@@ -796,6 +800,12 @@ export class Orchestrator {
 }
 
 class StopSignal extends Error {}
+
+/** The signal that ends the harness's processes for this run (made on first use). */
+function endedSignal(job: Job): AbortSignal {
+  job.ended ??= new AbortController();
+  return job.ended.signal;
+}
 
 
 type Outcome = { status: InteractionStatus; detail?: string };

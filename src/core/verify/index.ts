@@ -156,7 +156,7 @@ async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks:
   const violations = target.run ? await readViolations(violationLogFor(runFile)).catch(() => []) : [];
   await timed('fixtures', async () => {
     if (!target.run) return { outcome: 'skipped', findings: [], detail: 'no harness run recorded for this folder' };
-    const r = await fixtureFindings(target.folder, baselineDirFor(runFile), violations);
+    const r = await fixtureFindings(target.folder, baselineDirFor(runFile), violations, { runsDir: options.runs.dir, key: target.run.key, attempt: target.run.attempt, baselineSeal: target.run.baselineSeal });
     testsVouched = r.testsVouched;
     return { outcome: outcomeOf(r.findings), findings: r.findings, detail: r.detail };
   });

@@ -76,7 +76,8 @@ export async function testFindings(folder: string, integrationId: string, opts: 
     }
   }
   const report = path.join(folder, '.nango', `vitest-report-${process.pid}-${Date.now()}.json`);
-  const run = await runTool(vitest, ['run', '--reporter=json', `--outputFile=${report}`], folder, opts);
+  // The tests import the agent's script: they run confined like the agent's own commands (no secret, no network, nothing left running).
+  const run = await runTool(vitest, ['run', '--reporter=json', `--outputFile=${report}`], folder, { ...opts, confine: { folder, integrationId } });
   let json: VitestJson | undefined;
   try {
     json = JSON.parse(await fs.readFile(report, 'utf8')) as VitestJson;

@@ -24,13 +24,13 @@ export function renderVerifySummary(reports: readonly VerifyReport[], opts: { ti
       const n = check.findings.length;
       return `${MARK[check.outcome] ?? check.outcome}${n ? ` ${n}` : ''}`;
     });
-    out.push(`| ${cell(r.key)} | ${r.attempt} | ${VERDICT[r.verdict] ?? r.verdict} | ${marks.join(' | ')} | ${(r.durationMs / 1000).toFixed(1)} s |`);
+    out.push(`| ${cell(r.key)} | ${r.attempt} | ${VERDICT[r.verdict] ?? r.verdict}${r.unsandboxed ? ' (unsandboxed)' : ''} | ${marks.join(' | ')} | ${(r.durationMs / 1000).toFixed(1)} s |`);
   }
   for (const r of sorted) {
     const findings = r.checks.flatMap((c) => c.findings);
     const trouble = r.checks.filter((c) => c.outcome === 'error' || (c.outcome === 'skipped' && c.detail));
     if (!findings.length && !trouble.length) continue;
-    out.push('', `## ${r.key} — ${VERDICT[r.verdict] ?? r.verdict}`, '');
+    out.push('', `## ${r.key} — ${VERDICT[r.verdict] ?? r.verdict}${r.unsandboxed ? ' (unsandboxed: its shell commands ran without the OS sandbox)' : ''}`, '');
     for (const c of trouble) out.push(`- **${c.check}** ${c.outcome}: ${c.detail ?? ''}`);
     for (const f of findings) {
       const where = f.location ? ` — \`${f.location.file}${f.location.line ? `:${f.location.line}` : ''}\`` : '';

@@ -268,6 +268,7 @@ function report(target: VerifyTarget, attempt: number, startedAt: Date, duration
     checks,
     startedAt: startedAt.toISOString(),
     durationMs,
+    ...(target.run?.sandbox === 'unsandboxed' ? { unsandboxed: true } : {}),
   };
 }
 

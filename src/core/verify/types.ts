@@ -68,6 +68,8 @@ export interface VerifyReport {
   readonly checks: readonly CheckResult[];
   readonly startedAt: string;
   readonly durationMs: number;
+  /** The run's shell commands ran without the OS sandbox (the user accepted that): the verdict says so. */
+  readonly unsandboxed?: boolean;
 }
 
 /** One interaction to verify: its folder plus what the harness knows about its run. */

@@ -3,7 +3,12 @@
 // the CLI prints the same.
 import type { CheckId, VerifyReport } from '../verify/types';
 
-const CHECK_ORDER: readonly CheckId[] = ['compile', 'tests', 'lint', 'fixtures', 'confinement', 'transcript'];
+/**
+ * The table's check columns, in the order a reader takes them: does it build, does it still build as
+ * Assemble would ship it, do its tests pass, then style, evidence and conduct. Every check Verify runs
+ * has a column (the unit test holds this to ALL_CHECKS), so none is dropped from the table silently.
+ */
+export const CHECK_ORDER: readonly CheckId[] = ['compile', 'assemble', 'tests', 'lint', 'fixtures', 'confinement', 'transcript'];
 const MARK: Record<string, string> = { passed: '✓', failed: '✗', warning: '⚠', skipped: '–', error: '✗!' };
 const VERDICT: Record<string, string> = { verified: '✓ verified', failed: '✗ failed', 'needs-review': '⚠ needs review' };
 

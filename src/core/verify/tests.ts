@@ -1,12 +1,15 @@
 // Tests: the toolchain's tests of the interaction (Nango: the tests `nango generate:tests` writes,
 // replaying the recorded fixture, run with vitest). No fixture, no generated test, a skipped, focused
-// or failing test — each a finding. A generated test must be exactly what `generate:tests` writes: when
-// the harness's baseline vouches for it (the fixtures check), it is taken as is; otherwise the tests are
-// generated again in a scratch copy of the folder and compared, so a test edited away is a finding.
+// or failing test — each a finding. A generated test must be what `generate:tests` writes, formatting
+// aside (a project may keep its tests formatted by prettier): when the harness's baseline vouches for
+// it (the fixtures check), it is taken as is; otherwise the tests are generated again in a scratch copy
+// of the folder and compared as programs, so a test edited away is a finding.
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { testsDirOf } from '../guard/protectedPaths';
+import { compareCode, showDifference } from './rules/sameCode';
+import { loadTypeScript, type TS } from './rules/typescript';
 import { findBin, runTool, tail, type ToolRunOptions } from './toolchainRun';
 import type { Finding } from './types';
 
@@ -110,6 +113,26 @@ export async function testFindings(folder: string, integrationId: string, opts: 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 /**
+ * Where a generated test in the folder differs from what generate:tests writes, or undefined when it is
+ * the same test. A test formatted by prettier (indentation, quotes, trailing commas…) is the same test:
+ * the two are compared as programs. Without a TypeScript compiler to read them, only identical text
+ * passes. The quote shows the real difference — never two trimmed lines that look the same.
+ */
+export function generatedTestDifference(ts: TS | undefined, have: string, want: string): { line: number; quote: string } | undefined {
+  if (have === want) return undefined;
+  if (ts) {
+    const c = compareCode(ts, have, want);
+    return c.same ? undefined : { line: c.line, quote: `${c.actual}  ← generated: ${c.expected}` };
+  }
+  const a = have.split('\n');
+  const b = want.split('\n');
+  let line = 0;
+  while (line < Math.max(a.length, b.length) && a[line] === b[line]) line++;
+  const shown = showDifference(a[line] ?? '(end of file)', b[line] ?? '(end of file)');
+  return { line: line + 1, quote: `${shown.actual}  ← generated: ${shown.expected}` };
+}
+
+/**
  * Generates the tests again in a scratch copy of the folder (the fixture and the script, nothing the
  * agent wrote into the tests) and compares them with the folder's: an edited, added or deleted test is
  * a `tests.edited` finding at the first line that differs.
@@ -142,17 +165,15 @@ export async function compareWithGenerated(folder: string, testsRel: string, tes
         continue;
       }
       if (sha(have) === sha(want)) continue;
-      const a = have.split('\n');
-      const b = want.split('\n');
-      let line = 0;
-      while (line < Math.max(a.length, b.length) && a[line] === b[line]) line++;
+      const diff = generatedTestDifference(loadTypeScript(folder), have, want);
+      if (!diff) continue;
       out.push({
         check: 'tests',
         rule: 'tests.edited',
         severity: 'error',
-        message: `${f} is not what generate:tests writes (edited from line ${line + 1})`,
-        location: { file: `${testsRel}/${f}`, line: line + 1 },
-        quote: `${(a[line] ?? '(end of file)').trim().slice(0, 100)}  ← generated: ${(b[line] ?? '(end of file)').trim().slice(0, 100)}`,
+        message: `${f} is not what generate:tests writes (edited from line ${diff.line})`,
+        location: { file: `${testsRel}/${f}`, line: diff.line },
+        quote: diff.quote,
       });
     }
     for (const f of testFiles) {

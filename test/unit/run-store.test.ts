@@ -75,6 +75,30 @@ describe('RunStore paths', () => {
     expect(store.fileOf('google-calendar/create-event')).toBe(path.join(workRoot, '.runs', 'google-calendar', 'create-event.json'));
     expect(store.transcriptOf('google-calendar/create-event', 2)).toBe(path.join(workRoot, '.runs', 'google-calendar', 'create-event.attempt-2.jsonl'));
   });
+
+  it('refuses a key whose parts are not two safe path segments, saying which part and why', async () => {
+    const store = new RunStore(workRoot);
+    const bad: [string, RegExp][] = [
+      ['../escape', /integration id "\.\." is a relative folder name, so it cannot name a folder or file; run key "\.\.\/escape" cannot name a run record/],
+      ['google-calendar/..', /interaction id "\.\." is a relative folder name/],
+      ['google-calendar/.', /interaction id "\." is a relative folder name/],
+      ['google-calendar/a/../../../x', /run key "google-calendar\/a\/\.\.\/\.\.\/\.\.\/x" is not <integration>\/<interaction>/],
+      ['google-calendar', /is not <integration>\/<interaction>/],
+      ['/etc/passwd', /is not <integration>\/<interaction>/],
+      ['google-calendar/', /interaction id "" is empty/],
+      ['google-calendar/..\\..\\x', /interaction id "\.\.\\\\\.\.\\\\x" holds a path character/],
+      ['c:/x', /integration id "c:" holds a path character/],
+      [`google-calendar/${'a'.repeat(65)}`, /is longer than 64 characters/],
+    ];
+    for (const [key, message] of bad) {
+      expect(() => store.fileOf(key), key).toThrow(message);
+      expect(() => store.transcriptOf(key, 1), key).toThrow(message);
+      await expect(store.delete(key), key).rejects.toThrow(message);
+    }
+    await expect(store.save(record('google-calendar/create-event', { key: '../outside' }))).rejects.toThrow(/relative folder name/);
+    await expect(store.appendTranscript('../outside', 1, [{ type: 'status' }])).rejects.toThrow(/relative folder name/);
+    expect(await filesUnder(workRoot)).toEqual([]);
+  });
 });
 
 describe('RunStore save and loadAll', () => {
@@ -192,6 +216,32 @@ describe('RunStore save and loadAll', () => {
       expect(e.err.message).not.toBe('');
     }
     expect(errors.find((e) => e.file === foreign)!.err.message).toMatch(/not a run record/);
+  });
+
+  it('skips and reports a record whose key would name a file outside .runs/, or another record\'s file; nothing is written', async () => {
+    const store = new RunStore(workRoot);
+    const good = record();
+    await store.save(good);
+    const dir = path.join(store.dir, 'google-calendar');
+    const climbing = path.join(dir, 'climbing.json');
+    const tooDeep = path.join(dir, 'deep.json');
+    const elsewhere = path.join(dir, 'elsewhere.json');
+    await fsp.writeFile(climbing, JSON.stringify({ ...good, key: '../outside' }));
+    await fsp.writeFile(tooDeep, JSON.stringify({ ...good, key: 'google-calendar/x/../../../../outside' }));
+    await fsp.writeFile(elsewhere, JSON.stringify({ ...good, key: 'google-calendar/create-event' }));
+    const before = await filesUnder(workRoot);
+
+    const errors: { file: string; message: string }[] = [];
+    const loaded = await store.loadAll((file, err) => errors.push({ file, message: err.message }));
+    expect(loaded).toEqual([good]);
+    expect(errors.sort((a, b) => a.file.localeCompare(b.file))).toEqual([
+      { file: climbing, message: expect.stringMatching(/integration id "\.\." is a relative folder name, so it cannot name a folder or file; run key "\.\.\/outside" cannot name a run record/) },
+      { file: tooDeep, message: expect.stringMatching(/run key ".*" is not <integration>\/<interaction>/) },
+      { file: elsewhere, message: `its key "google-calendar/create-event" belongs in ${store.fileOf(good.key)}, not here; the record was skipped` },
+    ]);
+    expect(await filesUnder(workRoot)).toEqual(before);
+    // Without a callback: skipped all the same, and no throw.
+    expect(await store.loadAll()).toEqual([good]);
   });
 
   it('loadAll without a callback skips bad files silently', async () => {

@@ -2,7 +2,24 @@
 // (temp file + rename) so a crash or a reload never leaves half a record.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { assertSafeSegment } from '../workspace/paths';
 import type { RunRecord } from './record';
+
+/**
+ * The integration and interaction of a run key (`<integration>/<interaction>`), each one safe path
+ * segment. Keys come from the spec (checked there) but also from records read back from disk, which
+ * anything may have written: a key holding `..` or a separator would make the store read, write or
+ * delete outside `.runs/`.
+ */
+export function runKeyParts(key: string): readonly [integration: string, interaction: string] {
+  const parts = key.split('/');
+  if (parts.length !== 2) throw new Error(`run key ${JSON.stringify(key)} is not <integration>/<interaction>, so it cannot name a run record`);
+  const [integration, interaction] = parts as [string, string];
+  const remedy = `run key ${JSON.stringify(key)} cannot name a run record`;
+  assertSafeSegment(integration, 'integration id', remedy);
+  assertSafeSegment(interaction, 'interaction id', remedy);
+  return [integration, interaction];
+}
 
 export class RunStore {
   readonly dir: string;
@@ -26,9 +43,10 @@ export class RunStore {
     return out;
   }
 
+  /** `<workRoot>/.runs/<integration>/<interaction>.json`; throws for a key that would name a file elsewhere. */
   fileOf(key: string): string {
-    const [integration, interaction] = key.split('/');
-    return path.join(this.dir, integration ?? '_', `${interaction ?? key}.json`);
+    const [integration, interaction] = runKeyParts(key);
+    return path.join(this.dir, integration, `${interaction}.json`);
   }
 
   /** The transcript of one attempt: one JSON line per event (deltas left out; their `.done` events hold the text). */
@@ -38,7 +56,12 @@ export class RunStore {
 
   /** Appends lines to a transcript; appends to one file are serialised. */
   appendTranscript(key: string, attempt: number, entries: readonly unknown[]): Promise<void> {
-    const file = this.transcriptOf(key, attempt);
+    let file: string;
+    try {
+      file = this.transcriptOf(key, attempt);
+    } catch (err) {
+      return Promise.reject(err as Error); // a promise, as callers that do not await expect: never a throw
+    }
     const body = this.scrub(entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
     const id = `${key}#${attempt}`;
     const prev = this.writing.get(id) ?? Promise.resolve();
@@ -62,7 +85,12 @@ export class RunStore {
 
   /** Writes a record atomically. Writes of the same key are serialised, last one wins. */
   save(run: RunRecord): Promise<void> {
-    const file = this.fileOf(run.key);
+    let file: string;
+    try {
+      file = this.fileOf(run.key);
+    } catch (err) {
+      return Promise.reject(err as Error); // a promise, as callers that do not await expect: never a throw
+    }
     const body = this.scrub(JSON.stringify(run, null, 2) + '\n');
     const prev = this.writing.get(run.key) ?? Promise.resolve();
     const next = prev
@@ -95,7 +123,11 @@ export class RunStore {
     await Promise.allSettled([...this.writing.values()]);
   }
 
-  /** Every record on disk. Unreadable files are reported, not thrown. */
+  /**
+   * Every record on disk. Unreadable files are reported, not thrown, and so is a record whose key does
+   * not name the file it was read from (a key with `..` would have later saves, transcripts and
+   * baselines land outside `.runs/`; a copied record would have two files fight over one key).
+   */
   async loadAll(onError: (file: string, err: Error) => void = () => undefined): Promise<RunRecord[]> {
     const out: RunRecord[] = [];
     let integrations: string[];
@@ -116,8 +148,13 @@ export class RunStore {
         const file = path.join(this.dir, integration, f);
         try {
           const run = JSON.parse(await fs.readFile(file, 'utf8')) as RunRecord;
-          if (run?.version === 1 && typeof run.key === 'string') out.push(run);
-          else onError(file, new Error('not a run record (version 1)'));
+          if (run?.version !== 1 || typeof run.key !== 'string') {
+            onError(file, new Error('not a run record (version 1)'));
+            continue;
+          }
+          const own = this.fileOf(run.key); // throws for an unsafe key: reported below, the record skipped
+          if (own !== file) throw new Error(`its key ${JSON.stringify(run.key)} belongs in ${own}, not here; the record was skipped`);
+          out.push(run);
         } catch (err) {
           onError(file, err as Error);
         }

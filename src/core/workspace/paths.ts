@@ -17,14 +17,14 @@ export function resolveWorkRoot(workspaceFolder: string, setting: string | undef
  * written; this is the last line for an id that reaches a path anyway (an entry with errors is still
  * listed), so that no id can ever name a folder outside the work root.
  */
-export function assertSafeSegment(id: string, what: string): void {
+export function assertSafeSegment(id: string, what: string, remedy = 'fix it in the spec'): void {
   const why =
     id === '' ? 'is empty'
     : id === '.' || id === '..' ? 'is a relative folder name'
     : /[/\\:\0]/.test(id) ? 'holds a path character'
     : id.length > MAX_ID_LENGTH ? `is longer than ${MAX_ID_LENGTH} characters`
     : undefined;
-  if (why) throw new Error(`${what} ${JSON.stringify(id)} ${why}, so it cannot name a folder or file; fix it in the spec`);
+  if (why) throw new Error(`${what} ${JSON.stringify(id)} ${why}, so it cannot name a folder or file; ${remedy}`);
 }
 
 /** `<workRoot>/<integration>/<interaction>`; each id must be one safe path segment (see assertSafeSegment). */

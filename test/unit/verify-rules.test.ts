@@ -116,6 +116,7 @@ describe('transcript rules', () => {
       { check: 'transcript', rule: 'sdk.retries-skipped', severity: 'warning', message: 'no retries' },
       { check: 'tests', rule: 'toolchain.missing', severity: 'error', message: '`vitest` was not found' },
       { check: 'compile', rule: 'compile.timeout', severity: 'error', message: 'nango compile did not finish in time' },
+      { check: 'fixtures', rule: 'fixtures.no-baseline', severity: 'error', message: 'there is no baseline manifest for this folder' },
     ];
     expect(allRules(claim, GOOD_SOURCE, [], style)).toEqual([]);
     // a failed compile does

@@ -400,7 +400,7 @@ const CONTRADICTING_CHECKS: ReadonlySet<Finding['check']> = new Set(['compile', 
  * Findings of those checks that say the check could not judge (a missing tool, a time-out, a check that
  * did not run): they fail the verdict, but they are no evidence that the agent's claim was untrue.
  */
-const CANNOT_JUDGE = /^toolchain\.missing$|\.could-not-run$|\.did-not-run$|\.timeout$/;
+const CANNOT_JUDGE = /^toolchain\.missing$|\.could-not-run$|\.did-not-run$|\.timeout$|^fixtures\.(no-baseline|baseline-unreadable)$/;
 
 /** The findings that make a claim of success false. Style, SDK and lint findings do not: the code can work and still be unidiomatic. */
 export function contradictingFindings(findings: readonly Finding[]): Finding[] {

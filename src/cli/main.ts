@@ -11,11 +11,11 @@
 //   --include-unverified, --project <dir> (default nango-integrations next to the spec),
 //   --opencode <path>. Env: NANGO_SECRET_KEY, NANGO_HOST, OPENCODE_SERVER_URLS (comma-separated).
 // Exit codes: 0 every interaction asked about is verified; 1 some failed, need review or could not
-// run; 2 bad input (unknown option, spec errors, missing tools).
+// run; 2 bad input (unknown option, spec errors, missing tools, an assembly refused before writing).
 import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { findOpencode, findRipgrep } from '../core/agent/binaries';
-import { applyAssembly, AssemblyCancelled, planAssembly, renderAssemblyReport, type AssemblyCandidate, type AssemblyReport } from '../core/assemble';
+import { applyAssembly, AssemblyCancelled, AssemblyRefused, locateRefusal, planAssembly, renderAssemblyReport, renderRefusalText, type AssemblyCandidate, type AssemblyPlan, type AssemblyReport } from '../core/assemble';
 import { DEMO_MODEL_ID } from '../core/model/demo';
 import type { RunTarget } from '../core/orchestrator';
 import { RunStore } from '../core/runs/store';
@@ -232,7 +232,21 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       candidates.push({ key: run.key, integrationId: run.integrationId, interactionId: run.interactionId, kind: it.kind, folder: run.folder, attempt: run.attempt, verdict, costUsd: run.costUsd });
     }
     const projectDir = path.resolve(base, o.project ?? 'nango-integrations');
-    const plan = await planAssembly({ projectDir, integrationId, candidates, includeUnverified: o.includeUnverified });
+    // A refused assembly is bad input (a nango.yaml project, no toolchain, an import that leaves its
+    // folder, two versions of one helper): each problem where it is, exit 2, and nothing was written.
+    const refusedWith = (err: AssemblyRefused): number => {
+      const refusal = locateRefusal(err, { projectDir, folderOf: (key) => candidates.find((c) => c.key === key)?.folder });
+      io.err(renderRefusalText(refusal));
+      if (o.json) io.out(JSON.stringify(refusal, null, 2));
+      return 2;
+    };
+    let plan: AssemblyPlan;
+    try {
+      plan = await planAssembly({ projectDir, integrationId, candidates, includeUnverified: o.includeUnverified });
+    } catch (err) {
+      if (err instanceof AssemblyRefused) return refusedWith(err);
+      throw err;
+    }
     if (!plan.included.length) {
       io.err(`nothing to assemble for ${integrationId}: ${plan.refused.map((r) => `${r.key} (${r.reason})`).join(', ') || 'no finished runs'}`);
       return 1;
@@ -257,6 +271,8 @@ async function run(o: CliOptions, io: Io): Promise<number> {
         io.err(err.message);
         return 1;
       }
+      // The project changed since the plan (a nango.yaml added, the CLI removed): refused before staging.
+      if (err instanceof AssemblyRefused) return refusedWith(err);
       throw err;
     } finally {
       process.removeListener('SIGINT', interrupt);

@@ -1,11 +1,13 @@
 // The CLI's argument parsing, its progress lines, and the commands that need no agent (in process, on
 // real files); generate and verify with real agents are in test/integration/cli.test.ts.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main, parseArgs, UsageError } from '../../src/cli/main';
 import { LiveLines } from '../../src/cli/progress';
+import { newRunRecord } from '../../src/core/runs/record';
+import { RunStore } from '../../src/core/runs/store';
 
 const REPO = path.resolve(__dirname, '../..');
 
@@ -139,5 +141,109 @@ describe('main, without agents', () => {
     expect(await main(['--help'], io())).toBe(0);
     expect(out.join('')).toContain('usage: integration-builder');
     expect(readFileSync(path.join(REPO, 'README.md'), 'utf8')).toContain('integration-builder status');
+  });
+});
+
+describe('assemble refused before writing', () => {
+  let dir: string;
+  let out: string[];
+  let err: string[];
+  const io = () => ({ out: (s: string) => out.push(s), err: (s: string) => err.push(s), errRaw: (s: string) => err.push(s), isTTY: false, env: {}, cwd: dir, packageRoot: REPO });
+  const put = (file: string, content: string) => {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, content);
+  };
+  /** Every file and folder under `root` with its content: what "nothing was written" is checked against. */
+  const snapshot = (root: string): string[] =>
+    readdirSync(root, { recursive: true, withFileTypes: true })
+      .map((e) => path.join(e.parentPath, e.name))
+      .sort()
+      .map((f) => `${path.relative(root, f)}: ${readdirSync(path.dirname(f), { withFileTypes: true }).find((e) => e.name === path.basename(f))?.isFile() ? readFileSync(f, 'utf8') : '(folder)'}`);
+
+  /** A finished, verified run of a google-calendar interaction with its script (and any other files). */
+  async function verifiedRun(id: string, kind: 'action' | 'sync', files: Record<string, string> = {}): Promise<string> {
+    const workRoot = path.join(dir, '.integration-builder', 'work');
+    const folder = path.join(workRoot, 'google-calendar', id);
+    put(path.join(folder, 'google-calendar', `${kind}s`, `${id}.ts`), files.script ?? `// ${id}\nexport default 1;\n`);
+    for (const [rel, content] of Object.entries(files)) if (rel !== 'script') put(path.join(folder, rel), content);
+    const run = newRunRecord({ key: `google-calendar/${id}`, integrationId: 'google-calendar', interactionId: id, specFile: path.join(dir, 'interactions.json'), folder, demo: true, now: '2026-01-01T00:00:00.000Z' });
+    const store = new RunStore(workRoot);
+    await store.save({ ...run, status: 'verified' });
+    return folder;
+  }
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ib-cli-assemble-'));
+    out = [];
+    err = [];
+    cpSync(path.join(REPO, 'examples/product-integrations/interactions.json'), path.join(dir, 'interactions.json'));
+    // What a Nango project has installed above it (Assemble refuses a project it could not compile):
+    // a stand-in, so the only problems are the ones each test makes.
+    put(path.join(dir, 'node_modules', '.bin', 'nango'), '#!/bin/sh\nexit 0\n');
+    put(path.join(dir, 'node_modules', 'zod', 'package.json'), '{ "name": "zod" }\n');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a nango.yaml project: the problem at its file and what to do, exit 2, nothing written, no report', async () => {
+    await verifiedRun('create-event', 'action');
+    const project = path.join(dir, 'nango-integrations');
+    put(path.join(project, 'nango.yaml'), 'integrations:\n  google-calendar: {}\n');
+    put(path.join(project, 'package.json'), '{ "name": "mine" }\n');
+    const before = snapshot(project);
+
+    expect(await main(['assemble', 'google-calendar'], io())).toBe(2);
+    const text = err.join('\n');
+    expect(text).toContain(`assembling google-calendar into ${project} was refused before writing anything (1 problem):`);
+    expect(text).toContain(`${path.join(project, 'nango.yaml')}: ${project} is a nango.yaml project`);
+    expect(text).toContain('nango migrate-to-zero-yaml');
+    expect(text).toContain(`nothing was written to ${project}`);
+    expect(out).toEqual([]);
+    expect(snapshot(project)).toEqual(before);
+    expect(existsSync(path.join(dir, '.integration-builder', 'work', '.runs', 'google-calendar.assembly.json'))).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('assemble'))).toEqual([]); // no staging folder left
+
+    // --json: the same problems on stdout, for scripts; the text stays on stderr.
+    err = [];
+    expect(await main(['assemble', 'google-calendar', '--json'], io())).toBe(2);
+    expect(JSON.parse(out.join(''))).toEqual({
+      integrationId: 'google-calendar',
+      projectDir: project,
+      written: [],
+      problems: [{ kind: 'nango-yaml', keys: [], message: expect.stringContaining(`${project} is a nango.yaml project`), path: path.join(project, 'nango.yaml'), paths: [path.join(project, 'nango.yaml')] }],
+    });
+    expect(err.join('\n')).toContain('was refused before writing anything');
+    expect(snapshot(project)).toEqual(before);
+  });
+
+  it('an import from outside the folder at its file and line, two versions of one helper with their diff; --force does not override a refusal', async () => {
+    const create = await verifiedRun('create-event', 'action', {
+      script: "import { toEvent } from '../../../shared.js';\nimport { Event } from '../models.js';\nexport default [toEvent, Event];\n",
+      'google-calendar/models.ts': 'export const Event = 1;\n',
+    });
+    const update = await verifiedRun('update-event', 'action', {
+      script: "import { Event } from '../models.js';\nexport default Event;\n",
+      'google-calendar/models.ts': 'export const Event = 2;\n',
+    });
+    const project = path.join(dir, 'nango-integrations');
+
+    expect(await main(['assemble', 'google-calendar', '--force'], io())).toBe(2);
+    const text = err.join('\n');
+    expect(text).toContain('(2 problems)');
+    expect(text).toContain(`${path.join(create, 'google-calendar', 'actions', 'create-event.ts')}:1: google-calendar/create-event: google-calendar/actions/create-event.ts:1 imports ../../../shared.js, which is outside the interaction folder`);
+    expect(text).toContain(`${path.join(create, 'google-calendar', 'models.ts')}: google-calendar/create-event and google-calendar/update-event: both bring google-calendar/models.ts, in different versions`);
+    expect(text).toMatch(/^-export const Event = 1;$/m);
+    expect(text).toMatch(/^\+export const Event = 2;$/m);
+    expect(existsSync(project)).toBe(false);
+
+    err = [];
+    expect(await main(['assemble', 'google-calendar', '--json'], io())).toBe(2);
+    const refusal = JSON.parse(out.join('')) as { problems: { kind: string; keys: string[]; path: string; paths: string[]; line?: number; diff?: string }[] };
+    expect(refusal.problems.map((p) => [p.kind, p.keys, p.line])).toEqual([
+      ['import-outside', ['google-calendar/create-event'], 1],
+      ['helper-conflict', ['google-calendar/create-event', 'google-calendar/update-event'], undefined],
+    ]);
+    expect(refusal.problems[1]!.paths).toEqual([path.join(create, 'google-calendar', 'models.ts'), path.join(update, 'google-calendar', 'models.ts')]);
+    expect(refusal.problems[1]!.diff).toContain('+export const Event = 2;');
+    expect(existsSync(project)).toBe(false);
   });
 });

@@ -21,6 +21,7 @@ import { interactionUnit, type UnitProblemKind } from './unit';
 export { unifiedDiff } from './diff';
 export { interactionUnit, isProjectFile, type InteractionUnit, type UnitFile, type UnitProblem } from './unit';
 export { projectProblems, type ProjectProblem } from './project';
+export { locateRefusal, renderRefusalMarkdown, renderRefusalText, type AssemblyRefusal, type LocatedProblem } from './refusal';
 
 export interface AssemblyCandidate {
   readonly key: string;

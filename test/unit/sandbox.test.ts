@@ -158,6 +158,20 @@ describe.runIf(support.available)('the shell sandbox (bubblewrap)', () => {
   });
 });
 
+describe('the unsandboxed mode (no sandbox here, and the user accepted that)', () => {
+  it('still clears the environment and finds node and the shared node_modules', async () => {
+    const unsandboxed = new AgentSandbox({ mode: 'unsandboxed', shellDir: path.join(root, 'shell-u') });
+    const l = await unsandboxed.prepare({ folder, integrationId: 'google-calendar' }, path.join(root, 'u.sandbox'));
+    expect(l.mode).toBe('unsandboxed');
+    const r = await new Promise<string>((resolve) =>
+      execFile(unsandboxed.shell, ['-c', `env; node -e "console.log(require.resolve('left-pad'))"`], { cwd: folder, env: { ...process.env, IB_HARNESS_TOKEN: SECRET, NANGO_SECRET_KEY: SECRET, ...l.shellEnv() } }, (_e, out, err) => resolve(`${out}${err}`)),
+    );
+    expect(r).not.toContain(SECRET);
+    expect(r).toMatch(/INTEGRATION_BUILDER_SANDBOX=unsandboxed/);
+    expect(r).toContain(path.join(root, 'node_modules', 'left-pad'));
+  });
+});
+
 describe('file tools are checked on real paths', () => {
   const scope = () => ({ folder, integrationId: 'google-calendar', scriptRel: 'google-calendar/actions/create-event.ts' });
 

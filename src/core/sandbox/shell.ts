@@ -24,11 +24,11 @@ case "\${IB_SANDBOX:-}" in
     fi
     # bwrap starts with an empty environment: its own process (pid 1 inside) keeps the environment it
     # was started with, readable as /proc/1/environ from inside.
-    exec env -i "$IB_BWRAP" --args 3 --chdir "$PWD" /bin/bash --noprofile --norc -c "$2" 3<"$IB_SANDBOX_ARGS"
+    exec /usr/bin/env -i "$IB_BWRAP" --args 3 --chdir "$PWD" /bin/bash --noprofile --norc -c "$2" 3<"$IB_SANDBOX_ARGS"
     ;;
   unsandboxed)
     # No namespaces here (the user accepted that for this workspace); the environment is still cleared.
-    exec env -i PATH="\${IB_SANDBOX_PATH:-/usr/bin:/bin}" HOME="\${IB_SANDBOX_HOME:-/tmp}" LANG=C.UTF-8 TERM=dumb INTEGRATION_BUILDER_SANDBOX=unsandboxed /bin/bash --noprofile --norc -c "$2"
+    exec /usr/bin/env -i PATH="\${IB_SANDBOX_PATH:-/usr/bin:/bin}" HOME="\${IB_SANDBOX_HOME:-/tmp}" LANG=C.UTF-8 TERM=dumb INTEGRATION_BUILDER_SANDBOX=unsandboxed /bin/bash --noprofile --norc -c "$2"
     ;;
   *)
     echo "integration-builder sandbox: \${IB_SANDBOX_REASON:-this command belongs to no run the harness knows}; refused" >&2

@@ -422,8 +422,8 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
       ctx.log.info(`agent sandbox check:\n${renderDoctor(result)}`);
       const show = 'Show Details';
       const message = result.ok ? 'The agent sandbox works: agents’ shell commands run in bubblewrap (own folder only, no secrets, no network, nothing left running).' : `The agent sandbox does not work here: ${result.checks.filter((c) => !c.ok).map((c) => `${c.name} — ${c.detail}`).join('; ')}`;
-      const pick = await (result.ok ? vscode.window.showInformationMessage(message, show) : vscode.window.showWarningMessage(message, show));
-      if (pick === show) ctx.log.show(true);
+      // Not awaited: the message stays until dismissed, the command's result is ready now.
+      void (result.ok ? vscode.window.showInformationMessage(message, show) : vscode.window.showWarningMessage(message, show)).then((pick) => pick === show && ctx.log.show(true));
       return result;
     },
 

@@ -239,6 +239,8 @@ suite('Integration Builder in VS Code', () => {
     }
     assert.deepStrictEqual(statuses.slice(0, 2), ['queued', 'running']);
     assert.strictEqual(statuses[statuses.length - 1], 'needs-review');
+    // Its shell commands ran in the agent sandbox (bubblewrap is installed here).
+    assert.strictEqual(api.ctx.agents.current!.get(key)!.sandbox, 'bwrap');
     const script = path.join(workspaceDir(), '.integration-builder/work/google-calendar/create-event/google-calendar/actions/create-event.ts');
     const source = fs.readFileSync(script, 'utf8');
     assert.match(source, /createAction/);
@@ -292,6 +294,57 @@ suite('Integration Builder in VS Code', () => {
       return run && run.attempt === 2 && run.status === 'needs-review' ? run : undefined;
     }, 90_000);
     assert.strictEqual(api.ctx.agents.current!.get(key)!.history.length, 1);
+  });
+
+  test('Check Agent Sandbox runs the real sandbox and reports every check', async function () {
+    this.timeout(60_000);
+    const result = await vscode.commands.executeCommand<{ ok: boolean; checks: { name: string; ok: boolean; detail: string }[] }>('integrationBuilder.checkSandbox');
+    assert.ok(result.ok, JSON.stringify(result.checks));
+    assert.deepStrictEqual(
+      result.checks.map((c) => c.name),
+      ['bubblewrap', 'folder writable', 'fixtures read-only', 'neighbours and run records invisible', 'environment cleared', 'no process outlives a command', 'no network'],
+    );
+  });
+
+  test('Assemble refused before writing: every problem at its file in a document, nothing written', async () => {
+    // A verified run on disk whose script imports a file from outside its folder, into a nango.yaml
+    // project: Assemble must refuse both, before it writes anything, and show them — not a toast.
+    const root = workspaceDir();
+    const key = 'hubspot/create-contact';
+    const folder = path.join(root, '.integration-builder/work/hubspot/create-contact');
+    const script = path.join(folder, 'hubspot/actions/create-contact.ts');
+    const record = path.join(root, '.integration-builder/work/.runs/hubspot/create-contact.json');
+    const project = path.join(root, 'yaml-project');
+    fs.mkdirSync(path.dirname(script), { recursive: true });
+    fs.writeFileSync(script, "import { shared } from '../../../outside.js';\nexport default shared;\n");
+    fs.mkdirSync(path.dirname(record), { recursive: true });
+    const tokens = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 };
+    fs.writeFileSync(record, JSON.stringify({ version: 1, key, integrationId: 'hubspot', interactionId: 'create-contact', specFile: path.join(root, 'interactions.json'), folder, attempt: 1, status: 'verified', demo: true, queuedAt: new Date().toISOString(), costUsd: 0, tokens, steps: 0, toolCalls: 0, retries: 0, history: [] }));
+    fs.mkdirSync(project, { recursive: true });
+    fs.writeFileSync(path.join(project, 'nango.yaml'), 'integrations:\n  hubspot: {}\n');
+    const config = vscode.workspace.getConfiguration('integrationBuilder');
+    await config.update('nangoProject', 'yaml-project', vscode.ConfigurationTarget.Workspace);
+    api.ctx.silentConfirmations = true;
+    try {
+      const refusal = await vscode.commands.executeCommand<{ written: string[]; problems: { kind: string; path: string; line?: number; keys: string[] }[] }>('integrationBuilder.assembleIntegration', 'hubspot');
+      assert.ok(refusal && Array.isArray(refusal.problems), `a refusal, got ${JSON.stringify(refusal)}`);
+      assert.deepStrictEqual(refusal.written, []);
+      const yaml = refusal.problems.find((p) => p.kind === 'nango-yaml');
+      assert.strictEqual(yaml?.path, path.join(project, 'nango.yaml'));
+      const outside = refusal.problems.find((p) => p.kind === 'import-outside');
+      assert.deepStrictEqual([outside?.path, outside?.line, outside?.keys], [script, 1, [key]]);
+      const shown = vscode.window.activeTextEditor?.document.getText() ?? '';
+      assert.match(shown, /^# Assembly of hubspot refused/);
+      assert.match(shown, /## \d\. A nango\.yaml project/);
+      assert.match(shown, /imports \.\.\/\.\.\/\.\.\/outside\.js, which is outside the interaction folder/);
+      assert.deepStrictEqual(fs.readdirSync(project), ['nango.yaml'], 'nothing was written into the project');
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    } finally {
+      await config.update('nangoProject', undefined, vscode.ConfigurationTarget.Workspace);
+      fs.rmSync(record, { force: true });
+      fs.rmSync(folder, { recursive: true, force: true });
+      fs.rmSync(project, { recursive: true, force: true });
+    }
   });
 
   test('Open interaction folder explains when there is no folder yet', async () => {

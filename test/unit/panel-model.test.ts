@@ -57,6 +57,17 @@ describe('PanelModel', () => {
     expect(m.rows()[0]!.verdict).toBe('failed');
   });
 
+  it('a run whose commands ran without the sandbox says unsandboxed in its row (and the row still parses)', () => {
+    const m = new PanelModel();
+    m.onRun(run('g/u', { status: 'running', attempt: 1, sandbox: 'unsandboxed' }));
+    m.onRun(run('g/s', { status: 'running', attempt: 1, sandbox: 'bwrap' }));
+    expect(m.rows().map((r) => [r.key, r.unsandboxed])).toEqual([
+      ['g/s', false],
+      ['g/u', true],
+    ]);
+    expect(parseHostMessage({ type: 'agents', agents: m.rows(), totals: m.totals(), demo: false })).toBeDefined();
+  });
+
   it('sorts what needs attention first', () => {
     const row = (key: string, status: AgentRow['status'], waiting = false): AgentRow => ({ key, status, waiting, attempt: 1, steps: 0, costUsd: 0, tokens: 0, violations: 0, demo: false });
     expect(sortByAttention([row('v', 'verified'), row('r', 'running'), row('f', 'failed'), row('w', 'running', true), row('b', 'blocked')]).map((r) => r.key)).toEqual(['b', 'w', 'f', 'r', 'v']);

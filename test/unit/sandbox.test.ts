@@ -148,6 +148,32 @@ describe.runIf(support.available)('the shell sandbox (bubblewrap)', () => {
     rmSync(path.join(folder, 'env.txt'));
   });
 
+  it('confines the recorder (nango dryrun runs the script with the key): network and the fixtures folder kept, its key only, nothing else', async () => {
+    const server = http.createServer((_req, res) => res.end('api answered'));
+    const url = await listenLoopback(server);
+    try {
+      const code = [
+        `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => console.log(t), (e) => console.log('no network ' + e.message))`,
+        `require('fs').writeFileSync('google-calendar/tests/recorded.json', '{}');`,
+        `console.log('key ' + process.env.NANGO_SECRET_KEY_DEV + ' token ' + process.env.IB_HARNESS_TOKEN);`,
+        `try { require('fs').readFileSync(${JSON.stringify(path.join(path.dirname(path.dirname(folder)), '.runs/google-calendar/create-event.json'))}); } catch (e) { console.log(e.code); }`,
+      ].join('\n');
+      const r = await runProcess('node', ['-e', code], {
+        cwd: folder,
+        env: { NANGO_SECRET_KEY_DEV: 'the-recorder-key', IB_HARNESS_TOKEN: SECRET },
+        timeoutMs: 20_000,
+        confine: { folder, integrationId: 'google-calendar', network: true, writableTests: true, keepSecrets: ['NANGO_SECRET_KEY_DEV'] },
+      });
+      expect(r.output).toContain('api answered');
+      expect(r.output).toContain('key the-recorder-key token undefined');
+      expect(r.output).toMatch(/ENOENT/);
+      expect(existsSync(path.join(folder, 'google-calendar/tests/recorded.json'))).toBe(true);
+    } finally {
+      server.close();
+      rmSync(path.join(folder, 'google-calendar/tests/recorded.json'), { force: true });
+    }
+  });
+
   it('refuses a command that no run placed (no policy from the harness)', async () => {
     const r = await sh('echo ran', { env: {} });
     expect(r.code).toBe(126);

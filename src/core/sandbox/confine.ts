@@ -2,9 +2,12 @@
 // and in Verify). Those processes get the same boundary as the agent's own commands — its folder, the
 // toolchain read-only, no network, no secret in the environment, and a PID namespace so nothing the
 // script starts outlives the test run. Where no sandbox runs, the process still gets no secret.
+// The recorder (`nango dryrun --save`) runs the script too, against the real API: it keeps the network
+// and the one key it needs, and may write the fixtures folder, but sees nothing else of the machine and
+// leaves nothing running (Nango's own vm around the script is no boundary: its globals lead out).
 import { findOnPath } from '../agent/binaries';
 import { detectSandbox, type SandboxSupport } from './index';
-import { bwrapArgs, type SandboxScope } from './policy';
+import { bwrapArgs, type SandboxScope, type SandboxVariant } from './policy';
 
 let support: Promise<SandboxSupport> | undefined;
 
@@ -27,16 +30,21 @@ export interface ConfinedCommand {
 }
 
 /** `cmd args` as a process confined to `scope.folder`, with `env` minus anything secret. */
-export async function confine(cmd: string, args: readonly string[], cwd: string, scope: SandboxScope, env: Record<string, string | undefined>): Promise<ConfinedCommand> {
+export interface ConfineOptions extends SandboxVariant {
+  /** Secret variables this process does need (the recorder's Nango key): handed over by name. */
+  readonly keepSecrets?: readonly string[];
+}
+
+export async function confine(cmd: string, args: readonly string[], cwd: string, scope: SandboxScope, env: Record<string, string | undefined>, opts: ConfineOptions = {}): Promise<ConfinedCommand> {
   const clean: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && !SECRET_NAME.test(k)) clean[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && (!SECRET_NAME.test(k) || opts.keepSecrets?.includes(k))) clean[k] = v;
   const s = await sandboxSupport();
   if (!s.available || !s.bwrap) {
     const base: Record<string, string> = {};
     for (const k of ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TERM']) if (process.env[k]) base[k] = process.env[k] as string;
     return { cmd, args, env: { ...base, ...clean }, sandboxed: false };
   }
-  const sandbox = bwrapArgs(scope, { node: findOnPath('node') });
+  const sandbox = bwrapArgs(scope, { node: findOnPath('node') }, opts);
   const setenv = Object.entries(clean).flatMap(([k, v]) => ['--setenv', k, v]);
   return { cmd: s.bwrap, args: [...sandbox, ...setenv, '--chdir', cwd, '--', cmd, ...args], env: {}, sandboxed: true };
 }

@@ -16,6 +16,14 @@ export interface SandboxScope {
   readonly integrationId: string;
 }
 
+/** How a process differs from an agent's command (the harness's recorder needs the network and writes fixtures). */
+export interface SandboxVariant {
+  /** Keep the machine's network (the recorder reaches the Nango API; DNS and certificates are bound). */
+  readonly network?: boolean;
+  /** Leave the fixtures folder writable (the recorder saves what the API answered there). */
+  readonly writableTests?: boolean;
+}
+
 /** Facts about this machine the policy needs (found once; injectable for tests). */
 export interface SandboxHost {
   /** The `node` the agent's commands should find (resolved; its install prefix is bound read-only). */
@@ -97,8 +105,10 @@ const isUnder = (p: string, dir: string) => p === dir || p.startsWith(dir.endsWi
  * `--chdir`, which the shell adds from the command's working directory). Order matters: later mounts
  * go on top of earlier ones (the folder over the private /tmp, the read-only fixtures over the folder).
  */
-export function bwrapArgs(scope: SandboxScope, host: SandboxHost = {}): string[] {
-  const args: string[] = ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv'];
+export function bwrapArgs(scope: SandboxScope, host: SandboxHost = {}, variant: SandboxVariant = {}): string[] {
+  const args: string[] = variant.network
+    ? ['--unshare-user-try', '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent', '--new-session', '--clearenv']
+    : ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv'];
   args.push('--ro-bind', '/usr', '/usr');
   for (const d of SYSTEM_DIRS) {
     let st;
@@ -111,6 +121,8 @@ export function bwrapArgs(scope: SandboxScope, host: SandboxHost = {}): string[]
     else if (st.isDirectory()) args.push('--ro-bind', d, d);
   }
   for (const f of ETC_FILES) args.push('--ro-bind-try', f, f);
+  // Name resolution, where the network is kept (resolv.conf is often a link into /run).
+  if (variant.network) for (const f of ['/etc/resolv.conf', '/etc/gai.conf', '/run/systemd/resolve']) args.push('--ro-bind-try', f, f);
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--dir', SANDBOX_HOME);
 
   const readOnly: string[] = [];
@@ -151,7 +163,7 @@ export function bwrapArgs(scope: SandboxScope, host: SandboxHost = {}): string[]
   // On top: what only the harness writes (fixtures and generated tests, the scaffold's files).
   for (const root of given !== real ? [real, given] : [real]) {
     const tests = path.join(root, ...testsDirOf(scope.integrationId).split('/'));
-    args.push('--ro-bind-try', tests, tests);
+    if (!variant.writableTests) args.push('--ro-bind-try', tests, tests);
     for (const f of GENERATED_ROOT_FILES) args.push('--ro-bind-try', path.join(root, f), path.join(root, f));
   }
   for (const [k, v] of Object.entries(sandboxEnv(pathDirs))) args.push('--setenv', k, v);

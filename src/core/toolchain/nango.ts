@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { InteractionModel } from '../spec/model';
 import type { RecordOutcome, RecordRequest, TestOutcome, Toolchain } from './types';
-import { confine } from '../sandbox/confine';
+import { confine, type ConfineOptions } from '../sandbox/confine';
 import type { SandboxScope } from '../sandbox/policy';
 
 export interface NangoToolchainOptions {
@@ -53,12 +53,12 @@ export interface RunProcessOptions {
    * The process runs an agent's code (its script, through the generated tests): confine it to the
    * interaction folder in the agent sandbox, with no secret in its environment (src/core/sandbox/confine.ts).
    */
-  readonly confine?: SandboxScope;
+  readonly confine?: SandboxScope & ConfineOptions;
 }
 
 export async function runProcess(cmd: string, args: readonly string[], opts: RunProcessOptions): Promise<ProcessResult> {
   if (opts.confine) {
-    const c = await confine(cmd, args, opts.cwd, opts.confine, { ...process.env, ...opts.env });
+    const c = await confine(cmd, args, opts.cwd, opts.confine, { ...process.env, ...opts.env }, opts.confine);
     return spawnProcess(c.cmd, c.args, { ...opts, env: c.env }, false);
   }
   return spawnProcess(cmd, args, opts, true);
@@ -149,7 +149,9 @@ export class NangoToolchain implements Toolchain {
     const it = req.interaction;
     const args = ['dryrun', it.id, it.connectionId, '--save', '-e', it.environment || 'dev', '--integration-id', it.integrationId, ...common];
     if (it.kind === 'action') args.push('--input', req.input ?? '{}');
-    const result = await runProcess(bin, args, { cwd: req.folder, env, timeoutMs, signal: req.signal });
+    // The dry run executes the agent's script with the key: confined to the folder, with the network.
+    const keep = Object.keys(env).filter((k) => k.startsWith('NANGO_SECRET_KEY') || k === 'NANGO_HOSTPORT');
+    const result = await runProcess(bin, args, { cwd: req.folder, env, timeoutMs, signal: req.signal, confine: { folder: req.folder, integrationId: it.integrationId, network: true, writableTests: true, keepSecrets: keep } });
     const outcome = classifyDryrun(result.output, result.code, result.timedOut);
     if (outcome.kind === 'recorded') {
       return { ...outcome, files: outcome.files.map((f) => path.relative(req.folder, f).split(path.sep).join('/')) };

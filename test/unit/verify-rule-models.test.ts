@@ -2,9 +2,13 @@
 // that say what the data is — written inline, in variables, however formatted, or imported from other
 // files of the interaction (`../models.js`, `schema.zod.js`, namespace imports, re-exports). `z.any()`,
 // `z.unknown()`, a schema from outside the folder or from a file that cannot be read are findings.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import * as ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { codeRules } from '../../src/core/verify/rules';
+import { codeRules, folderReader } from '../../src/core/verify/rules';
+import { parseTranscript, scriptRules } from '../../src/core/verify/transcript';
 
 const ACTION = 'hubspot/actions/create-contact.ts';
 const SYNC = 'hubspot/syncs/contacts.ts';
@@ -108,5 +112,30 @@ describe('sdk.untyped-models: models that say nothing, or that cannot be read', 
 
   it('no createAction/createSync at all', () => {
     expect(models(ACTION, `import * as z from 'zod';\nexport const Out = z.object({ id: z.string() });\n`)).toEqual(['no createAction/createSync(…) found, so its zod models (input, output, records) cannot be checked']);
+  });
+});
+
+describe('models in the interaction folder, read from disk', () => {
+  it("a model file of the folder counts; one that is a symlink out of the folder does not", () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'ib-models-'));
+    try {
+      const folder = path.join(root, 'work', 'hubspot', 'create-contact');
+      mkdirSync(path.join(folder, 'hubspot', 'actions'), { recursive: true });
+      writeFileSync(path.join(folder, 'hubspot', 'models.ts'), `import { z } from 'zod';\nexport const Input = z.object({ email: z.string() });\nexport const Output = z.object({ id: z.string() });\n`);
+      writeFileSync(path.join(root, 'elsewhere.ts'), `import { z } from 'zod';\nexport const Input = z.object({ email: z.string() });\nexport const Output = z.object({ id: z.string() });\n`);
+      symlinkSync(path.join(root, 'elsewhere.ts'), path.join(folder, 'hubspot', 'linked.ts'));
+      const source = action(`import { Input, Output } from '../models.js';`, 'Input', 'Output');
+      const ctx = { transcript: parseTranscript('', 1), folder, integrationId: 'hubspot', interactionId: 'create-contact', scriptRel: ACTION, violations: [] };
+      expect(scriptRules(ctx, source, 'action')).toEqual([]);
+      expect(folderReader(folder)('hubspot/linked.ts')).toBeUndefined();
+      expect(folderReader(folder)('../../elsewhere.ts')).toBeUndefined();
+      const linked = scriptRules(ctx, source.replace("'../models.js'", "'../linked.js'"), 'action');
+      expect(linked.map((f) => [f.rule, f.check, f.severity, f.location])).toEqual([
+        ['sdk.untyped-models', 'transcript', 'warning', { file: ACTION, line: 6 }],
+        ['sdk.untyped-models', 'transcript', 'warning', { file: ACTION, line: 7 }],
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -60,7 +60,8 @@ const rules = Object.fromEntries(Object.entries(JSON.parse(rulesJson)).map(([k, 
     }],
   });
   const results = await eslint.lintFiles(files);
-  console.log('RESULTS ' + JSON.stringify(results.map((r) => ({ file: path.relative(folder, r.filePath), messages: r.messages.map((m) => ({ rule: m.ruleId, fatal: !!m.fatal, severity: m.severity, line: m.line, column: m.column, message: m.message })) }))));
+  // Only files with messages: the output of a large batch stays small enough to be read whole.
+  console.log('RESULTS ' + JSON.stringify(results.filter((r) => r.messages.length).map((r) => ({ file: path.relative(folder, r.filePath), messages: r.messages.map((m) => ({ rule: m.ruleId, fatal: !!m.fatal, severity: m.severity, line: m.line, column: m.column, message: m.message })) }))));
 })().catch((e) => { console.log('ERROR ' + (e && e.message)); process.exit(2); });
 `;
 
@@ -112,6 +113,12 @@ export async function lintFindings(folder: string, files: readonly string[], opt
   if (!results) {
     return { ran: false, detail: 'eslint did not run', findings: [{ check: 'lint', rule: 'lint.did-not-run', severity: 'error', message: run.timedOut ? 'eslint did not finish in time' : 'eslint did not run', quote: tail(run.output, 6) }] };
   }
-  const parsed = JSON.parse(results[1] as string) as { file: string; messages: LintMessage[] }[];
+  let parsed: { file: string; messages: LintMessage[] }[];
+  try {
+    parsed = JSON.parse(results[1] as string) as typeof parsed;
+  } catch {
+    // A result that cannot be read is not a clean result.
+    return { ran: false, detail: "eslint's results could not be read", findings: [{ check: 'lint', rule: 'lint.did-not-run', severity: 'error', message: "eslint's results could not be read", quote: tail(run.output, 3) }] };
+  }
   return { ran: true, findings: parsed.flatMap((r) => r.messages.map((m) => lintFinding(r.file, m))) };
 }

@@ -245,7 +245,10 @@ suite('Integration Builder in VS Code', () => {
     const source = fs.readFileSync(script, 'utf8');
     assert.match(source, /createAction/);
     assert.match(source, /retries: 3/);
-    assert.ok(fs.existsSync(path.join(workspaceDir(), '.integration-builder/work/.gitignore')), 'the work root is git-ignored');
+    // The workspace is a git checkout: the work root is kept out of its status by .git/info/exclude, and
+    // no `.gitignore` of ours hides the agent's own files from its grep and glob tools (ripgrep).
+    assert.ok(!fs.existsSync(path.join(workspaceDir(), '.integration-builder/work/.gitignore')), 'no .gitignore in the work root');
+    assert.match(fs.readFileSync(path.join(workspaceDir(), '.git/info/exclude'), 'utf8'), /^\/\.integration-builder\/work\/$/m, 'the work root is in .git/info/exclude');
     const calendar = api.ctx.tree.getChildren()[0]!;
     const item = api.ctx.tree.getTreeItem(api.ctx.tree.getChildren(calendar)[0]!);
     assert.match(String(item.description), /^needs review · (\d+m )?\d+s · \$[\d.]+ · demo$/);

@@ -156,7 +156,8 @@ export async function createAgentStack(o: AgentStackOptions): Promise<AgentStack
         },
       };
     }
-    await ensureWorkRoot(o.workRoot);
+    const ignores = await ensureWorkRoot(o.workRoot);
+    if (ignores.warning) o.log(`warning: ${ignores.warning}`);
   } catch (err) {
     for (const s of started.reverse()) await s.close().catch(() => undefined);
     throw err;

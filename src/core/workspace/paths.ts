@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { MAX_ID_LENGTH } from '../spec/schema';
+import { keepWorkRootOutOfGit, type WorkRootIgnores } from './workRootIgnores';
 
 export const DEFAULT_WORK_ROOT = '.integration-builder/work';
 
@@ -35,13 +36,11 @@ export function interactionFolder(workRoot: string, integrationId: string, inter
 }
 
 /**
- * Creates the work root with a `.gitignore` that ignores everything in it: agents' folders and run
- * records never end up in the user's commits by accident.
+ * Creates the work root, kept out of the user's git status (agents' folders and run records never end
+ * up in a commit by accident) without hiding anything in it from the agents' own search tools: see
+ * workRootIgnores.ts for how, and why not a `.gitignore`.
  */
-export async function ensureWorkRoot(workRoot: string): Promise<void> {
+export async function ensureWorkRoot(workRoot: string): Promise<WorkRootIgnores> {
   await fs.mkdir(workRoot, { recursive: true });
-  const ignore = path.join(workRoot, '.gitignore');
-  await fs.writeFile(ignore, '# Integration Builder work folders and run records\n*\n', { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
-  });
+  return keepWorkRootOutOfGit(workRoot);
 }

@@ -1,9 +1,25 @@
 // Assemble integration in the editor: pick the API, confirm unverified interactions (refused unless the
 // user says so), show each conflicting file as a diff and ask, write, compile, and show the report.
+// An assembly the core refuses before writing (a nango.yaml project, no toolchain, an import out of a
+// folder, two versions of one helper) is shown as what it is: bad input the user must fix, each problem
+// at its file, a helper conflict as a diff of the two copies — never a bare error toast.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { applyAssembly, AssemblyCancelled, planAssembly, renderAssemblyReport, type AssemblyCandidate, type AssemblyReport, type PlannedFile } from '../core/assemble';
+import {
+  applyAssembly,
+  AssemblyCancelled,
+  AssemblyRefused,
+  locateRefusal,
+  planAssembly,
+  renderAssemblyReport,
+  renderRefusalMarkdown,
+  type AssemblyCandidate,
+  type AssemblyPlan,
+  type AssemblyRefusal,
+  type AssemblyReport,
+  type PlannedFile,
+} from '../core/assemble';
 import type { RunRecord } from '../core/runs/record';
 import { RunStore } from '../core/runs/store';
 import type { IntegrationModel } from '../core/spec/model';
@@ -51,7 +67,11 @@ async function candidatesFor(ctx: ExtensionCtx, integration: IntegrationModel): 
   return out;
 }
 
-export async function assembleIntegration(ctx: ExtensionCtx, integration: IntegrationModel, proposed: ProposedFiles): Promise<AssemblyReport | string | undefined> {
+/**
+ * Returns the report when the files were written, the refusal when Assemble refused before writing, a
+ * message when there was nothing to assemble, undefined when the user cancelled.
+ */
+export async function assembleIntegration(ctx: ExtensionCtx, integration: IntegrationModel, proposed: ProposedFiles): Promise<AssemblyReport | AssemblyRefusal | string | undefined> {
   const projectDir = nangoProjectDir(ctx);
   const candidates = await candidatesFor(ctx, integration);
   if (!candidates.length) {
@@ -78,7 +98,14 @@ export async function assembleIntegration(ctx: ExtensionCtx, integration: Integr
     includeUnverified = pick === include;
     if (!includeUnverified && !verifiedCount) return undefined;
   }
-  const plan = await planAssembly({ projectDir, integrationId: integration.id, candidates, includeUnverified });
+  const refused = (err: AssemblyRefused) => showRefusal(ctx, locateRefusal(err, { projectDir, folderOf: (key) => candidates.find((c) => c.key === key)?.folder }), proposed);
+  let plan: AssemblyPlan;
+  try {
+    plan = await planAssembly({ projectDir, integrationId: integration.id, candidates, includeUnverified });
+  } catch (err) {
+    if (err instanceof AssemblyRefused) return refused(err);
+    throw err;
+  }
   const overwrite = new Set<string>();
   for (const file of plan.files.filter((f) => f.status === 'conflict')) {
     const decision = await askConflict(ctx, projectDir, file, proposed);
@@ -106,6 +133,8 @@ export async function assembleIntegration(ctx: ExtensionCtx, integration: Integr
       void vscode.window.showInformationMessage(`Assembling ${integration.id} was cancelled: nothing was written.`);
       return undefined;
     }
+    // The project changed while the user looked at the diffs (a nango.yaml added, the CLI removed).
+    if (err instanceof AssemblyRefused) return refused(err);
     throw err;
   }
   const reportFile = path.join(ctx.agents.workRoot(), '.runs', `${integration.id}.assembly.json`);
@@ -127,4 +156,48 @@ async function askConflict(ctx: ExtensionCtx, projectDir: string, file: PlannedF
   await vscode.commands.executeCommand('vscode.diff', current, next, `${file.rel}: in the project ↔ from ${file.from.join(', ')}`);
   const pick = await vscode.window.showWarningMessage(`${file.rel} already exists in the project with other content (the diff is open). Overwrite it?`, { modal: true }, 'Overwrite', 'Keep Mine');
   return pick === 'Overwrite' ? 'overwrite' : pick === 'Keep Mine' ? 'keep' : 'cancel';
+}
+
+/** How many problems the modal lists before sending the reader to the details. */
+const MODAL_PROBLEMS = 6;
+
+/**
+ * A refusal: a modal naming each problem (the first few) at its file, with Show Details (the whole
+ * refusal as a document: every problem, links to its files, each diff) and, for helper conflicts, Show
+ * Diff (the two interactions' real copies side by side, where the user can make them one).
+ */
+async function showRefusal(ctx: ExtensionCtx, refusal: AssemblyRefusal, proposed: ProposedFiles): Promise<AssemblyRefusal> {
+  const details = proposed.put(`/Assembly of ${refusal.integrationId} refused.md`, renderRefusalMarkdown(refusal));
+  const openDetails = async () => {
+    const doc = await vscode.workspace.openTextDocument(details);
+    await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
+    await vscode.window.showTextDocument(doc, { preview: true });
+  };
+  const conflicts = refusal.problems.filter((p) => p.kind === 'helper-conflict' && p.paths.length === 2);
+  const showDiffs = async () => {
+    for (const c of conflicts) {
+      const [a, b] = c.paths as [string, string];
+      await vscode.commands.executeCommand('vscode.diff', vscode.Uri.file(a), vscode.Uri.file(b), `${c.file ?? path.basename(a)}: ${c.keys[0]} ↔ ${c.keys[1]}`);
+    }
+  };
+  ctx.log.warn(`assembling ${refusal.integrationId} was refused before writing: ${refusal.problems.map((p) => `${p.path}${p.line ? `:${p.line}` : ''}: ${p.message}`).join('; ')}`);
+  // Tests run without anyone to answer a modal: the details open on their own.
+  if (ctx.silentConfirmations) {
+    await openDetails();
+    return refusal;
+  }
+  const n = refusal.problems.length;
+  const lines = refusal.problems.slice(0, MODAL_PROBLEMS).map((p) => `• ${vscode.workspace.asRelativePath(p.path)}${p.line ? `:${p.line}` : ''} — ${p.keys.length ? `${p.keys.join(' and ')}: ` : ''}${p.message}`);
+  if (n > MODAL_PROBLEMS) lines.push(`… and ${n - MODAL_PROBLEMS} more (Show Details)`);
+  const SHOW = 'Show Details';
+  const DIFF = conflicts.length === 1 ? 'Show Diff' : `Show ${conflicts.length} Diffs`;
+  const pick = await vscode.window.showErrorMessage(
+    `Assembling ${refusal.integrationId} into ${vscode.workspace.asRelativePath(refusal.projectDir)} was refused: nothing was written. ${n === 1 ? 'One problem needs' : `${n} problems need`} fixing first.`,
+    { modal: true, detail: lines.join('\n') },
+    SHOW,
+    ...(conflicts.length ? [DIFF] : []),
+  );
+  if (pick === SHOW) await openDetails();
+  else if (pick === DIFF) await showDiffs();
+  return refusal;
 }

@@ -96,7 +96,9 @@ export interface WorkRootIgnores {
 export async function keepWorkRootOutOfGit(workRoot: string): Promise<WorkRootIgnores> {
   const legacy = path.join(workRoot, '.gitignore');
   if ((await fs.readFile(legacy, 'utf8').catch(() => undefined)) === LEGACY_GITIGNORE) await fs.rm(legacy, { force: true });
-  await fs.writeFile(path.join(workRoot, '.ignore'), WORK_ROOT_IGNORE);
+  const ignore = path.join(workRoot, '.ignore');
+  // Written when it differs only: file watchers on the workspace need not hear of it at every start.
+  if ((await fs.readFile(ignore, 'utf8').catch(() => undefined)) !== WORK_ROOT_IGNORE) await fs.writeFile(ignore, WORK_ROOT_IGNORE);
 
   const checkout = await findCheckout(workRoot);
   if (!checkout) return {};

@@ -5,7 +5,8 @@
 // compiler process. The result is a VerifyReport per interaction, saved next to its run record.
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { baselineDirFor } from '../guard/manifest';
+import { ancestorsAreRealDirs, baselineDirFor } from '../guard/manifest';
+import { testsDirOf } from '../guard/protectedPaths';
 import { readViolations, violationLogFor } from '../guard/violations';
 import { RunStore } from '../runs/store';
 import { scriptRelativePath } from '../workspace/scaffold';
@@ -180,8 +181,13 @@ async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks:
     return { outcome: r.ran ? outcomeOf(r.findings) : 'error', findings: r.findings, detail: r.detail };
   });
   await timed('tests', async () => {
-    const r = await testFindings(target.folder, target.integrationId, tool, { vouched: testsVouched, scratchDir: path.join(options.runs.dir, '.verify') });
-    return { outcome: r.ran || r.findings.length ? outcomeOf(r.findings) : 'error', findings: r.findings, detail: r.detail };
+    const undo = await undoAdditions(target.folder, target.integrationId);
+    try {
+      const r = await testFindings(target.folder, target.integrationId, tool, { vouched: testsVouched, scratchDir: path.join(options.runs.dir, '.verify') });
+      return { outcome: r.ran || r.findings.length ? outcomeOf(r.findings) : 'error', findings: r.findings, detail: r.detail };
+    } finally {
+      await undo();
+    }
   });
   await timed('lint', async () => {
     const r = await lintFindings(target.folder, [scriptRel], tool);
@@ -232,6 +238,29 @@ async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks:
 
 function emptyContext(target: VerifyTarget, scriptRel: string): RuleContext {
   return { transcript: { attempt: 1, entries: [], unreadableLines: [] }, folder: target.folder, integrationId: target.integrationId, interactionId: target.interactionId, scriptRel, violations: [] };
+}
+
+/**
+ * Verify leaves the folder as it found it, so a second Verify gives the same verdict. The tests check
+ * writes into the folder when it has a fixture but no generated test: `generate:tests` writes the test
+ * and vitest's `vite.config.ts` and `vitest.setup.ts`, and vitest its cache under `node_modules/`. Left
+ * there, the test would be one that appeared without the recorder (fixtures.unexpected) the next time.
+ * What appeared at those places while the check ran is removed when it ends (never through a link).
+ */
+async function undoAdditions(folder: string, integrationId: string): Promise<() => Promise<void>> {
+  const tests = testsDirOf(integrationId);
+  const present = async (): Promise<Set<string>> => {
+    const names = ancestorsAreRealDirs(folder, `${tests}/-`) ? await fs.readdir(path.join(folder, ...tests.split('/'))).catch(() => [] as string[]) : [];
+    const root: string[] = [];
+    for (const n of ['vite.config.ts', 'vitest.setup.ts', 'node_modules']) if (await fs.lstat(path.join(folder, n)).then(() => true, () => false)) root.push(n);
+    return new Set([...names.map((n) => `${tests}/${n}`), ...root]);
+  };
+  const before = await present();
+  return async () => {
+    for (const rel of await present()) {
+      if (!before.has(rel) && ancestorsAreRealDirs(folder, rel)) await fs.rm(path.join(folder, ...rel.split('/')), { recursive: true, force: true }).catch(() => undefined);
+    }
+  };
 }
 
 /** `as any` is the transcript rule's; the lint rule on the same line would count it twice. */

@@ -307,7 +307,7 @@ export function fixtureEdits(ctx: RuleContext): Finding[] {
       check: 'transcript',
       rule: 'transcript.fixture-edit',
       severity: 'error',
-      message: `tried to change ${target}, which only the harness may write (${c.ok ? 'the fixture guard reverted it' : 'refused'})`,
+      message: `tried to change ${target}, which only the harness may write (${!c.ok ? 'refused' : /Read-only file system|EROFS/.test(c.output) ? 'the sandbox kept it read-only' : 'the fixture guard reverted it'})`,
       quote: describeCall(c),
       step: refOf(ctx.transcript, c.entry),
     });
@@ -315,6 +315,8 @@ export function fixtureEdits(ctx: RuleContext): Finding[] {
   // Changes the rules did not see (a command spelled to slip past them) but the guard did.
   const seen = new Set(out.map((f) => f.step?.line));
   for (const v of ctx.violations) {
+    // A link out of the folder changed no protected file: it is confinement's (confinement.link-out).
+    if (v.kind === 'link-out') continue;
     const call = toolCalls(ctx.transcript).find((c) => v.activity && v.activity.startsWith(`${c.tool}: `) && v.activity.includes(clip(str(c.input.command) || str(c.input.filePath), 40).replace(/…$/, '')));
     if (call && seen.has(call.entry.line)) continue;
     if (call) seen.add(call.entry.line);

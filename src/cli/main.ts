@@ -53,6 +53,9 @@ export interface CliOptions {
   allowUnsandboxed: boolean;
 }
 
+/** Signals that stop a run cleanly. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 const COMMANDS = ['generate', 'verify', 'assemble', 'status', 'doctor'];
 
 export function parseArgs(argv: readonly string[]): CliOptions {
@@ -320,8 +323,14 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       onViolation: (v) => lines.note(`${v.key}: fixture guard: ${v.detail}`),
       sandbox: support ? { mode: support.available ? 'bwrap' : 'unsandboxed', bwrap: support.bwrap, shellDir: path.join(workRoot, '.runs', '.sandbox') } : undefined,
     });
-    const interrupt = () => void stack.orchestrator.stopAll('stopped (Ctrl-C)');
-    process.once('SIGINT', interrupt);
+    // Ctrl-C, a kill or a closed terminal stop the runs cleanly: records written, the server and every
+    // process under it ended (without a handler SIGTERM and SIGHUP would exit at once, leaving opencode behind).
+    let interrupted: string | undefined;
+    const interrupt = (signal: NodeJS.Signals) => {
+      interrupted = signal;
+      void stack.orchestrator.stopAll(`stopped (${signal === 'SIGINT' ? 'Ctrl-C' : signal})`);
+    };
+    for (const s of STOP_SIGNALS) process.once(s, interrupt);
     try {
       const o2 = stack.orchestrator;
       o2.onRunChanged((r) => lines.set(r.key, `${r.key.padEnd(40)} ${STATUS_LABEL[r.status].padEnd(13)} ${r.steps} steps  $${r.costUsd.toFixed(4)}${r.violations ? `  ⚠ ${r.violations} violation(s)` : ''}${r.sandbox === 'unsandboxed' ? '  UNSANDBOXED' : ''}${r.detail && r.status !== 'running' ? `  ${r.detail}` : ''}`));
@@ -331,11 +340,15 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       await o2.restore();
       o2.generate(runnable);
       await o2.whenIdle();
-      if (o.verify) reports = await o2.verify(runnable.map((t) => t.interaction.key), { onProgress: verifyActivity(lines) });
+      if (o.verify && !interrupted) reports = await o2.verify(runnable.map((t) => t.interaction.key), { onProgress: verifyActivity(lines) });
     } finally {
-      process.removeListener('SIGINT', interrupt);
+      for (const s of STOP_SIGNALS) process.removeListener(s, interrupt);
       lines.done();
       await stack.close();
+    }
+    if (interrupted) {
+      io.err(`integration-builder: stopped by ${interrupted}; the runs are recorded as stopped`);
+      return 1;
     }
     if (!o.verify) {
       const records = await runs.loadAll();

@@ -110,7 +110,12 @@ describe('transcript rules on hand-written transcripts', () => {
     const ctx: RuleContext = { transcript: t, folder: FOLDER, integrationId: 'google-calendar', interactionId: 'sync-events', scriptRel: 'google-calendar/syncs/sync-events.ts', violations: [] };
     const sync = readFileSync(path.join(HERE, 'google-calendar/sync-events/google-calendar/syncs/sync-events.ts'), 'utf8');
     expect(transcriptRules(ctx, sync, 'sync', [])).toEqual([]);
-    const unpaged = sync.replace(/for await \(const page of nango\.paginate<unknown>\(\{/, 'for (const page of [(await nango.get({').replace("paginate: { type: 'cursor', cursor_path_in_response: 'nextPageToken', cursor_name_in_request: 'pageToken', response_path: 'items' },\n", '');
+    // One read, no paging, and no position saved for the next run either (resuming from a checkpoint is paging).
+    const unpaged = sync
+      .replace(/for await \(const page of nango\.paginate<unknown>\(\{/, 'for (const page of [(await nango.get({')
+      .replace("paginate: { type: 'cursor', cursor_path_in_response: 'nextPageToken', cursor_name_in_request: 'pageToken', response_path: 'items' },\n", '')
+      .replace(/^.*nango\.saveCheckpoint\(.*\n/m, '');
+    expect(unpaged).not.toContain('saveCheckpoint');
     expect(rules(transcriptRules(ctx, unpaged, 'sync', []))).toEqual(['sdk.pagination-skipped']);
     const untyped = 'import { createAction } from "nango";\nexport default createAction({ exec: async () => ({}) });\n';
     expect(rules(transcriptRules(ctx, untyped, 'action', []))).toEqual(['sdk.untyped-models']);

@@ -33,6 +33,9 @@ function docComment(it: InteractionModel): string {
 export function demoImplementation(it: InteractionModel): string {
   const name = pascalCase(it.id);
   if (it.kind === 'sync') {
+    // As the building skill teaches a new sync (skills/nango-interaction, "Syncs: checkpoints and
+    // deletes"): incremental with a checkpoint that changes the request, deletes as the API reports
+    // them with batchDelete; never syncType or deleteRecordsFromPreviousExecutions (deprecated).
     const model = `${name}Record`;
     return `import { createSync } from 'nango';
 import * as z from 'zod';
@@ -44,30 +47,50 @@ const ${model} = z.object({
     updatedAt: z.string()
 });
 
+// One item of the API's list; only the fields we map are described.
+const ${name}Item = z.object({
+    id: z.string(),
+    name: z.string().optional(),
+    updated: z.string().optional(),
+    deleted: z.boolean().optional()
+});
+
+// Where the next run starts: the newest change saved so far.
+const ${name}Checkpoint = z.object({ updated_after: z.string() });
+
 const sync = createSync({
     description: ${JSON.stringify(it.description || it.displayName)},
     version: '1.0.0',
     endpoints: [{ method: 'GET', path: '/${it.id}', group: ${JSON.stringify(it.displayName)} }],
     frequency: 'every hour',
     autoStart: true,
-    syncType: 'full',
     models: { ${model} },
+    checkpoint: ${name}Checkpoint,
 
     exec: async (nango) => {
+        const checkpoint = await nango.getCheckpoint();
         ${docComment(it)}
-        for await (const page of nango.paginate<{ id: string; name?: string; updated?: string }>({
+        for await (const page of nango.paginate<unknown>({
             endpoint: '/${it.id.replace(/^sync-/, '')}',
+            // Only what changed since the last run (none saved yet: everything).
+            params: checkpoint ? { updated_after: checkpoint.updated_after } : {},
             paginate: { type: 'cursor', cursor_path_in_response: 'nextPageToken', cursor_name_in_request: 'pageToken', response_path: 'items' },
             retries: 3
         })) {
-            const records = page.map((item) => ({
-                id: item.id,
-                name: item.name ?? '',
-                updatedAt: item.updated ?? new Date(0).toISOString()
-            }));
-            await nango.batchSave(records, '${model}');
+            const items = page.map((raw) => ${name}Item.parse(raw));
+            const records = items
+                .filter((item) => !item.deleted)
+                .map((item) => ({
+                    id: item.id,
+                    name: item.name ?? '',
+                    updatedAt: item.updated ?? new Date(0).toISOString()
+                }));
+            const deleted = items.filter((item) => item.deleted).map((item) => ({ id: item.id }));
+            if (records.length) await nango.batchSave(records, '${model}');
+            if (deleted.length) await nango.batchDelete(deleted, '${model}');
+            const newest = items.at(-1)?.updated;
+            if (newest) await nango.saveCheckpoint({ updated_after: newest });
         }
-        await nango.deleteRecordsFromPreviousExecutions('${model}');
     }
 });
 

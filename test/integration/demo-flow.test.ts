@@ -87,7 +87,8 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
       expect(fixtures.map((f) => readFileSync(path.join(testsDir, f), 'utf8')).join('\n')).toContain(DEMO_NANGO_NOTE);
       expect(existsSync(path.join(run.folder, 'vitest.setup.ts')) || existsSync(path.join(run.folder, 'vite.config.ts'))).toBe(true);
     }
-  });
+    // Compile, record, generate and run the tests confined, for two interactions: 87-90 s under load.
+  }, 180_000);
 
   it('Attach: OpenCode\'s own UI on our server opens that session (the command the editor\'s terminal runs)', async () => {
     const run = honest?.get('google-calendar/create-event');

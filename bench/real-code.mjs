@@ -21,23 +21,14 @@
 //   scan_needs_review_rate, scan_s.
 // The report, bench/results/real-code-report.md, lists every flag that remains — rule, file and line,
 // message — so each can be judged a true finding or a false one.
-import { build } from 'esbuild';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_CJS } from '../scripts/bundles.mjs';
+import { bundleCjs } from './support/bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
 
-/** A CommonJS bundle (the rules load the TypeScript compiler, which wants __filename). */
-async function bundle(entry, name) {
-  const outfile = join(root, 'bench', '.build', `${name}.cjs`);
-  await build({ ...NODE_CJS, entryPoints: [entry], outfile, logLevel: 'error' });
-  return require(outfile);
-}
 
 const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -57,9 +48,9 @@ async function pool(items, n, fn) {
 }
 
 export async function run({ log }) {
-  const corpusMod = await bundle(join(root, 'test/support/realCorpus.ts'), 'real-corpus');
-  const verifyMod = await bundle(join(root, 'src/core/verify/index.ts'), 'verify-core');
-  const storeMod = await bundle(join(root, 'src/core/runs/store.ts'), 'run-store');
+  const corpusMod = await bundleCjs('test/support/realCorpus.ts', 'real-corpus');
+  const verifyMod = await bundleCjs('src/core/verify/index.ts', 'verify-core');
+  const storeMod = await bundleCjs('src/core/runs/store.ts', 'run-store');
   const missing = corpusMod.templatesMissing();
   if (missing) throw new Error(`real-code needs the templates: ${missing}`);
   // Inside the repository, so the folders resolve nango, vitest, tsc and eslint from its node_modules.

@@ -14,25 +14,15 @@
 //   run_overhead_ratio             median over rounds of (sandboxed build wall / unsandboxed build wall)
 //   run_sandboxed_s, run_unsandboxed_s   the medians of each side
 //   load_avg_start/end             1-minute load average (how noisy the machine was)
-import { build } from 'esbuild';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { NODE_CJS } from '../scripts/bundles.mjs';
+import { bundleCjs } from './support/bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-const require = createRequire(import.meta.url);
-
-/** A CommonJS bundle of a core module (the stack pulls in the TypeScript compiler, which wants __filename). */
-async function bundle(entry, name) {
-  const outfile = join(root, 'bench', '.build', `${name}.cjs`);
-  await build({ ...NODE_CJS, entryPoints: [entry], outfile, logLevel: 'error' });
-  return require(outfile);
-}
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -50,7 +40,7 @@ function timed(file, args, opts) {
 
 export async function run({ log }) {
   const load0 = loadavg()[0];
-  const sandboxMod = await bundle(join(root, 'src/core/sandbox/index.ts'), 'sandbox');
+  const sandboxMod = await bundleCjs('src/core/sandbox/index.ts', 'sandbox');
   const support = await sandboxMod.detectSandbox();
   if (!support.available) throw new Error(`no sandbox here: ${support.reason}`);
   const work = join(root, '.test-runs', `bench-sandbox-${process.pid}`);
@@ -81,9 +71,9 @@ export async function run({ log }) {
     // 2. the demo build of one interaction
     const plugin = join(root, 'dist', 'harness-plugin.mjs');
     if (!existsSync(plugin)) throw new Error('dist/harness-plugin.mjs is missing: run `npm run build` first');
-    const stackMod = await bundle(join(root, 'src/core/session/stack.ts'), 'stack');
-    const specMod = await bundle(join(root, 'src/core/spec/loader.ts'), 'spec-loader');
-    const binMod = await bundle(join(root, 'src/core/agent/binaries.ts'), 'binaries');
+    const stackMod = await bundleCjs('src/core/session/stack.ts', 'stack');
+    const specMod = await bundleCjs('src/core/spec/loader.ts', 'spec-loader');
+    const binMod = await bundleCjs('src/core/agent/binaries.ts', 'binaries');
     const spec = await specMod.loadSpecFile(join(root, 'examples', 'product-integrations', 'interactions.json'));
     const integration = spec.integrations.find((i) => i.id === 'google-calendar');
     const interaction = integration.interactions.find((i) => i.id === 'create-event');

@@ -1,33 +1,20 @@
 // The CLI and the agent sandbox (dist/cli.js, built by `npm run build`): `doctor` runs the real sandbox;
 // where no sandbox can run (here: a PATH without bubblewrap) `generate` refuses with exit 2 and writes
 // nothing, unless --allow-unsandboxed; then every run, the status and the verdict say unsandboxed.
-import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findOnPath } from '../../src/core/agent/binaries';
-import { OPENCODE_BIN, REPO } from '../support/agentStack';
+import { cliWorkspace, runCli } from '../support/cli';
 
-const CLI = path.join(REPO, 'dist/cli.js');
-const dir = path.join(REPO, '.test-runs', `cli-sandbox-${process.pid}`);
-const noBwrap = path.join(dir, '.bin');
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, OPENCODE_BIN, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+let dir: string;
+let noBwrap: string;
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(dir, args, env);
 
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first');
-  rmSync(dir, { recursive: true, force: true });
+  dir = cliWorkspace('cli-sandbox');
+  noBwrap = path.join(dir, '.bin');
   mkdirSync(noBwrap, { recursive: true });
-  cpSync(path.join(REPO, 'examples/product-integrations/interactions.json'), path.join(dir, 'interactions.json'));
   // A PATH with what the flow needs (node for the Nango CLI's shebang, ripgrep for opencode) but no bwrap.
   for (const name of ['node', 'rg']) {
     const found = findOnPath(name);

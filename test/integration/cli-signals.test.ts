@@ -1,13 +1,13 @@
 // The CLI stopped mid-run (SIGTERM, as a CI runner or `kill` sends it): the runs are recorded as
 // stopped, and no process it started is left — not the opencode server, not a sandboxed command.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPENCODE_BIN, REPO } from '../support/agentStack';
+import { OPENCODE_BIN } from '../support/agentStack';
+import { CLI, cliWorkspace } from '../support/cli';
 
-const CLI = path.join(REPO, 'dist/cli.js');
-const dir = path.join(REPO, '.test-runs', `cli-signals-${process.pid}`);
+let dir: string;
 
 /** Processes whose working directory is under `root` (the server runs in the work root, commands in their folders). */
 function processesUnder(root: string): string[] {
@@ -24,10 +24,7 @@ function processesUnder(root: string): string[] {
 }
 
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  cpSync(path.join(REPO, 'examples/product-integrations/interactions.json'), path.join(dir, 'interactions.json'));
+  dir = cliWorkspace('cli-signals');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -2,30 +2,17 @@
 // interactions with the real opencode and the real Nango CLI against the demo stand-in, verifies them,
 // writes JUnit, assembles them into a Nango project; bad input exits 2 with located errors.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPENCODE_BIN, REPO } from '../support/agentStack';
+import { OPENCODE_BIN } from '../support/agentStack';
+import { CLI, cliWorkspace, runCli } from '../support/cli';
 
-const CLI = path.join(REPO, 'dist/cli.js');
-const dir = path.join(REPO, '.test-runs', `cli-${process.pid}`);
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, OPENCODE_BIN, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+let dir: string;
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(dir, args, env);
 
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  cpSync(path.join(REPO, 'examples/product-integrations/interactions.json'), path.join(dir, 'interactions.json'));
+  dir = cliWorkspace('cli');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -28,7 +28,8 @@ describe('integration-builder CLI', () => {
     // Not a TTY: plain progress lines, one per change.
     expect(r.stderr).toMatch(/google-calendar\/create-event\s+running/);
     const junit = readFileSync(path.join(dir, 'verify.xml'), 'utf8');
-    expect(junit).toContain('<testsuite name="google-calendar" tests="12" failures="0" errors="0"');
+    // 2 interactions × 7 checks (fixtures, compile, assemble, tests, lint, confinement, transcript)
+    expect(junit).toContain('<testsuite name="google-calendar" tests="14" failures="0" errors="0"');
   }, 400_000);
 
   it('status lists every interaction; assemble writes the verified ones into the project', async () => {

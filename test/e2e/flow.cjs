@@ -252,7 +252,14 @@ class Workbench {
     // The selection is the match: right-click on it.
     const selection = editor.locator('.selected-text').first();
     await selection.waitFor({ timeout: 10000 });
-    const box = await selection.boundingBox();
+    // The editor re-renders the selection as the find widget closes: its box can be gone for a moment
+    // (CI once read null here). Ask again until it has one.
+    let box = await selection.boundingBox();
+    for (let i = 0; !box && i < 50; i++) {
+      await this.page.waitForTimeout(100);
+      box = await selection.boundingBox();
+    }
+    if (!box) throw new StepFailed(`the selection of ${text} has no box on screen`);
     await this.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2, { button: 'right' });
   }
 

@@ -125,7 +125,10 @@ async function main() {
     await shot('violation');
     await ui.runCommand('Integration Builder: Verify All');
     await ui.waitForRowDescription('Update Event', /failed/, 300000);
-    // The findings sit in the stream too, at the step that led to them.
+    // The findings sit in the stream too, at the step that led to them; First bad step scrolls to the
+    // earliest (the stream is virtualised: findings placed after it are what the tail shows).
+    await panel.locator('.finding').first().waitFor({ timeout: 60000 });
+    await panel.locator('.action-jumpToFirstBadStep').click();
     await panel.locator('.finding', { hasText: 'transcript.fixture-edit' }).first().waitFor({ timeout: 60000 });
     await shot('cheater-failed');
     // The transcript for long reading: a full editor tab with the same stream.
@@ -133,6 +136,8 @@ async function main() {
     await page.locator('.tabs-container .tab', { hasText: 'Agent: google-calendar/update-event' }).first().waitFor({ timeout: 30000 });
     // An editor tab's webview has no purpose in its URL; the sidebar view's says purpose=webviewView.
     const tab = page.frameLocator('iframe.webview.ready[src*="extensionId=integration-builder.integration-builder"]:not([src*="purpose=webviewView"])').first().frameLocator('#active-frame');
+    // The filter box narrows the long stream to that finding.
+    await tab.locator('input.search').fill('transcript.fixture-edit');
     await tab.locator('.finding', { hasText: 'transcript.fixture-edit' }).first().waitFor({ timeout: 30000 });
     await shot('transcript-tab');
     log('PASSED');

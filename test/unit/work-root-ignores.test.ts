@@ -70,6 +70,7 @@ describe('ensureWorkRoot in a git checkout', () => {
     expect(readFileSync(path.join(ws, '.git', 'info', 'exclude'), 'utf8')).toBe(exclude);
   });
 
+  // These need ripgrep itself (opencode's grep and glob run it); .ci/run installs it, a bare machine may lack it.
   it.skipIf(!RG)('ripgrep run from an interaction folder finds every file, even under user rules that would hide them', async () => {
     const ws = path.join(root, 'ws');
     git(root, 'init', '-q', ws);

@@ -21,9 +21,10 @@ function findPackage(dir: string, name: string): string | undefined {
   }
 }
 
+/** Absent only when it does not exist: anything that cannot be looked at is 'other' (and refused). */
 const kindOf = async (p: string): Promise<'file' | 'folder' | 'other' | undefined> => {
-  const st = await fs.stat(p).catch(() => undefined);
-  return st === undefined ? undefined : st.isDirectory() ? 'folder' : st.isFile() ? 'file' : 'other';
+  const st = await fs.stat(p).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' || err.code === 'ENOTDIR' ? undefined : ('other' as const)));
+  return st === undefined || st === 'other' ? st : st.isDirectory() ? 'folder' : st.isFile() ? 'file' : 'other';
 };
 
 /**
@@ -50,7 +51,13 @@ export async function projectProblems(projectDir: string, opts: { toolchain: boo
     const index = await kindOf(path.join(projectDir, 'index.ts'));
     if (index !== undefined && index !== 'file') out.push({ kind: 'bad-layout', message: `${path.join(projectDir, 'index.ts')} is not a file: it lists the project's scripts` });
     const pkgFile = path.join(projectDir, 'package.json');
-    const pkg = await fs.readFile(pkgFile, 'utf8').catch(() => undefined);
+    // No package.json is fine; one that cannot be read is not (fail closed).
+    let pkg: string | undefined;
+    try {
+      pkg = await fs.readFile(pkgFile, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') out.push({ kind: 'package-json', message: `${pkgFile} cannot be read (${(err as Error).message}): \`nango compile\` reads it first` });
+    }
     if (pkg !== undefined) {
       try {
         JSON.parse(pkg);

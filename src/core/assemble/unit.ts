@@ -93,8 +93,9 @@ export async function interactionUnit(folder: string, scriptRel: string): Promis
     const st = await fs.stat(abs).catch(() => undefined);
     if (!st?.isFile()) return undefined;
     // A link in the folder to a file elsewhere would ship (and compile) something the agent never wrote here.
-    const real = await fs.realpath(abs).catch(() => abs);
-    if (!inside(realFolder, real)) return 'outside';
+    // A path that cannot be resolved cannot be shown to stay inside: it counts as outside (fail closed).
+    const real = await fs.realpath(abs).catch(() => undefined);
+    if (real === undefined || !inside(realFolder, real)) return 'outside';
     return fs.readFile(abs, 'utf8');
   };
 

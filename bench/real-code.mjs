@@ -104,7 +104,8 @@ export async function run({ log }) {
     const scan = await corpusMod.scanTemplates(templates, { scripts: scripts.slice(0, limit), log });
     const scanS = (Date.now() - t) / 1000;
     if (!scan.lintRan) throw new Error(`lint did not run over the templates: ${scan.lintDetail}`);
-    const flagged = scan.scripts.filter((s) => s.findings.length);
+    // A note (severity info: Nango's advisory lint on code its guidance accepts) holds no verdict: not a flag.
+    const flagged = scan.scripts.filter((s) => s.findings.some((f) => f.severity !== 'info'));
     const failedScripts = flagged.filter((s) => s.findings.some((f) => f.severity === 'error'));
     log(`scanned ${scan.scripts.length} scripts in ${scanS.toFixed(1)} s: ${flagged.length} flagged (${failedScripts.length} with an error)`);
 
@@ -149,15 +150,12 @@ function writeReport(file, { corpusMod, figures, laid, reports, again, changed, 
   const missingFeatures = laid.filter((l) => l.entry.features.some((f) => !l.features.includes(f)));
   if (missingFeatures.length) md.push('', `Features listed but not seen in the script: ${missingFeatures.map((l) => `${l.target.key} (${l.entry.features.filter((f) => !l.features.includes(f)).join(', ')})`).join('; ')}`);
   md.push('', '## Corpus flags', '');
-  const flagged = reports.filter((r) => r.checks.some((c) => c.findings.length || c.outcome === 'error'));
+  const flagged = reports.filter((r) => r.checks.some((c) => c.findings.some((f) => f.severity !== 'info') || c.outcome === 'error'));
   if (!flagged.length) md.push('None: every interaction of the corpus verified with no finding.', '');
   for (const r of flagged) {
     md.push(`### ${r.key} — ${r.verdict}`, '');
     for (const c of r.checks.filter((c) => c.outcome === 'error' || (c.outcome === 'skipped' && c.detail))) md.push(`- **${c.check}** ${c.outcome}: ${cell(c.detail)}`);
-    for (const f of r.checks.flatMap((c) => c.findings)) {
-      const hint = corpusMod.hintInFolder(r.folder, f);
-      md.push(`- ${cell(corpusMod.describeFinding(f))}${hint ? ` — *${cell(hint)}*` : ''}`);
-    }
+    for (const f of r.checks.flatMap((c) => c.findings)) md.push(`- ${cell(corpusMod.describeFinding(f))}`);
     md.push('');
   }
   if (again.length) {
@@ -166,17 +164,20 @@ function writeReport(file, { corpusMod, figures, laid, reports, again, changed, 
     md.push('');
   }
   md.push('## Scan', '');
-  const flaggedScripts = scan.scripts.filter((s) => s.findings.length);
+  const isFlag = (f) => f.severity !== 'info';
+  const flaggedScripts = scan.scripts.filter((s) => s.findings.some(isFlag));
   const byRule = new Map();
-  for (const s of flaggedScripts) for (const rule of new Set(s.findings.map((f) => `${f.rule} (${f.severity})`))) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
+  for (const s of flaggedScripts) for (const rule of new Set(s.findings.filter(isFlag).map((f) => `${f.rule} (${f.severity})`))) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
   md.push(`${flaggedScripts.length} of ${scan.scripts.length} scripts flagged.`, '', '| rule | scripts |', '| --- | --- |', ...[...byRule].sort((a, b) => b[1] - a[1]).map(([k, v]) => `| ${k} | ${v} |`), '');
-  const byHint = new Map();
-  for (const s of flaggedScripts) for (const f of s.findings) if (f.hint) byHint.set(`${f.rule}: ${f.hint}`, (byHint.get(`${f.rule}: ${f.hint}`) ?? 0) + 1);
-  if (byHint.size) md.push('What the flagged code does (a help to judge, read from its syntax tree):', '', '| rule: what the code does | flags |', '| --- | --- |', ...[...byHint].sort((a, b) => b[1] - a[1]).map(([k, v]) => `| ${cell(k)} | ${v} |`), '');
+  // What each flag says the code does (the judged lint says it after " — "; the code rules in their message).
+  const why = (f) => (f.rule.startsWith('lint.') && f.message.includes(' — ') ? f.message.slice(f.message.lastIndexOf(' — ') + 3) : f.rule === 'sdk.pagination-skipped' ? (/carries/.test(f.message) ? 'the recorded answer shows the API pages' : 'no recording to judge by, no comment') : f.rule === 'code.as-any' ? (/^`: any/.test(f.message) ? 'an `any` annotation' : 'a cast') : f.message.replace(/`[^`]*`/g, '…').slice(0, 80));
+  const byWhy = new Map();
+  for (const s of scan.scripts) for (const f of s.findings) byWhy.set(`${f.rule} (${f.severity}): ${why(f)}`, (byWhy.get(`${f.rule} (${f.severity}): ${why(f)}`) ?? 0) + 1);
+  md.push('What the code does, finding by finding (read from its syntax tree and its recording; info = a note that holds no verdict):', '', '| rule: what the code does | findings |', '| --- | --- |', ...[...byWhy].sort((a, b) => b[1] - a[1]).map(([k, v]) => `| ${cell(k)} | ${v} |`), '');
   md.push('### Every flag', '');
   for (const s of flaggedScripts) {
     md.push(`- \`${s.file}\``);
-    for (const f of s.findings) md.push(`  - ${cell(corpusMod.describeFinding(f))}${f.hint ? ` — *${cell(f.hint)}*` : ''}`);
+    for (const f of s.findings.filter(isFlag)) md.push(`  - ${cell(corpusMod.describeFinding(f))}`);
   }
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, md.join('\n') + '\n');

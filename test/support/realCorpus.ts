@@ -467,7 +467,7 @@ export function reportDigest(r: VerifyReport): { verdict: string; checks: [strin
 export interface ScannedScript {
   /** `<provider>/(actions|syncs)/<name>.ts`, relative to `integrations/`. */
   readonly file: string;
-  readonly findings: (Pick<Finding, 'rule' | 'severity' | 'message' | 'location' | 'quote'> & { readonly hint?: string })[];
+  readonly findings: Pick<Finding, 'rule' | 'severity' | 'message' | 'location' | 'quote'>[];
 }
 
 export interface ScanResult {
@@ -550,69 +550,9 @@ export async function scanTemplates(templates: string, opts: { scripts?: readonl
       const s = byFile.get(file);
       if (!s) continue;
       if (f.rule === 'lint.no-object-casting' && s.findings.some((x) => x.rule === 'code.as-any' && x.location?.line === f.location?.line)) continue;
-      const hint = f.location?.line ? hintOf(ts, file, await fs.readFile(path.join(root, ...file.split('/')), 'utf8'), f.rule, f.location.line) : undefined;
-      s.findings.push({ rule: f.rule, severity: f.severity, message: f.message, ...(f.location ? { location: f.location } : {}), ...(f.quote ? { quote: f.quote } : {}), ...(hint ? { hint } : {}) });
+      s.findings.push({ rule: f.rule, severity: f.severity, message: f.message, ...(f.location ? { location: f.location } : {}), ...(f.quote ? { quote: f.quote } : {}) });
     }
   }
   return { scripts: scripts.map((f) => byFile.get(f) as ScannedScript), lintRan, ...(lintDetail ? { lintDetail } : {}) };
 }
 
-/**
- * What the flagged code does, to help judge a flag (not a verdict): for Nango's try/catch rule, whether
- * the statement is a `finally` that ends delete tracking (it then runs after a failed fetch too, and
- * Nango deletes every record not seen — a real bug), a catch that rethrows, or one that swallows the
- * error; for its while(true) rule, whether the loop saves a checkpoint or carries a cursor.
- */
-export function hintOf(ts: NonNullable<ReturnType<typeof loadTypeScript>>, file: string, source: string, rule: string, line: number): string | undefined {
-  if (rule !== 'lint.no-try-catch-unless-explicitly-allowed' && rule !== 'lint.no-while-true') return undefined;
-  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  const lineOf = (n: import('typescript').Node) => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
-  const calls = (n: import('typescript').Node | undefined, name: RegExp): boolean => {
-    let found = false;
-    const visit = (x: import('typescript').Node) => {
-      if (found) return;
-      if (ts.isCallExpression(x) && ts.isPropertyAccessExpression(x.expression) && name.test(x.expression.name.text)) found = true;
-      else ts.forEachChild(x, visit);
-    };
-    if (n) visit(n);
-    return found;
-  };
-  const throws = (n: import('typescript').Node | undefined): boolean => {
-    let found = false;
-    const visit = (x: import('typescript').Node) => {
-      if (found) return;
-      if (ts.isThrowStatement(x)) found = true;
-      else if (!ts.isFunctionLike(x)) ts.forEachChild(x, visit);
-    };
-    if (n) visit(n);
-    return found;
-  };
-  let hint: string | undefined;
-  const visit = (n: import('typescript').Node) => {
-    if (hint) return;
-    if (rule === 'lint.no-try-catch-unless-explicitly-allowed' && ts.isTryStatement(n) && lineOf(n) === line) {
-      if (n.finallyBlock && calls(n.finallyBlock, /^trackDeletesEnd$|^deleteRecordsFromPreviousExecutions$/)) hint = 'try/finally whose finally ends delete tracking: after a failed fetch it still runs, and Nango deletes every record not seen (a true finding)';
-      else if (!n.catchClause) hint = 'try/finally (no catch)';
-      else if (throws(n.catchClause.block)) hint = 'the catch rethrows (Nango asks for an @allowTryCatch comment)';
-      else hint = 'the catch swallows the error';
-    }
-    if (rule === 'lint.no-while-true' && ts.isWhileStatement(n) && lineOf(n) === line) {
-      const saves = calls(n.statement, /^saveCheckpoint$/);
-      hint = saves ? 'hand-rolled paging that saves a checkpoint per page' : 'hand-rolled paging loop';
-    }
-    ts.forEachChild(n, visit);
-  };
-  visit(sf);
-  return hint;
-}
-
-/** hintOf for a finding of a verified folder (its file read from the folder). */
-export function hintInFolder(folder: string, f: Pick<Finding, 'rule' | 'location'>): string | undefined {
-  const ts = loadTypeScript(folder);
-  if (!ts || !f.location?.line) return undefined;
-  try {
-    return hintOf(ts, f.location.file, readFileSync(path.join(folder, ...f.location.file.split('/')), 'utf8'), f.rule, f.location.line);
-  } catch {
-    return undefined;
-  }
-}

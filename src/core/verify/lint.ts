@@ -13,6 +13,12 @@
 // prettier plugin's one rule is known, so its disable comments are valid too, but never run.
 // ESLint 8, which Nango runs, does not report unused disable directives; neither do we: a directive that
 // silences nothing is no problem of the script.
+// Nango's two advisory rules (no-while-true, no-try-catch-unless-explicitly-allowed) are then read against
+// the statement they flag (rules/lintJudge.ts): what Nango's guidance accepts becomes a note.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { judgeLintFindings } from './rules/lintJudge';
+import { loadTypeScript } from './rules/typescript';
 import { findBin, runNodeScript, tail, type ToolRunOptions } from './toolchainRun';
 import type { Finding } from './types';
 
@@ -120,5 +126,13 @@ export async function lintFindings(folder: string, files: readonly string[], opt
     // A result that cannot be read is not a clean result.
     return { ran: false, detail: "eslint's results could not be read", findings: [{ check: 'lint', rule: 'lint.did-not-run', severity: 'error', message: "eslint's results could not be read", quote: tail(run.output, 3) }] };
   }
-  return { ran: true, findings: parsed.flatMap((r) => r.messages.map((m) => lintFinding(r.file, m))) };
+  const findings = parsed.flatMap((r) => r.messages.map((m) => lintFinding(r.file, m)));
+  const read = (rel: string): string | undefined => {
+    try {
+      return readFileSync(path.join(folder, ...rel.split('/')), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  return { ran: true, findings: judgeLintFindings(loadTypeScript(folder), read, findings) };
 }

@@ -31,7 +31,7 @@ export function codeRules(input: CodeRulesInput): CodeFinding[] {
   const s = parseScript(input.ts, input.file, input.source);
   const kind = s.definition?.kind ?? input.kind;
   const modules = new InteractionModules(input.readFile);
-  return [...retriesFindings(s), ...(kind === 'sync' ? paginationFindings(s, modules) : []), ...modelFindings(s, modules), ...castFindings(s)];
+  return [...retriesFindings(s), ...(kind === 'sync' ? paginationFindings(s, modules, input.readFile) : []), ...modelFindings(s, modules), ...castFindings(s)];
 }
 
 /**

@@ -8,10 +8,14 @@
 // (one page per run, the next run resumes). One paged read is enough: the other reads of such a sync
 // are look-ups (a calendar's settings, the user). Only reads whose data is used as a list count: a
 // sync that reads one record (the account, one item per id it already has) has nothing to page.
+// The recorded fixture is evidence too (recordedPaging.ts): when every recorded answer shows no sign of
+// paging, the endpoint returned the whole list and there was nothing to page; when one does, the
+// finding names the field that shows it.
 import type * as ts from 'typescript';
 import { proseOf, quoteText, type CodeFinding } from './finding';
 import { reachedFrom, readFlow } from './flow';
-import type { InteractionModules } from './modules';
+import type { InteractionModules, ReadInteractionFile } from './modules';
+import { recordedPaging } from './recordedPaging';
 import { PROXY_METHODS } from './retries';
 import { calleeFunction, contains, propertyName, symbolOf, unwrap, type ParsedScript } from './script';
 
@@ -22,18 +26,21 @@ import { calleeFunction, contains, propertyName, symbolOf, unwrap, type ParsedSc
  */
 export const PAGINATION_COMMENT = /paginat|\bpag(ing|ed)\b|cursor|page[ _-]?token|next[ _-]?page|\boffset|\b(single|one) (response|request|call|page)\b|\b(full|complete|whole) (snapshot|list|collection|set|current state)\b|\breturns? (all|every|the (full|complete|whole|entire))\b/i;
 
-export function paginationFindings(s: ParsedScript, modules: InteractionModules): CodeFinding[] {
+export function paginationFindings(s: ParsedScript, modules: InteractionModules, readFile?: ReadInteractionFile): CodeFinding[] {
   if (PAGINATION_COMMENT.test(proseOf(s.comments))) return [];
   const reads = s.sdkCalls.filter((c) => isRead(s, c.call, c.method)).map((c) => ({ call: c.call, flow: readFlow(s, c.call) }));
   // Reads whose data is a list; a read of one record (the account, one item per id) has nothing to page.
   const lists = reads.filter((r) => r.flow.list);
   if (!lists.length || pages(s) || helperPages(s, modules)) return [];
+  const recorded = readFile ? recordedPaging(readFile, s.file) : { kind: 'unknown' as const };
+  if (recorded.kind === 'whole') return [];
   const first = lists[0]!.call;
+  const evidence = recorded.kind === 'pages' ? `: the recorded answer of ${recorded.endpoint} carries \`${recorded.signal}\`, so the API pages` : ' and no comment explains why';
   return [
     {
       rule: 'sdk.pagination-skipped',
       severity: 'warning',
-      message: 'the sync reads the API without paging (`nango.paginate`, or a loop that carries a cursor or saves a checkpoint) and no comment explains why',
+      message: `the sync reads the API without paging (\`nango.paginate\`, or a loop that carries a cursor or saves a checkpoint)${evidence}`,
       file: s.file,
       line: s.lineOf(first),
       quote: quoteText(first.getText(s.sf)),

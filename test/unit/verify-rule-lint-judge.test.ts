@@ -3,6 +3,7 @@
 // keeps its severity and says what the code does. Snippets as the templates and agents write them.
 import * as ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { verdictOf } from '../../src/core/verify';
 import { judgeLintFindings, TRY_CATCH, WHILE_TRUE } from '../../src/core/verify/rules/lintJudge';
 import type { Finding } from '../../src/core/verify/types';
 
@@ -86,5 +87,11 @@ describe("Nango's advisory lint, judged on the syntax tree", () => {
     const unreadable: Finding = { check: 'lint', rule: WHILE_TRUE, severity: 'warning', message: 'm', location: { file: 'x/syncs/gone.ts', line: 3 } };
     expect(judgeLintFindings(ts, () => undefined, [other, unreadable])).toEqual([other, unreadable]);
     expect(judgeLintFindings(undefined, () => undefined, [unreadable])).toEqual([unreadable]);
+  });
+
+  it('a note holds no verdict; a warning still asks for review', () => {
+    const note: Finding = { check: 'lint', rule: WHILE_TRUE, severity: 'info', message: 'accepted' };
+    expect(verdictOf([{ check: 'lint', outcome: 'passed', findings: [note], durationMs: 1 }])).toBe('verified');
+    expect(verdictOf([{ check: 'lint', outcome: 'warning', findings: [{ ...note, severity: 'warning' }], durationMs: 1 }])).toBe('needs-review');
   });
 });

@@ -154,12 +154,23 @@ async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks:
   // Fixtures first: when the baseline vouches for the generated tests, the tests check need not
   // generate them again to compare.
   let testsVouched = false;
-  const violations = target.run ? await readViolations(violationLogFor(runFile)).catch(() => []) : [];
+  // The guard's log of what it reverted. A missing log is an empty one; a log that cannot be read is
+  // not "no violations" (fail closed): it is a finding, and the fixtures cannot vouch for the tests.
+  let violationsUnreadable: string | undefined;
+  const violations = target.run
+    ? await readViolations(violationLogFor(runFile)).catch((err: Error) => {
+        violationsUnreadable = err.message;
+        return [];
+      })
+    : [];
   await timed('fixtures', async () => {
     if (!target.run) return { outcome: 'skipped', findings: [], detail: 'no harness run recorded for this folder' };
     const r = await fixtureFindings(target.folder, baselineDirFor(runFile), violations, { runsDir: options.runs.dir, key: target.run.key, attempt: target.run.attempt, baselineSeal: target.run.baselineSeal });
-    testsVouched = r.testsVouched;
-    return { outcome: outcomeOf(r.findings), findings: r.findings, detail: r.detail };
+    const findings = violationsUnreadable
+      ? [...r.findings, { check: 'fixtures' as const, rule: 'fixtures.violations-unreadable', severity: 'error' as const, message: `the fixture guard's log of this run (${violationLogFor(runFile)}) cannot be read, so what it reverted is unknown: ${violationsUnreadable}` }]
+      : r.findings;
+    testsVouched = r.testsVouched && !violationsUnreadable;
+    return { outcome: outcomeOf(findings), findings, detail: r.detail };
   });
   await timed('compile', async () => {
     const r = shared ?? (await nangoCompile(target.folder, tool));
@@ -281,7 +292,8 @@ function outcomeOf(findings: readonly Finding[]): CheckOutcome {
 
 export function verdictOf(checks: readonly CheckResult[]): Verdict {
   if (checks.some((c) => c.outcome === 'failed' || c.outcome === 'error')) return 'failed';
-  if (checks.some((c) => c.outcome === 'warning' || c.findings.length)) return 'needs-review';
+  // A note (info) is shown but holds nothing: Nango's own advisory lint on code its guidance accepts.
+  if (checks.some((c) => c.outcome === 'warning' || c.findings.some((f) => f.severity !== 'info'))) return 'needs-review';
   return 'verified';
 }
 

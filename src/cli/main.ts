@@ -12,21 +12,22 @@
 //   --opencode <path>. Env: NANGO_SECRET_KEY, NANGO_HOST, OPENCODE_SERVER_URLS (comma-separated).
 // Exit codes: 0 every interaction asked about is verified; 1 some failed, need review or could not
 // run; 2 bad input (unknown option, spec errors, missing tools, an assembly refused before writing).
-import { existsSync, promises as fs, readdirSync } from 'node:fs';
+import { constants as fsConstants, existsSync, promises as fs, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { findOpencode, findRipgrep } from '../core/agent/binaries';
 import { applyAssembly, AssemblyCancelled, AssemblyRefused, locateRefusal, planAssembly, renderAssemblyReport, renderRefusalText, type AssemblyCandidate, type AssemblyPlan, type AssemblyReport } from '../core/assemble';
 import { DEMO_MODEL_ID } from '../core/model/demo';
 import type { RunTarget } from '../core/orchestrator';
-import { RunStore } from '../core/runs/store';
-import { STATUS_LABEL } from '../core/runs/status';
+import { RunStore, type RunRecordProblem } from '../core/runs/store';
+import { STATUS_LABEL, type InteractionStatus } from '../core/runs/status';
 import { applyVerdict } from '../core/runs/verdict';
 import { renderVerifySummary } from '../core/runs/verifySummary';
 import { createAgentStack, savingVerifier } from '../core/session/stack';
 import { loadSpecFile } from '../core/spec/loader';
 import { isRunnable, type LoadedSpec } from '../core/spec/model';
+import { isSpecFileName, withCrossFileClashes } from '../core/spec/store';
 import { loadReport, reportToJUnit, type VerifyListeners, type VerifyReport, type VerifyTarget } from '../core/verify';
-import { DEFAULT_WORK_ROOT, interactionFolder } from '../core/workspace/paths';
+import { DEFAULT_WORK_ROOT, interactionFolder, workRootProblem } from '../core/workspace/paths';
 import { LiveLines } from './progress';
 import { detectSandbox } from '../core/sandbox';
 import { renderDoctor, sandboxDoctor } from '../core/sandbox/doctor';
@@ -68,9 +69,19 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const take = () => inline ?? value(i++, flag);
+    const take = () => {
+      const v = inline ?? value(i++, flag);
+      // `--spec=` or `--spec ""` is a mistake (an unset variable), never "use the default".
+      if (!v.trim()) throw new UsageError(`${flag} needs a value, not an empty one`);
+      return v;
+    };
+    /** A switch takes no value: `--json=` or `--force=no` is refused rather than read as the switch. */
+    const on = () => {
+      if (inline !== undefined) throw new UsageError(`${flag} takes no value`);
+      return true;
+    };
     switch (flag) {
-      case '--all': o.all = true; break;
+      case '--all': o.all = on(); break;
       case '--spec': o.spec = take(); break;
       case '--work-root': o.workRoot = take(); break;
       case '--concurrency': {
@@ -80,15 +91,15 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       }
       case '--model': o.model = take(); break;
-      case '--demo': o.demo = true; break;
-      case '--json': o.json = true; break;
+      case '--demo': o.demo = on(); break;
+      case '--json': o.json = on(); break;
       case '--junit': o.junit = take(); break;
-      case '--no-verify': o.verify = false; break;
-      case '--force': o.force = true; break;
-      case '--include-unverified': o.includeUnverified = true; break;
+      case '--no-verify': o.verify = !on(); break;
+      case '--force': o.force = on(); break;
+      case '--include-unverified': o.includeUnverified = on(); break;
       case '--project': o.project = take(); break;
       case '--opencode': o.opencode = take(); break;
-      case '--allow-unsandboxed': o.allowUnsandboxed = true; break;
+      case '--allow-unsandboxed': o.allowUnsandboxed = on(); break;
       case '-h':
       case '--help': o.command = 'help'; break;
       default:
@@ -140,6 +151,58 @@ function findSpec(cwd: string, given?: string): string {
   const other = readdirSync(cwd).find((f) => f.endsWith('.interactions.json'));
   if (other) return path.join(cwd, other);
   throw new UsageError(`no interactions.json in ${cwd}: pass --spec <file>`);
+}
+
+/**
+ * The other spec files next to this one: they share its default work root, so an interaction they
+ * define too would share its folder and run record.
+ */
+async function siblingSpecs(specFile: string): Promise<LoadedSpec[]> {
+  const dir = path.dirname(specFile);
+  const names = readdirSync(dir).filter((f) => isSpecFileName(f) && path.join(dir, f) !== specFile).sort();
+  const files = names.map((f) => path.join(dir, f)).filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile());
+  return Promise.all(files.map((f) => loadSpecFile(f)));
+}
+
+/** Why the JUnit file cannot be written, checked before anything is verified; undefined when it can. */
+async function junitProblem(file: string): Promise<string | undefined> {
+  const what = `--junit ${file}`;
+  let st;
+  try {
+    st = await fs.stat(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') return `${what} cannot be written: a name on its path is a file, not a folder`;
+    if (code !== 'ENOENT') return `${what} cannot be checked: ${(err as Error).message}`;
+    const dir = path.dirname(file);
+    const ds = await fs.stat(dir).catch(() => undefined);
+    if (!ds) return `${what} cannot be written: its folder ${dir} does not exist`;
+    if (!ds.isDirectory()) return `${what} cannot be written: ${dir} is not a folder`;
+    try {
+      await fs.access(dir, fsConstants.W_OK);
+    } catch {
+      return `${what} cannot be written: the folder ${dir} is not writable`;
+    }
+    return undefined;
+  }
+  if (!st.isFile()) return `${what} cannot be written: it is ${st.isDirectory() ? 'a folder' : 'not a regular file'}`;
+  try {
+    await fs.access(file, fsConstants.W_OK);
+  } catch {
+    return `${what} cannot be written: the file is not writable`;
+  }
+  return undefined;
+}
+
+/** The problem with a run record that concerns `key`: its own file, its integration's folder, or `.runs/`. */
+function recordProblemFor(runs: RunStore, problems: readonly RunRecordProblem[], key: string): RunRecordProblem | undefined {
+  const integration = key.split('/')[0] as string;
+  return problems.find((p) => p.key === key) ?? problems.find((p) => p.key === undefined && (p.file === runs.dir || p.file === path.join(runs.dir, integration)));
+}
+
+/** Problems that concern none of `keys` (a stray or foreign file in `.runs/`): warned about. */
+function otherProblems(runs: RunStore, problems: readonly RunRecordProblem[], keys: readonly string[]): RunRecordProblem[] {
+  return problems.filter((p) => !keys.some((k) => recordProblemFor(runs, [p], k)));
 }
 
 function specErrors(spec: LoadedSpec): string[] {
@@ -194,12 +257,21 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
 async function run(o: CliOptions, io: Io): Promise<number> {
   const specFile = findSpec(io.cwd, o.spec);
-  const spec = await loadSpecFile(specFile);
+  // Interactions defined in another spec file next to this one too are errors here, naming both files.
+  const spec = withCrossFileClashes(await loadSpecFile(specFile), await siblingSpecs(specFile));
   const errors = specErrors(spec);
   const base = path.dirname(specFile);
   const workRoot = path.resolve(base, o.workRoot ?? DEFAULT_WORK_ROOT);
-  const runs = new RunStore(workRoot);
   for (const e of errors) io.err(e);
+  // Bad places are refused before anything is read or written there: the project itself, a folder
+  // inside another work root, /proc, a path through a file, a JUnit file that could not be written.
+  const rootProblem = await workRootProblem(workRoot, { projectDir: base, write: o.command !== 'status' });
+  if (rootProblem) throw new UsageError(`${rootProblem} (--work-root)`);
+  if (o.junit && (o.command === 'generate' || o.command === 'verify')) {
+    const junit = await junitProblem(path.resolve(io.cwd, o.junit));
+    if (junit) throw new UsageError(`${junit}; nothing was ${o.command === 'generate' ? 'generated' : 'verified'}`);
+  }
+  const runs = new RunStore(workRoot);
   const targets = selectTargets(spec, o);
   if (errors.length) {
     // Errors elsewhere in the spec do not stop work on the entries asked about; errors in those do.
@@ -210,14 +282,22 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     }
   }
 
+  const keys = targets.map((t) => t.interaction.key);
   if (o.command === 'status') {
-    const records = await runs.loadAll();
-    const rows = targets.map((t) => {
-      const r = records.find((x) => x.key === t.interaction.key);
-      return { key: t.interaction.key, status: r?.status ?? 'not-started', attempt: r?.attempt ?? 0, costUsd: r?.costUsd ?? 0, detail: r?.detail ?? '', sandbox: r?.sandbox };
+    const { records, problems } = await runs.loadAllChecked();
+    for (const p of otherProblems(runs, problems, keys)) io.err(`warning: ${p.file}: ${p.message}`);
+    // A record that cannot be read is said so, never shown as "not started".
+    const rows: { key: string; status: InteractionStatus | 'unreadable'; attempt: number; costUsd: number; detail: string; sandbox?: string; file?: string }[] = targets.map((t) => {
+      const key = t.interaction.key;
+      const bad = recordProblemFor(runs, problems, key);
+      if (bad) return { key, status: 'unreadable', attempt: 0, costUsd: 0, detail: `run record ${bad.file}: ${bad.message}`, file: bad.file };
+      const r = records.find((x) => x.key === key);
+      return { key, status: r?.status ?? 'not-started', attempt: r?.attempt ?? 0, costUsd: r?.costUsd ?? 0, detail: r?.detail ?? '', sandbox: r?.sandbox };
     });
     if (o.json) io.out(JSON.stringify(rows, null, 2));
-    else for (const r of rows) io.out(`${r.key.padEnd(40)} ${STATUS_LABEL[r.status].padEnd(13)} ${r.attempt ? `#${r.attempt}` : '  '} $${r.costUsd.toFixed(4)}${r.sandbox === 'unsandboxed' ? '  UNSANDBOXED' : ''}  ${r.detail}`);
+    else for (const r of rows) io.out(`${r.key.padEnd(40)} ${(r.status === 'unreadable' ? 'UNREADABLE' : STATUS_LABEL[r.status]).padEnd(13)} ${r.attempt ? `#${r.attempt}` : '  '} $${r.costUsd.toFixed(4)}${r.sandbox === 'unsandboxed' ? '  UNSANDBOXED' : ''}  ${r.detail}`);
+    const unreadable = rows.filter((r) => r.status === 'unreadable').length;
+    if (unreadable) io.err(`${unreadable} run record(s) cannot be read; their runs are unknown, not "not started"`);
     return rows.every((r) => r.status === 'verified') ? 0 : 1;
   }
 
@@ -225,9 +305,14 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     const integrationId = o.ids[0] as string;
     const integration = spec.integrations.find((i) => i.id === integrationId);
     if (!integration) throw new UsageError(`no integration "${integrationId}" in the spec`);
-    const records = await runs.loadAll();
+    const { records, problems } = await runs.loadAllChecked();
     const candidates: AssemblyCandidate[] = [];
     for (const it of integration.interactions) {
+      const bad = recordProblemFor(runs, problems, it.key);
+      if (bad) {
+        io.err(`left out: ${it.key}: its run record ${bad.file} cannot be used: ${bad.message}`);
+        continue;
+      }
       const run = records.find((r) => r.key === it.key);
       if (!run || run.status === 'running' || run.status === 'queued') continue;
       const report = await loadReport(runs.fileOf(run.key));
@@ -289,8 +374,19 @@ async function run(o: CliOptions, io: Io): Promise<number> {
 
   const lines = new LiveLines(io.isTTY, io.errRaw);
   let reports: VerifyReport[] = [];
+  /** Interactions asked about that could not be verified at all (their record cannot be read). */
+  const unverifiable: string[] = [];
   if (o.command === 'generate') {
     const runnable = targets.filter((t) => isRunnable(t.integration, t.interaction));
+    // A record that cannot be read is evidence: moved aside (and said where) before a new run replaces it.
+    const { problems } = await runs.loadAllChecked();
+    for (const t of runnable) {
+      const bad = problems.find((p) => p.key === t.interaction.key);
+      if (!bad) continue;
+      const aside = `${bad.file}.unreadable-${Date.now()}`;
+      await fs.rename(bad.file, aside);
+      io.err(`warning: the run record of ${t.interaction.key} cannot be used (${bad.message}); kept as ${aside}, and the run starts anew`);
+    }
     const serverUrls = (io.env.OPENCODE_SERVER_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
     const opencodeBin = serverUrls.length ? undefined : findOpencode({ setting: o.opencode ?? io.env.OPENCODE_BIN, storageDir: path.join(io.env.HOME ?? '/tmp', '.cache', 'integration-builder') });
     if (!serverUrls.length && !opencodeBin) throw new UsageError('opencode was not found: install opencode-ai (npm i -g opencode-ai@1.18.33) or pass --opencode <path>');
@@ -357,15 +453,25 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       return mine.every((r) => r.status === 'needs-review' || r.status === 'verified') ? 0 : 1;
     }
   } else {
-    const records = await runs.loadAll();
+    const { records, problems } = await runs.loadAllChecked();
+    for (const p of otherProblems(runs, problems, keys)) io.err(`warning: ${p.file}: ${p.message}`);
     const chosen: VerifyTarget[] = [];
     for (const t of targets) {
-      const run = records.find((r) => r.key === t.interaction.key);
+      const key = t.interaction.key;
+      // Evidence that cannot be read fails closed: said, counted as not verified, never skipped.
+      const bad = recordProblemFor(runs, problems, key);
+      if (bad) {
+        unverifiable.push(`${key}: not verified: its run record ${bad.file} cannot be used: ${bad.message}`);
+        continue;
+      }
+      const run = records.find((r) => r.key === key);
       if (!run && !o.ids.length) continue;
-      chosen.push({ key: t.interaction.key, integrationId: t.integration.id, interactionId: t.interaction.id, kind: t.interaction.kind, folder: run?.folder ?? interactionFolder(workRoot, t.integration.id, t.interaction.id), run });
+      // The folder is always the interaction's own under this work root (a record cannot point Verify elsewhere).
+      chosen.push({ key, integrationId: t.integration.id, interactionId: t.interaction.id, kind: t.interaction.kind, folder: interactionFolder(workRoot, t.integration.id, t.interaction.id), run });
     }
-    if (!chosen.length) throw new UsageError('nothing to verify: no interaction has run yet (generate first)');
-    reports = await savingVerifier(runs, Math.min(o.concurrency, 2))(chosen, { onProgress: verifyActivity(lines) });
+    for (const u of unverifiable) io.err(`integration-builder: ${u}`);
+    if (!chosen.length && !unverifiable.length) throw new UsageError('nothing to verify: no interaction has run yet (generate first)');
+    reports = chosen.length ? await savingVerifier(runs, Math.min(o.concurrency, 2))(chosen, { onProgress: verifyActivity(lines) }) : [];
     for (const r of reports) lines.set(r.key, `${r.key.padEnd(40)} ${r.verdict}`);
     lines.done();
     // The verdict becomes the run's status, as in the editor.
@@ -378,7 +484,16 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     }
     await runs.flush();
   }
-  if (o.junit) await fs.writeFile(path.resolve(io.cwd, o.junit), reportToJUnit(reports));
   io.out(o.json ? JSON.stringify(reports, null, 2) : renderVerifySummary(reports));
-  return reports.length && reports.every((r) => r.verdict === 'verified') ? 0 : 1;
+  if (unverifiable.length && !o.json) io.out(`${unverifiable.length} interaction(s) not verified: their run records cannot be used (see above)`);
+  if (o.junit) {
+    // Checked before anything ran; should it fail anyway, the summary above is already out.
+    try {
+      await fs.writeFile(path.resolve(io.cwd, o.junit), reportToJUnit(reports));
+    } catch (err) {
+      io.err(`integration-builder: --junit ${path.resolve(io.cwd, o.junit)} could not be written: ${(err as Error).message}`);
+      return 2;
+    }
+  }
+  return reports.length && !unverifiable.length && reports.every((r) => r.verdict === 'verified') ? 0 : 1;
 }

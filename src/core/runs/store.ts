@@ -1,9 +1,30 @@
 // Run records on disk: `<workRoot>/.runs/<integration>/<interaction>.json`, written atomically
 // (temp file + rename) so a crash or a reload never leaves half a record.
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
-import { assertSafeSegment } from '../workspace/paths';
+import { writeFileAtomic } from '../guard/atomicFile';
+import { assertSafeSegment, interactionFolder } from '../workspace/paths';
 import type { RunRecord } from './record';
+import { INTERACTION_STATUSES } from './status';
+
+/** A run record that exists but cannot be used: torn, not a record, or pointing somewhere it may not. */
+export interface RunRecordProblem {
+  /** The file (or `.runs/` itself when that cannot be read). */
+  readonly file: string;
+  /** The `<integration>/<interaction>` the file stands for by its place in `.runs/`, when it is one. */
+  readonly key?: string;
+  readonly message: string;
+}
+
+/** A transcript line that could not be read (a write cut short): kept in its place, so line numbers hold. */
+export interface UnreadableTranscriptLine {
+  readonly type: 'unreadable-line';
+  /** 0-based line in the JSONL file. */
+  readonly line: number;
+  readonly error: string;
+  /** The start of the line as it is on disk. */
+  readonly text: string;
+}
 
 /**
  * The integration and interaction of a run key (`<integration>/<interaction>`), each one safe path
@@ -26,6 +47,8 @@ export class RunStore {
   private writing = new Map<string, Promise<void>>();
   /** Values never written to disk (an agent that printed a secret gets `[redacted]` in its transcript). */
   private secrets: string[] = [];
+  /** Transcripts whose last append failed (they may end in half a line). */
+  private readonly tornTranscripts = new Set<string>();
 
   constructor(workRoot: string) {
     this.dir = path.join(workRoot, '.runs');
@@ -49,6 +72,11 @@ export class RunStore {
     return path.join(this.dir, integration, `${interaction}.json`);
   }
 
+  /** The work root whose records this store keeps. */
+  get workRoot(): string {
+    return path.dirname(this.dir);
+  }
+
   /** The transcript of one attempt: one JSON line per event (deltas left out; their `.done` events hold the text). */
   transcriptOf(key: string, attempt: number): string {
     return this.fileOf(key).replace(/\.json$/, `.attempt-${attempt}.jsonl`);
@@ -69,18 +97,29 @@ export class RunStore {
       .catch(() => undefined)
       .then(async () => {
         await fs.mkdir(path.dirname(file), { recursive: true });
-        await fs.appendFile(file, body);
+        // After a failed append (a full disk) the file may end mid-line: start on a line of our own, so
+        // the torn line stays one torn line and does not take these entries with it.
+        const lead = this.tornTranscripts.has(file) ? '\n' : '';
+        try {
+          await fs.appendFile(file, lead + body);
+          this.tornTranscripts.delete(file);
+        } catch (err) {
+          this.tornTranscripts.add(file);
+          throw err;
+        }
       });
     this.track(id, next);
     return next;
   }
 
+  /**
+   * The entries of an attempt's transcript. A line that is not JSON (a write cut short by a kill or a full
+   * disk) does not cost the others: it becomes an `unreadable-line` entry in its place, which the
+   * transcript view shows. Throws only when the file cannot be read at all.
+   */
   async readTranscript(key: string, attempt: number): Promise<unknown[]> {
     const text = await fs.readFile(this.transcriptOf(key, attempt), 'utf8');
-    return text
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as unknown);
+    return parseTranscriptLines(text);
   }
 
   /** Writes a record atomically. Writes of the same key are serialised, last one wins. */
@@ -97,9 +136,9 @@ export class RunStore {
       .catch(() => undefined)
       .then(async () => {
         await fs.mkdir(path.dirname(file), { recursive: true });
-        const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-        await fs.writeFile(tmp, body);
-        await fs.rename(tmp, file);
+        // Temp file and rename; a failed write (a full disk) removes its temp file, and the record on
+        // disk stays the last one written in full.
+        await writeFileAtomic(file, body);
       });
     this.track(run.key, next);
     return next;
@@ -126,44 +165,102 @@ export class RunStore {
   /**
    * Every record on disk. Unreadable files are reported, not thrown, and so is a record whose key does
    * not name the file it was read from (a key with `..` would have later saves, transcripts and
-   * baselines land outside `.runs/`; a copied record would have two files fight over one key).
+   * baselines land outside `.runs/`; a copied record would have two files fight over one key), one
+   * with a status no version of ours writes, and one whose folder is not its interaction's folder under
+   * this work root (Verify and the guard would look at whatever folder it names).
    */
   async loadAll(onError: (file: string, err: Error) => void = () => undefined): Promise<RunRecord[]> {
-    const out: RunRecord[] = [];
-    let integrations: string[];
+    const { records, problems } = await this.loadAllChecked();
+    for (const p of problems) onError(p.file, new Error(p.message));
+    return records;
+  }
+
+  /** Every usable record, and every record file (or folder) that could not be used, with why. */
+  async loadAllChecked(): Promise<{ records: RunRecord[]; problems: RunRecordProblem[] }> {
+    const records: RunRecord[] = [];
+    const problems: RunRecordProblem[] = [];
+    let integrations: Dirent[];
     try {
-      integrations = await fs.readdir(this.dir);
-    } catch {
-      return out;
+      integrations = await fs.readdir(this.dir, { withFileTypes: true });
+    } catch (err) {
+      // No `.runs/` yet: no runs. Any other failure is evidence we cannot read, never "nothing ran".
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ file: this.dir, message: `the run records cannot be read: ${(err as Error).message}` });
+      return { records, problems };
     }
-    for (const integration of integrations.sort()) {
+    // Integration folders only: not the stray files, nor our own `.sandbox/`, `.demo-opencode/`, `.integrity-key`.
+    for (const integration of integrations.filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort()) {
       let files: string[];
       try {
         files = await fs.readdir(path.join(this.dir, integration));
-      } catch {
+      } catch (err) {
+        problems.push({ file: path.join(this.dir, integration), message: `the run records of ${integration} cannot be read: ${(err as Error).message}` });
         continue;
       }
       // `<interaction>.json` only: reports kept next to a record (`<interaction>.verify.json`) are not runs.
       for (const f of files.filter((x) => /^[^.]+\.json$/.test(x)).sort()) {
         const file = path.join(this.dir, integration, f);
+        const key = `${integration}/${f.slice(0, -'.json'.length)}`;
         try {
-          const run = JSON.parse(await fs.readFile(file, 'utf8')) as RunRecord;
-          if (run?.version !== 1 || typeof run.key !== 'string') {
-            onError(file, new Error('not a run record (version 1)'));
-            continue;
-          }
-          const own = this.fileOf(run.key); // throws for an unsafe key: reported below, the record skipped
-          if (own !== file) throw new Error(`its key ${JSON.stringify(run.key)} belongs in ${own}, not here; the record was skipped`);
-          out.push(run);
+          records.push(this.checkRecord(file, await fs.readFile(file, 'utf8')));
         } catch (err) {
-          onError(file, err as Error);
+          problems.push({ file, key, message: (err as Error).message });
         }
       }
     }
-    return out;
+    return { records, problems };
+  }
+
+  /** The record in `text`, read from `file`; throws, saying why, when it cannot be used. */
+  private checkRecord(file: string, text: string): RunRecord {
+    if (!text.trim()) throw new Error('the record is empty (a write cut short)');
+    let run: RunRecord;
+    try {
+      run = JSON.parse(text) as RunRecord;
+    } catch (err) {
+      throw new Error(`the record is not valid JSON (truncated or corrupt): ${(err as Error).message}`);
+    }
+    if (!run || typeof run !== 'object' || run.version !== 1 || typeof run.key !== 'string') throw new Error('not a run record (version 1)');
+    const own = this.fileOf(run.key); // throws for an unsafe key
+    if (own !== file) throw new Error(`its key ${JSON.stringify(run.key)} belongs in ${own}, not here; the record was skipped`);
+    if (!(INTERACTION_STATUSES as readonly unknown[]).includes(run.status)) throw new Error(`the record has an unknown status ${JSON.stringify(run.status)}; the record was skipped`);
+    const [integrationId, interactionId] = runKeyParts(run.key);
+    if (run.integrationId !== integrationId || run.interactionId !== interactionId) {
+      throw new Error(`its ids ${JSON.stringify(`${String(run.integrationId)}/${String(run.interactionId)}`)} do not match its key ${JSON.stringify(run.key)}; the record was skipped`);
+    }
+    if (!Number.isInteger(run.attempt) || run.attempt < 1) throw new Error(`the record has no valid attempt number (${JSON.stringify(run.attempt)}); the record was skipped`);
+    const expected = interactionFolder(this.workRoot, integrationId, interactionId);
+    if (typeof run.folder !== 'string' || path.resolve(run.folder) !== expected) {
+      throw new Error(`its folder ${JSON.stringify(run.folder)} is not the interaction's folder ${expected}; the record was refused (nothing in another folder is checked or trusted for it)`);
+    }
+    if (!Array.isArray(run.history) || typeof run.costUsd !== 'number' || !run.tokens || typeof run.tokens !== 'object') {
+      throw new Error('the record is incomplete (no history, cost or tokens); the record was skipped');
+    }
+    return run;
   }
 
   async delete(key: string): Promise<void> {
     await fs.rm(this.fileOf(key), { force: true });
   }
+}
+
+/** Transcript JSONL → entries; a line that is not a JSON object becomes an `unreadable-line` entry in its place. */
+export function parseTranscriptLines(text: string): unknown[] {
+  const out: unknown[] = [];
+  text.split('\n').forEach((raw, line) => {
+    if (!raw.trim()) return;
+    let error: string | undefined;
+    try {
+      const value = JSON.parse(raw) as unknown;
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        out.push(value);
+        return;
+      }
+      error = 'not a JSON object';
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    const entry: UnreadableTranscriptLine = { type: 'unreadable-line', line, error, text: raw.slice(0, 200) };
+    out.push(entry);
+  });
+  return out;
 }

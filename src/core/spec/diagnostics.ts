@@ -26,7 +26,11 @@ export type SpecProblemCode =
   | 'duplicate-id'
   | 'duplicate-key'
   | 'unknown-field'
-  | 'unreadable';
+  | 'unreadable'
+  /** Larger than a spec may be (MAX_SPEC_BYTES): refused before it is parsed. */
+  | 'too-large'
+  /** Lists and objects nested deeper than a spec may be (MAX_SPEC_DEPTH). */
+  | 'too-deep';
 
 export interface SpecDiagnostic {
   readonly file: string;

@@ -48,10 +48,33 @@ class DiagnosticSink {
   }
 }
 
+/**
+ * The largest spec read. A spec of a hundred integrations with long contexts is a few hundred KB; parsing
+ * and validating tens of MB takes tens of seconds and a GB of memory, for a file that is surely a mistake.
+ */
+export const MAX_SPEC_BYTES = 5 * 1024 * 1024;
+
+/**
+ * The deepest nesting of lists and objects. A spec needs 6 (integrations, an integration, its
+ * interactions, one of them, its docs); 64 leaves room for any unknown field, and the parser and the
+ * validator walk the tree recursively, so thousands of levels would overflow the stack.
+ */
+export const MAX_SPEC_DEPTH = 64;
+
+const tooLarge = (size: number) =>
+  `the file is ${(size / 1024 / 1024).toFixed(1)} MB: a spec may be at most ${MAX_SPEC_BYTES / 1024 / 1024} MB; split it into several *.interactions.json files`;
+
 /** Reads and loads a spec file; an unreadable file becomes one located diagnostic, not an exception. */
 export async function loadSpecFile(file: string): Promise<LoadedSpec> {
   let text: string;
   try {
+    // Refused before it is read: its size is known from the file system.
+    const st = await fs.stat(file);
+    if (st.isFile() && st.size > MAX_SPEC_BYTES) {
+      const sink = new DiagnosticSink(file, new LineIndex(''));
+      sink.add('error', 'too-large', tooLarge(st.size), [], 0, 0);
+      return { file, syntaxOk: false, integrations: [], diagnostics: sink.items };
+    }
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
     const sink = new DiagnosticSink(file, new LineIndex(''));
@@ -66,7 +89,17 @@ export function loadSpec(file: string, text: string): LoadedSpec {
   // A UTF-8 BOM is not JSON; skip it but keep offsets pointing into the original text.
   const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const body = bom ? ' ' + text.slice(1) : text;
+  if (text.length > MAX_SPEC_BYTES) {
+    const sink = new DiagnosticSink(file, new LineIndex(''));
+    sink.add('error', 'too-large', tooLarge(Buffer.byteLength(text, 'utf8')), [], 0, 0);
+    return { file, syntaxOk: false, integrations: [], diagnostics: sink.items };
+  }
   const sink = new DiagnosticSink(file, new LineIndex(text));
+  const deep = tooDeepAt(body);
+  if (deep !== undefined) {
+    sink.add('error', 'too-deep', `lists and objects are nested more than ${MAX_SPEC_DEPTH} levels deep here: a spec needs 6`, getLocationSafe(body, deep).slice(0, 8), deep, 1);
+    return { file, syntaxOk: false, integrations: [], diagnostics: sink.items };
+  }
 
   const parseErrors: ParseError[] = [];
   const root = parseTree(body, parseErrors, { allowTrailingComma: true, disallowComments: false });
@@ -96,6 +129,43 @@ export function loadSpec(file: string, text: string): LoadedSpec {
 
   const integrations = buildModel(file, root, sink);
   return { file, syntaxOk, integrations, diagnostics: sortDiagnostics(sink.items) };
+}
+
+/**
+ * The offset of the first `[` or `{` nested deeper than MAX_SPEC_DEPTH, or undefined. A flat scan that
+ * knows strings and comments, so that nothing recursive runs on a document that would overflow the stack.
+ */
+export function tooDeepAt(text: string): number | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92 /* \\ */) i++;
+        else if (d === 34 || d === 10 || d === 13) break; // an unterminated string ends at its line (as the parser sees it)
+      }
+    } else if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
+      while (i < text.length && text.charCodeAt(i) !== 10) i++;
+    } else if (c === 47 && text.charCodeAt(i + 1) === 42 /* * */) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > MAX_SPEC_DEPTH) return i;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) {
+      if (depth > 0) depth--;
+    }
+  }
+  return undefined;
+}
+
+/** The JSON path at an offset, as far as it can be had cheaply (the scanner, not the tree). */
+function getLocationSafe(text: string, offset: number): JsonPath {
+  try {
+    return getLocation(text, offset).path;
+  } catch {
+    return [];
+  }
 }
 
 function sortDiagnostics(items: SpecDiagnostic[]): SpecDiagnostic[] {

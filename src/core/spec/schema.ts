@@ -52,6 +52,26 @@ const interactionId = (what: string) =>
     })
     .refine(notReserved, { error: reservedMessage(what) });
 
+/**
+ * A Nango environment name. It becomes part of a variable name the Nango CLI reads
+ * (`NANGO_SECRET_KEY_<ENVIRONMENT>`, upper-cased): a hyphen, a space or a dot would make a name no
+ * shell can set and the key would never be found. Letters, digits and underscores, as Nango's own
+ * environments are named ("dev", "prod", "staging_eu").
+ */
+export const ENVIRONMENT_NAME = /^[A-Za-z0-9_]+$/;
+
+const environmentName = (emptyMessage: string) =>
+  z
+    .string()
+    .min(1, { error: emptyMessage })
+    .max(MAX_ID_LENGTH, {
+      error: (issue) => `environment ${JSON.stringify(issue.input)} is ${String(issue.input).length} characters long: at most ${MAX_ID_LENGTH}`,
+    })
+    .regex(ENVIRONMENT_NAME, {
+      error: (issue) =>
+        `environment ${JSON.stringify(issue.input)} may hold only letters, digits and underscores: it names the variable NANGO_SECRET_KEY_${String(issue.input).toUpperCase()} that the Nango CLI reads, which no shell can set (e.g. "dev" or "staging_eu")`,
+    });
+
 const httpUrl = z
   .string()
   .regex(/^https?:\/\/[^\s/$.?#][^\s]*$/i, {
@@ -94,7 +114,7 @@ export const InteractionSchema = z
     connectionId: z.string().min(1).optional().meta({
       description: "Overrides the integration's test connection for this interaction.",
     }),
-    environment: z.string().min(1).optional().meta({
+    environment: environmentName('environment must not be empty').optional().meta({
       description: "Overrides the integration's environment for this interaction.",
     }),
     docs: DocsSchema.optional(),
@@ -114,7 +134,7 @@ export const IntegrationSchema = z
     connectionId: z.string().min(1, { error: 'connectionId must not be empty' }).meta({
       description: 'The test account (connection) used to record fixtures.',
     }),
-    environment: z.string().min(1, { error: 'environment must not be empty' }).meta({
+    environment: environmentName('environment must not be empty').meta({
       description: 'The environment the connection lives in, e.g. "dev".',
     }),
     docs: DocsSchema,

@@ -111,3 +111,35 @@ export class SpecStore {
     return out;
   }
 }
+
+/**
+ * `spec` with an error on every interaction that one of `others` defines too (the same
+ * `<integration>/<interaction>`), located at its id and naming both files: two files sharing a work
+ * root would share that interaction's folder and run record, and one file's verdict would be read as
+ * the other's. Such an interaction is no longer runnable.
+ */
+export function withCrossFileClashes(spec: LoadedSpec, others: readonly LoadedSpec[]): LoadedSpec {
+  const added: SpecDiagnostic[] = [];
+  const integrations = spec.integrations.map((integration) => ({
+    ...integration,
+    interactions: integration.interactions.map((it) => {
+      const clash = others
+        .filter((o) => o.file !== spec.file)
+        .flatMap((o) => o.integrations.flatMap((i) => i.interactions))
+        .find((other) => other.key === it.key);
+      if (!clash) return it;
+      const d: SpecDiagnostic = {
+        file: spec.file,
+        severity: 'error',
+        code: 'duplicate-id',
+        message: `interaction "${it.key}" is defined both in ${spec.file} (line ${it.idRange.start.line + 1}) and in ${clash.file} (line ${clash.idRange.start.line + 1}); each interaction needs its own work folder and run record: remove or rename one`,
+        path: [],
+        range: it.idRange,
+      };
+      added.push(d);
+      return { ...it, problems: [...it.problems, d] };
+    }),
+  }));
+  if (!added.length) return spec;
+  return { ...spec, integrations, diagnostics: [...spec.diagnostics, ...added].sort((a, b) => a.range.start.offset - b.range.start.offset) };
+}

@@ -37,6 +37,14 @@ export interface RunTarget {
   readonly interaction: InteractionModel;
 }
 
+/** The policies a running orchestrator can take a new value of. */
+export interface LivePolicy {
+  readonly maxRetries: number;
+  readonly violationLimit: number;
+  readonly verifyAfterRun: boolean;
+  readonly autoRestartAttempts: number;
+}
+
 export interface OrchestratorOptions {
   readonly workRoot: string;
   readonly connection: AgentConnection;
@@ -154,6 +162,8 @@ export class Orchestrator {
   readonly onRunChanged = this.changes.event;
   concurrency: number;
   budgetUsd: number | undefined;
+  /** The stop and verification policies, changeable while runs go on (a setting changed in the editor). */
+  private policy: LivePolicy;
   private readonly log: (line: string) => void;
   private readonly now: () => Date;
 
@@ -161,6 +171,7 @@ export class Orchestrator {
     this.board = options.board ?? new RunBoard();
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.budgetUsd = options.budgetUsd;
+    this.policy = { maxRetries: options.maxRetries ?? 5, violationLimit: options.violationLimit ?? 3, verifyAfterRun: options.verifyAfterRun ?? false, autoRestartAttempts: options.autoRestartAttempts ?? 0 };
     this.log = options.log ?? (() => undefined);
     this.now = options.now ?? (() => new Date());
     this.disposables.push(
@@ -397,6 +408,19 @@ export class Orchestrator {
     if (this.queue.length === 0 && this.active.size === 0 && this.pendingWork === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
+  /**
+   * Settings changed while the service runs: the queue takes a new concurrency and budget at once (more
+   * room starts queued runs), the stop policies apply from the next decision, the violation limit from
+   * the next attempt.
+   */
+  updatePolicy(p: Partial<LivePolicy & { concurrency: number; budgetUsd: number | undefined }>): void {
+    if (p.concurrency !== undefined) this.concurrency = Math.max(1, Math.floor(p.concurrency));
+    if ('budgetUsd' in p) this.budgetUsd = p.budgetUsd;
+    const { concurrency: _c, budgetUsd: _b, ...rest } = p;
+    this.policy = { ...this.policy, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
+    this.pump();
+  }
+
   private pump(): void {
     while (this.active.size < this.concurrency && this.queue.length > 0) {
       const job = this.queue.shift() as Job;
@@ -492,7 +516,7 @@ export class Orchestrator {
 
       const result = await outcome;
       this.finish(job, job.stopping ?? result);
-      if ((run.status as InteractionStatus) === 'needs-review' && (this.options.verifyAfterRun || this.verifyAfter.has(key))) {
+      if ((run.status as InteractionStatus) === 'needs-review' && (this.policy.verifyAfterRun || this.verifyAfter.has(key))) {
         this.verifyAfter.delete(key);
         this.pendingWork++;
         void this.verify([key])
@@ -536,7 +560,7 @@ export class Orchestrator {
       // Each attempt counts afresh; the earlier attempt's log is kept beside it.
       await fs.rename(logFile, logFile.replace(/\.violations\.jsonl$/, `.attempt-${run.attempt - 1}.violations.jsonl`)).catch(() => undefined);
     }
-    const log = await ViolationLog.open(logFile, this.options.violationLimit ?? 3);
+    const log = await ViolationLog.open(logFile, this.policy.violationLimit);
     job.violations = log;
     run.violations = log.count;
     log.onLimitReached(({ count }) => {
@@ -688,7 +712,7 @@ export class Orchestrator {
           run.retries = event.attempt ?? run.retries + 1;
           run.detail = `the model provider is failing (attempt ${run.retries}): ${event.message ?? ''}`.trim();
           this.persist(run, job);
-          if (run.retries > (this.options.maxRetries ?? 5)) {
+          if (run.retries > this.policy.maxRetries) {
             const detail = `stopped after ${run.retries} failed attempts to reach the model: ${event.message ?? 'provider error'}`;
             job.stopping = { status: 'failed', detail };
             if (job.ref) void this.options.connection.abort(job.ref).catch(() => undefined);
@@ -769,7 +793,7 @@ export class Orchestrator {
   }
 
   private maybeRestart(report: VerifyReport): void {
-    const limit = this.options.autoRestartAttempts ?? 0;
+    const limit = this.policy.autoRestartAttempts;
     if (report.verdict !== 'failed' || limit <= 0) return;
     const run = this.records.get(report.key);
     const target = this.targets.get(report.key);

@@ -17,6 +17,10 @@ import { detectSandbox, type SandboxMode } from '../core/sandbox';
 import { loadReport, type VerifyListeners, type VerifyReport, type VerifyTarget } from '../core/verify';
 import { resolveWorkRoot } from '../core/workspace/paths';
 import { COMMANDS, NANGO_SECRET } from './commandIds';
+import { CONFIG_SECTION } from './config';
+
+/** Settings the agent service is built from: a change rebuilds it (see AgentService.onConfigChanged). */
+const REBUILD_SETTINGS = ['model', 'demoModel', 'demoCheaters', 'opencode.serverUrls', 'opencode.path', 'nango.host', 'workRoot', 'verify.concurrency'] as const;
 import type { ExtensionCtx } from './context';
 
 export class UserCancelled extends Error {
@@ -46,7 +50,47 @@ export class AgentService implements vscode.Disposable {
   /** The service started: its orchestrator's events can be followed from now on. */
   readonly onDidStart = this.started.event;
 
-  constructor(private readonly ctx: ExtensionCtx) {}
+  private readonly configWatch: vscode.Disposable;
+  /** A setting the running service was built with changed while runs were active: rebuild once idle. */
+  private staleSettings: string[] = [];
+
+  constructor(private readonly ctx: ExtensionCtx) {
+    this.configWatch = vscode.workspace.onDidChangeConfiguration((e) => void this.onConfigChanged(e));
+  }
+
+  /**
+   * A setting changed. The queue's concurrency and budget and the stop and verification policies apply to
+   * the running service at once; the rest (model, demo, servers, opencode binary, Nango host, work root,
+   * verify concurrency) are what the service was built from: it is rebuilt with them — now when no run is
+   * active, else as soon as the last one ends (the user is told which).
+   */
+  private async onConfigChanged(e: vscode.ConfigurationChangeEvent): Promise<void> {
+    const o = this.orchestrator;
+    if (!o || !e.affectsConfiguration(CONFIG_SECTION)) return;
+    const { config } = this.ctx;
+    o.updatePolicy({
+      concurrency: config.concurrency,
+      budgetUsd: config.budgetUsd,
+      maxRetries: config.maxProviderRetries,
+      violationLimit: config.violationLimit,
+      verifyAfterRun: config.verifyAfterRun,
+      autoRestartAttempts: config.autoRestartAttempts,
+    });
+    const rebuild = REBUILD_SETTINGS.filter((k) => e.affectsConfiguration(`${CONFIG_SECTION}.${k}`));
+    if (!rebuild.length) return;
+    this.ctx.log.info(`settings changed: ${rebuild.join(', ')} — the agent service is rebuilt with them`);
+    if (!o.activeKeys().length) {
+      await this.shutdown();
+      return;
+    }
+    this.staleSettings = [...new Set([...this.staleSettings, ...rebuild])];
+    void vscode.window.showInformationMessage(`Integration Builder: ${rebuild.join(', ')} will apply when the running agents finish (the agent service is rebuilt then).`);
+    void o.whenIdle().then(async () => {
+      if (this.orchestrator !== o || !this.staleSettings.length || o.activeKeys().length) return;
+      this.staleSettings = [];
+      await this.shutdown();
+    });
+  }
 
   /** The connection to the agents' server(s), once the service has started. */
   get connection(): AgentStack['connection'] | undefined {
@@ -341,6 +385,7 @@ export class AgentService implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.configWatch.dispose();
     void this.shutdown();
   }
 }

@@ -84,8 +84,4 @@ export class Config {
   get nangoProject(): string {
     return this.section.get<string>('nangoProject', 'nango-integrations').trim() || 'nango-integrations';
   }
-
-  get toolchain(): string {
-    return this.section.get<string>('toolchain', 'nango');
-  }
 }

@@ -10,13 +10,17 @@ import { AgentsStatusBar } from './statusBar';
 import { REPORT_SCHEME } from './verifyResults';
 import { PROPOSED_SCHEME, ProposedFiles } from './assembleCommand';
 
-/** What activate() returns: handles for the extension-host tests, not a public API. */
+/**
+ * What activate() returns to the extension-host tests, and to nobody else: any installed extension can
+ * read another's exports, and the context holds the secrets (the Nango key) and the run controls. Outside
+ * the test host (ExtensionMode.Test) activate returns nothing.
+ */
 export interface IntegrationBuilderApi {
   readonly ctx: ExtensionCtx;
   readonly commandIds: readonly string[];
 }
 
-export function activate(context: vscode.ExtensionContext): IntegrationBuilderApi {
+export function activate(context: vscode.ExtensionContext): IntegrationBuilderApi | undefined {
   const ctx = new ExtensionCtx(context);
   context.subscriptions.push(ctx);
 
@@ -73,7 +77,7 @@ export function activate(context: vscode.ExtensionContext): IntegrationBuilderAp
     .then(() => ctx.agents.restoreFromDisk())
     .catch((err) => ctx.log.error('loading the workspace failed', err));
   current = ctx;
-  return { ctx, commandIds: Object.values(COMMANDS) };
+  return context.extensionMode === vscode.ExtensionMode.Test ? { ctx, commandIds: Object.values(COMMANDS) } : undefined;
 }
 
 let current: ExtensionCtx | undefined;

@@ -113,6 +113,22 @@ describe('Orchestrator.verify', () => {
     expect(o.get('google-calendar/bad')!.attempt).toBe(2);
   });
 
+  it('a policy changed while the service runs (a setting changed in the editor) applies to the next decision', async () => {
+    const { o } = await setup({ bad: 'failed' });
+    o.rememberTargets(targetsFor('google-calendar', ['bad']));
+    await o.verify();
+    await o.whenIdle();
+    expect(o.get('google-calendar/bad')!.attempt).toBe(1);
+    o.updatePolicy({ autoRestartAttempts: 1, concurrency: 7, budgetUsd: 3 });
+    expect(o.concurrency).toBe(7);
+    expect(o.budgetUsd).toBe(3);
+    await o.verify();
+    await o.whenIdle();
+    expect(o.get('google-calendar/bad')!.attempt).toBe(2);
+    o.updatePolicy({ budgetUsd: undefined });
+    expect(o.budgetUsd).toBeUndefined();
+  });
+
   it('verdictDetail names the first error and counts the rest', () => {
     const t: VerifyTarget = { key: 'a/b', integrationId: 'a', interactionId: 'b', kind: 'action', folder: '/x' };
     expect(verdictDetail(report(t, 'verified'))).toBe('verified: 2 checks passed');

@@ -93,20 +93,114 @@ export function escapingLinks(folderReal: string, dir: string, limit = 20_000): 
   return { links, complete: true };
 }
 
-/** Every path-like argument of a tool call (keys by name, patterns split into their fixed prefix). */
-function namedPaths(tool: string, args: Record<string, unknown>): { paths: string[]; globs: string[] } {
+/** Argument names that set where a call's relative paths start (a shell's working directory, a search's root). */
+const BASE_KEYS = /^(cwd|workdir|dir|directory|root)$/i;
+/** Free text a call carries (what a file gets, a command, a note): never a path by itself. */
+const TEXT_KEYS = /^(content|contents|oldString|newString|old_string|new_string|command|description|prompt|text|patch|patchText|patch_text|input|todos|query|url|title|subject|message)$/i;
+/** Argument names whose value is an apply_patch body. */
+const PATCH_KEYS = /^(patch|patchText|patch_text|input)$/;
+
+/** A URL (`https://…`, `file:///…` is a path and is not one of them). */
+export const isUrl = (s: string): boolean => /^[a-z][\w+.-]*:\/\//i.test(s) && !/^file:/i.test(s);
+
+/**
+ * A string spelled as a path that can leave wherever it starts: absolute, in the home folder (`~`), or
+ * climbing with `..`. One word (no white space), not a URL. Plain relative names stay where they start.
+ */
+export function climbsOrAbsolute(s: string): boolean {
+  if (!s || /\s/.test(s) || isUrl(s)) return false;
+  return /^(\/|~\/|~$|\.\.\/|\.\.$)/.test(s) || s.includes('/../') || s.endsWith('/..');
+}
+
+/** The arguments of a tool call that can name a file, sorted by how they name it. */
+export interface ToolArgPaths {
+  /** Arguments that hold a path by their name (`filePath`, `path`, `cwd`, `workdir`, …), and a patch's targets. */
+  readonly paths: string[];
+  /** Patterns of paths (`pattern`, `include`, `exclude`, `glob`, `ignore`; not a content search's `pattern`). */
+  readonly globs: string[];
+  /** Where the call's patterns (and a shell's relative paths) start: its `cwd`-style option, or a search's `path`; undefined: the session's directory. */
+  readonly base?: string;
+  /** Any other string argument spelled as a path that leaves where it starts (absolute, `~`, `..`): see climbsOrAbsolute. */
+  readonly loose: string[];
+}
+
+/**
+ * Every argument of a tool call that can name a file: keys by name, patterns of paths, patch targets and
+ * nested objects (multiedit's edits). A content search's `pattern` (grep) is a regular expression, not
+ * a path. Tools that name no file (our own, the web) give none. Shared by the live check (checkToolAccess)
+ * and Verify's confinement check, which reads the same arguments from the transcript.
+ */
+export function toolArgPaths(tool: string, args: Record<string, unknown>): ToolArgPaths {
   const paths: string[] = [];
   const globs: string[] = [];
+  const loose: string[] = [];
+  let base: string | undefined;
+  let searchRoot: string | undefined;
+  if (NO_FILES.has(tool)) return { paths, globs, loose };
   const visit = (key: string, value: unknown) => {
     if (typeof value === 'string') {
-      if (PATH_KEYS.test(key)) paths.push(value);
-      else if (GLOB_KEYS.test(key) && !(key === 'pattern' && CONTENT_PATTERN.has(tool))) globs.push(value);
-      else if (/^(patch|patchText|patch_text|input)$/.test(key) && /^\*\*\* (Begin Patch|Add File|Update File|Delete File)/m.test(value)) paths.push(...patchTargets(value));
+      const contentPattern = key === 'pattern' && CONTENT_PATTERN.has(tool);
+      if (PATH_KEYS.test(key)) {
+        paths.push(value);
+        if (BASE_KEYS.test(key) && base === undefined && value.trim()) base = value;
+        if (key === 'path' && SEARCHING.has(tool) && searchRoot === undefined && value.trim()) searchRoot = value;
+      } else if (GLOB_KEYS.test(key) && !contentPattern) globs.push(value);
+      else if (PATCH_KEYS.test(key) && /^\*\*\* (Begin Patch|Add File|Update File|Delete File)/m.test(value)) paths.push(...patchTargets(value));
+      else if (!contentPattern && !TEXT_KEYS.test(key) && climbsOrAbsolute(value.trim())) loose.push(value.trim());
     } else if (Array.isArray(value)) for (const v of value) visit(key, v);
     else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value as Record<string, unknown>)) visit(k, v);
   };
   for (const [k, v] of Object.entries(args)) visit(k, v);
-  return { paths, globs };
+  const start = base ?? searchRoot;
+  return start === undefined ? { paths, globs, loose } : { paths, globs, base: start, loose };
+}
+
+/** Expands `{a,b}` alternatives of a pattern (not nested more than the limit allows). */
+function braceAlternatives(pattern: string, limit = 64): string[] {
+  const m = /\{([^{}]*,[^{}]*)\}/.exec(pattern);
+  if (!m) return [pattern];
+  const out: string[] = [];
+  for (const alt of (m[1] as string).split(',')) {
+    for (const p of braceAlternatives(pattern.slice(0, m.index) + alt + pattern.slice(m.index + m[0].length), limit)) {
+      if (out.length >= limit) return out;
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+/**
+ * The highest folder a pattern of paths can reach, as a path (posix, relative to where the pattern
+ * starts, or absolute): its fixed prefix, climbed further by any `..` after a wildcard, taken at the
+ * worst case (`**` matches no folder at all): `../../**` reaches `../..`, `src/x/../a` stays in `src`,
+ * and a `..` after a wildcard part climbs back from it. One reach for each `{a,b}` alternative.
+ */
+export function globReach(pattern: string): string[] {
+  return [...new Set(braceAlternatives(pattern.split(path.sep).join('/')).map(reachOne))];
+}
+
+function reachOne(pattern: string): string {
+  const absolute = pattern.startsWith('/');
+  const fixed: string[] = [];
+  let depth = 0; // folders below the fixed prefix a wildcard part went down (at least)
+  let wild = false;
+  for (const seg of pattern.split('/')) {
+    if (!seg || seg === '.') continue;
+    if (/[*?[\]]/.test(seg)) {
+      wild = true;
+      if (seg !== '**') depth += 1;
+      continue;
+    }
+    if (!wild) {
+      fixed.push(seg);
+      continue;
+    }
+    if (seg === '..') {
+      if (depth > 0) depth -= 1;
+      else fixed.push('..');
+    } else depth += 1;
+  }
+  return path.posix.normalize((absolute ? '/' : '') + (fixed.length ? fixed.join('/') : absolute ? '' : '.'));
 }
 
 /** Whether a tool call may run. Relative paths start at the folder (the session's directory). */
@@ -118,7 +212,7 @@ export function checkToolAccess(tool: string, args: Record<string, unknown>, sco
   } catch (err) {
     return refuse(`the interaction folder cannot be resolved (${(err as Error).message})`);
   }
-  const { paths, globs } = namedPaths(tool, args);
+  const { paths, globs } = toolArgPaths(tool, args);
   try {
     for (const p of paths) {
       if (!p.trim()) continue;

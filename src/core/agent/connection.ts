@@ -6,7 +6,7 @@
 import { createOpencodeClient, type OpencodeClient } from '@opencode-ai/sdk/v2';
 import { Emitter, type Disposable } from '../util/emitter';
 import { EventNormalizer, type AgentEvent } from './events';
-import { authHeaders, OpencodeServer, type OpencodeServerOptions, type ServerEndpoint } from './server';
+import { authHeaders, OpencodeServer, ServerStartError, type OpencodeServerOptions, type ServerEndpoint } from './server';
 
 export interface PermissionRule {
   readonly permission: string;
@@ -165,8 +165,19 @@ export class AgentConnection implements Disposable {
     const mode = this.options.mode;
     const endpoints: ServerEndpoint[] = [];
     if (mode.kind === 'local') {
-      const server = new OpencodeServer(mode.server);
-      const endpoint = await server.start();
+      // A start that fails (too slow to report its URL, or it exited) is tried once more with a fresh
+      // process before the runs waiting for it fail: the first start on a busy machine is the slow one.
+      let server = new OpencodeServer(mode.server);
+      let endpoint: ServerEndpoint;
+      try {
+        endpoint = await server.start();
+      } catch (err) {
+        if (!(err instanceof ServerStartError)) throw err;
+        this.log(`opencode server did not start (${err.message}); trying once more`);
+        await server.stop().catch(() => undefined);
+        server = new OpencodeServer(mode.server);
+        endpoint = await server.start();
+      }
       this.server = server;
       server.onDidExit(({ expected, code, signal }) => {
         if (expected) return;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Emitter } from '../util/emitter';
+import { dieWithParent } from '../util/parentDeath';
 
 export interface ServerEndpoint {
   readonly url: string;
@@ -24,6 +25,10 @@ export interface OpencodeServerOptions {
   readonly env?: Record<string, string | undefined>;
   /** Working directory of the server process (sessions carry their own directory). */
   readonly cwd?: string;
+  /**
+   * How long the server may take to report its URL (default 120 s): its first start installs its own
+   * packages, and on a machine the agents keep busy that took over 30 s.
+   */
   readonly startTimeoutMs?: number;
   readonly stopGraceMs?: number;
   /** Lines the server prints, for the log. */
@@ -31,6 +36,8 @@ export interface OpencodeServerOptions {
   /** Basic-auth password (default: a fresh random one). */
   readonly password?: string;
 }
+
+export const DEFAULT_START_TIMEOUT_MS = 120_000;
 
 export class ServerStartError extends Error {
   constructor(
@@ -137,7 +144,9 @@ export class OpencodeServer {
     env.OPENCODE_SERVER_PASSWORD = this.password;
     env.OPENCODE_DISABLE_PROJECT_CONFIG = '1';
 
-    const proc = spawn(this.options.bin, ['serve', '--hostname=127.0.0.1', '--port=0'], {
+    // Killed by the kernel when this process dies, however it dies (SIGKILL included): no orphan server.
+    const launch = dieWithParent(this.options.bin, ['serve', '--hostname=127.0.0.1', '--port=0']);
+    const proc = spawn(launch.cmd, launch.args, {
       cwd: this.options.cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -156,9 +165,9 @@ export class OpencodeServer {
 
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new ServerStartError(`opencode serve did not report a URL within ${this.options.startTimeoutMs ?? 30000} ms`, output));
+        reject(new ServerStartError(`opencode serve did not report a URL within ${this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS} ms`, output));
         void this.stop();
-      }, this.options.startTimeoutMs ?? 30000);
+      }, this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
       const check = () => {
         const m = LISTENING.exec(output);
         if (m?.[1]) {

@@ -18,6 +18,7 @@ import { findOpencode, findRipgrep } from '../core/agent/binaries';
 import { applyAssembly, AssemblyCancelled, AssemblyRefused, locateRefusal, planAssembly, renderAssemblyReport, renderRefusalText, type AssemblyCandidate, type AssemblyPlan, type AssemblyReport } from '../core/assemble';
 import { DEMO_MODEL_ID } from '../core/model/demo';
 import type { RunTarget } from '../core/orchestrator';
+import type { RunRecord } from '../core/runs/record';
 import { RunStore, type RunRecordProblem } from '../core/runs/store';
 import { STATUS_LABEL, type InteractionStatus } from '../core/runs/status';
 import { applyVerdict } from '../core/runs/verdict';
@@ -192,6 +193,27 @@ async function junitProblem(file: string): Promise<string | undefined> {
     return `${what} cannot be written: the file is not writable`;
   }
   return undefined;
+}
+
+/**
+ * Makes the records on disk say how each run ended. The orchestrator saves without waiting, and a save
+ * that failed (a full disk) would leave a record saying "running" for ever: each run whose record on
+ * disk differs from the one in memory is saved again. Returns what still could not be saved, one line each.
+ */
+export async function saveUnsaved(runs: RunStore, live: readonly RunRecord[]): Promise<string[]> {
+  await runs.flush();
+  const { records } = await runs.loadAllChecked();
+  const failed: string[] = [];
+  for (const run of live) {
+    const disk = records.find((r) => r.key === run.key);
+    if (disk && JSON.stringify(disk) === JSON.stringify(run)) continue;
+    try {
+      await runs.save(run);
+    } catch (err) {
+      failed.push(`the run record of ${run.key} could not be saved (${(err as Error).message}): the run ended ${run.status}, but its record on disk says ${disk ? `${disk.status} (attempt ${disk.attempt})` : 'nothing'}`);
+    }
+  }
+  return failed;
 }
 
 /** The problem with a run record that concerns `key`: its own file, its integration's folder, or `.runs/`. */
@@ -415,7 +437,10 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       verifyAfterRun: false,
       autoRestartAttempts: 0,
       verifyConcurrency: 2,
-      log: () => undefined,
+      // A record that could not be saved is said at once (the rest of the orchestrator's log is for debugging).
+      log: (line) => {
+        if (line.startsWith('saving ')) lines.note(`warning: ${line}`);
+      },
       onViolation: (v) => lines.note(`${v.key}: fixture guard: ${v.detail}`),
       sandbox: support ? { mode: support.available ? 'bwrap' : 'unsandboxed', bwrap: support.bwrap, shellDir: path.join(workRoot, '.runs', '.sandbox') } : undefined,
     });
@@ -442,6 +467,10 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       lines.done();
       await stack.close();
     }
+    // No record is left saying "running" because its last save failed: saved again, or said, exit 1.
+    const unsaved = await saveUnsaved(runs, runnable.map((t) => stack.orchestrator.get(t.interaction.key)).filter((r): r is RunRecord => !!r));
+    for (const u of unsaved) io.err(`integration-builder: ${u}`);
+    if (unsaved.length) return 1;
     if (interrupted) {
       io.err(`integration-builder: stopped by ${interrupted}; the runs are recorded as stopped`);
       return 1;

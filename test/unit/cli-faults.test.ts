@@ -1,10 +1,10 @@
 // Bad input and damaged evidence through the CLI, in process (issue 14): each a clear message, exit 2 for
 // bad input, and nothing written; a run record that cannot be used is said so, never "not started".
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { promises as fsp, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main, parseArgs } from '../../src/cli/main';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main, parseArgs, saveUnsaved } from '../../src/cli/main';
 import { newRunRecord } from '../../src/core/runs/record';
 import { RunStore } from '../../src/core/runs/store';
 
@@ -23,7 +23,10 @@ beforeEach(() => {
   err = [];
   cpSync(path.join(REPO, 'examples/product-integrations/interactions.json'), path.join(dir, 'interactions.json'));
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  vi.restoreAllMocks();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 async function finishedRun(id = 'create-event', extra: Record<string, unknown> = {}) {
   const store = new RunStore(workRoot());
@@ -157,5 +160,27 @@ describe('run records that cannot be used', () => {
     writeFileSync(store.fileOf('google-calendar/create-event'), '{"version": 1, "key": "google');
     expect(await main(['verify', '--all'], io())).toBe(1);
     expect(err.join('\n')).toMatch(/google-calendar\/create-event: not verified: .*not valid JSON/);
+  });
+});
+
+describe('after generate: no record left saying "running"', () => {
+  it('a record whose last save failed is saved again from memory; one that still cannot be saved is said', async () => {
+    const store = await finishedRun('create-event', { status: 'running' });
+    const onDisk = (await store.loadAll())[0]!;
+    const ended = { ...onDisk, status: 'needs-review' as const, detail: 'the agent says it is done' };
+    // The orchestrator's own save of the end failed (disk full): the disk still says running.
+    expect(await saveUnsaved(store, [ended])).toEqual([]);
+    expect((await store.loadAll())[0]).toEqual(ended);
+    // Nothing to do when the disk already agrees.
+    const spy = vi.spyOn(fsp, 'writeFile');
+    expect(await saveUnsaved(store, [ended])).toEqual([]);
+    expect(spy).not.toHaveBeenCalled();
+    // Still no space: said, with what the disk says.
+    spy.mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    const stopped = { ...ended, status: 'stopped' as const };
+    expect(await saveUnsaved(store, [stopped])).toEqual([
+      'the run record of google-calendar/create-event could not be saved (ENOSPC: no space left on device): the run ended stopped, but its record on disk says needs-review (attempt 1)',
+    ]);
+    expect(readdirSync(path.dirname(store.fileOf(ended.key)))).toEqual(['create-event.json']);
   });
 });

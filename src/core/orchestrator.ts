@@ -139,6 +139,8 @@ export class Orchestrator {
   private readonly records = new Map<string, RunRecord>();
   private readonly queue: Job[] = [];
   private readonly active = new Map<string, Job>();
+  /** Each active run's execution, until its clean-up is over (stop() waits for it). */
+  private readonly executions = new Map<string, Promise<void>>();
   private readonly events = new Emitter<{ key: string; event: AgentEvent }>();
   private readonly changes = new Emitter<RunRecord>();
   private readonly violationEvents = new Emitter<Violation>();
@@ -294,7 +296,7 @@ export class Orchestrator {
               const job: Job = { run, ref };
               this.records.set(run.key, run);
               this.active.set(run.key, job);
-              void this.follow(job, state === 'idle');
+              this.track(run.key, this.follow(job, state === 'idle'));
             }
           } catch (err) {
             this.log(`cannot re-attach ${run.key}: ${(err as Error).message}`);
@@ -380,6 +382,9 @@ export class Orchestrator {
     // Do not wait for the abort to echo back as an event: a dead server never answers.
     job.settle?.({ status, detail });
     await ended;
+    // Ended is not done: the guard may still be restoring into the folder. Whoever deletes or reuses the
+    // folder next (restart from scratch) waits for that.
+    await this.executions.get(key)?.catch(() => undefined);
   }
 
   async stopAll(detail = 'stopped by the user', status: InteractionStatus = 'stopped'): Promise<void> {
@@ -429,9 +434,17 @@ export class Orchestrator {
         continue;
       }
       this.active.set(job.run.key, job);
-      void this.execute(job);
+      this.track(job.run.key, this.execute(job));
     }
     this.notifyIdle();
+  }
+
+  /** A run's whole execution, its clean-up included (the guard's last restore, the session's release). */
+  private track(key: string, execution: Promise<void>): void {
+    this.executions.set(key, execution);
+    void execution.finally(() => {
+      if (this.executions.get(key) === execution) this.executions.delete(key);
+    });
   }
 
   private publish(run: RunRecord): void {

@@ -2,6 +2,7 @@
 // run by the harness (never by the agent) with the user's secret, our own timeout, the upgrade
 // check and telemetry off and no stdin (the CLI can otherwise hang or exit 0 having done nothing:
 // success is judged by the fixture it says it saved, not by the exit code).
+import { dieWithParent } from '../util/parentDeath';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -9,6 +10,11 @@ import type { InteractionModel } from '../spec/model';
 import type { RecordOutcome, RecordRequest, TestOutcome, Toolchain } from './types';
 import { confine, type ConfineOptions } from '../sandbox/confine';
 import type { SandboxScope } from '../sandbox/policy';
+import { testsDirOf } from '../guard/protectedPaths';
+import { configFindings } from '../verify/replay/config';
+import { describeFindings, judgeReplay } from '../verify/replay/judge';
+import { packageDirOf, runReplay, toolBinAbove } from '../verify/replay/run';
+import { loadTypeScript } from '../verify/rules/typescript';
 
 export interface NangoToolchainOptions {
   /** The Nango secret key of the interaction's environment (SecretStorage in VS Code, env in the CLI). */
@@ -68,7 +74,9 @@ function spawnProcess(cmd: string, args: readonly string[], opts: RunProcessOpti
   return new Promise((resolve) => {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(inheritEnv ? { ...process.env, ...opts.env } : opts.env)) if (v !== undefined) env[k] = v;
-    const child = spawn(cmd, [...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // Dies with the harness, however the harness dies (a confined run also has bubblewrap's --die-with-parent).
+    const launch = dieWithParent(cmd, args);
+    const child = spawn(launch.cmd, launch.args, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     let timedOut = false;
     const append = (chunk: Buffer) => {
@@ -166,9 +174,22 @@ export class NangoToolchain implements Toolchain {
     const env = this.env(req.interaction);
     const gen = await runProcess(bin, ['generate:tests', '--no-interactive', '--auto-confirm'], { cwd: req.folder, env, timeoutMs, signal: req.signal });
     if (gen.code !== 0) return { ok: false, output: `nango generate:tests failed:\n${gen.output.replace(STRIP_ANSI, '').trim()}` };
-    const vitest = path.join(path.dirname(bin), 'vitest');
-    // The tests import the agent's script: they run confined like the agent's own commands.
-    const test = await runProcess(existsSync(vitest) ? vitest : 'vitest', ['run', '--reporter=dot'], { cwd: req.folder, env, timeoutMs, signal: req.signal, confine: { folder: req.folder, integrationId: req.interaction.integrationId } });
-    return { ok: test.code === 0, output: test.output.replace(STRIP_ANSI, '').trim() };
+    const sibling = path.join(path.dirname(bin), 'vitest');
+    const vitest = existsSync(sibling) ? sibling : toolBinAbove(req.folder, 'vitest');
+    if (!vitest) return { ok: false, output: 'vitest was not found: add it to the project’s devDependencies and install it' };
+    // The tests run as Verify runs them (src/core/verify/replay): the harness's own vitest configuration
+    // and instrumented mocks, whatever config the folder holds, so the agent sees the result it will be
+    // judged by. They import the agent's script: they run confined like the agent's own commands.
+    const integrationId = req.interaction.integrationId;
+    const replay = await runReplay(req.folder, integrationId, { vitest, nango: bin }, (cmd, args, cwd) => runProcess(cmd, args, { cwd, env: { ...env, CI: '1', FORCE_COLOR: '0', NO_COLOR: '1' }, timeoutMs, signal: req.signal, confine: { folder: req.folder, integrationId } }), 'dot');
+    const nangoDir = packageDirOf(bin, 'nango');
+    const testsRel = testsDirOf(integrationId);
+    const judged = await judgeReplay(req.folder, testsRel, replay);
+    const config = await configFindings(req.folder, nangoDir ? path.join(nangoDir, 'dist', 'templates') : undefined, loadTypeScript(req.folder));
+    // vitest's own failures are in its output already; the rest is what only the harness sees.
+    const extra = [...config, ...judged.findings.filter((f) => !(f.rule === 'tests.failed' || f.rule === 'tests.skipped-or-focused') || !judged.reported)];
+    const output = replay.output.replace(STRIP_ANSI, '').trim();
+    const ok = replay.run.code === 0 && judged.reported && !judged.findings.some((f) => f.severity === 'error') && !config.some((f) => f.severity === 'error');
+    return { ok, output: extra.length ? `${output}\n\nThe harness's checks of the replay (Verify judges the same):\n${describeFindings(extra)}` : output };
   }
 }

@@ -4,10 +4,18 @@
 // aside (a project may keep its tests formatted by prettier): when the harness's baseline vouches for
 // it (the fixtures check), it is taken as is; otherwise the tests are generated again in a scratch copy
 // of the folder and compared as programs, so a test edited away is a finding.
+// The tests run with the harness's own vitest configuration and instrumented mocks (replay/): a config
+// file, setup file or vitest field of package.json the agent wrote decides nothing and is a finding
+// (tests.config-edited), and the replay must show the script made the recorded calls — every recorded
+// request asked for (tests.replay-unconsumed), none the fixture lacks (tests.unrecorded-request), and
+// not none at all (tests.no-provider-call).
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { testsDirOf } from '../guard/protectedPaths';
+import { configFindings, GENERATED_CONFIGS } from './replay/config';
+import { judgeReplay } from './replay/judge';
+import { packageDirOf, runReplay } from './replay/run';
 import { compareCode, showDifference } from './rules/sameCode';
 import { loadTypeScript, type TS } from './rules/typescript';
 import { findBin, runTool, tail, type ToolRunOptions } from './toolchainRun';
@@ -18,15 +26,6 @@ export interface TestsOutcome {
   readonly findings: Finding[];
   readonly detail?: string;
   readonly passed: number;
-}
-
-interface VitestJson {
-  numTotalTests?: number;
-  numPassedTests?: number;
-  numFailedTests?: number;
-  numPendingTests?: number;
-  numTodoTests?: number;
-  testResults?: { name?: string; status?: string; message?: string; assertionResults?: { title?: string; fullName?: string; status?: string; failureMessages?: string[]; location?: { line: number } }[] }[];
 }
 
 const FOCUS = /\b(it|test|describe)\.(only|skip|todo)\s*\(|\b(xit|xdescribe|fit|fdescribe)\s*\(/g;
@@ -44,9 +43,10 @@ export async function testFindings(folder: string, integrationId: string, opts: 
   const list = await fs.readdir(testsDir).catch(() => [] as string[]);
   const fixtures = list.filter((f) => f.endsWith('.json'));
   const findings: Finding[] = [];
+  const fixtureData = new Map<string, unknown>();
   for (const f of fixtures) {
     try {
-      JSON.parse(await fs.readFile(path.join(testsDir, f), 'utf8'));
+      fixtureData.set(f, JSON.parse(await fs.readFile(path.join(testsDir, f), 'utf8')) as unknown);
     } catch (err) {
       findings.push({ check: 'tests', rule: 'tests.broken-fixture', severity: 'error', message: `${f} is not valid JSON: ${(err as Error).message}`, location: { file: `${testsRel}/${f}` } });
     }
@@ -56,18 +56,23 @@ export async function testFindings(folder: string, integrationId: string, opts: 
     return { ran: false, findings, passed: 0 };
   }
   if (findings.length) return { ran: false, findings, passed: 0 };
-  const nango = findBin(folder, 'nango', opts.bins);
-  const vitest = findBin(folder, 'vitest', opts.bins);
+  // The toolchain of the project above the folder (where the scaffold has it); one inside the folder only when there is none above.
+  const nango = findBin(path.dirname(folder), 'nango', opts.bins) ?? findBin(folder, 'nango', opts.bins);
+  const vitest = findBin(path.dirname(folder), 'vitest', opts.bins) ?? findBin(folder, 'vitest', opts.bins);
   if (!nango || !vitest) {
     const name = !nango ? 'nango' : 'vitest';
     return { ran: false, passed: 0, detail: `\`${name}\` was not found in node_modules/.bin above ${folder}`, findings: [{ check: 'tests', rule: 'toolchain.missing', severity: 'error', message: `\`${name}\` was not found: add it to the project's devDependencies and install it` }] };
   }
+  // Test configuration the agent wrote, read before generate:tests rewrites vite.config.ts and vitest.setup.ts.
+  const nangoDir = packageDirOf(nango, 'nango');
+  findings.push(...(await configFindings(folder, nangoDir ? path.join(nangoDir, 'dist', 'templates') : undefined, loadTypeScript(folder))));
   let testFiles = list.filter((f) => /\.test\.ts$/.test(f));
   if (!testFiles.length) {
-    const gen = await runTool(nango, ['generate:tests', '--no-interactive', '--auto-confirm'], folder, opts);
+    const restore = await keepGeneratedConfigs(folder);
+    const gen = await runTool(nango, ['generate:tests', '--no-interactive', '--auto-confirm'], folder, opts).finally(restore);
     testFiles = (await fs.readdir(testsDir).catch(() => [] as string[])).filter((f) => /\.test\.ts$/.test(f));
     if (gen.code !== 0 || !testFiles.length) {
-      return { ran: false, passed: 0, findings: [{ check: 'tests', rule: 'tests.generate-failed', severity: 'error', message: 'nango generate:tests did not produce a test', quote: tail(gen.output, 6) }] };
+      return { ran: false, passed: 0, findings: [...findings, { check: 'tests', rule: 'tests.generate-failed', severity: 'error', message: 'nango generate:tests did not produce a test', quote: tail(gen.output, 6) }] };
     }
   }
   if (!check.vouched && check.scratchDir) findings.push(...(await compareWithGenerated(folder, testsRel, testFiles, nango, check.scratchDir, opts)));
@@ -78,36 +83,29 @@ export async function testFindings(folder: string, integrationId: string, opts: 
       findings.push({ check: 'tests', rule: 'tests.skipped-or-focused', severity: 'error', message: `\`${m[0].replace(/\s*\($/, '')}\` leaves tests out`, location: { file: `${testsRel}/${f}`, line } });
     }
   }
-  const report = path.join(folder, '.nango', `vitest-report-${process.pid}-${Date.now()}.json`);
-  // The tests import the agent's script: they run confined like the agent's own commands (no secret, no network, nothing left running).
-  const run = await runTool(vitest, ['run', '--reporter=json', `--outputFile=${report}`], folder, { ...opts, confine: { folder, integrationId } });
-  let json: VitestJson | undefined;
-  try {
-    json = JSON.parse(await fs.readFile(report, 'utf8')) as VitestJson;
-  } catch {
-    json = undefined;
-  } finally {
-    await fs.rm(report, { force: true });
+  // The generated tests, run with the harness's own configuration and instrumented mocks (replay/): the
+  // folder's config files decide nothing. They import the agent's script: they run confined like the
+  // agent's own commands (no secret, no network, nothing left running).
+  const replay = await runReplay(folder, integrationId, { vitest, nango }, (cmd, args, cwd) => runTool(cmd, args, cwd, { ...opts, confine: { folder, integrationId } }));
+  const judged = await judgeReplay(folder, testsRel, replay, fixtureData);
+  findings.push(...judged.findings);
+  return { ran: true, findings, passed: judged.passed, ...(judged.notes.length ? { detail: judged.notes.join('; ') } : {}) };
+}
+
+/**
+ * `generate:tests --auto-confirm` overwrites the folder's vite.config.ts and vitest.setup.ts: Verify
+ * leaves the folder as it found it, so what was there is put back (what was not is removed by Verify).
+ */
+async function keepGeneratedConfigs(folder: string): Promise<() => Promise<void>> {
+  const kept = new Map<string, Buffer>();
+  for (const name of Object.keys(GENERATED_CONFIGS)) {
+    const file = path.join(folder, name);
+    const st = await fs.lstat(file).catch(() => undefined);
+    if (st?.isFile()) kept.set(file, await fs.readFile(file));
   }
-  if (!json) {
-    findings.push({ check: 'tests', rule: run.timedOut ? 'tests.timeout' : 'tests.did-not-run', severity: 'error', message: run.timedOut ? 'the tests did not finish in time' : 'vitest did not report a result', quote: tail(run.output, 6) });
-    return { ran: true, findings, passed: 0 };
-  }
-  for (const file of json.testResults ?? []) {
-    const rel = file.name ? path.relative(folder, file.name).split(path.sep).join('/') : undefined;
-    if (file.status === 'failed' && !(file.assertionResults ?? []).length) {
-      findings.push({ check: 'tests', rule: 'tests.failed', severity: 'error', message: `the test file did not run: ${(file.message ?? '').split('\n')[0]}`, location: rel ? { file: rel } : undefined, quote: (file.message ?? '').slice(0, 300) });
-    }
-    for (const a of file.assertionResults ?? []) {
-      if (a.status === 'failed') {
-        findings.push({ check: 'tests', rule: 'tests.failed', severity: 'error', message: `${a.title ?? 'a test'} failed`, location: rel ? { file: rel, line: a.location?.line } : undefined, quote: (a.failureMessages ?? []).join('\n').split('\n').slice(0, 4).join(' ').slice(0, 300) });
-      } else if (a.status === 'skipped' || a.status === 'pending' || a.status === 'todo') {
-        findings.push({ check: 'tests', rule: 'tests.skipped-or-focused', severity: 'error', message: `${a.title ?? 'a test'} was ${a.status}`, location: rel ? { file: rel } : undefined });
-      }
-    }
-  }
-  if (!json.numTotalTests) findings.push({ check: 'tests', rule: 'tests.none', severity: 'error', message: 'no test ran' });
-  return { ran: true, findings, passed: json.numPassedTests ?? 0 };
+  return async () => {
+    for (const [file, data] of kept) await fs.writeFile(file, data).catch(() => undefined);
+  };
 }
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');

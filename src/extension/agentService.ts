@@ -112,6 +112,19 @@ export class AgentService implements vscode.Disposable {
     return resolveWorkRoot(root, this.ctx.config.workRoot);
   }
 
+  private store: RunStore | undefined;
+
+  /**
+   * The one store of the work root's run records, transcripts and reports: the running service writes
+   * through it and every view and command reads through it, so a flush flushes what was written (a
+   * second instance would flush its own empty queue). A new one only when the work root setting changed.
+   */
+  runStore(): RunStore {
+    const root = this.workRoot();
+    if (this.store?.dir !== path.join(root, '.runs')) this.store = new RunStore(root);
+    return this.store;
+  }
+
   /**
    * At activation: show the runs of the last session from disk. Runs that were going on our own
    * server when the window closed are marked interrupted; runs on a remote server are re-attached
@@ -119,7 +132,7 @@ export class AgentService implements vscode.Disposable {
    */
   async restoreFromDisk(): Promise<void> {
     if (!this.ctx.workspaceRoot()) return;
-    const store = new RunStore(this.workRoot());
+    const store = this.runStore();
     const runs = await store.loadAll((file, err) => this.ctx.log.warn(`ignoring run record ${file}: ${err.message}`));
     let remote = false;
     for (const run of runs) {
@@ -149,7 +162,7 @@ export class AgentService implements vscode.Disposable {
     if (o) {
       reports = await o.verify(keys, opts);
     } else {
-      const store = new RunStore(this.workRoot());
+      const store = this.runStore();
       const runs = (await store.loadAll()).filter((r) => !keys || keys.includes(r.key)).filter((r) => r.status !== 'queued' && r.status !== 'running');
       const targets: VerifyTarget[] = runs.map((run) => ({
         key: run.key,
@@ -263,6 +276,7 @@ export class AgentService implements vscode.Disposable {
     const stack = await createAgentStack({
       sandbox,
       workRoot,
+      runs: this.runStore(),
       model: choice.model,
       demo: choice.demo,
       demoCheaters: config.demoCheaters,
@@ -358,8 +372,7 @@ export class AgentService implements vscode.Disposable {
    * its latest verification in place and the Markdown line of every entry.
    */
   async transcript(key: string, attempt?: number): Promise<RenderedTranscript | undefined> {
-    const workRoot = this.workRoot();
-    const store = new RunStore(workRoot);
+    const store = this.runStore();
     const run = this.orchestrator?.get(key) ?? (await store.loadAll()).find((r) => r.key === key);
     if (!run) return undefined;
     await store.flush();

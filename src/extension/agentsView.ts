@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Orchestrator } from '../core/orchestrator';
-import { RunStore } from '../core/runs/store';
 import { Coalescer, PanelModel } from '../shared/panelModel';
 import { parseWebviewMessage, type HostMessage, type WebviewMessage } from '../shared/protocol';
 import { COMMANDS } from './commandIds';
@@ -102,7 +101,7 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private async loadFromDisk(): Promise<void> {
     if (this.loadedFromDisk || !this.ctx.workspaceRoot()) return;
     this.loadedFromDisk = true;
-    const runs = await new RunStore(this.ctx.agents.workRoot()).loadAll().catch(() => []);
+    const runs = await this.ctx.agents.runStore().loadAll().catch(() => []);
     for (const run of runs) if (!this.following?.get(run.key)) this.model.onRun(run);
     for (const run of runs) {
       const report = this.ctx.verifyResults.report(run.key);
@@ -121,7 +120,7 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private async ensureStream(key: string): Promise<void> {
     const live = this.following?.activeKeys().includes(key);
     if (!live && !this.model.items(key).length) {
-      const store = new RunStore(this.ctx.agents.workRoot());
+      const store = this.ctx.agents.runStore();
       const run = this.following?.get(key) ?? (await store.loadAll()).find((r) => r.key === key);
       if (run) {
         await store.flush();

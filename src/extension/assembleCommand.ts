@@ -21,7 +21,6 @@ import {
   type PlannedFile,
 } from '../core/assemble';
 import type { RunRecord } from '../core/runs/record';
-import { RunStore } from '../core/runs/store';
 import type { IntegrationModel } from '../core/spec/model';
 import { loadReport } from '../core/verify';
 import type { ExtensionCtx } from './context';
@@ -54,7 +53,7 @@ export function nangoProjectDir(ctx: ExtensionCtx): string {
 }
 
 async function candidatesFor(ctx: ExtensionCtx, integration: IntegrationModel): Promise<AssemblyCandidate[]> {
-  const store = new RunStore(ctx.agents.workRoot());
+  const store = ctx.agents.runStore();
   const onDisk = await store.loadAll();
   const out: AssemblyCandidate[] = [];
   for (const interaction of integration.interactions) {

@@ -23,6 +23,8 @@ import { ensureWorkRoot } from '../workspace/paths';
 
 export interface AgentStackOptions {
   readonly workRoot: string;
+  /** The one store of the work root's records (the editor's own, so every view reads what the runs write); default: a new one. */
+  readonly runs?: RunStore;
   /** `provider/model`; ignored for the demo. */
   readonly model?: string;
   readonly demo: boolean;
@@ -163,7 +165,7 @@ export async function createAgentStack(o: AgentStackOptions): Promise<AgentStack
     throw err;
   }
   const connection = new AgentConnection({ mode, log: o.log });
-  const runs = new RunStore(o.workRoot);
+  const runs = o.runs ?? new RunStore(o.workRoot);
   if (mode.kind === 'local') secrets.push(serverPassword);
   if (o.serverPassword) secrets.push(o.serverPassword);
   if (o.nango.secretKey) secrets.push(o.nango.secretKey);

@@ -2,7 +2,7 @@
 // only this interaction. `node_modules` is not installed per folder: Node resolves it from the
 // user's project above the work root. Writes go to a staging folder first and are moved into place
 // at the end, so a failure never leaves a half-written folder behind.
-import { promises as fs } from 'node:fs';
+import { existsSync, readFileSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { InteractionModel } from '../spec/model';
 import { assertSafeSegment } from './paths';
@@ -144,8 +144,59 @@ export default sync;
 `;
 }
 
-/** The files of a fresh interaction folder, relative path → content. */
-export function scaffoldFiles(interaction: InteractionModel): Map<string, string> {
+/**
+ * What the installed Nango CLI insists a project's package.json declares: `nango compile` (and dryrun,
+ * generate:tests) first checks `devDependencies` for `nango` at its own version and `zod` at the version
+ * of its example project, and when either differs it rewrites package.json and runs `npm install` in the
+ * folder (a private copy of the whole toolchain, ~400 packages; offline, a failed compile). A work folder
+ * that already declares both makes that check a no-op, whoever runs the compile and however the
+ * environment is set: the protected package.json stays as the harness wrote it, and nothing is installed.
+ */
+export interface NangoDevDependencies {
+  readonly nango: string;
+  readonly zod: string;
+}
+
+/** The first `node_modules/nango` in `dir` or above it (the user's project, as Node resolves it). */
+function findNangoPackage(dir: string): string | undefined {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const candidate = path.join(d, 'node_modules', 'nango');
+    if (existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
+/**
+ * The devDependencies the Nango CLI installed above `dir` checks for (its `checkAndSyncPackageJson`):
+ * `nango` at the CLI's own `NANGO_VERSION`, `zod` as its example project pins it. Undefined when no CLI
+ * is installed there or its files do not say (then the scaffold declares none, as before).
+ */
+export function installedNangoDevDependencies(dir: string): NangoDevDependencies | undefined {
+  const pkg = findNangoPackage(dir);
+  if (!pkg) return undefined;
+  try {
+    let nango: string | undefined;
+    try {
+      nango = /NANGO_VERSION\s*=\s*['"]([^'"]+)['"]/.exec(readFileSync(path.join(pkg, 'dist', 'version.js'), 'utf8'))?.[1];
+    } catch {
+      nango = undefined;
+    }
+    nango ??= (JSON.parse(readFileSync(path.join(pkg, 'package.json'), 'utf8')) as { version?: unknown }).version as string | undefined;
+    const example = JSON.parse(readFileSync(path.join(pkg, 'example', 'package.json'), 'utf8')) as { devDependencies?: Record<string, unknown> };
+    const zod = example.devDependencies?.['zod'];
+    if (typeof nango !== 'string' || !nango || typeof zod !== 'string' || !zod) return undefined;
+    return { nango, zod };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The files of a fresh interaction folder, relative path → content. `devDependencies`: what the
+ * installed Nango CLI checks package.json for (installedNangoDevDependencies), declared so that its
+ * compile leaves package.json alone.
+ */
+export function scaffoldFiles(interaction: InteractionModel, devDependencies?: NangoDevDependencies): Map<string, string> {
   const script = scriptRelativePath(interaction);
   const files = new Map<string, string>();
   files.set(
@@ -158,6 +209,8 @@ export function scaffoldFiles(interaction: InteractionModel): Map<string, string
         type: 'module',
         description: `Integration Builder work folder for ${interaction.key}. Dependencies resolve from the project above.`,
         scripts: { compile: 'nango compile', test: 'vitest run' },
+        // Declared, never installed here: they resolve from the project above (see NangoDevDependencies).
+        ...(devDependencies ? { devDependencies: { nango: devDependencies.nango, zod: devDependencies.zod } } : {}),
       },
       null,
       2,
@@ -189,7 +242,7 @@ export class ScaffoldError extends Error {
 export async function scaffoldInteraction(folder: string, interaction: InteractionModel, opts: { replace?: boolean } = {}): Promise<ScaffoldResult> {
   const parent = path.dirname(folder);
   const staging = path.join(parent, `.${path.basename(folder)}.staging-${process.pid}-${Date.now()}`);
-  const files = scaffoldFiles(interaction);
+  const files = scaffoldFiles(interaction, installedNangoDevDependencies(parent));
   try {
     await fs.mkdir(parent, { recursive: true });
   } catch (err) {

@@ -194,6 +194,10 @@ describe('the unsandboxed mode (no sandbox here, and the user accepted that)', (
     );
     expect(r).not.toContain(SECRET);
     expect(r).toMatch(/INTEGRATION_BUILDER_SANDBOX=unsandboxed/);
+    // the Nango CLI's own network calls and package.json rewrites stay off, as in the sandbox
+    expect(r).toMatch(/NANGO_CLI_UPGRADE_MODE=ignore/);
+    expect(r).toMatch(/NANGO_CLI_DEPENDENCY_UPDATE=false/);
+    expect(r).toMatch(/NANGO_CLI_TELEMETRY=false/);
     expect(r).toContain(path.join(root, 'node_modules', 'left-pad'));
   });
 });

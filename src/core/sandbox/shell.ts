@@ -28,7 +28,7 @@ case "\${IB_SANDBOX:-}" in
     ;;
   unsandboxed)
     # No namespaces here (the user accepted that for this workspace); the environment is still cleared.
-    exec /usr/bin/env -i PATH="\${IB_SANDBOX_PATH:-/usr/bin:/bin}" HOME="\${IB_SANDBOX_HOME:-/tmp}" LANG=C.UTF-8 TERM=dumb INTEGRATION_BUILDER_SANDBOX=unsandboxed /bin/bash --noprofile --norc -c "$2"
+    exec /usr/bin/env -i PATH="\${IB_SANDBOX_PATH:-/usr/bin:/bin}" HOME="\${IB_SANDBOX_HOME:-/tmp}" LANG=C.UTF-8 TERM=dumb NANGO_CLI_UPGRADE_MODE=ignore NANGO_CLI_TELEMETRY=false NANGO_CLI_DEPENDENCY_UPDATE=false INTEGRATION_BUILDER_SANDBOX=unsandboxed /bin/bash --noprofile --norc -c "$2"
     ;;
   *)
     echo "integration-builder sandbox: \${IB_SANDBOX_REASON:-this command belongs to no run the harness knows}; refused" >&2

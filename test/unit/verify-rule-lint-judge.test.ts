@@ -61,6 +61,29 @@ describe("Nango's advisory lint, judged on the syntax tree", () => {
     expect(judge(`        try { await nango.get({ endpoint: '/x', retries: 3 }); } finally { await nango.log('done'); }`, TRY_CATCH).severity).toBe('info');
   });
 
+  it('while (true) over a GraphQL query is accepted: its cursor is a query variable paginate cannot set', () => {
+    const f = judge(
+      `        let cursor: string | undefined;
+        while (true) {
+            const res = await nango.post({ endpoint: '/graphql', data: { query: 'query Teams($after: String) { teams(after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } }', variables: { after: cursor } }, retries: 3 });
+            await nango.batchSave(res.data.data.teams.nodes, 'Team');
+            if (!res.data.data.teams.pageInfo.hasNextPage) break;
+            cursor = res.data.data.teams.pageInfo.endCursor;
+        }`,
+      WHILE_TRUE,
+    );
+    expect(f.severity).toBe('info');
+    expect(f.message).toMatch(/GraphQL/);
+  });
+
+  it('a try around local code that awaits nothing is accepted (no API call fails inside it)', () => {
+    const f = judge(`        let token = '';
+        try { token = new URL('https://x.test/?page_token=1').searchParams.get('page_token') ?? ''; } catch { token = ''; }
+        await nango.log(token);`, TRY_CATCH);
+    expect(f.severity).toBe('info');
+    expect(f.message).toMatch(/awaits nothing/);
+  });
+
   it('a catch that swallows the error stands', () => {
     const f = judge(`        try { await nango.get({ endpoint: '/x', retries: 3 }); } catch (err) { await nango.log('failed'); }`, TRY_CATCH);
     expect(f.severity).toBe('warning');

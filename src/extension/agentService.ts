@@ -15,7 +15,7 @@ import { applyVerdict } from '../core/runs/verdict';
 import { type AgentStack, createAgentStack, savingVerifier } from '../core/session/stack';
 import { detectSandbox, type SandboxMode } from '../core/sandbox';
 import { loadReport, type VerifyListeners, type VerifyReport, type VerifyTarget } from '../core/verify';
-import { resolveWorkRoot } from '../core/workspace/paths';
+import { resolveWorkRoot, workRootProblem } from '../core/workspace/paths';
 import { COMMANDS, NANGO_SECRET } from './commandIds';
 import { CONFIG_SECTION } from './config';
 
@@ -262,6 +262,9 @@ export class AgentService implements vscode.Disposable {
   private async create(): Promise<Orchestrator> {
     const { config, log } = this.ctx;
     const workRoot = this.workRoot();
+    // The same check as the CLI's: not the project itself, not a system folder, not inside another work root.
+    const problem = await workRootProblem(workRoot, { projectDir: this.ctx.workspaceRoot() as string, write: true });
+    if (problem) throw new Error(`integrationBuilder.workRoot: ${problem}`);
     const choice = await this.chooseModel();
     const skillsDir = path.join(this.ctx.extension.extensionPath, 'skills');
     const remote = config.serverUrls.length > 0;

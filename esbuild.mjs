@@ -1,5 +1,7 @@
 // Builds everything the extension ships and the extension-host tests:
-//   dist/extension.js            the extension (Node, CJS, `vscode` external)
+//   dist/extension.js            the extension's activation entry: registration only (Node, CJS, `vscode` external)
+//   dist/extension-main.js       the extension's implementation, loaded by dist/extension.js on first use
+//   dist/spec-loader.js          the spec parser, loaded by the implementation on first use
 //   dist/webview/agents.{js,css} the Agents view's browser code
 //   schemas/interactions.schema.json  generated from the zod spec schema
 //   out/test/vscode/*.js         extension-host tests (mocha), run inside code-server
@@ -29,10 +31,23 @@ const lazySpecLoader = {
   },
 };
 
+// Activation only registers commands, views and providers with thin proxies (src/extension/extension.ts);
+// the implementation (src/extension/lazyMain.ts) is its own file, dist/extension-main.js, which the
+// activation entry requires on first use. test/unit/activation-budget.test.ts keeps dist/extension.js small.
+const lazyMain = {
+  name: 'lazy-main',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/lazyMain$/ }, (args) =>
+      args.importer.endsWith(join('src', 'extension', 'extension.ts')) ? { path: './extension-main.js', external: true } : undefined,
+    );
+  },
+};
+
 async function extension() {
   const common = { ...node, external: ['vscode'], sourcemap: !production, minify: production };
   await Promise.all([
-    build({ ...common, entryPoints: [join(root, 'src/extension/extension.ts')], outfile: join(root, 'dist/extension.js'), plugins: [lazySpecLoader] }),
+    build({ ...common, entryPoints: [join(root, 'src/extension/extension.ts')], outfile: join(root, 'dist/extension.js'), plugins: [lazyMain] }),
+    build({ ...common, entryPoints: [join(root, 'src/extension/lazyMain.ts')], outfile: join(root, 'dist/extension-main.js'), plugins: [lazySpecLoader] }),
     build({ ...common, entryPoints: [join(root, 'src/core/spec/loader.ts')], outfile: join(root, 'dist/spec-loader.js') }),
   ]);
 }

@@ -1,14 +1,18 @@
-// Entry point. Kept light: no server, no heavy work until a command or view needs it. The spec
-// scan starts in the background and the views fill in when it is done.
+// Activation entry (dist/extension.js): registration only. Every command, the two views, the CodeLens
+// and the virtual-document schemes are registered with thin proxies (lazyProxies.ts); the
+// implementation (lazyMain.ts, its own bundle dist/extension-main.js) is loaded on first use — the
+// first command, the first time a view shows or a provider is asked — or, failing that, shortly after
+// activation in the background, so the spec scan, the Problems panel and the restore of earlier runs
+// still happen on their own. Only `import type` from the implementation here: a test keeps this
+// bundle under a size budget (test/unit/activation-budget.test.ts).
 import * as vscode from 'vscode';
-import { AgentsViewProvider } from './agentsView';
-import { SpecCodeLensProvider } from './codelens';
+import type { PROPOSED_SCHEME } from './assembleCommand';
 import { COMMANDS, VIEWS } from './commandIds';
-import { commandTable, TRANSCRIPT_SCHEME, TranscriptProvider } from './commands';
-import { ExtensionCtx } from './context';
-import { AgentsStatusBar } from './statusBar';
-import { REPORT_SCHEME } from './verifyResults';
-import { PROPOSED_SCHEME, ProposedFiles } from './assembleCommand';
+import type { TRANSCRIPT_SCHEME } from './commands';
+import type { ExtensionCtx } from './context';
+import type { ContentScheme, Main } from './lazyMain';
+import { LazyAgentsView, LazyCodeLens, LazyContent, LazyTree, type Attachable } from './lazyProxies';
+import type { REPORT_SCHEME } from './verifyResults';
 
 /**
  * What activate() returns to the extension-host tests, and to nobody else: any installed extension can
@@ -20,70 +24,97 @@ export interface IntegrationBuilderApi {
   readonly commandIds: readonly string[];
 }
 
-export function activate(context: vscode.ExtensionContext): IntegrationBuilderApi | undefined {
-  const ctx = new ExtensionCtx(context);
-  context.subscriptions.push(ctx);
+/** The schemes, spelled out so their modules stay out of this bundle; tsc checks they match. */
+const CONTENT_SCHEMES: readonly ContentScheme[] = [
+  'integration-builder-proposed' satisfies typeof PROPOSED_SCHEME,
+  'integration-builder-transcript' satisfies typeof TRANSCRIPT_SCHEME,
+  'integration-builder-report' satisfies typeof REPORT_SCHEME,
+];
 
-  const treeView = vscode.window.createTreeView(VIEWS.interactions, { treeDataProvider: ctx.tree, showCollapseAll: true });
-  const codeLens = new SpecCodeLensProvider(ctx.specs.store);
-  const agentsView = new AgentsViewProvider(context.extensionUri, ctx);
+/** Without a command or a view asking first, the implementation loads this long after activation. */
+const BACKGROUND_LOAD_MS = 1000;
+
+/**
+ * The implementation bundle. esbuild.mjs turns this require into `require("./extension-main.js")`,
+ * kept out of dist/extension.js; tsc sees lazyMain.ts for the types.
+ */
+function requireMain(): typeof import('./lazyMain') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./lazyMain') as typeof import('./lazyMain');
+}
+
+let main: Main | undefined;
+/** Deactivated (or disposed): nothing may load the implementation any more. */
+let closed = false;
+
+export function activate(context: vscode.ExtensionContext): IntegrationBuilderApi | undefined {
+  closed = false;
+  const proxies: Attachable[] = [];
+  const load = (): Main => {
+    if (main) return main;
+    if (closed) throw new Error('Integration Builder is shutting down');
+    const loaded = requireMain().start(context);
+    main = loaded;
+    for (const p of proxies) p.attach(loaded);
+    return loaded;
+  };
+
+  const tree = new LazyTree(load);
+  const codeLens = new LazyCodeLens(load);
+  proxies.push(tree, codeLens);
   context.subscriptions.push(
-    treeView,
+    tree,
+    vscode.window.createTreeView(VIEWS.interactions, { treeDataProvider: tree, showCollapseAll: true }),
     codeLens,
     vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/{interactions.json,*.interactions.json}' }, codeLens),
-    agentsView,
-    vscode.window.registerWebviewViewProvider(VIEWS.agents, agentsView, {
+    vscode.window.registerWebviewViewProvider(VIEWS.agents, new LazyAgentsView(load), {
       webviewOptions: { retainContextWhenHidden: false },
     }),
   );
-
-  const proposed = new ProposedFiles();
-  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, proposed));
-  const table = commandTable(ctx, proposed);
-  for (const [id, handler] of Object.entries(table)) {
+  for (const scheme of CONTENT_SCHEMES) {
+    const content = new LazyContent(scheme, load);
+    proxies.push(content);
+    context.subscriptions.push(content, vscode.workspace.registerTextDocumentContentProvider(scheme, content));
+  }
+  for (const id of Object.values(COMMANDS)) {
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        let impl: Main;
         try {
-          return await handler(...args);
+          impl = load();
         } catch (err) {
-          ctx.log.error(`${id} failed`, err);
           void vscode.window.showErrorMessage(`Integration Builder: ${(err as Error).message ?? String(err)}`);
           return undefined;
         }
+        return impl.run(id, args);
       }),
     );
   }
 
-  context.subscriptions.push(new AgentsStatusBar(ctx));
-  const transcripts = new TranscriptProvider(ctx);
-  context.subscriptions.push(
-    vscode.workspace.registerTextDocumentContentProvider(TRANSCRIPT_SCHEME, transcripts),
-    vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, ctx.verifyResults),
-    ctx.runs.onDidChange((keys) => keys.forEach((k) => transcripts.refresh(k))),
-  );
-  // A spec entry removed while its agent runs: stop that agent rather than leave it orphaned.
-  context.subscriptions.push(
-    ctx.specs.store.onDidChange(() => {
-      const o = ctx.agents.current;
-      // Mid-edit a spec may not parse; its entries are not gone, only unreadable for a moment.
-      if (ctx.specs.store.all().some((spec) => !spec.syntaxOk)) return;
-      if (o?.activeKeys().length) void o.reconcile(new Set(ctx.specs.store.interactions().map((i) => i.key)));
-      o?.rememberTargets(ctx.specs.store.integrations().flatMap((integration) => integration.interactions.map((interaction) => ({ integration, interaction }))));
-    }),
-  );
+  const background = setTimeout(() => {
+    try {
+      load();
+    } catch (err) {
+      console.error('Integration Builder: loading the extension failed', err);
+    }
+  }, BACKGROUND_LOAD_MS);
+  // Outside the editor (the activation benchmark) a pending background load does not keep Node alive.
+  background.unref?.();
+  context.subscriptions.push({
+    dispose: () => {
+      closed = true;
+      clearTimeout(background);
+    },
+  });
 
-  void ctx.specs
-    .ready()
-    .then(() => ctx.agents.restoreFromDisk())
-    .catch((err) => ctx.log.error('loading the workspace failed', err));
-  current = ctx;
-  return context.extensionMode === vscode.ExtensionMode.Test ? { ctx, commandIds: Object.values(COMMANDS) } : undefined;
+  if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
+  // The extension-host tests drive the implementation directly: load it now.
+  return { ctx: load().ctx, commandIds: Object.values(COMMANDS) };
 }
-
-let current: ExtensionCtx | undefined;
 
 /** Runs on our own opencode server cannot outlive the window: record them as interrupted, stop the server. */
 export async function deactivate(): Promise<void> {
-  await current?.agents.shutdown();
-  current = undefined;
+  closed = true;
+  await main?.shutdown();
+  main = undefined;
 }

@@ -24,6 +24,7 @@ import { STATUS_LABEL, type InteractionStatus } from '../core/runs/status';
 import { applyVerdict } from '../core/runs/verdict';
 import { renderVerifySummary } from '../core/runs/verifySummary';
 import { createAgentStack, savingVerifier } from '../core/session/stack';
+import { verifyTargetOf } from '../core/app/verifyTarget';
 import { loadSpecFile } from '../core/spec/loader';
 import { isRunnable, type LoadedSpec } from '../core/spec/model';
 import { isSpecFileName, withCrossFileClashes } from '../core/spec/store';
@@ -496,7 +497,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       const run = records.find((r) => r.key === key);
       if (!run && !o.ids.length) continue;
       // The folder is always the interaction's own under this work root (a record cannot point Verify elsewhere).
-      chosen.push({ key, integrationId: t.integration.id, interactionId: t.interaction.id, kind: t.interaction.kind, folder: interactionFolder(workRoot, t.integration.id, t.interaction.id), run });
+      chosen.push(run ? verifyTargetOf(workRoot, run, t.interaction.kind) : { key, integrationId: t.integration.id, interactionId: t.interaction.id, kind: t.interaction.kind, folder: interactionFolder(workRoot, t.integration.id, t.interaction.id) });
     }
     for (const u of unverifiable) io.err(`integration-builder: ${u}`);
     if (!chosen.length && !unverifiable.length) throw new UsageError('nothing to verify: no interaction has run yet (generate first)');

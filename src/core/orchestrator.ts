@@ -2,8 +2,7 @@
 // Each run scaffolds its folder, opens an opencode session there, sends the prompt and follows the
 // session's events until it finishes, fails, is stopped, or its server is lost. Run records are
 // persisted as they change, so a reload finds every run where it was.
-import { existsSync, promises as fs } from 'node:fs';
-import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
 import { addTokens, type AgentEvent } from './agent/events';
 import type { AgentConnection, PermissionRule, SessionRef } from './agent/connection';
 import { AGENT_NAME, sessionPermissionRules } from './agent/opencodeConfig';
@@ -11,6 +10,7 @@ import { buildPrompt } from './agent/prompt';
 import { RunBoard } from './runs/board';
 import { newRunRecord, nextAttempt, runSummary, type RunRecord } from './runs/record';
 import { applyVerdict } from './runs/verdict';
+import { verifyTargetOf } from './app/verifyTarget';
 import type { RunStore } from './runs/store';
 import type { InteractionStatus } from './runs/status';
 import type { IntegrationModel, InteractionModel } from './spec/model';
@@ -774,15 +774,7 @@ export class Orchestrator {
     for (const key of chosen) {
       const run = this.records.get(key);
       if (!run) continue;
-      const target = this.targets.get(key);
-      targets.push({
-        key,
-        integrationId: run.integrationId,
-        interactionId: run.interactionId,
-        kind: target?.interaction.kind ?? (existsSync(path.join(run.folder, run.integrationId, 'syncs', `${run.interactionId}.ts`)) ? 'sync' : 'action'),
-        folder: run.folder,
-        run,
-      });
+      targets.push(verifyTargetOf(this.options.workRoot, run, this.targets.get(key)?.interaction.kind));
     }
     if (!targets.length) return [];
     for (const t of targets) this.verifying.add(t.key);

@@ -16,6 +16,7 @@ import { type AgentStack, createAgentStack, savingVerifier } from '../core/sessi
 import { detectSandbox, type SandboxMode } from '../core/sandbox';
 import { loadReport, type VerifyListeners, type VerifyReport, type VerifyTarget } from '../core/verify';
 import { resolveWorkRoot, workRootProblem } from '../core/workspace/paths';
+import { verifyTargetOf } from '../core/app/verifyTarget';
 import { COMMANDS, NANGO_SECRET } from './commandIds';
 import { CONFIG_SECTION } from './config';
 
@@ -164,14 +165,8 @@ export class AgentService implements vscode.Disposable {
     } else {
       const store = this.runStore();
       const runs = (await store.loadAll()).filter((r) => !keys || keys.includes(r.key)).filter((r) => r.status !== 'queued' && r.status !== 'running');
-      const targets: VerifyTarget[] = runs.map((run) => ({
-        key: run.key,
-        integrationId: run.integrationId,
-        interactionId: run.interactionId,
-        kind: this.ctx.specs.store.find(run.key)?.interaction.kind ?? 'action',
-        folder: run.folder,
-        run,
-      }));
+      const workRoot = this.workRoot();
+      const targets: VerifyTarget[] = runs.map((run) => verifyTargetOf(workRoot, run, this.ctx.specs.store.find(run.key)?.interaction.kind));
       reports = targets.length ? await savingVerifier(store, this.ctx.config.verifyConcurrency)(targets, opts) : [];
       for (const report of reports) {
         const run = runs.find((r) => r.key === report.key);

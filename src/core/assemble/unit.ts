@@ -3,9 +3,11 @@
 // into a fresh project to prove it compiles there. Imports are read with the TypeScript compiler's own
 // pre-processor (static imports, `import type`, re-exports, `import()`, `require`), not with a regex,
 // and resolved as Nango's compile resolves them: node16 ESM, where `./x.js` names the source `./x.ts`.
+// The compiler is the project's own (loadTypeScript: not bundled into the extension, whose activation
+// and first use it would weigh down by megabytes); without one, nothing is vouched for.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import ts from 'typescript';
+import { loadTypeScript } from '../verify/rules/typescript';
 
 export interface UnitFile {
   /** Relative to the interaction folder (and to the project it is assembled into), posix. */
@@ -13,7 +15,7 @@ export interface UnitFile {
   readonly content: string;
 }
 
-export type UnitProblemKind = 'script-missing' | 'import-outside' | 'import-missing' | 'import-reserved' | 'link-outside';
+export type UnitProblemKind = 'script-missing' | 'import-outside' | 'import-missing' | 'import-reserved' | 'link-outside' | 'toolchain-missing';
 
 export interface UnitProblem {
   readonly kind: UnitProblemKind;
@@ -99,6 +101,8 @@ export async function interactionUnit(folder: string, scriptRel: string): Promis
     return fs.readFile(abs, 'utf8');
   };
 
+  const ts = loadTypeScript(folder);
+  if (!ts) return { scriptRel, files: [], problems: [{ kind: 'toolchain-missing', message: `TypeScript cannot be loaded from the project above ${folder} (the nango package brings it), so the script's imports cannot be read`, file: scriptRel }] };
   const files = new Map<string, string>();
   const script = await readInside(scriptRel);
   if (script === undefined) return { scriptRel, files: [], problems: [{ kind: 'script-missing', message: `its script ${scriptRel} is missing in ${folder}`, file: scriptRel }] };

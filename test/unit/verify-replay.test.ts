@@ -65,6 +65,14 @@ describe('what the replay consumed against the fixture', () => {
     ]);
   });
 
+  it("a fixture migrated from Nango's legacy format is not held to every request it keeps (it gathers every mock of an endpoint); no request at all still is a finding", () => {
+    const migrated = { ...(syncFixture as Record<string, unknown>), _migrated: true };
+    const some = compare({ 'sync-events.test.json': migrated }, [record('sync-events.test.json', [['get', EP, 0]])]);
+    expect(some.findings).toEqual([]);
+    expect(some.notes.join('\n')).toMatch(/migrated from Nango's legacy mock format/);
+    expect(rules(compare({ 'sync-events.test.json': migrated }, [record('sync-events.test.json', [])]))).toEqual(['tests.no-provider-call']);
+  });
+
   it('no request at all is one finding: no provider call', () => {
     const r = compare({ 'create-event.test.json': actionFixture }, [record('create-event.test.json', [])]);
     expect(rules(r)).toEqual(['tests.no-provider-call']);

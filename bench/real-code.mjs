@@ -98,7 +98,8 @@ export async function run({ log }) {
 
     // ---- the scan
     t = Date.now();
-    const all = await corpusMod.extractTemplates(templates, (p) => /^integrations\/[^/]+\/(?!mocks\/|tests\/|fixtures\/)[^]*\.ts$/.test(p), 'scripts');
+    // The scripts, and their recorded fixtures: the pagination rule takes a recording as evidence, as Verify does.
+    const all = await corpusMod.extractTemplates(templates, (p) => /^integrations\/[^/]+\/(?!mocks\/|tests\/|fixtures\/)[^]*\.ts$/.test(p) || /^integrations\/[^/]+\/tests\/[^/]+\.test\.json$/.test(p), 'scripts');
     const scripts = await corpusMod.templateScripts(templates);
     const limit = Number(process.env.REAL_CODE_SCAN_LIMIT || scripts.length);
     const scan = await corpusMod.scanTemplates(templates, { scripts: scripts.slice(0, limit), log });
@@ -170,7 +171,7 @@ function writeReport(file, { corpusMod, figures, laid, reports, again, changed, 
   for (const s of flaggedScripts) for (const rule of new Set(s.findings.filter(isFlag).map((f) => `${f.rule} (${f.severity})`))) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
   md.push(`${flaggedScripts.length} of ${scan.scripts.length} scripts flagged.`, '', '| rule | scripts |', '| --- | --- |', ...[...byRule].sort((a, b) => b[1] - a[1]).map(([k, v]) => `| ${k} | ${v} |`), '');
   // What each flag says the code does (the judged lint says it after " — "; the code rules in their message).
-  const why = (f) => (f.rule.startsWith('lint.') && f.message.includes(' — ') ? f.message.slice(f.message.lastIndexOf(' — ') + 3) : f.rule === 'sdk.pagination-skipped' ? (/carries/.test(f.message) ? 'the recorded answer shows the API pages' : 'no recording to judge by, no comment') : f.rule === 'code.as-any' ? (/^`: any/.test(f.message) ? 'an `any` annotation' : 'a cast') : f.message.replace(/`[^`]*`/g, '…').slice(0, 80));
+  const why = (f) => (f.rule.startsWith('lint.') && f.message.includes(' — ') ? f.message.slice(f.message.lastIndexOf(' — ') + 3) : f.rule === 'sdk.pagination-skipped' ? (/the recorded answer of/.test(f.message) ? 'the recorded answer shows the API pages' : 'no recording to judge by, no comment') : f.rule === 'code.as-any' ? (/^`: any/.test(f.message) ? 'an `any` annotation' : 'a cast') : f.message.replace(/`[^`]*`/g, '…').slice(0, 80));
   const byWhy = new Map();
   for (const s of scan.scripts) for (const f of s.findings) byWhy.set(`${f.rule} (${f.severity}): ${why(f)}`, (byWhy.get(`${f.rule} (${f.severity}): ${why(f)}`) ?? 0) + 1);
   md.push('What the code does, finding by finding (read from its syntax tree and its recording; info = a note that holds no verdict):', '', '| rule: what the code does | findings |', '| --- | --- |', ...[...byWhy].sort((a, b) => b[1] - a[1]).map(([k, v]) => `| ${cell(k)} | ${v} |`), '');

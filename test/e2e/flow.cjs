@@ -14,6 +14,7 @@
 //   and Verify marks it failed.
 // Exit code: 0 passed; 1 a step failed (the failure screenshot and logs are in the run dir); 2 harness error.
 // Env: IB_SKIP_TOOLS=1 (tools already installed), IB_KEEP_RUNS (default 5), IB_E2E_HEADFUL=1 (no).
+//      IB_LOAD (loaded mode: busy loops on this many cores, `cores`: all, while the flow runs; test/support/load.cjs).
 'use strict';
 const path = require('path');
 const fs = require('fs');
@@ -31,6 +32,8 @@ class StepFailed extends Error {}
 async function main() {
   if (!process.env.IB_SKIP_TOOLS) cs.ensureTools();
   else cs.assertTools();
+  // Loaded mode starts once the tools are in place: it loads the tests, not the install.
+  require('../support/load.cjs').startLoad(log);
   if (!fs.existsSync(VSIX)) throw new Error(`${path.relative(REPO, VSIX)} not found: run \`npm run package\` first`);
   cs.pruneRuns(RUNS, 'e2e-', Number(process.env.IB_KEEP_RUNS || 5));
   // Inside the repo, so the work folders resolve nango, zod and vitest from its node_modules (as a

@@ -182,7 +182,8 @@ describe.skipIf(missing !== undefined)(`real Nango code from NangoHQ/integration
   }, 900_000);
 
   it("the scan: every script of the slice's providers through the code rules and lint; the counts are printed", async () => {
-    await extractTemplates(templates, (p) => slice.some((e) => p.startsWith(`integrations/${e.provider}/`)) && /\.ts$/.test(p) && !/\/(mocks|tests|fixtures)\//.test(p), 'slice-scripts');
+    // the scripts and their recorded fixtures (the pagination rule takes a recording as evidence, as Verify does)
+    await extractTemplates(templates, (p) => slice.some((e) => p.startsWith(`integrations/${e.provider}/`)) && ((/\.ts$/.test(p) && !/\/(mocks|tests|fixtures)\//.test(p)) || /\/tests\/[^/]+\.test\.json$/.test(p)), 'slice-scripts');
     const scripts = (await templateScripts(templates)).filter((f) => slice.some((e) => f.startsWith(`${e.provider}/`)));
     const scan = await scanTemplates(templates, { scripts });
     expect(scan.lintRan, scan.lintDetail).toBe(true);

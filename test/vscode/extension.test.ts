@@ -175,15 +175,25 @@ suite('Integration Builder in VS Code', () => {
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc);
     const anchor = doc.positionAt(doc.getText().indexOf('{ "id": "create-event"'));
+    const inserted = '{ "id": "quick-add-event", "displayName": "Quick Add Event", "description": "Create an event from text", "prompt": "", "comments": "" },\n        ';
     const edit = new vscode.WorkspaceEdit();
-    edit.insert(uri, anchor, '{ "id": "quick-add-event", "displayName": "Quick Add Event", "description": "Create an event from text", "prompt": "", "comments": "" },\n        ');
+    edit.insert(uri, anchor, inserted);
     assert.ok(await vscode.workspace.applyEdit(edit));
     try {
       await until('new interaction in the tree', () => api.ctx.specs.store.find('google-calendar/quick-add-event'));
       const calendar = api.ctx.tree.getChildren()[0]!;
       assert.strictEqual(labels(api.ctx.tree.getChildren(calendar))[0], 'Quick Add Event');
     } finally {
-      await vscode.commands.executeCommand('workbench.action.files.revert');
+      // Undo the edit in the buffer itself, then revert this document by its URI: the revert command on
+      // "the active editor" reverted nothing when a loaded machine made another editor active first.
+      const at = doc.getText().indexOf(inserted);
+      if (at >= 0) {
+        const undo = new vscode.WorkspaceEdit();
+        undo.delete(uri, new vscode.Range(doc.positionAt(at), doc.positionAt(at + inserted.length)));
+        await vscode.workspace.applyEdit(undo);
+      }
+      await vscode.commands.executeCommand('workbench.action.files.revert', uri);
+      await vscode.window.showTextDocument(doc);
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     }
     await until('edit reverted', () => (api.ctx.specs.store.find('google-calendar/quick-add-event') ? undefined : true));
@@ -219,7 +229,8 @@ suite('Integration Builder in VS Code', () => {
   });
 
   test('Generate interaction runs a real opencode agent with the demo model, live in the tree, and Verify verifies it', async function () {
-    this.timeout(300_000);
+    // Loaded mode (npm test keeps every core busy): an agent's whole run, toolchain included, gets room.
+    this.timeout(600_000);
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     const config = vscode.workspace.getConfiguration('integrationBuilder');
     await config.update('demoModel', true, vscode.ConfigurationTarget.Workspace);
@@ -233,7 +244,7 @@ suite('Integration Builder in VS Code', () => {
     try {
       const queued = await vscode.commands.executeCommand<string[]>('integrationBuilder.generateInteraction', { key });
       assert.deepStrictEqual(queued, [key]);
-      await until('the demo agent to finish', () => (api.ctx.runs.get(key)?.status === 'needs-review' ? true : undefined), 90_000);
+      await until('the demo agent to finish', () => (api.ctx.runs.get(key)?.status === 'needs-review' ? true : undefined), 240_000);
     } finally {
       sub.dispose();
     }
@@ -295,7 +306,7 @@ suite('Integration Builder in VS Code', () => {
     await until('the second attempt to finish', () => {
       const run = api.ctx.agents.current?.get(key);
       return run && run.attempt === 2 && run.status === 'needs-review' ? run : undefined;
-    }, 90_000);
+    }, 240_000);
     assert.strictEqual(api.ctx.agents.current!.get(key)!.history.length, 1);
   });
 

@@ -13,10 +13,11 @@
 // Env: IB_EXT_DEV_PATH   extension folder to load (default: the repo root)
 //      IB_TESTS_PATH     extensionTestsPath (default: out/test/vscode/index.js)
 //      IB_WORKSPACE_SRC  workspace to copy (default: examples/google-workspace, else the first examples/ dir)
-//      IB_TEST_TIMEOUT_MS whole run (default 300000); IB_TEST_TIMEOUT per test (ms, read by index.js)
+//      IB_TEST_TIMEOUT_MS whole run (default 900000: loaded mode included); IB_TEST_TIMEOUT per test (ms, read by index.js)
 //      IB_TEST_GREP      only tests whose full title matches
 //      IB_TEST_VERBOSE=1 do not filter workbench noise; IB_SKIP_TOOLS=1 do not run scripts/vscode-tools.sh
 //      IB_KEEP_RUNS      how many vscode-* run dirs to keep (default 10)
+//      IB_LOAD           loaded mode: busy loops on this many cores (`cores`: all) while the tests run (test/support/load.cjs)
 // The extension host sees IB_TEST_WORKSPACE (the copied workspace), IB_TEST_RUN_DIR, IB_TEST_RESULTS.
 'use strict';
 const path = require('path');
@@ -58,6 +59,8 @@ async function main() {
   // 1. tools (idempotent; one line when installed)
   if (!process.env.IB_SKIP_TOOLS) cs.ensureTools();
   else cs.assertTools();
+  // Loaded mode starts once the tools are in place: it loads the tests, not the install.
+  require('../support/load.cjs').startLoad(log);
 
   // 2. what to test
   const devPath = path.resolve(process.env.IB_EXT_DEV_PATH || REPO);
@@ -84,7 +87,7 @@ async function main() {
     env: { IB_TEST_WORKSPACE: workspace, IB_TEST_RUN_DIR: run, IB_TEST_RESULTS: resultsFile },
   });
   log(`code-server ${server.authority} up in ${secs(server.startupMs)} (pid ${server.pid})`);
-  const timeoutMs = Number(process.env.IB_TEST_TIMEOUT_MS) || 300000;
+  const timeoutMs = Number(process.env.IB_TEST_TIMEOUT_MS) || 900000;
   let result;
   try {
     result = await cs.runExtensionTests(server, {

@@ -69,14 +69,7 @@ export class AgentService implements vscode.Disposable {
     const o = this.orchestrator;
     if (!o || !e.affectsConfiguration(CONFIG_SECTION)) return;
     const { config } = this.ctx;
-    o.updatePolicy({
-      concurrency: config.concurrency,
-      budgetUsd: config.budgetUsd,
-      maxRetries: config.maxProviderRetries,
-      violationLimit: config.violationLimit,
-      verifyAfterRun: config.verifyAfterRun,
-      autoRestartAttempts: config.autoRestartAttempts,
-    });
+    o.updatePolicy(config.runPolicy);
     const rebuild = REBUILD_SETTINGS.filter((k) => e.affectsConfiguration(`${CONFIG_SECTION}.${k}`));
     if (!rebuild.length) return;
     this.ctx.log.info(`settings changed: ${rebuild.join(', ')} — the agent service is rebuilt with them`);
@@ -286,12 +279,7 @@ export class AgentService implements vscode.Disposable {
       skillPaths: existsSync(skillsDir) ? [skillsDir] : [],
       harnessPlugin: path.join(this.ctx.extension.extensionPath, 'dist', 'harness-plugin.mjs'),
       nango: { secretKey: await this.ctx.extension.secrets.get(NANGO_SECRET), host: config.nangoHost },
-      concurrency: config.concurrency,
-      budgetUsd: config.budgetUsd,
-      maxRetries: config.maxProviderRetries,
-      violationLimit: config.violationLimit,
-      verifyAfterRun: config.verifyAfterRun,
-      autoRestartAttempts: config.autoRestartAttempts,
+      ...config.runPolicy,
       verifyConcurrency: config.verifyConcurrency,
       board: this.ctx.runs,
       log: (line) => log.info(line),

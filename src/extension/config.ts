@@ -84,4 +84,16 @@ export class Config {
   get nangoProject(): string {
     return this.section.get<string>('nangoProject', 'nango-integrations').trim() || 'nango-integrations';
   }
+
+  /** The run policies the orchestrator takes, at start and whenever a setting changes. */
+  get runPolicy(): { concurrency: number; budgetUsd: number | undefined; maxRetries: number; violationLimit: number; verifyAfterRun: boolean; autoRestartAttempts: number } {
+    return {
+      concurrency: this.concurrency,
+      budgetUsd: this.budgetUsd,
+      maxRetries: this.maxProviderRetries,
+      violationLimit: this.violationLimit,
+      verifyAfterRun: this.verifyAfterRun,
+      autoRestartAttempts: this.autoRestartAttempts,
+    };
+  }
 }

@@ -1,6 +1,7 @@
 // Every command, registered from one table of (ctx) => handler factories. A command finds its
 // target from what invoked it: a tree node, a CodeLens argument, the cursor in a spec file, or a
 // quick pick when run from the palette.
+import { firstBadStep } from '../shared/firstBad';
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { attachCommand } from '../core/agent/attach';
@@ -11,19 +12,11 @@ import { COMMANDS, NANGO_SECRET, type CommandId } from './commandIds';
 import type { ExtensionCtx } from './context';
 import type { TreeNode } from './tree';
 import { assembleIntegration, type ProposedFiles } from './assembleCommand';
-import type { TranscriptRef, VerifyReport } from '../core/verify/types';
+import type { VerifyReport } from '../core/verify/types';
 
 type Handler = (...args: unknown[]) => unknown;
 type Pair = { integration: IntegrationModel; interaction: InteractionModel };
 
-/** The earliest transcript step any error finding points at (the first bad step). */
-export function firstBadStep(report: VerifyReport): TranscriptRef | undefined {
-  return report.checks
-    .flatMap((c) => c.findings)
-    .filter((f) => f.step && f.step.attempt === report.attempt && f.severity !== 'info')
-    .map((f) => f.step as TranscriptRef)
-    .sort((a, b) => a.line - b.line)[0];
-}
 
 function isNode(arg: unknown): arg is TreeNode {
   return !!arg && typeof arg === 'object' && 'type' in arg && typeof (arg as { type: unknown }).type === 'string';

@@ -6,6 +6,7 @@ import type { AgentEvent } from '../core/agent/events';
 import type { Violation } from '../core/guard/violations';
 import type { RunRecord } from '../core/runs/record';
 import type { VerifyReport } from '../core/verify/types';
+import { firstBad } from './firstBad';
 import type { AgentRow, HostMessage, StreamItem, Totals } from './protocol';
 
 const ATTENTION: Record<string, number> = { blocked: 0, failed: 2, interrupted: 3, 'needs-review': 4, running: 5, queued: 6, stopped: 7, verified: 8, 'not-started': 9 };
@@ -171,12 +172,11 @@ export class PanelModel {
     return s.items;
   }
 
-  /** The first finding item pointing at a step (for Jump to first bad step). */
+  /** The finding item at the first bad step (src/shared/firstBad.ts, the notification's rule too). */
   firstBadItem(key: string): string | undefined {
     const s = this.agents.get(key);
-    const findings = (s?.items ?? []).filter((i): i is Extract<StreamItem, { kind: 'finding' }> => i.kind === 'finding' && i.severity === 'error');
-    findings.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
-    return findings[0]?.id;
+    const findings = (s?.items ?? []).filter((i): i is Extract<StreamItem, { kind: 'finding' }> => i.kind === 'finding');
+    return firstBad(findings)?.id;
   }
 
   rows(): AgentRow[] {

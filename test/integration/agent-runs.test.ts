@@ -202,7 +202,8 @@ describe('state survives a reload', () => {
     await first.whenIdle();
     // a record of a run that was still going when the window closed
     const store = new RunStore(workRoot);
-    const ghost = { ...first.get('google-calendar/reload-me')!, key: 'google-calendar/ghost-run', interactionId: 'ghost-run', status: 'running' as const, serverOwned: true };
+    // (its own folder: a record naming another interaction's folder is refused as unusable)
+    const ghost = { ...first.get('google-calendar/reload-me')!, key: 'google-calendar/ghost-run', interactionId: 'ghost-run', folder: path.join(workRoot, 'google-calendar', 'ghost-run'), status: 'running' as const, serverOwned: true };
     mkdirSync(path.dirname(store.fileOf(ghost.key)), { recursive: true });
     writeFileSync(store.fileOf(ghost.key), JSON.stringify(ghost));
     writeFileSync(path.join(path.dirname(store.fileOf(ghost.key)), 'broken.json'), '{ not json');

@@ -21,7 +21,13 @@ export class ExtensionCtx implements vscode.Disposable {
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Integration Builder', { log: true });
-    this.specs = new SpecWorkspace(this.log);
+    this.specs = new SpecWorkspace(this.log, () => {
+      try {
+        return this.agents.workRoot();
+      } catch {
+        return undefined; // no folder open
+      }
+    });
     this.tree = new InteractionsTree(this.specs.store, this.runs, () => this.workspaceRoot());
     this.agents = new AgentService(this);
     this.verifyResults = new VerifyResults((key) => this.specs.store.find(key)?.interaction);

@@ -1,5 +1,6 @@
 // Keeps the SpecStore in step with the workspace: finds spec files, follows edits (unsaved buffers
 // included) and file events, publishes diagnostics, and tracks whether the cursor is in an entry.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SpecDiagnostic } from '../core/spec/diagnostics';
 import { SPEC_FILE_GLOB, SpecStore, isSpecFileName } from '../core/spec/store';
@@ -38,7 +39,15 @@ export class SpecWorkspace implements vscode.Disposable {
   /** Newest load per file, so a slow disk read never overwrites a newer buffer. */
   private readonly generation = new Map<string, number>();
 
-  constructor(private readonly log: vscode.LogOutputChannel) {
+  /**
+   * `workRoot`: the configured work root (absolute), when there is one. Nothing under it is a spec of the
+   * workspace: 200 agents writing in their folders must not wake the spec scan (it used to ignore only
+   * the default `.integration-builder`).
+   */
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly workRoot: () => string | undefined = () => undefined,
+  ) {
     this.disposables.push(
       this.store.onDidChange(() => this.publishDiagnostics()),
       vscode.workspace.onDidOpenTextDocument((doc) => isSpecDocument(doc) && void this.loadFromDocument(doc)),
@@ -68,8 +77,26 @@ export class SpecWorkspace implements vscode.Disposable {
 
   private readonly folderScans = new Map<string, NodeJS.Timeout>();
 
+  /** Under node_modules, .git, our default folder or the configured work root: never a spec of the workspace. */
+  private ignored(fsPath: string): boolean {
+    if (/[\\/](node_modules|\.integration-builder|\.git)([\\/]|$)/.test(fsPath)) return true;
+    const root = this.workRoot();
+    if (!root) return false;
+    const rel = path.relative(root, fsPath);
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  }
+
+  /** findFiles' exclude: the usual folders and the configured work root (relative to its workspace folder). */
+  private excludeGlob(): string {
+    const root = this.workRoot();
+    const folder = root ? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(root)) : undefined;
+    const rel = folder ? path.relative(folder.uri.fsPath, root as string).split(path.sep).join('/') : '';
+    // one level of braces (VS Code's globs do not nest them)
+    return rel && !rel.startsWith('..') ? `{**/node_modules/**,**/.integration-builder/**,**/.git/**,${rel}/**}` : EXCLUDE_GLOB;
+  }
+
   private scheduleFolderScan(uri: vscode.Uri): void {
-    if (uri.scheme !== 'file' || isSpecFileName(uri.fsPath) || /[\\/](node_modules|\.integration-builder|\.git)([\\/]|$)/.test(uri.fsPath)) return;
+    if (uri.scheme !== 'file' || isSpecFileName(uri.fsPath) || this.ignored(uri.fsPath)) return;
     const key = uri.fsPath;
     clearTimeout(this.folderScans.get(key));
     this.folderScans.set(
@@ -78,7 +105,7 @@ export class SpecWorkspace implements vscode.Disposable {
         this.folderScans.delete(key);
         try {
           if ((await vscode.workspace.fs.stat(uri)).type !== vscode.FileType.Directory) return;
-          const found = await vscode.workspace.findFiles(new vscode.RelativePattern(uri, SPEC_FILE_GLOB), EXCLUDE_GLOB);
+          const found = await vscode.workspace.findFiles(new vscode.RelativePattern(uri, SPEC_FILE_GLOB), this.excludeGlob());
           await Promise.all(found.filter((f) => !this.store.get(f.fsPath)).map((f) => this.loadFromDisk(f)));
         } catch {
           // the folder is gone again: nothing to load
@@ -95,7 +122,7 @@ export class SpecWorkspace implements vscode.Disposable {
 
   /** Finds every spec file again and reloads them all. */
   async rescan(): Promise<void> {
-    const uris = await vscode.workspace.findFiles(SPEC_FILE_GLOB, EXCLUDE_GLOB);
+    const uris = (await vscode.workspace.findFiles(SPEC_FILE_GLOB, this.excludeGlob())).filter((u) => !this.ignored(u.fsPath));
     const found = new Set(uris.map((u) => u.fsPath));
     for (const file of this.store.files()) if (!found.has(file)) this.store.delete(file);
     await Promise.all(uris.map((uri) => this.loadFromDisk(uri)));
@@ -119,7 +146,7 @@ export class SpecWorkspace implements vscode.Disposable {
   }
 
   private async loadFromDisk(uri: vscode.Uri): Promise<void> {
-    if (uri.scheme !== 'file' || /[\\/](node_modules|\.integration-builder)[\\/]/.test(uri.fsPath)) return;
+    if (uri.scheme !== 'file' || this.ignored(uri.fsPath)) return;
     const doc = this.openDocument(uri);
     if (doc?.isDirty) {
       await this.loadFromDocument(doc); // the unsaved buffer is newer than the file

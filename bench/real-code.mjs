@@ -10,7 +10,8 @@
 // 2. The scan: every template script (integrations/*/actions|syncs/*.ts) through the code rules and lint.
 //
 // Figures:
-//   corpus_n                  interactions laid out and verified (REAL_CODE_N: only the first N; 0: the scan only)
+//   corpus_n                  interactions laid out and verified (REAL_CODE_N: only the first N; 0: the scan only;
+//                             REAL_CODE_ONLY=<provider>/<name>,…: only these)
 //   false_failed              of those, verdict failed (the templates are good code, so every one is a flag to judge)
 //   false_needs_review        of those, verdict needs review
 //   verify_s_per_interaction  wall time of Verify all over the corpus / corpus_n
@@ -61,7 +62,9 @@ export async function run({ log }) {
   mkdirSync(work, { recursive: true });
   const load0 = loadavg()[0];
   const n = Number(process.env.REAL_CODE_N ?? corpusMod.CORPUS.length);
-  const corpus = corpusMod.CORPUS.slice(0, n);
+  // REAL_CODE_ONLY=<provider>/<name>,…: only these corpus interactions (to look at a few flags again).
+  const only = (process.env.REAL_CODE_ONLY || '').split(',').filter(Boolean);
+  const corpus = corpusMod.CORPUS.slice(0, n).filter((e) => !only.length || only.includes(`${e.provider}/${e.name}`));
   try {
     // ---- the corpus
     let t = Date.now();

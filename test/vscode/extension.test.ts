@@ -218,6 +218,29 @@ suite('Integration Builder in VS Code', () => {
     await until('Notion gone after delete', () => (labels(api.ctx.tree.getChildren()).includes('Notion') ? undefined : true));
   });
 
+  test('a spec-named file under the configured work root is no spec of the workspace', async () => {
+    const config = vscode.workspace.getConfiguration('integrationBuilder');
+    await config.update('workRoot', 'custom-work', vscode.ConfigurationTarget.Workspace);
+    const spec = (id: string, name: string) =>
+      JSON.stringify({ integrations: [{ id, connectionId: 'c', environment: 'dev', docs: 'https://example.com/docs', context: '', interactions: [{ id: 'one', displayName: name, description: 'd', prompt: '', comments: '' }] }] });
+    const hidden = path.join(workspaceDir(), 'custom-work', 'jira', 'one', 'copied.interactions.json');
+    const visible = path.join(workspaceDir(), 'linear.interactions.json');
+    fs.mkdirSync(path.dirname(hidden), { recursive: true });
+    fs.writeFileSync(hidden, spec('jira', 'Jira One'));
+    fs.writeFileSync(visible, spec('linear', 'Linear One'));
+    try {
+      await until('Linear in the tree', () => (labels(api.ctx.tree.getChildren()).includes('Linear') ? true : undefined));
+      const files = await vscode.commands.executeCommand<string[]>('integrationBuilder.refresh');
+      assert.ok(files.includes(visible) && !files.some((f) => f.includes(`${path.sep}custom-work${path.sep}`)), `the rescan found ${files.join(', ')}`);
+      assert.ok(!labels(api.ctx.tree.getChildren()).includes('Jira'), 'a file in the work root is not a spec');
+    } finally {
+      fs.rmSync(path.join(workspaceDir(), 'custom-work'), { recursive: true, force: true });
+      fs.rmSync(visible, { force: true });
+      await config.update('workRoot', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await until('Linear gone after delete', () => (labels(api.ctx.tree.getChildren()).includes('Linear') ? undefined : true));
+  });
+
   test('the spec JSON Schema is contributed and generated', () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     const validation = ext.packageJSON.contributes.jsonValidation as { fileMatch: string[]; url: string }[];

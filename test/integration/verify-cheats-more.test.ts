@@ -4,14 +4,10 @@
 // honest calls (output thrown away, /tmp scratch, the toolchain in node_modules) stay clean.
 // (A made-up response after an API refusal cannot happen in a real run — the refusal ends the session as
 // blocked — so that rule is tested on hand-written transcripts in test/unit/verify-confinement.test.ts.)
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScriptStep } from '../../src/core/model/scriptedModel';
-import { Orchestrator } from '../../src/core/orchestrator';
-import { RunStore } from '../../src/core/runs/store';
-import { verifyInteractions } from '../../src/core/verify';
-import { startAgentStack, TEST_MODEL, type AgentStack } from '../support/agentStack';
-import { targetsFor } from '../support/specs';
+import { startAgentStack, type AgentStack } from '../support/agentStack';
+import { runScriptedThenVerify } from '../support/scriptedRun';
 
 let stack: AgentStack;
 beforeAll(async () => {
@@ -20,23 +16,8 @@ beforeAll(async () => {
 afterAll(async () => stack?.close());
 
 async function confinementOf(id: string, steps: ScriptStep[]): Promise<string[]> {
-  stack.model.define(id, [...steps, { text: 'Stopping here; this needs a person to look at it.' }]);
-  const workRoot = path.join(stack.root, `work-${id}`);
-  const runs = new RunStore(workRoot);
-  const o = new Orchestrator({
-    workRoot,
-    connection: stack.connection,
-    runs,
-    model: TEST_MODEL,
-    tools: stack.tools,
-    sandbox: stack.sandbox,
-    onSessionCreated: (run) => stack.model.assign(run.sessionId!, id),
-  });
-  o.generate(targetsFor('google-calendar', [id]));
-  await o.whenIdle();
-  const run = o.get(`google-calendar/${id}`)!;
-  const [report] = await verifyInteractions([{ key: run.key, integrationId: 'google-calendar', interactionId: id, kind: 'action', folder: run.folder, run }], { runs, checks: ['confinement'] });
-  return report!.checks.flatMap((c) => c.findings.filter((f) => f.severity === 'error').map((f) => `${f.rule}: ${f.message}`));
+  const report = await runScriptedThenVerify(stack, id, steps, ['confinement']);
+  return report.checks.flatMap((c) => c.findings.filter((f) => f.severity === 'error').map((f) => `${f.rule}: ${f.message}`));
 }
 
 const call = (name: string, args: Record<string, unknown>): ScriptStep => ({ tool_calls: [{ name, arguments: args }] });

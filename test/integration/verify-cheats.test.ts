@@ -9,6 +9,7 @@ import { Orchestrator } from '../../src/core/orchestrator';
 import { RunStore } from '../../src/core/runs/store';
 import { verifyInteractions } from '../../src/core/verify';
 import { startAgentStack, TEST_MODEL, type AgentStack } from '../support/agentStack';
+import { runScriptedThenVerify } from '../support/scriptedRun';
 import { targetsFor } from '../support/specs';
 
 let stack: AgentStack;
@@ -18,23 +19,8 @@ beforeAll(async () => {
 afterAll(async () => stack?.close());
 
 async function verifyCheat(id: string, steps: ScriptStep[]): Promise<string[]> {
-  stack.model.define(id, [...steps, { text: 'Stopping here; this needs a person to look at it.' }]);
-  const workRoot = path.join(stack.root, `work-${id}`);
-  const runs = new RunStore(workRoot);
-  const o = new Orchestrator({
-    workRoot,
-    connection: stack.connection,
-    runs,
-    model: TEST_MODEL,
-    tools: stack.tools,
-    sandbox: stack.sandbox,
-    onSessionCreated: (run) => stack.model.assign(run.sessionId!, id),
-  });
-  o.generate(targetsFor('google-calendar', [id]));
-  await o.whenIdle();
-  const run = o.get(`google-calendar/${id}`)!;
-  const [report] = await verifyInteractions([{ key: run.key, integrationId: 'google-calendar', interactionId: id, kind: 'action', folder: run.folder, run }], { runs, checks: ['confinement', 'transcript'] });
-  return [...new Set(report!.checks.flatMap((c) => c.findings.filter((f) => f.severity === 'error').map((f) => f.rule)))].sort();
+  const report = await runScriptedThenVerify(stack, id, steps, ['confinement', 'transcript']);
+  return [...new Set(report.checks.flatMap((c) => c.findings.filter((f) => f.severity === 'error').map((f) => f.rule)))].sort();
 }
 
 const bash = (command: string): ScriptStep => ({ tool_calls: [{ name: 'bash', arguments: { command, description: 'try' } }] });

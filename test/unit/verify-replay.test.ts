@@ -1,6 +1,6 @@
 // The replay's consumption comparison, the detection of test configuration an agent wrote, and the
 // runner's report line (src/core/verify/replay).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -164,6 +164,25 @@ describe('test configuration the agent wrote', () => {
     expect(f.every((x) => x.rule === 'tests.config-edited' && x.severity === 'error' && x.check === 'tests')).toBe(true);
     expect(f.map((x) => x.location?.file).sort()).toEqual(['google-calendar/setupTests.ts', 'google-calendar/vite.config.js', 'package.json', 'package.json', 'vite.config.ts', 'vitest.config.mts', 'vitest.setup.ts', 'vitest.workspace.json']);
     expect(f.find((x) => x.location?.file === 'vite.config.ts')!.message).toMatch(/not what generate:tests writes/);
+  });
+
+  // Skipped as root (CI runs as root): root reads a folder whatever its mode, so nothing is unreadable.
+  it.runIf(process.getuid?.() !== 0)('a directory the check cannot read is a finding, never "no config there"', async () => {
+    const d = folder({ 'google-calendar/hidden/vite.config.ts': '' });
+    chmodSync(path.join(d, 'google-calendar', 'hidden'), 0o000);
+    try {
+      expect((await configFindings(d, templates, loadTypeScript(REPO))).map((x) => x.rule)).toEqual(['tests.config-unchecked']);
+    } finally {
+      chmodSync(path.join(d, 'google-calendar', 'hidden'), 0o755);
+    }
+  });
+
+  it('a folder path the check cannot list (here a file) is a finding too', async () => {
+    const d = folder({ 'package.json': scaffoldPackage });
+    mkdirSync(path.join(d, 'google-calendar'));
+    // readdir fails (ENOTDIR): that must not read as an empty folder
+    writeFileSync(path.join(d, 'google-calendar', 'f'), '');
+    expect((await configFindings(path.join(d, 'google-calendar', 'f'), templates, loadTypeScript(REPO))).map((x) => x.rule)).toEqual(['tests.config-unchecked']);
   });
 
   it('package.json: only vitest-related fields the scaffold and nango do not write', () => {

@@ -58,13 +58,20 @@ export function packageJsonFindings(text: string, file = 'package.json'): Findin
   return out;
 }
 
-async function walk(folder: string, rel: string, depth: number, out: string[]): Promise<void> {
+/** The folder's files; a directory that cannot be read goes to `unreadable` (it is not "no config there"). */
+async function walk(folder: string, rel: string, depth: number, out: string[], unreadable: string[]): Promise<void> {
   if (depth > 6 || out.length > 2000) return;
-  const entries = await fs.readdir(path.join(folder, ...rel.split('/').filter(Boolean)), { withFileTypes: true }).catch(() => []);
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(path.join(folder, ...rel.split('/').filter(Boolean)), { withFileTypes: true });
+  } catch (err) {
+    unreadable.push(`${rel || '.'} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    return;
+  }
   for (const e of entries) {
     const r = rel ? `${rel}/${e.name}` : e.name;
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name)) await walk(folder, r, depth + 1, out);
+      if (!SKIP_DIRS.has(e.name)) await walk(folder, r, depth + 1, out, unreadable);
     } else if (e.isFile() || e.isSymbolicLink()) out.push(r);
   }
 }
@@ -75,8 +82,10 @@ async function walk(folder: string, rel: string, depth: number, out: string[]): 
  */
 export async function configFindings(folder: string, templatesDir: string | undefined, ts: TS | undefined): Promise<Finding[]> {
   const files: string[] = [];
-  await walk(folder, '', 0, files);
-  const out: Finding[] = [];
+  const unreadable: string[] = [];
+  await walk(folder, '', 0, files, unreadable);
+  // Fail closed: a folder the check cannot read may hold a configuration it would have reported.
+  const out: Finding[] = unreadable.map((d) => ({ check: 'tests' as const, rule: 'tests.config-unchecked', severity: 'error' as const, message: `${d} cannot be read, so the test configuration in it could not be checked` }));
   for (const rel of files) {
     const base = path.posix.basename(rel);
     const template = rel === base ? GENERATED_CONFIGS[base] : undefined;

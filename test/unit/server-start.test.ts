@@ -54,6 +54,7 @@ describe('the opencode server start', () => {
     await conn.dispose();
   }, 30_000);
 
+  // Linux with util-linux's setpriv only (Debian has it in its essential set); elsewhere dieWithParent changes nothing.
   it.runIf(process.platform === 'linux' && existsSync('/usr/bin/setpriv'))('a child started through dieWithParent is killed when its parent is SIGKILLed', async () => {
     const pidFile = path.join(dir, 'child.pid');
     const launch = dieWithParent(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);

@@ -185,6 +185,13 @@ describe('test configuration the agent wrote', () => {
     expect((await configFindings(path.join(d, 'google-calendar', 'f'), templates, loadTypeScript(REPO))).map((x) => x.rule)).toEqual(['tests.config-unchecked']);
   });
 
+  it("nango's template that cannot be read leaves the comparison undone, and says so (never a pass)", async () => {
+    const d = folder({ 'vite.config.ts': viteTemplate });
+    const f = await configFindings(d, path.join(d, 'no-templates-here'), loadTypeScript(REPO));
+    expect(f.map((x) => [x.rule, x.location?.file])).toEqual([['tests.config-unchecked', 'vite.config.ts']]);
+    expect(f[0]!.message).toMatch(/vite\.config\.ejs cannot be read/);
+  });
+
   it('package.json: only vitest-related fields the scaffold and nango do not write', () => {
     expect(packageJsonFindings(scaffoldPackage)).toEqual([]);
     expect(packageJsonFindings('not json')).toEqual([]);

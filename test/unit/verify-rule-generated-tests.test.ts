@@ -50,6 +50,7 @@ describe('generated tests, formatting aside', () => {
   });
 
   it('a test skipped: found at its line, the quote shows it.skip against it', () => {
+    // test data, not a skipped test of ours: the generated test is given an `it.skip(` that Verify must catch
     const edited = PRETTIER.replace("    it('should output", "    it.skip('should output");
     expect(generatedTestDifference(ts, edited, GENERATED)).toEqual({
       line: 12,

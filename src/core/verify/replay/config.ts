@@ -91,10 +91,25 @@ export async function configFindings(folder: string, templatesDir: string | unde
     const template = rel === base ? GENERATED_CONFIGS[base] : undefined;
     if (template) {
       if (!templatesDir) continue;
-      const want = renderedTemplate(await fs.readFile(path.join(templatesDir, template), 'utf8').catch(() => '<%'));
-      if (want === undefined) continue;
-      const have = await fs.readFile(path.join(folder, rel), 'utf8').catch(() => undefined);
-      if (have === undefined || !sameAsGenerated(ts, have, want)) {
+      // Fail closed: a template or a file that cannot be read leaves the comparison undone, and says so.
+      const unchecked = (why: string): Finding => ({ check: 'tests', rule: 'tests.config-unchecked', severity: 'error', message: `${rel} could not be compared with what generate:tests writes: ${why}`, location: { file: rel } });
+      let source: string;
+      try {
+        source = await fs.readFile(path.join(templatesDir, template), 'utf8');
+      } catch (err) {
+        out.push(unchecked(`nango's template ${template} cannot be read (${(err as Error).message})`));
+        continue;
+      }
+      const want = renderedTemplate(source);
+      if (want === undefined) continue; // a template that needs rendering: nango writes what only nango can say
+      let have: string;
+      try {
+        have = await fs.readFile(path.join(folder, rel), 'utf8');
+      } catch (err) {
+        out.push(unchecked(`it cannot be read (${(err as Error).message})`));
+        continue;
+      }
+      if (!sameAsGenerated(ts, have, want)) {
         out.push({ check: 'tests', rule: 'tests.config-edited', severity: 'error', message: `${rel} is not what generate:tests writes: the agent changed the test configuration (Verify runs the tests with its own)`, location: { file: rel } });
       }
       continue;

@@ -4,6 +4,7 @@
 //   integration-builder verify [ids…|--all]      verify finished runs
 //   integration-builder assemble <integration>   write verified interactions into the Nango project
 //   integration-builder status                   every interaction's latest run
+//   integration-builder merge <dir>…             gather shards' work roots (generate --shard K/N) into one
 //
 // Options: --spec <file> (default: ./interactions.json, else the first *.interactions.json here),
 //   --work-root <dir> (default .integration-builder/work next to the spec), --concurrency <n>,
@@ -33,6 +34,8 @@ import { DEFAULT_WORK_ROOT, interactionFolder, workRootProblem } from '../core/w
 import { LiveLines } from './progress';
 import { detectSandbox } from '../core/sandbox';
 import { renderDoctor, sandboxDoctor } from '../core/sandbox/doctor';
+import { parseShard, type Shard } from '../core/shard/shard';
+import { runMerge, shardTargets, startShard } from './merge';
 
 export class UsageError extends Error {}
 
@@ -54,12 +57,14 @@ export interface CliOptions {
   opencode?: string;
   /** Run agents without the OS sandbox where none can run (said on every run and verdict). */
   allowUnsandboxed: boolean;
+  /** `--shard K/N`: this machine's share of the interactions asked about (src/core/shard/shard.ts). */
+  shard?: Shard;
 }
 
 /** Signals that stop a run cleanly. */
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-const COMMANDS = ['generate', 'verify', 'assemble', 'status', 'doctor'];
+const COMMANDS = ['generate', 'verify', 'assemble', 'status', 'doctor', 'merge'];
 
 export function parseArgs(argv: readonly string[]): CliOptions {
   const o: CliOptions = { command: '', ids: [], all: false, concurrency: 4, demo: false, json: false, verify: true, force: false, includeUnverified: false, allowUnsandboxed: false };
@@ -102,6 +107,15 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--project': o.project = take(); break;
       case '--opencode': o.opencode = take(); break;
       case '--allow-unsandboxed': o.allowUnsandboxed = on(); break;
+      case '--shard': {
+        const v = take();
+        try {
+          o.shard = parseShard(v);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+        break;
+      }
       case '-h':
       case '--help': o.command = 'help'; break;
       default:
@@ -117,17 +131,21 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     o.model = undefined;
   }
   if (o.command === 'assemble' && o.ids.length !== 1) throw new UsageError('assemble takes one integration id');
+  if (o.shard && !['generate', 'verify', 'status'].includes(o.command)) throw new UsageError(`--shard applies to generate, verify and status, not ${o.command}`);
+  if (o.command === 'merge' && (!o.ids.length || o.all)) throw new UsageError('merge takes the shards\' work roots: merge <dir>… [--work-root <merged work root>]');
   return o;
 }
 
-export const USAGE = `usage: integration-builder <generate|verify|assemble|status> [ids…|--all] [options]
+export const USAGE = `usage: integration-builder <generate|verify|assemble|status|merge> [ids…|--all] [options]
   generate [ids…|--all]   run one agent per interaction, then verify them (--no-verify to skip)
   verify [ids…|--all]     verify finished runs
   assemble <integration>  write the verified interactions into the Nango project (--force, --include-unverified)
   status                  the latest run of every interaction
   doctor                  check that the agent sandbox works on this machine
+  merge <dir>…            gather the work roots of shards into one (--work-root) for status, verify, assemble
 options: --spec <file> --work-root <dir> --concurrency <n> --model <provider/model> | --demo
          --json --junit <file> --project <dir> --opencode <path> --allow-unsandboxed
+         --shard K/N (generate, verify, status: shard K of N of the interactions asked about)
 ids are interaction ids or <integration>/<interaction> keys. Exit: 0 all verified, 1 some not, 2 bad input.`;
 
 interface Io {
@@ -295,7 +313,9 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     if (junit) throw new UsageError(`${junit}; nothing was ${o.command === 'generate' ? 'generated' : 'verified'}`);
   }
   const runs = new RunStore(workRoot);
-  const targets = selectTargets(spec, o);
+  if (o.command === 'merge') return runMerge({ shards: o.ids, json: o.json }, io, { spec, workRoot });
+  const asked = selectTargets(spec, o);
+  const targets = shardTargets(asked, o.shard);
   if (errors.length) {
     // Errors elsewhere in the spec do not stop work on the entries asked about; errors in those do.
     const bad = targets.filter((t) => !isRunnable(t.integration, t.interaction));
@@ -304,6 +324,8 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       return 2;
     }
   }
+  // A shard says what it holds (generate notes it for merge); an empty share has nothing to do.
+  if (o.shard && !(await startShard(o.shard, targets, asked.length, { command: o.command, workRoot, err: io.err }))) return 0;
 
   const keys = targets.map((t) => t.interaction.key);
   if (o.command === 'status') {

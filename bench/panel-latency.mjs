@@ -26,7 +26,7 @@ export async function run({ log }) {
   const AGENTS = Number(process.env.PANEL_AGENTS || 20);
   const EVENTS = Number(process.env.PANEL_EVENTS || 2000);
   const outfile = join(root, 'bench', '.build', 'panel-model.mjs');
-  await build({ entryPoints: [join(root, 'src/shared/panelModel.ts')], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'error' });
+  await build({ entryPoints: [join(root, 'src/extension/panelModel.ts')], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'error' });
   const { PanelModel, Coalescer } = await import(pathToFileURL(outfile).href);
   await build({ entryPoints: [join(root, 'src/webview/agents.ts')], bundle: true, platform: 'browser', format: 'iife', target: 'es2022', outfile: join(root, 'bench', '.build', 'agents.js'), logLevel: 'error' });
   const { chromium } = require('playwright-core');

@@ -8,6 +8,7 @@ import { findOpencode, findRipgrep, installOpencode, OPENCODE_VERSION } from '..
 import type { Violation } from '../core/guard/violations';
 import { DEMO_LABEL, DEMO_MODEL_ID } from '../core/model/demo';
 import type { Orchestrator, RunTarget } from '../core/orchestrator';
+import type { RunBoard } from '../core/runs/board';
 import { runSummary, type RunRecord } from '../core/runs/record';
 import { RunStore } from '../core/runs/store';
 import { type RenderedTranscript, renderTranscriptWithLines } from '../core/runs/transcript';
@@ -18,11 +19,27 @@ import { loadReport, type VerifyListeners, type VerifyReport, type VerifyTarget 
 import { resolveWorkRoot, workRootProblem } from '../core/workspace/paths';
 import { verifyTargetOf } from '../core/app/verifyTarget';
 import { COMMANDS, NANGO_SECRET } from './commandIds';
-import { CONFIG_SECTION } from './config';
+import { CONFIG_SECTION, type Config } from './config';
+import type { SpecWorkspace } from './specWorkspace';
+import type { VerifyResults } from './verifyResults';
 
 /** Settings the agent service is built from: a change rebuilds it (see AgentService.onConfigChanged). */
 const REBUILD_SETTINGS = ['model', 'demoModel', 'demoCheaters', 'opencode.serverUrls', 'opencode.path', 'nango.host', 'workRoot', 'verify.concurrency'] as const;
-import type { ExtensionCtx } from './context';
+
+/**
+ * What the service needs of the extension's context (ExtensionCtx, which builds the service, is one):
+ * named here so that context.ts → agentService.ts is the only direction between the two.
+ */
+interface AgentServiceHost {
+  readonly extension: vscode.ExtensionContext;
+  readonly config: Config;
+  readonly log: vscode.LogOutputChannel;
+  readonly specs: SpecWorkspace;
+  readonly runs: RunBoard;
+  readonly verifyResults: VerifyResults;
+  /** The first workspace folder on disk. */
+  workspaceRoot(): string | undefined;
+}
 
 export class UserCancelled extends Error {
   constructor() {
@@ -55,7 +72,7 @@ export class AgentService implements vscode.Disposable {
   /** A setting the running service was built with changed while runs were active: rebuild once idle. */
   private staleSettings: string[] = [];
 
-  constructor(private readonly ctx: ExtensionCtx) {
+  constructor(private readonly ctx: AgentServiceHost) {
     this.configWatch = vscode.workspace.onDidChangeConfiguration((e) => void this.onConfigChanged(e));
   }
 

@@ -1,11 +1,11 @@
-// The Agents webview view: the host side. It feeds a PanelModel (src/shared/panelModel.ts) from the
+// The Agents webview view: the host side. It feeds a PanelModel (src/extension/panelModel.ts) from the
 // orchestrator's events, violations and verification reports, and sends the webview coalesced updates
 // (at most one message per agent per 50 ms). The model outlives the view, so a re-shown or reloaded
 // view repaints at once. Strict CSP with a nonce, no remote resources.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Orchestrator } from '../core/orchestrator';
-import { Coalescer, PanelModel } from '../shared/panelModel';
+import { Coalescer, PanelModel } from './panelModel';
 import { parseWebviewMessage, type HostMessage, type WebviewMessage } from '../shared/protocol';
 import { COMMANDS } from './commandIds';
 import type { ExtensionCtx } from './context';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newRunRecord, type RunRecord } from '../../src/core/runs/record';
-import { Coalescer, PanelModel } from '../../src/shared/panelModel';
+import { Coalescer, PanelModel } from '../../src/extension/panelModel';
 import type { HostMessage } from '../../src/shared/protocol';
 import type { AgentEvent } from '../../src/core/agent/events';
 import { REPO } from '../support/agentStack';

@@ -8,7 +8,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventNormalizer, type AgentEvent } from '../../src/core/agent/events';
 import { newRunRecord, type RunRecord } from '../../src/core/runs/record';
-import { Coalescer, PanelModel } from '../../src/shared/panelModel';
+import { Coalescer, PanelModel } from '../../src/extension/panelModel';
 import type { HostMessage } from '../../src/shared/protocol';
 import { REPO } from '../support/agentStack';
 import { CHROME, openPanel, THEMES } from '../support/panelPage';

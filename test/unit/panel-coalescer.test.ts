@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { newRunRecord, type RunRecord } from '../../src/core/runs/record';
-import { Coalescer, PanelModel } from '../../src/shared/panelModel';
+import { Coalescer, PanelModel } from '../../src/extension/panelModel';
 import type { HostMessage } from '../../src/shared/protocol';
 
 const KEY = 'g/a';

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { AgentEvent } from '../../src/core/agent/events';
 import { newRunRecord, type RunRecord } from '../../src/core/runs/record';
-import { Coalescer, PanelModel, sortByAttention } from '../../src/shared/panelModel';
+import { Coalescer, PanelModel, sortByAttention } from '../../src/extension/panelModel';
 import { parseHostMessage, parseWebviewMessage, type AgentRow, type HostMessage } from '../../src/shared/protocol';
 
 const run = (key: string, extra: Partial<RunRecord> = {}): RunRecord => ({

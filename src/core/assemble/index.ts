@@ -12,15 +12,17 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { nangoCompile, type CompileOutcome } from '../verify/compile';
 import type { ToolBins } from '../verify/toolchainRun';
-import type { Finding, Verdict } from '../verify/types';
+import type { Finding, Verdict } from '../runs/report';
 import { interactionTestFiles, scriptRelativePath } from '../workspace/scaffold';
 import { unifiedDiff } from './diff';
-import { projectProblems, type ProjectProblemKind } from './project';
-import { interactionUnit, type UnitProblemKind } from './unit';
+import { AssemblyRefused, type AssemblyProblem } from './problems';
+import { projectProblems } from './project';
+import { interactionUnit } from './unit';
 
 export { unifiedDiff } from './diff';
 export { interactionUnit, isProjectFile, type InteractionUnit, type UnitFile, type UnitProblem } from './unit';
 export { projectProblems, type ProjectProblem } from './project';
+export { AssemblyRefused, type AssemblyProblem } from './problems';
 export { locateRefusal, renderRefusalMarkdown, renderRefusalText, type AssemblyRefusal, type LocatedProblem } from './refusal';
 
 export interface AssemblyCandidate {
@@ -58,32 +60,6 @@ export interface AssemblyPlan {
   /** Not verified and not asked for: left out, with why. */
   readonly refused: readonly { readonly key: string; readonly reason: string }[];
   readonly files: readonly PlannedFile[];
-}
-
-/** Why an assembly cannot go ahead; any one of them means nothing is written. */
-export interface AssemblyProblem {
-  readonly kind: ProjectProblemKind | UnitProblemKind | 'helper-conflict';
-  readonly message: string;
-  /** The interactions it concerns (none for the project's own problems). */
-  readonly keys: readonly string[];
-  /** The file it is about, relative to the interaction folder and the project. */
-  readonly file?: string;
-  readonly line?: number;
-  /** helper-conflict: the two versions as a unified diff (a/: the first interaction's, b/: the other's). */
-  readonly diff?: string;
-}
-
-/** Assembling was refused before anything was written; `problems` says why, each on its own. */
-export class AssemblyRefused extends Error {
-  constructor(
-    readonly integrationId: string,
-    readonly problems: readonly AssemblyProblem[],
-  ) {
-    super(
-      [`assembling ${integrationId} was refused, nothing was written:`, ...problems.map((p) => `- ${p.keys.length ? `${p.keys.join(', ')}: ` : ''}${p.message}`), ...problems.filter((p) => p.diff).map((p) => p.diff as string)].join('\n'),
-    );
-    this.name = 'AssemblyRefused';
-  }
 }
 
 export interface AssemblyReport {

@@ -5,7 +5,7 @@
 // the same list, so neither can leave a problem out.
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AssemblyProblem, AssemblyRefused } from './index';
+import type { AssemblyProblem, AssemblyRefused } from './problems';
 
 export interface LocatedProblem extends AssemblyProblem {
   /**

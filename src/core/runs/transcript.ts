@@ -1,6 +1,6 @@
 // A run's transcript as Markdown, from the JSONL the orchestrator writes: what the agent was told,
 // what it said, every tool call with its input and output, and how it ended.
-import type { Finding } from '../verify/types';
+import type { Finding } from './report';
 import type { RunRecord } from './record';
 
 type Entry = Record<string, unknown>;

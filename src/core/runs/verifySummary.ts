@@ -1,7 +1,7 @@
 // The summary table of a verification, as Markdown: one row per interaction, then its findings with
 // where they are and the transcript step that led to them. The extension shows it as a document;
 // the CLI prints the same.
-import type { CheckId, VerifyReport } from '../verify/types';
+import type { CheckId, VerifyReport } from './report';
 
 /**
  * The table's check columns, in the order a reader takes them: does it build, does it still build as

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { InteractionModel } from '../spec/model';
-import type { RecordOutcome, RecordRequest, TestOutcome, Toolchain } from './types';
+import type { ProcessResult, RecordOutcome, RecordRequest, TestOutcome, Toolchain } from './types';
 import { confine, type ConfineOptions } from '../sandbox/confine';
 import type { SandboxScope } from '../sandbox/policy';
 import { testsDirOf } from '../guard/protectedPaths';
@@ -42,12 +42,6 @@ export function findNangoBin(folder: string): string | undefined {
     if (parent === dir) return undefined;
     dir = parent;
   }
-}
-
-export interface ProcessResult {
-  readonly code: number | null;
-  readonly output: string;
-  readonly timedOut: boolean;
 }
 
 export interface RunProcessOptions {

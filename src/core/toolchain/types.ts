@@ -26,3 +26,10 @@ export interface Toolchain {
   record(req: RecordRequest): Promise<RecordOutcome>;
   runTests(req: { readonly folder: string; readonly interaction: InteractionModel; readonly signal?: AbortSignal }): Promise<TestOutcome>;
 }
+
+/** How a child process ended: its exit code (null when it could not start or was killed), its output. */
+export interface ProcessResult {
+  readonly code: number | null;
+  readonly output: string;
+  readonly timedOut: boolean;
+}

@@ -1,13 +1,14 @@
 // The Agents panel's state on the host side, in plain TypeScript (no vscode): agent rows and each
 // agent's stream, built from AgentEvents, violations and verification reports, and a coalescer that
 // sends at most one message per agent per interval (~50 ms) with just the items that changed. The
-// latest state is kept, so a re-shown or reloaded view repaints at once from `snapshot`.
+// latest state is kept, so a re-shown or reloaded view repaints at once from `snapshot`. The webview
+// sees none of this code, only the messages of src/shared/protocol.ts.
 import type { AgentEvent } from '../core/agent/events';
 import type { Violation } from '../core/guard/violations';
 import type { RunRecord } from '../core/runs/record';
 import type { VerifyReport } from '../core/verify/types';
-import { firstBad } from './firstBad';
-import type { AgentRow, HostMessage, StreamItem, Totals } from './protocol';
+import { firstBad } from '../shared/firstBad';
+import type { AgentRow, HostMessage, StreamItem, Totals } from '../shared/protocol';
 
 const ATTENTION: Record<string, number> = { blocked: 0, failed: 2, interrupted: 3, 'needs-review': 4, running: 5, queued: 6, stopped: 7, verified: 8, 'not-started': 9 };
 

@@ -144,6 +144,9 @@ export class PanelModel {
         // Counted the way the run record counts them; the record, published right after, sets the same numbers.
         s.row = { ...s.row, steps: s.row.steps + 1, costUsd: s.row.costUsd + e.costUsd, tokens: s.row.tokens + e.tokens.input + e.tokens.output + e.tokens.reasoning };
         return [];
+      case 'status':
+        // The row's status comes from the run record (onRun), not from the session's busy, idle or retry.
+        return [];
       default:
         return [];
     }

@@ -207,7 +207,12 @@ function textOf(it: StreamItem): string {
       return `${it.permission} ${it.patterns.join(' ')}`;
     case 'finding':
       return `${it.rule} ${it.text}`;
-    default:
+    case 'prompt':
+    case 'text':
+    case 'reasoning':
+    case 'error':
+    case 'violation':
+    case 'end':
       return it.text;
   }
 }

@@ -189,6 +189,7 @@ function nodeType(node: JsonNode): string {
       return 'a boolean';
     case 'null':
       return 'null';
+    case 'property':
     default:
       return node.type;
   }
@@ -261,6 +262,12 @@ function reportIssue(sink: DiagnosticSink, root: JsonNode, issue: z.core.$ZodIss
         at('invalid-value', `${subject(path)} has a form that is not allowed here`);
       }
       return;
+    // zod's own sentence for the rest: the schema has no record, set or multipleOf, and unknown keys are
+    // warned about by the walk below (the schema does not reject them).
+    case 'invalid_element':
+    case 'invalid_key':
+    case 'not_multiple_of':
+    case 'unrecognized_keys':
     default:
       at('invalid-value', `${subject(path)}: ${issue.message}`);
   }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { newRunRecord, type RunRecord } from '../../src/core/runs/record';
 import { parseTranscriptLines, RunStore } from '../../src/core/runs/store';
-import { renderTranscript } from '../../src/core/runs/transcript';
+import { renderTranscriptWithLines } from '../../src/core/runs/transcript';
 
 let workRoot: string;
 beforeEach(() => {
@@ -86,7 +86,7 @@ describe('transcripts', () => {
       { type: 'unreadable-line', line: 2, error: expect.any(String), text: '{"type":"tool.finished","tool":"ba' },
       { type: 'text.done', text: 'after the tear' },
     ]);
-    const md = renderTranscript(record(), entries);
+    const md = renderTranscriptWithLines(record(), entries).markdown;
     expect(md).toContain('first');
     expect(md).toContain('after the tear');
     expect(md).toMatch(/line 3 of the transcript file could not be read/);

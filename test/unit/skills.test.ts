@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import ts from 'typescript';
-import { checkSkill, listSkillDirs } from '../../src/core/agent/skills';
+import { checkSkill, listSkillDirs } from '../support/skills';
 import { loadSpec } from '../../src/core/spec/loader';
 import { scaffoldFiles } from '../../src/core/workspace/scaffold';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newRunRecord } from '../../src/core/runs/record';
-import { renderTranscript, renderTranscriptWithLines } from '../../src/core/runs/transcript';
+import { renderTranscriptWithLines } from '../../src/core/runs/transcript';
 import type { Finding } from '../../src/core/verify/types';
 
 const run = newRunRecord({
@@ -40,7 +40,7 @@ describe('renderTranscript', () => {
       { check: 'transcript', rule: 'transcript.hallucinated-command', severity: 'error', message: 'ran a CLI command that does not exist', quote: 'nango frobnicate', step: { attempt: 1, line: 2 } },
       { check: 'transcript', rule: 'transcript.other-attempt', severity: 'error', message: 'from attempt 2', step: { attempt: 2, line: 2 } },
     ];
-    const md = renderTranscript(run, entries, findings);
+    const md = renderTranscriptWithLines(run, entries, findings).markdown;
     const at = md.indexOf('transcript.hallucinated-command');
     expect(at).toBeGreaterThan(md.indexOf('nango frobnicate'));
     expect(at).toBeLessThan(md.indexOf('fixture guard'));

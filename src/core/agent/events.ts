@@ -83,8 +83,6 @@ export type AgentEvent =
       readonly text: string;
     };
 
-export type AgentEventType = AgentEvent['type'];
-
 // ----------------------------------------------------------------------------------------------
 // Normalisation. The raw shapes are opencode 1.18's; anything unexpected is ignored, never thrown.
 

@@ -19,11 +19,9 @@ import { AssemblyRefused, type AssemblyProblem } from './problems';
 import { projectProblems } from './project';
 import { interactionUnit } from './unit';
 
-export { unifiedDiff } from './diff';
-export { interactionUnit, isProjectFile, type InteractionUnit, type UnitFile, type UnitProblem } from './unit';
-export { projectProblems, type ProjectProblem } from './project';
+export { interactionUnit } from './unit';
 export { AssemblyRefused, type AssemblyProblem } from './problems';
-export { locateRefusal, renderRefusalMarkdown, renderRefusalText, type AssemblyRefusal, type LocatedProblem } from './refusal';
+export { locateRefusal, renderRefusalMarkdown, renderRefusalText, type AssemblyRefusal } from './refusal';
 
 export interface AssemblyCandidate {
   readonly key: string;

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { isOwnFile, replaceFileSync, writeFileAtomic } from './atomicFile';
 import { ancestorDirs, baseDirs, GENERATED_ROOT_FILES, isProtected, normalizeRel, type ProtectedScope, relativeTo, testsDirOf } from './protectedPaths';
 
-export { isProtected, protectedPatterns, type ProtectedScope } from './protectedPaths';
+export type { ProtectedScope } from './protectedPaths';
 
 export type BaselineSource = 'scaffold' | 'recorder';
 
@@ -49,6 +49,7 @@ export function baselineDirFor(runRecordFile: string): string {
   return runRecordFile.replace(/\.json$/, '') + '.baseline';
 }
 
+/** @internal test hook: the tests wait for a folder to be clean again. */
 export function isClean(check: ManifestCheck): boolean {
   return !check.changed.length && !check.missing.length && !check.unexpected.length;
 }

@@ -20,11 +20,6 @@ export function testsDirOf(integrationId: string): string {
   return `${integrationId}/tests`;
 }
 
-/** The protected paths as glob patterns relative to the folder (for display and permission rules). */
-export function protectedPatterns(integrationId: string): string[] {
-  return [...GENERATED_ROOT_FILES, `${testsDirOf(integrationId)}/**`];
-}
-
 /**
  * A relative path in posix form without `.` segments, or undefined when it is absolute or leaves the
  * folder. `''` is the folder itself.

@@ -26,9 +26,6 @@ export const STATUS_LABEL: Record<InteractionStatus, string> = {
   interrupted: 'interrupted',
 };
 
-/** Statuses in which an agent is at work or about to be. */
-export const ACTIVE_STATUSES: readonly InteractionStatus[] = ['queued', 'running'];
-
 /** What a front end needs to show about an interaction's latest run. */
 export interface RunSummary {
   readonly status: InteractionStatus;

@@ -14,10 +14,6 @@ function clip(s: string, max = 4000): string {
   return s.length > max ? `${s.slice(0, max)}\n… (${s.length - max} more characters)` : s;
 }
 
-export function renderTranscript(run: RunRecord, entries: readonly unknown[], findings: readonly Finding[] = []): string {
-  return renderTranscriptWithLines(run, entries, findings).markdown;
-}
-
 export interface RenderedTranscript {
   readonly markdown: string;
   /** For each transcript entry (JSONL line), the 0-based Markdown line where it starts. */

@@ -158,6 +158,3 @@ export const SpecSchema = z
 
 export type InteractionKind = z.infer<typeof InteractionKindSchema>;
 export type Toolchain = z.infer<typeof ToolchainSchema>;
-export type InteractionEntry = z.infer<typeof InteractionSchema>;
-export type IntegrationEntry = z.infer<typeof IntegrationSchema>;
-export type SpecFile = z.infer<typeof SpecSchema>;

@@ -4,7 +4,7 @@
 import type { RunRecord } from '../runs/record';
 import type { CheckId, CheckOutcome, VerifyReport } from '../runs/report';
 
-export type { CheckId, Severity, TranscriptRef, FileLocation, Finding, CheckOutcome, CheckResult, Verdict, VerifyReport } from '../runs/report';
+export type { CheckId, Severity, TranscriptRef, Finding, CheckOutcome, CheckResult, Verdict, VerifyReport } from '../runs/report';
 
 /** One interaction to verify: its folder plus what the harness knows about its run. */
 export interface VerifyTarget {

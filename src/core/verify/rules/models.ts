@@ -11,8 +11,6 @@ import type { CodeFinding } from './finding';
 import { InteractionModules } from './modules';
 import { propertyName, symbolOf, unwrap, type ParsedScript } from './script';
 
-export type { ReadInteractionFile } from './modules';
-
 type Verdict = { readonly ok: true } | { readonly ok: false; readonly why: string };
 const OK: Verdict = { ok: true };
 const no = (why: string): Verdict => ({ ok: false, why });

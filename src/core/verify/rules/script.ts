@@ -211,11 +211,6 @@ function functionOf(ts: TS, checker: ts.TypeChecker, config: ts.ObjectLiteralExp
   return undefined;
 }
 
-/** The exec function of the script's definition. */
-export function execOf(s: Pick<ParsedScript, 'ts' | 'checker' | 'definition'>): ts.FunctionLikeDeclaration | undefined {
-  return s.definition?.config ? functionOf(s.ts, s.checker, s.definition.config, 'exec') : undefined;
-}
-
 /** The function-like declaration a call's callee means, when it is declared in this file. */
 export function calleeFunction(ts: TS, checker: ts.TypeChecker, call: ts.CallExpression | ts.NewExpression): ts.FunctionLikeDeclaration | undefined {
   const callee = unwrap(ts, call.expression);

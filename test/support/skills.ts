@@ -1,6 +1,6 @@
-// Skills handed to every session (Agent Skills format: `<name>/SKILL.md` with `name` and `description`
-// in its frontmatter), and the checks that keep them loadable: opencode skips a skill whose name or
-// description breaks the format, silently.
+// The checks that keep the skills handed to every session (skills/<name>/SKILL.md, Agent Skills format:
+// `name` and `description` in its frontmatter) loadable: opencode skips a skill whose name or
+// description breaks the format, silently. Only the tests run them (test/unit/skills.test.ts).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 

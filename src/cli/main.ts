@@ -36,6 +36,7 @@ import { detectSandbox } from '../core/sandbox';
 import { renderDoctor, sandboxDoctor } from '../core/sandbox/doctor';
 import { parseShard, type Shard } from '../core/shard/shard';
 import { runMerge, shardTargets, startShard } from './merge';
+import { runReport } from './report';
 
 export class UsageError extends Error {}
 
@@ -59,12 +60,14 @@ export interface CliOptions {
   allowUnsandboxed: boolean;
   /** `--shard K/N`: this machine's share of the interactions asked about (src/core/shard/shard.ts). */
   shard?: Shard;
+  /** `report --html <file>`: where the insights page is written. */
+  html?: string;
 }
 
 /** Signals that stop a run cleanly. */
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-const COMMANDS = ['generate', 'verify', 'assemble', 'status', 'doctor', 'merge'];
+const COMMANDS = ['generate', 'verify', 'assemble', 'status', 'doctor', 'merge', 'report'];
 
 export function parseArgs(argv: readonly string[]): CliOptions {
   const o: CliOptions = { command: '', ids: [], all: false, concurrency: 4, demo: false, json: false, verify: true, force: false, includeUnverified: false, allowUnsandboxed: false };
@@ -107,6 +110,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--project': o.project = take(); break;
       case '--opencode': o.opencode = take(); break;
       case '--allow-unsandboxed': o.allowUnsandboxed = on(); break;
+      case '--html': o.html = take(); break;
       case '--shard': {
         const v = take();
         try {
@@ -132,6 +136,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   }
   if (o.command === 'assemble' && o.ids.length !== 1) throw new UsageError('assemble takes one integration id');
   if (o.shard && !['generate', 'verify', 'status'].includes(o.command)) throw new UsageError(`--shard applies to generate, verify and status, not ${o.command}`);
+  if (o.html !== undefined && o.command !== 'report') throw new UsageError(`--html applies to report, not ${o.command}`);
   if (o.command === 'merge' && (!o.ids.length || o.all)) throw new UsageError('merge takes the shards\' work roots: merge <dir>… [--work-root <merged work root>]');
   return o;
 }
@@ -143,6 +148,7 @@ export const USAGE = `usage: integration-builder <generate|verify|assemble|statu
   status                  the latest run of every interaction
   doctor                  check that the agent sandbox works on this machine
   merge <dir>…            gather the work roots of shards into one (--work-root) for status, verify, assemble
+  report                  insights from the work root's records and transcripts: --json, --html <file> (exit 1: some unreadable)
 options: --spec <file> --work-root <dir> --concurrency <n> --model <provider/model> | --demo
          --json --junit <file> --project <dir> --opencode <path> --allow-unsandboxed
          --shard K/N (generate, verify, status: shard K of N of the interactions asked about)
@@ -282,6 +288,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.out(USAGE);
     return 0;
   }
+  if (o.command === 'report') return runReport(o, io);
   if (o.command === 'doctor') {
     const result = await sandboxDoctor();
     io.out(o.json ? JSON.stringify(result, null, 2) : renderDoctor(result));

@@ -66,7 +66,7 @@ async function setup(root: string, folders: number): Promise<GuardBenchReply> {
       out.push({ folder, key: interaction.key, baselineDir, fixtures: fixtures.map((f) => f.rel), script: scriptRelativePath(interaction) });
     }
   }
-  guard = new FixtureGuard({ currentActivity: () => 'bench' });
+  guard = new FixtureGuard({ currentActivity: () => ({ text: 'bench', callIds: ['bench'] }) });
   guard.onViolation(() => {
     violations++;
     violationAt.push(performance.timeOrigin + performance.now());

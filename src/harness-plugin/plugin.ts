@@ -5,7 +5,8 @@
 // - `tool.execute.before`: every tool call is checked first (file tools on real paths); a refusal
 //   throws, so the tool never runs. A harness that cannot be reached refuses too (fail closed).
 // - `tool.execute.after`: the check again, against a link made while the call ran (a parallel call
-//   of the same agent); a call that no longer passes has its output withheld.
+//   of the same agent); a call that no longer passes has its output withheld. The harness first
+//   settles what the call did (its guard checks the folder), so a violation names this call's id.
 // - `shell.env`: how the agent shell (opencode's `shell` setting) runs this session's command: in the
 //   run's bubblewrap sandbox, unsandboxed where the user accepted that, or not at all.
 // Built to dist/harness-plugin.mjs (ESM, no dependencies).
@@ -44,9 +45,9 @@ interface HookInput {
 }
 
 /** The harness's decision on a tool call; no answer is a refusal. */
-async function access(input: HookInput, args: Args): Promise<{ ok: boolean; reason?: string }> {
+async function access(input: HookInput, args: Args, phase: 'before' | 'after'): Promise<{ ok: boolean; reason?: string }> {
   try {
-    const d = await post<{ ok?: boolean; reason?: string }>('/access', { tool: input.tool, args, sessionId: input.sessionID, callId: input.callID });
+    const d = await post<{ ok?: boolean; reason?: string }>('/access', { tool: input.tool, args, sessionId: input.sessionID, callId: input.callID, phase });
     return { ok: d.ok === true, reason: d.reason };
   } catch (err) {
     return { ok: false, reason: `the harness did not answer (${(err as Error).message})` };
@@ -57,11 +58,11 @@ const str = (description: string) => ({ type: 'string', description });
 
 export const IntegrationBuilderHarness = async () => ({
   'tool.execute.before': async (input: HookInput, output: { args: Args }) => {
-    const d = await access(input, output.args ?? {});
+    const d = await access(input, output.args ?? {}, 'before');
     if (!d.ok) throw new Error(`Integration Builder refused this ${input.tool} call: ${d.reason ?? 'no reason given'}`);
   },
   'tool.execute.after': async (input: HookInput & { args?: Args }, output: { output?: unknown; title?: string }) => {
-    const d = await access(input, input.args ?? {});
+    const d = await access(input, input.args ?? {}, 'after');
     if (!d.ok) output.output = `Integration Builder withheld this ${input.tool} result: ${d.reason ?? 'no reason given'}`;
   },
   'shell.env': async (input: { cwd?: string; sessionID?: string; callID?: string }, output: { env: Record<string, string> }) => {

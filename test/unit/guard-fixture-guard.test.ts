@@ -132,6 +132,7 @@ async function attack(ctx: Ctx, command: string, reported: (v: Violation) => boo
     expect(v.key).toBe(ctx.key);
     expect(Number.isNaN(Date.parse(v.time))).toBe(false);
     expect(v.activity).toBe(`bash: ${command}`);
+    expect(v.callIds).toEqual([`call:bash: ${command}`]);
     expect(v.detail).toContain(`during bash: ${command}`);
   }
   return seen;
@@ -152,7 +153,7 @@ async function expectOnlySentinel(ctx: Ctx): Promise<void> {
 
 beforeAll(async () => {
   root = await fsp.mkdtemp(path.join(os.tmpdir(), 'ib-guard-'));
-  guard = new FixtureGuard({ currentActivity: (key) => activity.get(key), sweepMs: 0 });
+  guard = new FixtureGuard({ currentActivity: (key) => (activity.has(key) ? { text: activity.get(key) as string, callIds: [`call:${activity.get(key)}`] } : undefined), sweepMs: 0 });
   guard.onViolation((v) => violations.push(v));
   guard.onError((e) => errors.push(e));
 });

@@ -43,7 +43,7 @@ beforeEach(async () => {
       rewatch: async (dirs) => void rewatched.push([...dirs]),
       error: (err) => errors.push(err),
     },
-    { addedGraceMs: 5, recheckMs: 5, now: () => new Date('2025-05-06T07:08:09.000Z'), currentActivity: () => activity },
+    { addedGraceMs: 5, recheckMs: 5, now: () => new Date('2025-05-06T07:08:09.000Z'), currentActivity: () => (activity ? { text: activity, callIds: [`id:${activity.split(':')[0]}`] } : undefined) },
   );
 });
 afterEach(async () => {
@@ -74,6 +74,7 @@ describe('FolderReconciler', () => {
         kind: 'changed',
         restored: true,
         activity: 'bash: sed -i s/evt_1/evt_2/ google-calendar/tests/create-event.test.json',
+        callIds: ['id:bash'],
         detail: expect.stringMatching(
           /^google-calendar\/tests\/create-event\.test\.json changed \(sha256 [0-9a-f]{12}… → [0-9a-f]{12}…, same size\); restored from the baseline; during bash: sed -i /,
         ),

@@ -144,14 +144,25 @@ describe('transcript rules', () => {
     expect(rules(allRules(text))).toEqual(['transcript.fixture-edit']);
   });
 
-  it('a fixture change the guard saw (past the rules) is a fixture edit at the call that did it', () => {
-    const text = transcript(
-      tool('bash', { command: "cd google-calendar && sed -i 's/a/b/' tests/create-event.test.json" }),
-      { type: 'finished', finish: 'stop', text: 'Adjusted.' },
-    );
-    const found = allRules(text, GOOD_SOURCE, [{ time: 't', file: 'google-calendar/tests/create-event.test.json', kind: 'changed', activity: "bash: cd google-calendar && sed -i 's/a/b/' tests/create-event.test.json", detail: 'restored' }]);
+  it('a fixture change the guard saw (past the rules) is a fixture edit at the call that did it, tied by its call id', () => {
+    const edit = tool('bash', { command: "cd google-calendar && sed -i 's/a/b/' tests/create-event.test.json" });
+    const callId = (edit[0] as { callId: string }).callId;
+    const text = transcript(tool('read', { filePath: SCRIPT }, true, 'stub'), edit, { type: 'finished', finish: 'stop', text: 'Adjusted.' });
+    const found = allRules(text, GOOD_SOURCE, [
+      { time: 't', file: 'google-calendar/tests/create-event.test.json', kind: 'changed', activity: "bash: cd google-calendar && sed -i 's/a/b/' tests/create-event.test.json", callIds: [callId], detail: 'restored' },
+    ]);
     expect(rules(found)).toEqual(['transcript.fixture-edit']);
-    expect(found.every((f) => f.step?.line === 1)).toBe(true);
+    expect(found.every((f) => f.step?.line === 4)).toBe(true);
+  });
+
+  it('a fixture change seen while no call ran (a process left behind) is a fixture edit at no step, whatever its words resemble', () => {
+    const text = transcript(tool('bash', { command: 'ls google-calendar/tests' }), { type: 'finished', finish: 'stop', text: 'Adjusted.' });
+    // Words that resemble the call, but no call id: it is not tied to that step by resemblance.
+    const found = allRules(text, GOOD_SOURCE, [{ time: 't', file: 'google-calendar/tests/create-event.test.json', kind: 'changed', activity: 'bash: ls google-calendar/tests', detail: 'restored' }]);
+    const edits = found.filter((f) => f.rule === 'transcript.fixture-edit');
+    expect(edits.map((f) => f.step?.line)).toEqual([undefined]);
+    const unknownCall = allRules(text, GOOD_SOURCE, [{ time: 't', file: 'google-calendar/tests/create-event.test.json', kind: 'changed', callIds: ['call_elsewhere'], detail: 'restored' }]);
+    expect(unknownCall.filter((f) => f.rule === 'transcript.fixture-edit').map((f) => f.step?.line)).toEqual([undefined]);
   });
 
   it('a fixture edit after a cd names the file as a path in the folder', () => {

@@ -32,13 +32,13 @@ import { asOwnFile, ownFileName } from './atomicFile';
 import { FolderReconciler, type GuardTarget, type ReconcilerHooks, type RecordingOptions } from './folderReconciler';
 import { type BaselineManifest, checkAgainstManifest, loadManifest, type ManifestCheck } from './manifest';
 import { relativeTo } from './protectedPaths';
-import type { Violation } from './violations';
+import type { CurrentActivity, Violation } from './violations';
 
 export type { GuardTarget, RecordingOptions } from './folderReconciler';
 
 export interface FixtureGuardOptions {
-  /** The tool call running in the session of `key` right now, e.g. "bash: sed -i …" (put into violations). */
-  readonly currentActivity?: (key: string) => string | undefined;
+  /** The tool calls running in the session of `key` right now, with their ids (put into violations). */
+  readonly currentActivity?: (key: string) => CurrentActivity | undefined;
   /** How long a new file under tests/ may live before it is deleted (a temp file is renamed away by then). Default 5. */
   readonly addedGraceMs?: number;
   /** A restored path is checked again this much later (a write racing with the restore). Default 25. */
@@ -143,6 +143,19 @@ export class FixtureGuard {
 
   manifestOf(folder: string): BaselineManifest {
     return this.reconcilerOf(folder).manifest;
+  }
+
+  /**
+   * Checks the whole folder now and resolves once every change found is put right and reported. The
+   * harness calls it when a tool call ends, before the agent sees the result: whatever that call changed
+   * is found while the call still counts as running, so the violation names it by its id — no waiting
+   * for a watcher event that may come late.
+   */
+  async settle(folder: string): Promise<void> {
+    const rec = this.reconcilers.get(path.resolve(folder));
+    if (!rec) return;
+    rec.checkAll();
+    await rec.idle();
   }
 
   /** Compares the folder with its baseline without changing anything. */

@@ -30,7 +30,7 @@ import {
   updateBaseline,
 } from './manifest';
 import { ancestorDirs, GENERATED_ROOT_FILES, isProtected, normalizeRel, testsDirOf } from './protectedPaths';
-import type { Violation, ViolationKind } from './violations';
+import type { CurrentActivity, Violation, ViolationKind } from './violations';
 
 export interface GuardTarget {
   readonly folder: string;
@@ -54,7 +54,7 @@ export interface ReconcilerOptions {
   readonly addedGraceMs: number;
   readonly recheckMs: number;
   readonly now: () => Date;
-  readonly currentActivity?: (key: string) => string | undefined;
+  readonly currentActivity?: (key: string) => CurrentActivity | undefined;
 }
 
 export interface RecordingOptions<T = unknown> {
@@ -75,7 +75,7 @@ interface Pending {
    * Set when a watcher event scheduled it: the tool call running when the change happened (not when it
    * was acted on). Checks scheduled otherwise (recheck, sweep, watch) take the one running when they find it.
    */
-  readonly seen?: { readonly activity: string | undefined };
+  readonly seen?: { readonly activity: CurrentActivity | undefined };
 }
 
 /** Enough to tell, in a sweep, that a checked file has been touched since (see inspectEntry for the order). */
@@ -285,7 +285,7 @@ export class FolderReconciler {
     return rel;
   }
 
-  private activity(): string | undefined {
+  private activity(): CurrentActivity | undefined {
     try {
       return this.opts.currentActivity?.(this.target.key);
     } catch {
@@ -461,10 +461,10 @@ export class FolderReconciler {
     if (restored) this.schedule(rel, this.opts.recheckMs);
   }
 
-  private report(file: string, kind: ViolationKind, restored: boolean, detail: string, activity: string | undefined, failure: string): void {
+  private report(file: string, kind: ViolationKind, restored: boolean, detail: string, activity: CurrentActivity | undefined, failure: string): void {
     const what = kind === 'deleted' ? `deleted (${detail})` : kind === 'added' ? `added (${detail})` : `changed (${detail})`;
     const done = !restored ? `NOT restored: ${failure}` : kind === 'added' ? 'removed' : 'restored from the baseline';
-    const during = !this.opts.currentActivity ? '' : activity ? `; during ${activity}` : '; while no tool call was running';
+    const during = !this.opts.currentActivity ? '' : activity ? `; during ${activity.text}` : '; while no tool call was running';
     this.hooks.violation({
       time: this.opts.now().toISOString(),
       folder: this.folder,
@@ -473,7 +473,7 @@ export class FolderReconciler {
       kind,
       restored,
       detail: `${file} ${what}; ${done}${during}`,
-      ...(activity ? { activity } : {}),
+      ...(activity ? { activity: activity.text, callIds: activity.callIds } : {}),
     });
   }
 

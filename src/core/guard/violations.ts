@@ -21,8 +21,19 @@ export interface Violation {
   readonly restored: boolean;
   /** One line for people: what changed, what was done, and during which tool call. */
   readonly detail: string;
-  /** The tool call running in the session when it was seen, if the caller could tell. */
+  /** The tool call(s) running in the session when it was seen, in words, e.g. `bash: sed -i … tests/x.json`. */
   readonly activity?: string;
+  /**
+   * The ids of those tool calls (opencode's call ids, as the transcript has them): how Verify ties the
+   * violation to its step. Absent: no tool call of the agent was running (a background process).
+   */
+  readonly callIds?: readonly string[];
+}
+
+/** The tool calls an agent is running right now, as the harness knows them from the plugin's hooks. */
+export interface CurrentActivity {
+  readonly text: string;
+  readonly callIds: readonly string[];
 }
 
 export interface ViolationLimitReached {

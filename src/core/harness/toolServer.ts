@@ -39,6 +39,13 @@ export interface RunPolicy {
   shellEnv(): Record<string, string>;
   /** Whether a tool call of this run may go ahead (file tools are checked on real paths). */
   checkAccess(tool: string, args: Record<string, unknown>): AccessDecision;
+  /** A tool call the plugin let through is about to run (from its `tool.execute.before` hook). */
+  callStarted?(callId: string, tool: string, args: Record<string, unknown>): void;
+  /**
+   * The call has run and its result is not yet given to the agent (`tool.execute.after`): the harness
+   * settles what the call did (the guard's check of the folder) while the call still counts as running.
+   */
+  callEnded?(callId: string, tool: string): Promise<void>;
 }
 
 /** The env the opencode server needs so its plugin can reach us. */
@@ -98,7 +105,7 @@ export class HarnessToolServer {
     if (!this.authorised(req)) return reply(401, { ok: false, output: 'the harness refused the call (bad token)' });
     let body = '';
     for await (const chunk of req) body += chunk;
-    if (req.url === '/shell' || req.url === '/access') return this.handlePolicy(req.url, body, res);
+    if (req.url === '/shell' || req.url === '/access') return await this.handlePolicy(req.url, body, res);
     let call: ToolCall;
     try {
       const raw = JSON.parse(body) as Record<string, unknown>;
@@ -123,8 +130,12 @@ export class HarnessToolServer {
     }
   }
 
-  /** `/shell` → `{ env }` for the agent shell; `/access` → `{ ok, reason }`. Unknown sessions are refused. */
-  private handlePolicy(url: string, body: string, res: http.ServerResponse): void {
+  /**
+   * `/shell` → `{ env }` for the agent shell; `/access` → `{ ok, reason }`. Unknown sessions are refused.
+   * `/access` comes twice per call, `phase` saying which hook asks: `before` (a call allowed is now
+   * running) and `after` (it ran; settled before the answer).
+   */
+  private async handlePolicy(url: string, body: string, res: http.ServerResponse): Promise<void> {
     const send = (value: unknown) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(value));
@@ -143,8 +154,13 @@ export class HarnessToolServer {
     }
     if (!policy) return send({ ok: false, reason: unknown });
     const args = raw.args && typeof raw.args === 'object' ? (raw.args as Record<string, unknown>) : {};
+    const tool = String(raw.tool ?? '');
+    const callId = typeof raw.callId === 'string' && raw.callId ? raw.callId : undefined;
     try {
-      return send(policy.checkAccess(String(raw.tool ?? ''), args));
+      if (raw.phase === 'after' && callId) await policy.callEnded?.(callId, tool);
+      const decision = policy.checkAccess(tool, args);
+      if (raw.phase === 'before' && callId && decision.ok) policy.callStarted?.(callId, tool, args);
+      return send(decision);
     } catch (err) {
       return send({ ok: false, reason: `the harness could not check this call: ${(err as Error).message}` });
     }

@@ -58,6 +58,8 @@ export function parseTranscript(text: string, attempt: number): Transcript {
 
 export interface ToolCall {
   readonly entry: TranscriptEntry;
+  /** opencode's id of the call (what the guard's violations name). */
+  readonly callId: string;
   readonly tool: string;
   readonly input: Record<string, unknown>;
   readonly ok: boolean;
@@ -74,11 +76,11 @@ export function toolCalls(t: Transcript): ToolCall[] {
     if (e.type === 'tool.started') started.set(callId, e);
     if (e.type === 'tool.finished') {
       finished.add(callId);
-      out.push({ entry: started.get(callId) ?? e, tool: String(e.data.tool ?? ''), input: obj(e.data.input), ok: e.data.ok === true, output: String(e.data.output ?? '') });
+      out.push({ entry: started.get(callId) ?? e, callId, tool: String(e.data.tool ?? ''), input: obj(e.data.input), ok: e.data.ok === true, output: String(e.data.output ?? '') });
     }
   }
   for (const [callId, e] of started) {
-    if (!finished.has(callId)) out.push({ entry: e, tool: String(e.data.tool ?? ''), input: obj(e.data.input), ok: false, output: '' });
+    if (!finished.has(callId)) out.push({ entry: e, callId, tool: String(e.data.tool ?? ''), input: obj(e.data.input), ok: false, output: '' });
   }
   return out.sort((a, b) => a.entry.line - b.entry.line);
 }
@@ -630,7 +632,7 @@ export interface RuleContext {
   /** The agent's own script, relative to the folder. */
   readonly scriptRel: string;
   /** Fixture-guard violations of this attempt (already restored), with the tool call running then. */
-  readonly violations: readonly { readonly time: string; readonly file: string; readonly kind: string; readonly activity?: string; readonly detail: string }[];
+  readonly violations: readonly { readonly time: string; readonly file: string; readonly kind: string; readonly activity?: string; readonly callIds?: readonly string[]; readonly detail: string }[];
   /** The compiler the code rules read the script with (default: the project's, found from the folder). */
   readonly typescript?: TS;
   /** Other files of the interaction, for models the script imports (default: read from the folder). */
@@ -734,7 +736,9 @@ export function fixtureEdits(ctx: RuleContext): Finding[] {
   for (const v of ctx.violations) {
     // A link out of the folder changed no protected file: it is confinement's (confinement.link-out).
     if (v.kind === 'link-out') continue;
-    const call = toolCalls(ctx.transcript).find((c) => v.activity && v.activity.startsWith(`${c.tool}: `) && v.activity.includes(clip(str(c.input.command) || str(c.input.filePath), 40).replace(/…$/, '')));
+    // Tied to its step by the call's id, which the guard recorded while the call ran. A violation without
+    // one happened while no call ran (a process left behind): it stands on its own, at no step.
+    const call = v.callIds?.length ? toolCalls(ctx.transcript).find((c) => c.callId && v.callIds?.includes(c.callId)) : undefined;
     if (call && seen.has(call.entry.line)) continue;
     if (call) seen.add(call.entry.line);
     out.push({

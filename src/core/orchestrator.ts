@@ -3,13 +3,15 @@
 // session's events until it finishes, fails, is stopped, or its server is lost. Run records are
 // persisted as they change, so a reload finds every run where it was.
 import { promises as fs } from 'node:fs';
-import { addTokens, type AgentEvent } from './agent/events';
-import type { AgentConnection, PermissionRule, SessionRef } from './agent/connection';
+import type { AgentEvent } from './agent/events';
+import type { AgentBackend } from './agent/backend';
+import type { PermissionRule, SessionRef } from './agent/connection';
 import { AGENT_NAME, sessionPermissionRules } from './agent/opencodeConfig';
 import { buildPrompt } from './agent/prompt';
 import { RunBoard } from './runs/board';
 import { newRunRecord, nextAttempt, runSummary, type RunRecord } from './runs/record';
 import { applyVerdict } from './runs/verdict';
+import { reduceRun, type RunInput, type RunOutcome } from './runs/reducer';
 import { verifyTargetOf } from './app/verifyTarget';
 import type { RunStore } from './runs/store';
 import type { InteractionStatus } from './runs/status';
@@ -21,7 +23,7 @@ import type { HarnessToolServer, ToolCall, ToolResult } from './harness/toolServ
 import type { Toolchain } from './toolchain/types';
 import type { FixtureGuard } from './guard/fixtureGuard';
 import { baselineDirFor, createBaseline } from './guard/manifest';
-import { type Violation, ViolationLog, violationLogFor } from './guard/violations';
+import { type CurrentActivity, type Violation, ViolationLog, violationLogFor } from './guard/violations';
 import { scriptRelativePath } from './workspace/scaffold';
 import { relativeTo } from './guard/protectedPaths';
 import type { VerifyListeners, VerifyReport, VerifyTarget } from './verify/types';
@@ -47,7 +49,8 @@ export interface LivePolicy {
 
 export interface OrchestratorOptions {
   readonly workRoot: string;
-  readonly connection: AgentConnection;
+  /** How agents are run: the opencode connection, or a fake in tests. */
+  readonly connection: AgentBackend;
   readonly runs: RunStore;
   readonly board?: RunBoard;
   /** How many agents run at once (default 4). */
@@ -67,7 +70,7 @@ export interface OrchestratorOptions {
   /** Builds the prompt (default: buildPrompt). */
   readonly prompt?: (target: RunTarget, folder: string) => string;
   /** Serves the harness tools (record_fixture, run_tests, report_blocked) to the sessions. */
-  readonly tools?: HarnessToolServer;
+  readonly tools?: Pick<HarnessToolServer, 'register'>;
   /** Records fixtures and runs tests for the harness tools. */
   readonly toolchain?: Toolchain;
   /**
@@ -100,15 +103,18 @@ interface Job {
   readonly target?: RunTarget;
   run: RunRecord;
   ref?: SessionRef;
-  stopping?: { status: InteractionStatus; detail: string };
-  settle?: (outcome: { status: InteractionStatus; detail?: string }) => void;
+  stopping?: RunOutcome;
+  settle?: (outcome: RunOutcome) => void;
   persistTimer?: NodeJS.Timeout;
-  /** Tool calls whose result the agent has seen (so a block waits for its own tool's answer). */
-  finishedCalls?: Set<string>;
-  /** Tool calls running now, by call id: what the fixture guard names in a violation. */
-  runningCalls?: Map<string, string>;
-  /** The last tool call started (a write can reach the watcher before its call's event reaches us). */
-  lastCall?: { readonly text: string; readonly at: number };
+  /**
+   * Tool calls running now, by call id, as the plugin's hooks report them: added before the call runs,
+   * removed only after the guard has settled what it did. What a violation names.
+   */
+  calls?: Map<string, string>;
+  /** Tool calls whose result reached the session's events (the agent has its answer). */
+  answered?: Set<string>;
+  /** Waiting for a call's answer (a block ends the session only after its tool has answered). */
+  answerWaiters?: Map<string, (() => void)[]>;
   violations?: ViolationLog;
   /** This attempt's sandbox (its policy file and the check of its file tools). */
   sandbox?: SandboxLease;
@@ -132,6 +138,9 @@ export interface OrchestratorTotals {
   readonly running: number;
   readonly queued: number;
 }
+
+/** The longest a block waits for its tool's answer to show in the session's events before it aborts anyway. */
+const BLOCK_ANSWER_FAILSAFE_MS = 5000;
 
 const TERMINAL: readonly InteractionStatus[] = ['needs-review', 'blocked', 'verified', 'failed', 'stopped', 'interrupted'];
 
@@ -191,44 +200,105 @@ export class Orchestrator {
     }
   }
 
-  /** What the agent of `key` is doing right now (the running tool call), for violation reports. */
-  currentActivity(key: string): string | undefined {
-    const job = this.active.get(key);
-    const calls = job?.runningCalls;
-    if (calls?.size) return [...calls.values()].join(' | ');
-    if (job?.lastCall && Date.now() - job.lastCall.at < 2000) return `${job.lastCall.text} (just finished)`;
-    return undefined;
+  /**
+   * The tool calls the agent of `key` is running right now, for violation reports. A call counts from
+   * the plugin's `tool.execute.before` until the guard has settled the folder after it ran (`callEnded`),
+   * so a change a call made is always seen while it runs: no timing window, no later re-lookup. A change
+   * seen while none runs was made by something else (a process the agent left behind).
+   */
+  currentActivity(key: string): CurrentActivity | undefined {
+    const calls = this.active.get(key)?.calls;
+    if (!calls?.size) return undefined;
+    return { text: [...calls.values()].join(' | '), callIds: [...calls.keys()] };
   }
 
-  private onGuardViolation(raw: Violation): void {
-    // A write can reach the watcher before the event of the tool call that made it reaches us: then
-    // look again a moment later, so the violation names the call (and verification can match it).
-    if (!raw.activity && this.active.has(raw.key)) {
-      setTimeout(() => {
-        const activity = this.currentActivity(raw.key);
-        this.recordViolation(activity ? { ...raw, activity, detail: raw.detail.replace('; while no tool call was running', `; during ${activity}`) } : raw);
-      }, 400);
-      return;
+  private onGuardViolation(v: Violation): void {
+    this.recordViolation(v);
+  }
+
+  /** A tool call the harness let through is running (the plugin's before hook). */
+  private callStarted(job: Job, callId: string, tool: string, args: Record<string, unknown>): void {
+    (job.calls ??= new Map()).set(callId, describeToolCall(tool, args));
+  }
+
+  /**
+   * A tool call has run (the plugin's after hook, before the agent sees its result; or its end in the
+   * session's events, for a call that failed and has no after hook). The guard checks the folder now, so
+   * what the call changed is restored and reported with its id, then the call stops counting as running.
+   */
+  private async callEnded(job: Job, callId: string, tool: string): Promise<void> {
+    const text = job.calls?.get(callId);
+    if (text === undefined) return;
+    try {
+      const guard = this.options.guard;
+      if (guard?.isGuarding(job.run.folder)) await guard.settle(job.run.folder);
+      if (tool === 'bash' || tool === 'write' || tool === 'apply_patch' || tool === 'edit') this.reportLinksOut(job, { text, callIds: [callId] });
+    } catch (err) {
+      this.log(`settling ${job.run.key} after ${text}: ${(err as Error).message}`);
+    } finally {
+      job.calls?.delete(callId);
     }
-    this.recordViolation(raw);
+  }
+
+  /** Resolves once the session's events carry this call's result (or the run has ended). */
+  private answeredCall(job: Job, callId: string): Promise<void> {
+    if (job.answered?.has(callId) || !this.active.has(job.run.key)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiters = (job.answerWaiters ??= new Map());
+      waiters.set(callId, [...(waiters.get(callId) ?? []), resolve]);
+    });
+  }
+
+  private releaseAnswerWaiters(job: Job, callId?: string): void {
+    const waiters = job.answerWaiters;
+    if (!waiters) return;
+    for (const [id, list] of [...waiters]) {
+      if (callId !== undefined && id !== callId) continue;
+      waiters.delete(id);
+      for (const w of list) w();
+    }
   }
 
   private recordViolation(v: Violation): void {
     const job = this.active.get(v.key);
     const run = job?.run ?? this.records.get(v.key);
-    if (run) {
-      run.violations = (run.violations ?? 0) + 1;
-      void this.options.runs.appendTranscript(run.key, run.attempt, [{ at: v.time, type: 'violation', ...v }]).catch(() => undefined);
-    }
+    if (run) void this.options.runs.appendTranscript(run.key, run.attempt, [{ at: v.time, type: 'violation', ...v }]).catch(() => undefined);
     this.log(`fixture guard: ${v.key}: ${v.detail}`);
-    this.violationEvents.fire(v);
     if (job) {
+      // Logged (and counted against the limit) before anyone hears of it.
       if (job.violations) void job.violations.append(v).catch((err) => this.log(`violation log ${v.key}: ${(err as Error).message}`));
-      this.persist(job.run, job);
+      this.apply(job, { type: 'run.violation' });
     } else if (run) {
       // The run ended while this one was being looked at: the log is closed, so append to its file.
       void new ViolationLog(violationLogFor(this.options.runs.fileOf(run.key)), 0).append(v).catch(() => undefined);
+      Object.assign(run, reduceRun(run, { type: 'run.violation' }, { maxRetries: this.policy.maxRetries }).run);
       this.persist(run);
+    }
+    this.violationEvents.fire(v);
+  }
+
+  /**
+   * One transition of a run (src/core/runs/reducer.ts), and its effects. The record keeps its identity
+   * (the board and the records map hold it), so the reducer's new record is copied into it.
+   */
+  private apply(job: Job, input: RunInput): void {
+    const { run, effects } = reduceRun(job.run, input, { maxRetries: this.policy.maxRetries, stopping: job.stopping });
+    if (run !== job.run) Object.assign(job.run, run);
+    const settle = effects.find((e) => e.kind === 'settle');
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case 'persist':
+          this.persist(job.run, job, effect.soon);
+          break;
+        case 'abort':
+          // A policy ends the run: the error the abort echoes back must not turn it into another outcome.
+          if (settle) job.stopping = settle.outcome;
+          if (job.ref) void this.options.connection.abort(job.ref).catch(() => undefined);
+          break;
+        case 'settle':
+          job.settle?.(effect.outcome);
+          break;
+      }
     }
   }
 
@@ -237,7 +307,7 @@ export class Orchestrator {
    * sandbox keeps their targets out of the agent's commands and the harness refuses file tools through
    * them, but a link out is never innocent (Verify fails it as confinement.link-out).
    */
-  private reportLinksOut(job: Job, activity: string): void {
+  private reportLinksOut(job: Job, activity: CurrentActivity): void {
     if (!job.violations) return;
     let real: string;
     try {
@@ -250,7 +320,17 @@ export class Orchestrator {
       const rel = relativeTo(real, link) ?? link;
       if ((job.linksOut ??= new Set()).has(rel)) continue;
       job.linksOut.add(rel);
-      this.recordViolation({ time: this.iso(), folder: job.run.folder, key: job.run.key, file: rel, kind: 'link-out', restored: false, detail: `${rel} is a link out of the folder (to ${resolveReal(link)}); during ${activity}`, activity });
+      this.recordViolation({
+        time: this.iso(),
+        folder: job.run.folder,
+        key: job.run.key,
+        file: rel,
+        kind: 'link-out',
+        restored: false,
+        detail: `${rel} is a link out of the folder (to ${resolveReal(link)}); during ${activity.text}`,
+        activity: activity.text,
+        callIds: activity.callIds,
+      });
     }
   }
 
@@ -470,13 +550,11 @@ export class Orchestrator {
     void this.options.runs.save(run).catch((err) => this.log(`saving ${run.key}: ${(err as Error).message}`));
   }
 
-  private finish(job: Job, outcome: { status: InteractionStatus; detail?: string }): void {
+  private finish(job: Job, outcome: RunOutcome): void {
     // Whatever the harness still runs for it (a recording, a test run) ends with the run.
     job.ended?.abort();
-    job.run.status = outcome.status;
-    job.run.detail = outcome.detail;
-    job.run.endedAt = this.iso();
-    this.persist(job.run, job);
+    this.releaseAnswerWaiters(job);
+    this.apply(job, { type: 'run.ended', outcome, at: this.iso() });
   }
 
   private async execute(job: Job): Promise<void> {
@@ -491,12 +569,12 @@ export class Orchestrator {
       sessionId: () => job.run.sessionId,
       shellEnv: () => job.sandbox?.shellEnv() ?? refusingShellEnv('this run has no sandbox yet'),
       checkAccess: (tool, args) => (job.sandbox ?? { checkAccess: (t: string, a: Record<string, unknown>) => checkToolAccess(t, a, scope) }).checkAccess(tool, args),
+      callStarted: (callId, tool, args) => this.callStarted(job, callId, tool, args),
+      callEnded: (callId, tool) => this.callEnded(job, callId, tool),
     });
     const outcome = awaitOutcome(job);
     try {
-      run.status = 'running';
-      run.startedAt = this.iso();
-      this.persist(run, job);
+      this.apply(job, { type: 'run.started', at: this.iso() });
 
       await scaffoldInteraction(run.folder, target.interaction, { replace: run.attempt > 1 || (await exists(run.folder)) });
       if (job.stopping) throw new StopSignal();
@@ -504,8 +582,7 @@ export class Orchestrator {
       if (job.stopping) throw new StopSignal();
       if (this.options.sandbox) {
         job.sandbox = await this.options.sandbox.prepare(scope, sandboxPolicyFor(this.options.runs.fileOf(key)));
-        run.sandbox = job.sandbox.mode;
-        this.persist(run, job);
+        this.apply(job, { type: 'run.sandboxed', mode: job.sandbox.mode });
       }
       await conn.ensure();
       if (job.stopping) throw new StopSignal();
@@ -513,10 +590,7 @@ export class Orchestrator {
       const rules = [...sessionPermissionRules(target.integration.id, target.interaction.id), ...(this.options.permissionRules?.(target, run.folder) ?? [])];
       const ref = await conn.createSession(run.folder, `${key} (attempt ${run.attempt})`, rules);
       job.ref = ref;
-      run.sessionId = ref.sessionId;
-      run.serverUrl = ref.serverUrl;
-      run.serverOwned = conn.ownedServer !== undefined;
-      this.persist(run, job);
+      this.apply(job, { type: 'run.session', sessionId: ref.sessionId, serverUrl: ref.serverUrl, owned: conn.ownedServer !== undefined });
       subscription = conn.subscribe(ref.sessionId, (event) => this.onEvent(job, event));
       this.options.onSessionCreated?.(run, target);
       if (job.stopping) throw new StopSignal();
@@ -524,8 +598,7 @@ export class Orchestrator {
       const text = (this.options.prompt ?? ((t, folder) => buildPrompt({ interaction: t.interaction, folder })))(target, run.folder);
       void this.options.runs.appendTranscript(key, run.attempt, [{ type: 'prompt', at: this.iso(), sessionId: ref.sessionId, model: run.model, demo: run.demo, text }]);
       await conn.prompt(ref, { text, agent: AGENT_NAME, model: run.model });
-      run.promptSentAt = this.iso();
-      this.persist(run, job);
+      this.apply(job, { type: 'run.prompted', at: this.iso() });
 
       const result = await outcome;
       this.finish(job, job.stopping ?? result);
@@ -621,19 +694,20 @@ export class Orchestrator {
     this.persist(run, job);
   }
 
-  /** Ends the run as blocked: the session is aborted once the agent has had the tool's answer. */
+  /**
+   * Ends the run as blocked: the session is aborted once its events carry the tool's answer (so the
+   * transcript has it). An answer that never comes (a server gone quiet) does not keep the session
+   * running: BLOCK_ANSWER_FAILSAFE_MS bounds the wait; it decides nothing about what happened.
+   */
   private block(job: Job, reason: string, callId: string | undefined): void {
     job.stopping = { status: 'blocked', detail: reason };
-    const deadline = Date.now() + 2000;
-    const end = () => {
-      if (callId && !job.finishedCalls?.has(callId) && Date.now() < deadline) {
-        setTimeout(end, 20);
-        return;
-      }
+    let failsafe: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (failsafe = setTimeout(resolve, BLOCK_ANSWER_FAILSAFE_MS)));
+    void Promise.race([callId ? this.answeredCall(job, callId) : Promise.resolve(), bound]).then(() => {
+      clearTimeout(failsafe);
       if (job.ref) void this.options.connection.abort(job.ref).catch(() => undefined);
       job.settle?.(job.stopping ?? { status: 'blocked', detail: reason });
-    };
-    setTimeout(end, 0);
+    });
   }
 
   /** A harness tool called by this run's agent. */
@@ -699,54 +773,15 @@ export class Orchestrator {
     if (event.type !== 'text' && event.type !== 'reasoning') {
       void this.options.runs.appendTranscript(run.key, run.attempt, [{ at: this.iso(), ...event }]).catch(() => undefined);
     }
-    switch (event.type) {
-      case 'tool.started':
-        (job.runningCalls ??= new Map()).set(event.callId, describeToolCall(event.tool, event.input));
-        job.lastCall = { text: describeToolCall(event.tool, event.input), at: Date.now() };
-        break;
-      case 'step':
-        run.costUsd += event.costUsd;
-        run.tokens = addTokens(run.tokens, event.tokens);
-        run.steps += 1;
-        this.persist(run, job, true);
-        if (this.budgetUsd !== undefined && this.totals().costUsd >= this.budgetUsd && this.queue.length) {
-          this.log(`budget of $${this.budgetUsd.toFixed(2)} reached: no new runs will start`);
-        }
-        break;
-      case 'tool.finished':
-        (job.finishedCalls ??= new Set()).add(event.callId);
-        if (event.tool === 'bash' || event.tool === 'write' || event.tool === 'apply_patch') this.reportLinksOut(job, job.runningCalls?.get(event.callId) ?? event.tool);
-        job.runningCalls?.delete(event.callId);
-        run.toolCalls += 1;
-        this.persist(run, job, true);
-        break;
-      case 'status':
-        if (event.status === 'retry') {
-          run.retries = event.attempt ?? run.retries + 1;
-          run.detail = `the model provider is failing (attempt ${run.retries}): ${event.message ?? ''}`.trim();
-          this.persist(run, job);
-          if (run.retries > this.policy.maxRetries) {
-            const detail = `stopped after ${run.retries} failed attempts to reach the model: ${event.message ?? 'provider error'}`;
-            job.stopping = { status: 'failed', detail };
-            if (job.ref) void this.options.connection.abort(job.ref).catch(() => undefined);
-            job.settle?.({ status: 'failed', detail });
-          }
-        } else if (event.status === 'busy' && run.detail?.startsWith('the model provider is failing')) {
-          run.detail = undefined;
-          this.persist(run, job);
-        }
-        break;
-      case 'error':
-        if (job.stopping) job.settle?.(job.stopping);
-        else job.settle?.({ status: 'failed', detail: `${event.name}: ${event.message}` });
-        break;
-      case 'finished':
-        run.finalText = event.text;
-        // The agent says it is done. Only verification can say it is right.
-        job.settle?.({ status: 'needs-review', detail: 'the agent says it is done; verify it' });
-        break;
-      default:
-        break;
+    if (event.type === 'tool.finished') {
+      (job.answered ??= new Set()).add(event.callId);
+      this.releaseAnswerWaiters(job, event.callId);
+      // A call that failed has no after hook: its end here settles it (a no-op for one already settled).
+      void this.callEnded(job, event.callId, event.tool);
+    }
+    this.apply(job, event);
+    if (event.type === 'step' && this.budgetUsd !== undefined && this.totals().costUsd >= this.budgetUsd && this.queue.length) {
+      this.log(`budget of $${this.budgetUsd.toFixed(2)} reached: no new runs will start`);
     }
   }
 
@@ -837,11 +872,9 @@ function endedSignal(job: Job): AbortSignal {
 }
 
 
-type Outcome = { status: InteractionStatus; detail?: string };
-
 /** The run's end, as the first of its events, a stop or a lost server decides it (`job.settle`). */
-function awaitOutcome(job: Job): Promise<Outcome> {
-  return new Promise<Outcome>((resolve) => {
+function awaitOutcome(job: Job): Promise<RunOutcome> {
+  return new Promise<RunOutcome>((resolve) => {
     let settled = false;
     job.settle = (o) => {
       if (settled) return;

@@ -34,8 +34,8 @@ import { DEFAULT_WORK_ROOT, interactionFolder, workRootProblem } from '../core/w
 import { LiveLines } from './progress';
 import { detectSandbox } from '../core/sandbox';
 import { renderDoctor, sandboxDoctor } from '../core/sandbox/doctor';
-import { parseShard, type Shard } from '../core/shard/shard';
-import { runMerge, shardTargets, startShard } from './merge';
+import { parseShard, shardTargets, type Shard } from '../core/app/shards';
+import { runMerge, startShard } from './merge';
 import { runReport } from './report';
 
 export class UsageError extends Error {}
@@ -320,7 +320,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     if (junit) throw new UsageError(`${junit}; nothing was ${o.command === 'generate' ? 'generated' : 'verified'}`);
   }
   const runs = new RunStore(workRoot);
-  if (o.command === 'merge') return runMerge({ shards: o.ids, json: o.json }, io, { spec, workRoot });
+  if (o.command === 'merge') return runMerge({ shards: o.ids, json: o.json }, io, { specKeys: spec.integrations.flatMap((i) => i.interactions.map((x) => x.key)), workRoot });
   const asked = selectTargets(spec, o);
   const targets = shardTargets(asked, o.shard);
   if (errors.length) {

@@ -5,19 +5,12 @@
 //   integration-builder merge shards/1 shards/2 shards/3 [--work-root <dir>]  then, on one machine:
 //   integration-builder verify --all · status · assemble <integration>        on the merged work root
 import * as path from 'node:path';
-import { MergeRefused, mergeWorkRoots, type MergeResult } from '../core/shard/merge';
-import { shardLabel, shardShare, writeShardNote, type Shard } from '../core/shard/shard';
-import type { LoadedSpec } from '../core/spec/model';
+import { MergeRefused, mergeWorkRoots, shardLabel, writeShardNote, type MergeResult, type Shard } from '../core/app/shards';
 
 interface ShardIo {
   readonly out: (s: string) => void;
   readonly err: (s: string) => void;
   readonly cwd: string;
-}
-
-/** This shard's share of `targets` (the interactions asked about, split the same way on every shard). */
-export function shardTargets<T extends { readonly interaction: { readonly key: string } }>(targets: readonly T[], shard: Shard | undefined): T[] {
-  return shard ? shardShare(targets, (t) => t.interaction.key, shard) : [...targets];
 }
 
 /**
@@ -32,7 +25,7 @@ export async function startShard(shard: Shard, share: readonly { readonly intera
 }
 
 /** `merge <dir>…`: exit 0 when merged, 2 when refused (every problem said, nothing written). */
-export async function runMerge(o: { readonly shards: readonly string[]; readonly json: boolean }, io: ShardIo, ctx: { readonly spec: LoadedSpec; readonly workRoot: string }): Promise<number> {
+export async function runMerge(o: { readonly shards: readonly string[]; readonly json: boolean }, io: ShardIo, ctx: { readonly specKeys: readonly string[]; readonly workRoot: string }): Promise<number> {
   let result: MergeResult;
   try {
     result = await mergeWorkRoots({ shards: o.shards.map((d) => path.resolve(io.cwd, d)), target: ctx.workRoot });
@@ -43,7 +36,7 @@ export async function runMerge(o: { readonly shards: readonly string[]; readonly
     if (o.json) io.out(JSON.stringify({ merged: false, target: ctx.workRoot, problems: err.problems }, null, 2));
     return 2;
   }
-  const inSpec = new Set(ctx.spec.integrations.flatMap((i) => i.interactions.map((x) => x.key)));
+  const inSpec = new Set(ctx.specKeys);
   const merged = new Set(result.runs.map((r) => r.key));
   const notes = [...result.notes];
   const unclaimed = [...inSpec].filter((k) => !merged.has(k));

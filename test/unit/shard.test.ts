@@ -1,7 +1,7 @@
 // Shards: which machine runs which interaction (`--shard K/N`), and the flag's validation. The merge of
 // shards' work roots is in shard-merge.test.ts; three real shards merged and verified in
 // test/integration/shard-merge.test.ts.
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -174,5 +174,32 @@ describe('--shard on the command line', () => {
       expect(err.join('\n')).toContain('shard 25/25: 0 of 20 interaction(s) — nothing to do here');
       expect(readdirSync(path.join(dir, 'shard-out', '.runs'))).toEqual(['shard.json']);
     });
+  });
+});
+
+describe('the example GitHub Actions workflow', () => {
+  const text = readFileSync(path.join(REPO, 'examples/github-actions/integration-builder-shards.yml'), 'utf8');
+
+  it('runs a matrix of three shards, keeps .runs/ in the artifacts, and merges, verifies and assembles', () => {
+    expect(text).toMatch(/^ {8}shard: \[1, 2, 3\]$/m);
+    expect(text).toContain('npx integration-builder generate --all --shard ${{ matrix.shard }}/3 --work-root shard-out');
+    expect(text.match(/include-hidden-files: true/g)).toHaveLength(2);
+    expect(text).toContain('npx integration-builder merge shards/shard-1 shards/shard-2 shards/shard-3 --work-root shard-out');
+    expect(text).toContain('npx integration-builder verify --all --work-root shard-out');
+    expect(text).toContain('npx integration-builder assemble "$api" --work-root shard-out');
+  });
+
+  it('every command in it is one the CLI accepts', () => {
+    const commands = [...text.matchAll(/npx integration-builder ([^\n|)]+)/g)].map((m) => (m[1] as string).trim());
+    expect(commands.length).toBeGreaterThanOrEqual(6);
+    for (const c of commands) {
+      const argv = c
+        .replace('${{ matrix.shard }}', '2')
+        .replace('"$MODEL"', 'anthropic/claude-sonnet-4-5')
+        .replace('"$api"', 'google-calendar')
+        .replace(/ \|\| .*$/, '')
+        .split(/\s+/);
+      expect(() => parseArgs(argv), c).not.toThrow();
+    }
   });
 });

@@ -12,6 +12,7 @@ import { RunBoard } from './runs/board';
 import { newRunRecord, nextAttempt, runSummary, type RunRecord } from './runs/record';
 import { applyVerdict } from './runs/verdict';
 import { reduceRun, type RunInput, type RunOutcome } from './runs/reducer';
+import { totalSpent } from './runs/totals';
 import { verifyTargetOf } from './app/verifyTarget';
 import type { RunStore } from './runs/store';
 import type { InteractionStatus } from './runs/status';
@@ -347,13 +348,7 @@ export class Orchestrator {
   }
 
   totals(): OrchestratorTotals {
-    let costUsd = 0;
-    let tokens = 0;
-    for (const r of this.records.values()) {
-      costUsd += r.costUsd + r.history.reduce((s, h) => s + h.costUsd, 0);
-      tokens += r.tokens.input + r.tokens.output + r.tokens.reasoning + r.tokens.cacheRead + r.tokens.cacheWrite;
-    }
-    return { costUsd, tokens, running: this.active.size, queued: this.queue.length };
+    return { ...totalSpent(this.records.values()), running: this.active.size, queued: this.queue.length };
   }
 
   /**

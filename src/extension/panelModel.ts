@@ -3,12 +3,19 @@
 // sends at most one message per agent per interval (~50 ms) with just the items that changed. The
 // latest state is kept, so a re-shown or reloaded view repaints at once from `snapshot`. The webview
 // sees none of this code, only the messages of src/shared/protocol.ts.
-import type { AgentEvent } from '../core/agent/events';
+import { totalTokens, type AgentEvent } from '../core/agent/events';
+import { attemptSpent, priorSpent } from '../core/runs/totals';
 import type { Violation } from '../core/guard/violations';
 import type { RunRecord } from '../core/runs/record';
 import type { VerifyReport } from '../core/verify/types';
 import { firstBad } from '../shared/firstBad';
 import type { AgentRow, HostMessage, StreamItem, Totals } from '../shared/protocol';
+
+/** What earlier attempts spent, for the panel's totals (one definition: src/core/runs/totals.ts). */
+function priorOf(run: RunRecord): { priorCostUsd: number; priorTokens: number } {
+  const p = priorSpent(run);
+  return { priorCostUsd: p.costUsd, priorTokens: p.tokens };
+}
 
 const ATTENTION: Record<string, number> = { blocked: 0, failed: 2, interrupted: 3, 'needs-review': 4, running: 5, queued: 6, stopped: 7, verified: 8, 'not-started': 9 };
 
@@ -83,8 +90,8 @@ export class PanelModel {
       startedAt: run.startedAt,
       endedAt: run.endedAt,
       steps: run.steps,
-      costUsd: run.costUsd,
-      tokens: run.tokens.input + run.tokens.output + run.tokens.reasoning,
+      ...attemptSpent(run),
+      ...priorOf(run),
       violations: run.violations ?? 0,
       demo: run.demo,
       unsandboxed: run.sandbox === 'unsandboxed',
@@ -142,7 +149,7 @@ export class PanelModel {
         return [this.put(s, { id: `end:${e.messageId}`, kind: 'end', text: `Finished (${e.finish}). The agent's claim is not a verdict: verify it.` })];
       case 'step':
         // Counted the way the run record counts them; the record, published right after, sets the same numbers.
-        s.row = { ...s.row, steps: s.row.steps + 1, costUsd: s.row.costUsd + e.costUsd, tokens: s.row.tokens + e.tokens.input + e.tokens.output + e.tokens.reasoning };
+        s.row = { ...s.row, steps: s.row.steps + 1, costUsd: s.row.costUsd + e.costUsd, tokens: s.row.tokens + totalTokens(e.tokens) };
         return [];
       case 'status':
         // The row's status comes from the run record (onRun), not from the session's busy, idle or retry.
@@ -192,8 +199,9 @@ export class PanelModel {
     return {
       agents: rows.length,
       running: rows.filter((r) => r.status === 'running').length,
-      costUsd: rows.reduce((n, r) => n + r.costUsd, 0),
-      tokens: rows.reduce((n, r) => n + r.tokens, 0),
+      // The same total as the status bar's (src/core/runs/totals.ts): every attempt of every interaction.
+      costUsd: rows.reduce((n, r) => n + r.costUsd + (r.priorCostUsd ?? 0), 0),
+      tokens: rows.reduce((n, r) => n + r.tokens + (r.priorTokens ?? 0), 0),
       violations: rows.reduce((n, r) => n + r.violations, 0),
       attention: rows.filter((r) => r.waiting || r.status === 'blocked' || r.status === 'failed').length,
     };

@@ -12,8 +12,12 @@ export const AgentRow = z.object({
   startedAt: z.string().optional(),
   endedAt: z.string().optional(),
   steps: z.number().int(),
+  /** This attempt's spend (what the row's agent has cost). */
   costUsd: z.number(),
   tokens: z.number(),
+  /** What earlier attempts of the interaction spent: in the totals, so they match the status bar. */
+  priorCostUsd: z.number().optional(),
+  priorTokens: z.number().optional(),
   violations: z.number().int(),
   demo: z.boolean(),
   /** Its shell commands ran without the OS sandbox. */

@@ -235,15 +235,16 @@ describe('the insights report on hand-made records', () => {
 
   it('adds cost and tokens per interaction (history included), per API and in all', () => {
     expect(report.interactions.map((i) => [i.key, i.costUsd, i.totalTokens])).toEqual([
-      ['google-calendar/create-event', 0.5, 1550],
-      ['google-calendar/sync-events', 1.0, 1500],
+      // Tokens as every view counts them (input + output + reasoning; cache reads and writes are in the cost).
+      ['google-calendar/create-event', 0.5, 1250],
+      ['google-calendar/sync-events', 1.0, 1400],
       ['hubspot/create-contact', 0.05, 55],
       ['slack/add-reaction', 0, 0],
       ['slack/send-message', 0.1, 110],
     ]);
     expect(byKey('google-calendar/sync-events').tokens).toEqual(tokens(1200, 200, 0, 0, 100));
     expect(report.apis.map((a) => [a.integrationId, a.interactions, a.attempts, a.costUsd, a.totalTokens])).toEqual([
-      ['google-calendar', 2, 3, 1.5, 3050],
+      ['google-calendar', 2, 3, 1.5, 2650],
       ['hubspot', 1, 1, 0.05, 55],
       ['slack', 2, 2, 0.1, 110],
     ]);
@@ -251,7 +252,7 @@ describe('the insights report on hand-made records', () => {
     expect(gc.time).toEqual({ wallMs: 38_500, modelMs: 12_000, toolMs: 10_000, toolchainMs: 3000, waitingMs: 13_500, waiting: { queue: 1500, setup: 5500, permission: 2000, retry: 2000, idle: 2500 } });
     expect(gc.statuses).toEqual({ failed: 2 });
     expect(report.apis[2]!.attemptsWithoutTime).toBe(1);
-    expect(report.totals).toMatchObject({ interactions: 5, apis: 3, attempts: 6, totalTokens: 3215, toolCalls: 6, steps: 4, attemptsWithoutTime: 2, verificationMs: 3 * 1234 });
+    expect(report.totals).toMatchObject({ interactions: 5, apis: 3, attempts: 6, totalTokens: 2815, toolCalls: 6, steps: 4, attemptsWithoutTime: 2, verificationMs: 3 * 1234 });
     expect(report.totals.costUsd).toBeCloseTo(1.65, 10);
     expect(report.totals.time.wallMs).toBe(38_500);
   });
@@ -498,7 +499,7 @@ describe.skipIf(!existsSync(CLI))('integration-builder report (dist/cli.js)', ()
     writeFileSync(store.transcriptOf(records[0]!.key, 1), lines.get(transcriptId(records[0]!.key, 1))!);
     const r = cli('--work-root', 'w');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('1 interaction(s) of 1 API(s), 1 attempt(s): $0.5000, 1,550 tokens');
+    expect(r.stdout).toContain('1 interaction(s) of 1 API(s), 1 attempt(s): $0.5000, 1,250 tokens');
     expect(r.stdout).toContain('model 9.0 s, tools 5.0 s, toolchain 3.0 s, waiting 9.0 s');
   });
 

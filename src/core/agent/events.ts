@@ -22,8 +22,13 @@ export function addTokens(a: Tokens, b: Tokens): Tokens {
   };
 }
 
+/**
+ * Tokens as every view counts them: input, output and reasoning. Cache reads and writes are left out:
+ * they re-read or store tokens already counted as input (their price is in the cost), and counting
+ * them made the status bar's total several times the panel's.
+ */
 export function totalTokens(t: Tokens): number {
-  return t.input + t.output + t.reasoning + t.cacheRead + t.cacheWrite;
+  return t.input + t.output + t.reasoning;
 }
 
 export type AgentEvent =

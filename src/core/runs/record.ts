@@ -2,6 +2,7 @@
 import { ZERO_TOKENS, type Tokens } from '../agent/events';
 import type { InteractionStatus, RunSummary } from './status';
 import type { BaselineSeal } from '../guard/seal';
+import { interactionSpent } from './totals';
 
 export interface AttemptSummary {
   readonly attempt: number;
@@ -131,8 +132,7 @@ export function runSummary(run: RunRecord): RunSummary {
     detail: run.detail,
     startedAt: run.startedAt,
     endedAt: run.endedAt,
-    costUsd: run.costUsd,
-    tokens: run.tokens.input + run.tokens.output + run.tokens.reasoning,
+    ...interactionSpent(run),
     demo: run.demo,
     violations: run.violations,
     unsandboxed: run.sandbox === 'unsandboxed',

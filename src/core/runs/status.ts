@@ -33,6 +33,7 @@ export interface RunSummary {
   readonly detail?: string;
   readonly startedAt?: string;
   readonly endedAt?: string;
+  /** What the interaction has cost so far, every attempt included (src/core/runs/totals.ts). */
   readonly costUsd?: number;
   readonly tokens?: number;
   /** Ran against the built-in demo model. */

@@ -15,6 +15,7 @@ export const COMMANDS = {
   createSpec: 'integrationBuilder.createSpec',
   setNangoSecretKey: 'integrationBuilder.setNangoSecretKey',
   checkSandbox: 'integrationBuilder.checkSandbox',
+  showInsights: 'integrationBuilder.showInsights',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -12,6 +12,7 @@ import { COMMANDS, NANGO_SECRET, type CommandId } from './commandIds';
 import type { ExtensionCtx } from './context';
 import type { TreeNode } from './tree';
 import { assembleIntegration, type ProposedFiles } from './assembleCommand';
+import { showInsights } from './insightsPanel';
 import type { VerifyReport } from '../core/verify/types';
 
 type Handler = (...args: unknown[]) => unknown;
@@ -419,6 +420,8 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
       void (result.ok ? vscode.window.showInformationMessage(message, show) : vscode.window.showWarningMessage(message, show)).then((pick) => pick === show && ctx.log.show(true));
       return result;
     },
+
+    [COMMANDS.showInsights]: () => showInsights(ctx),
 
     [COMMANDS.createSpec]: async () => {
       const root = ctx.workspaceRoot();

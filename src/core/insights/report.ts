@@ -37,6 +37,7 @@
 import { addTokens, totalTokens, ZERO_TOKENS, type Tokens } from '../agent/events';
 import type { HarnessToolName } from '../harness/toolServer';
 import type { RunRecord } from '../runs/record';
+import { interactionSpent } from '../runs/totals';
 import type { InteractionStatus } from '../runs/status';
 import type { CheckId, Severity, TranscriptRef, Verdict, VerifyReport } from '../verify/types';
 import { firstBadStep } from '../../shared/firstBad';
@@ -67,7 +68,7 @@ export const DEFINITIONS: Readonly<Record<string, string>> = {
   tool: "The agent's other tool calls (bash, read, write, edit, report_blocked…), tool start to tool finish; parallel calls count their wall time once.",
   model: "The agent's turn is under way (status busy, or its first step, to idle, finished or error) and no tool runs: the model writing, plus opencode's own work between steps, which the transcript cannot separate.",
   waiting: 'Queue (before the start), setup (start to the first model activity: scaffold, baseline, sandbox, session), permission (a person was asked), provider retries, and idle (after the turn, between turns).',
-  cost: "Cost and tokens as the run record keeps them, per attempt (its history included); tokens are input + output + reasoning + cache reads and writes.",
+  cost: 'Cost and tokens as the run record keeps them, every attempt of an interaction included, counted as every view counts them (src/core/runs/totals.ts): tokens are input + output + reasoning; cache reads and writes are priced in the cost, not counted.',
   taxonomy: "The latest verification of each interaction (earlier ones are not kept): error and warning findings by rule (notes hold no verdict and are left out); the first bad step by the rule of src/shared/firstBad.ts.",
   slowest: 'Tool calls by their wall time on the harness clock (start line to finish line); unfinished calls run to the end of their attempt.',
 };
@@ -669,6 +670,7 @@ export function buildInsightsReport(input: InsightsInput): InsightsReport {
       return a.insight;
     });
     const tokens = attempts.reduce((t, a) => addTokens(t, a.tokens), ZERO_TOKENS);
+    const spent = interactionSpent(run);
     const report = reportOf.get(run.key);
     return {
       key: run.key,
@@ -679,9 +681,9 @@ export function buildInsightsReport(input: InsightsInput): InsightsReport {
       model: run.model,
       demo: run.demo,
       attempts,
-      costUsd: attempts.reduce((n, a) => n + a.costUsd, 0),
+      costUsd: spent.costUsd,
       tokens,
-      totalTokens: totalTokens(tokens),
+      totalTokens: spent.tokens,
       time: attempts.reduce((s, a) => (a.time ? addSplits(s, a.time) : s), ZERO_SPLIT),
       attemptsWithoutTime: attempts.filter((a) => a.transcript !== 'not-started' && !a.time).length,
       verification: report

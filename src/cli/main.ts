@@ -19,7 +19,7 @@ import { findOpencode, findRipgrep } from '../core/agent/binaries';
 import { applyAssembly, AssemblyCancelled, AssemblyRefused, locateRefusal, planAssembly, renderAssemblyReport, renderRefusalText, type AssemblyCandidate, type AssemblyPlan, type AssemblyReport } from '../core/assemble';
 import { DEMO_MODEL_ID } from '../core/model/demo';
 import type { RunTarget } from '../core/orchestrator';
-import type { RunRecord } from '../core/runs/record';
+import { describeRun, type RunRecord, type RunVerification } from '../core/runs/record';
 import { RunStore, type RunRecordProblem } from '../core/runs/store';
 import { STATUS_LABEL, type InteractionStatus } from '../core/runs/status';
 import { applyVerdict } from '../core/runs/verdict';
@@ -339,12 +339,12 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     const { records, problems } = await runs.loadAllChecked();
     for (const p of otherProblems(runs, problems, keys)) io.err(`warning: ${p.file}: ${p.message}`);
     // A record that cannot be read is said so, never shown as "not started".
-    const rows: { key: string; status: InteractionStatus | 'unreadable'; attempt: number; costUsd: number; detail: string; sandbox?: string; file?: string }[] = targets.map((t) => {
+    const rows: { key: string; status: InteractionStatus | 'unreadable'; attempt: number; costUsd: number; detail: string; sandbox?: string; file?: string; verification?: RunVerification }[] = targets.map((t) => {
       const key = t.interaction.key;
       const bad = recordProblemFor(runs, problems, key);
       if (bad) return { key, status: 'unreadable', attempt: 0, costUsd: 0, detail: `run record ${bad.file}: ${bad.message}`, file: bad.file };
       const r = records.find((x) => x.key === key);
-      return { key, status: r?.status ?? 'not-started', attempt: r?.attempt ?? 0, costUsd: r?.costUsd ?? 0, detail: r?.detail ?? '', sandbox: r?.sandbox };
+      return { key, status: r?.status ?? 'not-started', attempt: r?.attempt ?? 0, costUsd: r?.costUsd ?? 0, detail: (r && describeRun(r)) ?? '', sandbox: r?.sandbox, ...(r?.verification ? { verification: r.verification } : {}) };
     });
     if (o.json) io.out(JSON.stringify(rows, null, 2));
     else for (const r of rows) io.out(`${r.key.padEnd(40)} ${(r.status === 'unreadable' ? 'UNREADABLE' : STATUS_LABEL[r.status]).padEnd(13)} ${r.attempt ? `#${r.attempt}` : '  '} $${r.costUsd.toFixed(4)}${r.sandbox === 'unsandboxed' ? '  UNSANDBOXED' : ''}  ${r.detail}`);
@@ -484,7 +484,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     for (const s of STOP_SIGNALS) process.once(s, interrupt);
     try {
       const o2 = stack.orchestrator;
-      o2.onRunChanged((r) => lines.set(r.key, `${r.key.padEnd(40)} ${STATUS_LABEL[r.status].padEnd(13)} ${r.steps} steps  $${r.costUsd.toFixed(4)}${r.violations ? `  ⚠ ${r.violations} violation(s)` : ''}${r.sandbox === 'unsandboxed' ? '  UNSANDBOXED' : ''}${r.detail && r.status !== 'running' ? `  ${r.detail}` : ''}`));
+      o2.onRunChanged((r) => lines.set(r.key, `${r.key.padEnd(40)} ${STATUS_LABEL[r.status].padEnd(13)} ${r.steps} steps  $${r.costUsd.toFixed(4)}${r.violations ? `  ⚠ ${r.violations} violation(s)` : ''}${r.sandbox === 'unsandboxed' ? '  UNSANDBOXED' : ''}${r.detail && r.status !== 'running' ? `  ${describeRun(r) ?? ''}` : ''}`));
       o2.onAgentEvent(({ key, event }) => {
         if (event.type === 'tool.started') lines.activity(key, `${event.tool}`);
       });

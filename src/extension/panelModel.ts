@@ -6,7 +6,7 @@
 import { totalTokens, type AgentEvent } from '../core/agent/events';
 import { attemptSpent, priorSpent } from '../core/runs/totals';
 import type { Violation } from '../core/guard/violations';
-import type { RunRecord } from '../core/runs/record';
+import { describeRun, type RunRecord } from '../core/runs/record';
 import type { VerifyReport } from '../core/verify/types';
 import { firstBad } from '../shared/firstBad';
 import type { AgentRow, HostMessage, StreamItem, Totals } from '../shared/protocol';
@@ -85,7 +85,7 @@ export class PanelModel {
     s.row = {
       ...s.row,
       status: run.status,
-      detail: run.detail,
+      detail: describeRun(run),
       attempt: run.attempt,
       startedAt: run.startedAt,
       endedAt: run.endedAt,

@@ -1,7 +1,8 @@
 // A verdict becomes a finished run's status; a run that was blocked, stopped or interrupted keeps its
-// status (Verify All must not turn "the API refused" into "failed") and its detail says the verdict.
+// status and detail (Verify All must not turn "the API refused" into "failed"); the verification is
+// recorded beside them (run.verification) and shown with them (describeRun).
 import { describe, expect, it } from 'vitest';
-import { newRunRecord, type RunRecord } from '../../src/core/runs/record';
+import { describeRun, newRunRecord, nextAttempt, runSummary, type RunRecord } from '../../src/core/runs/record';
 import { applyVerdict } from '../../src/core/runs/verdict';
 import type { VerifyReport } from '../../src/core/verify/types';
 
@@ -27,12 +28,26 @@ describe('applyVerdict', () => {
     expect(r.detail).toMatch(/tests.no-fixture/);
   });
 
-  it.each(['blocked', 'stopped', 'interrupted'] as const)('a %s run keeps its status; the detail adds the verdict, once however often it is verified', (status) => {
+  it.each(['blocked', 'stopped', 'interrupted'] as const)('a %s run keeps its status and detail; the verification is recorded beside them, the latest one only', (status) => {
     const r = run(status, 'the API answered 403');
     applyVerdict(r, report('failed'));
     expect(r.status).toBe(status);
-    expect(r.detail).toBe('the API answered 403 · verification: failed (tests.no-fixture: nothing was recorded)');
+    expect(r.detail).toBe('the API answered 403');
+    expect(r.verification).toMatchObject({ verdict: 'failed', detail: 'tests.no-fixture: nothing was recorded', attempt: r.attempt });
+    expect(describeRun(r)).toBe('the API answered 403 · verification: failed (tests.no-fixture: nothing was recorded)');
+    expect(runSummary(r)).toMatchObject({ status, detail: 'the API answered 403 · verification: failed (tests.no-fixture: nothing was recorded)' });
     applyVerdict(r, report('verified'));
-    expect(r.detail).toBe('the API answered 403 · verification: verified');
+    expect(r.detail).toBe('the API answered 403');
+    expect(describeRun(r)).toBe('the API answered 403 · verification: verified');
+  });
+
+  it('a finished run keeps its verification too; a new attempt starts without one, and the history keeps it', () => {
+    const r = run('needs-review', 'the agent says it is done');
+    applyVerdict(r, report('failed'));
+    expect(r.verification?.verdict).toBe('failed');
+    const next = nextAttempt(r, '2026-12-02T11:00:00.000Z');
+    expect(next.verification).toBeUndefined();
+    expect(next.history.at(-1)?.verification).toMatchObject({ verdict: 'failed', attempt: r.attempt });
+    expect(describeRun({ ...next, status: 'stopped', detail: 'stopped by the user' })).toBe('stopped by the user');
   });
 });

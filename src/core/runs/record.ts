@@ -2,6 +2,7 @@
 import { ZERO_TOKENS, type Tokens } from '../agent/events';
 import type { InteractionStatus, RunSummary } from './status';
 import type { BaselineSeal } from '../guard/seal';
+import type { Verdict } from './report';
 import { interactionSpent } from './totals';
 
 export interface AttemptSummary {
@@ -15,6 +16,19 @@ export interface AttemptSummary {
   readonly tokens: Tokens;
   readonly violations?: number;
   readonly sandbox?: 'bwrap' | 'unsandboxed';
+  /** What Verify last said of this attempt. */
+  readonly verification?: RunVerification;
+}
+
+/** What Verify last said of an attempt (src/core/runs/verdict.ts). */
+export interface RunVerification {
+  readonly verdict: Verdict;
+  /** The first finding, in one line (or what passed). */
+  readonly detail: string;
+  /** When the verification started (ISO). */
+  readonly at: string;
+  /** The attempt it verified. */
+  readonly attempt: number;
 }
 
 export interface RunRecord {
@@ -57,6 +71,11 @@ export interface RunRecord {
   retries: number;
   /** The agent's last message when it finished (its claim, not a verdict). */
   finalText?: string;
+  /**
+   * The latest verification of this attempt, kept beside the lifecycle: a blocked, stopped or
+   * interrupted run keeps its status, and what Verify said of what it left is here.
+   */
+  verification?: RunVerification;
   history: AttemptSummary[];
 }
 
@@ -99,6 +118,7 @@ export function nextAttempt(run: RunRecord, now: string): RunRecord {
     tokens: run.tokens,
     violations: run.violations,
     sandbox: run.sandbox,
+    ...(run.verification?.attempt === run.attempt ? { verification: run.verification } : {}),
   };
   return {
     ...run,
@@ -121,6 +141,7 @@ export function nextAttempt(run: RunRecord, now: string): RunRecord {
     sandbox: undefined,
     baselineSeal: undefined,
     finalText: undefined,
+    verification: undefined,
     history: [...run.history, summary],
   };
 }
@@ -129,7 +150,7 @@ export function nextAttempt(run: RunRecord, now: string): RunRecord {
 export function runSummary(run: RunRecord): RunSummary {
   return {
     status: run.status,
-    detail: run.detail,
+    detail: describeRun(run),
     startedAt: run.startedAt,
     endedAt: run.endedAt,
     ...interactionSpent(run),
@@ -137,4 +158,19 @@ export function runSummary(run: RunRecord): RunSummary {
     violations: run.violations,
     unsandboxed: run.sandbox === 'unsandboxed',
   };
+}
+
+/**
+ * Statuses that say how a run ended without its agent finishing: the API refused (blocked), a person or
+ * a policy stopped it, the window or the server went away. A verdict on what such a run left does not
+ * replace that: the status and its detail stay, the verification is recorded beside them.
+ */
+export const LIFECYCLE_KEPT: ReadonlySet<InteractionStatus> = new Set(['blocked', 'stopped', 'interrupted']);
+
+/** The run's one line for people: its detail, and for a run that kept its lifecycle status, its verification. */
+export function describeRun(run: Pick<RunRecord, 'status' | 'detail' | 'verification' | 'attempt'>): string | undefined {
+  const v = run.verification;
+  if (!v || v.attempt !== run.attempt || !LIFECYCLE_KEPT.has(run.status)) return run.detail;
+  const said = v.verdict === 'verified' ? 'verified' : `${v.verdict} (${v.detail})`;
+  return run.detail ? `${run.detail} · verification: ${said}` : `verification: ${said}`;
 }

@@ -1,6 +1,6 @@
 // A verification's verdict applied to a run record: the status the tree shows, and one line saying why.
 import type { VerifyReport } from '../verify/types';
-import type { RunRecord } from './record';
+import { LIFECYCLE_KEPT, type RunRecord } from './record';
 import type { InteractionStatus } from './status';
 
 /** One line for the tree: the first error (or warning) finding, and how many there are. */
@@ -15,23 +15,14 @@ export function verdictDetail(report: VerifyReport): string {
 }
 
 /**
- * Statuses that say how a run ended without its agent finishing: the API refused (blocked), a person or
- * a policy stopped it, the window or the server went away. A verdict on what such a run left does not
- * replace that: the status stays, the detail adds the verdict.
- */
-const LIFECYCLE_KEPT: ReadonlySet<InteractionStatus> = new Set(['blocked', 'stopped', 'interrupted']);
-const VERDICT_SUFFIX = ' · verification: ';
-
-/**
- * The run's status becomes the verdict (verified / failed / needs review), its detail the first finding —
- * except for a run that was blocked, stopped or interrupted: its status stays and its detail says the verdict.
+ * Records the verification beside the run's lifecycle (`run.verification`, always). A run whose agent
+ * finished takes the verdict as its status (verified / failed / needs review) and the first finding as
+ * its detail; a run that was blocked, stopped or interrupted keeps its status and detail.
  */
 export function applyVerdict(run: RunRecord, report: VerifyReport): void {
-  if (LIFECYCLE_KEPT.has(run.status)) {
-    const base = (run.detail ?? '').split(VERDICT_SUFFIX)[0];
-    run.detail = `${base}${VERDICT_SUFFIX}${report.verdict === 'verified' ? 'verified' : `${report.verdict} (${verdictDetail(report)})`}`;
-    return;
-  }
+  const detail = verdictDetail(report);
+  run.verification = { verdict: report.verdict, detail, at: report.startedAt, attempt: report.attempt };
+  if (LIFECYCLE_KEPT.has(run.status)) return;
   run.status = report.verdict;
-  run.detail = verdictDetail(report);
+  run.detail = detail;
 }

@@ -383,7 +383,7 @@ export class AgentService implements vscode.Disposable {
     const past = n === run.attempt ? undefined : run.history.find((h) => h.attempt === n);
     if (n !== run.attempt && !past) return undefined;
     const view: RunRecord = past ? { ...run, attempt: n, status: past.status, detail: past.detail, sessionId: past.sessionId, costUsd: past.costUsd, tokens: past.tokens } : run;
-    const entries = await store.readTranscript(key, n).catch(() => []);
+    const entries = await store.readTranscriptForView(key, n, !(past?.sessionId ?? run.sessionId));
     const report = this.ctx.verifyResults.report(key) ?? this.orchestrator?.report(key);
     return renderTranscriptWithLines(view, entries, report?.checks.flatMap((c) => c.findings) ?? []);
   }

@@ -124,7 +124,7 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
       const run = this.following?.get(key) ?? (await store.loadAll()).find((r) => r.key === key);
       if (run) {
         await store.flush();
-        const entries = await store.readTranscript(key, run.attempt).catch(() => []);
+        const entries = await store.readTranscriptForView(key, run.attempt, !run.sessionId);
         this.model.loadTranscript(key, entries);
         const report = this.ctx.verifyResults.report(key);
         if (report && report.attempt === run.attempt) this.model.onReport(report);

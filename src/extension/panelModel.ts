@@ -110,6 +110,8 @@ export class PanelModel {
       const entry = e as Record<string, unknown>;
       if (entry.type === 'prompt') this.put(s, { id: 'prompt', kind: 'prompt', text: String(entry.text ?? '') });
       else if (entry.type === 'violation') this.onViolation(entry as unknown as Violation);
+      else if (entry.type === 'unreadable-line') this.put(s, { id: `unreadable-${String(entry.line)}`, kind: 'error', text: `line ${Number(entry.line) + 1} of the transcript file cannot be read (${String(entry.error ?? 'not JSON')}); it is left out` });
+      else if (entry.type === 'unreadable-file') this.put(s, { id: 'unreadable-file', kind: 'error', text: `the transcript of this attempt cannot be read (${String(entry.error ?? 'unknown error')}): what the agent did is unknown` });
       else if (typeof entry.type === 'string') this.onEvent(key, entry as unknown as AgentEvent);
     }
   }

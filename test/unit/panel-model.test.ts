@@ -74,6 +74,20 @@ describe('PanelModel', () => {
   });
 });
 
+describe('PanelModel: evidence that cannot be read', () => {
+  it('a torn line and an unreadable transcript are shown as errors in the stream, not skipped', () => {
+    const m = new PanelModel();
+    m.onRun(run('g/a', { status: 'failed', attempt: 1 }));
+    m.loadTranscript('g/a', [{ type: 'prompt', text: 'Build it' }, { type: 'unreadable-line', line: 4, error: 'Unexpected end of JSON input', text: '{"type":"tool.sta' }]);
+    expect(m.items('g/a')).toEqual([
+      { id: 'prompt', kind: 'prompt', text: 'Build it' },
+      { id: 'unreadable-4', kind: 'error', text: 'line 5 of the transcript file cannot be read (Unexpected end of JSON input); it is left out' },
+    ]);
+    m.loadTranscript('g/a', [{ type: 'unreadable-file', error: 'EACCES: permission denied' }]);
+    expect(m.items('g/a')).toEqual([{ id: 'unreadable-file', kind: 'error', text: 'the transcript of this attempt cannot be read (EACCES: permission denied): what the agent did is unknown' }]);
+  });
+});
+
 describe('Coalescer', () => {
   it('sends at most one stream message per interval, with each changed item once in its latest form; nothing dropped', () => {
     vi.useFakeTimers();

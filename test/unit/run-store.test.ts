@@ -263,6 +263,18 @@ describe('RunStore save and loadAll', () => {
 });
 
 describe('RunStore transcripts', () => {
+  it('for the views: a transcript that cannot be read is one entry saying so, never an empty list; a missing one is empty only where it may be', async () => {
+    const store = new RunStore(workRoot);
+    const key = 'google-calendar/create-event';
+    expect(await store.readTranscriptForView(key, 1, true)).toEqual([]);
+    expect(await store.readTranscriptForView(key, 1, false)).toEqual([{ type: 'unreadable-file', error: expect.stringMatching(/ENOENT/) }]);
+    await fsp.mkdir(store.transcriptOf(key, 1), { recursive: true });
+    expect(await store.readTranscriptForView(key, 1, true)).toEqual([{ type: 'unreadable-file', error: expect.stringMatching(/EISDIR/) }]);
+    await store.appendTranscript(key, 2, [{ type: 'prompt', text: 'x' }]);
+    await fsp.appendFile(store.transcriptOf(key, 2), '{"type":"tool.sta');
+    expect(await store.readTranscriptForView(key, 2, false)).toEqual([{ type: 'prompt', text: 'x' }, expect.objectContaining({ type: 'unreadable-line', line: 1 })]);
+  });
+
   it('appends JSON lines in call order, per attempt, and reads them back', async () => {
     const store = new RunStore(workRoot);
     const key = 'google-calendar/create-event';

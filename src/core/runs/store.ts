@@ -17,6 +17,12 @@ export interface RunRecordProblem {
 }
 
 /** A transcript line that could not be read (a write cut short): kept in its place, so line numbers hold. */
+/** A transcript the views could not read at all (see readTranscriptForView). */
+export interface UnreadableTranscriptFile {
+  readonly type: 'unreadable-file';
+  readonly error: string;
+}
+
 export interface UnreadableTranscriptLine {
   readonly type: 'unreadable-line';
   /** 0-based line in the JSONL file. */
@@ -120,6 +126,21 @@ export class RunStore {
   async readTranscript(key: string, attempt: number): Promise<unknown[]> {
     const text = await fs.readFile(this.transcriptOf(key, attempt), 'utf8');
     return parseTranscriptLines(text);
+  }
+
+  /**
+   * The same for the views, which never throw and never show an empty list for evidence they could not
+   * read: a file that cannot be read becomes one `unreadable-file` entry saying why. A missing file is
+   * no entry only when `mayBeAbsent` (a run that never reached its session has no transcript).
+   */
+  async readTranscriptForView(key: string, attempt: number, mayBeAbsent: boolean): Promise<unknown[]> {
+    try {
+      return await this.readTranscript(key, attempt);
+    } catch (err) {
+      if (mayBeAbsent && (err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      const entry: UnreadableTranscriptFile = { type: 'unreadable-file', error: (err as Error).message };
+      return [entry];
+    }
   }
 
   /** Writes a record atomically. Writes of the same key are serialised, last one wins. */

@@ -85,6 +85,9 @@ export function renderTranscriptWithLines(run: RunRecord, entries: readonly unkn
         break;
       case 'harness.tool':
         break;
+      case 'unreadable-file':
+        out.push('', `> ⚠ the transcript of this attempt cannot be read (${String(e.error ?? 'unknown error')}): what the agent did is unknown`);
+        break;
       case 'unreadable-line':
         // A line cut short (a kill, a full disk): said where it is, the rest of the transcript still shown.
         out.push('', `> ⚠ line ${Number(e.line) + 1} of the transcript file could not be read (${String(e.error ?? 'not JSON')}); it is left out`);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyAssembly, AssemblyRefused, interactionUnit, mergeIndex, planAssembly, renderAssemblyReport, type AssemblyCandidate } from '../../src/core/assemble';
 import { RunStore } from '../../src/core/runs/store';
 import { verifyInteractions, type VerifyTarget } from '../../src/core/verify';
-import { nangoCompile } from '../../src/core/verify/compile';
+import { nangoCompile } from '../../src/core/toolchain/compile';
 import { REPO } from '../support/agentStack';
 import { findingsOf, rulesOf } from '../support/verifyExpect';
 import { buildTemplate, installCopy, SAMPLES } from '../support/verifySamples';

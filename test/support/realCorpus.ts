@@ -27,7 +27,7 @@ import { NangoToolchain } from '../../src/core/toolchain/nango';
 import type { Finding, VerifyReport, VerifyTarget } from '../../src/core/verify';
 import { lintFindings } from '../../src/core/verify/lint';
 import { codeRules, loadTypeScript, type ReadInteractionFile } from '../../src/core/verify/rules';
-import { findBin, runTool, tail } from '../../src/core/verify/toolchainRun';
+import { findBin, runTool, tail } from '../../src/core/toolchain/tools';
 import { scaffoldInteraction, scriptRelativePath } from '../../src/core/workspace/scaffold';
 
 // ---------------------------------------------------------------------------------------------

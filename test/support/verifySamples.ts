@@ -8,7 +8,7 @@ import { baselineDirFor, createBaseline, updateBaseline } from '../../src/core/g
 import { newRunRecord } from '../../src/core/runs/record';
 import { sealBaseline } from '../../src/core/guard/seal';
 import type { RunStore } from '../../src/core/runs/store';
-import { findBin, runTool } from '../../src/core/verify/toolchainRun';
+import { findBin, runTool } from '../../src/core/toolchain/tools';
 import type { VerifyTarget } from '../../src/core/verify/types';
 
 // (bundled as ESM by the bench, where there is no __dirname: the bench runs from the repository root)

@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseNangoCompile, parseTsc } from '../../src/core/verify/compile';
+import { parseNangoCompile, parseTsc } from '../../src/core/toolchain/compile';
 import { loadReport, reportFileFor, reportToJUnit, saveReport, verdictOf, type CheckResult, type VerifyReport } from '../../src/core/verify';
-import { findBin } from '../../src/core/verify/toolchainRun';
+import { findBin } from '../../src/core/toolchain/tools';
 import { shellPaths } from '../../src/core/verify/transcript';
 
 const HERE = path.join(__dirname, '..', 'fixtures', 'verify');

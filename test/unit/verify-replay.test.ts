@@ -1,14 +1,14 @@
 // The replay's consumption comparison, the detection of test configuration an agent wrote, and the
-// runner's report line (src/core/verify/replay).
+// runner's report line (src/core/toolchain/replay).
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { configFindings, packageJsonFindings, sameAsGenerated } from '../../src/core/verify/replay/config';
-import { callsProviderApi, compareReplay, describeRequest, recordedRequests, type ReplayRecord } from '../../src/core/verify/replay/consumption';
-import { REPORT_MARKER } from '../../src/core/verify/replay/harnessCode';
-import { exportedFile, packageDirOf, parseReplayOutput } from '../../src/core/verify/replay/run';
-import { loadTypeScript } from '../../src/core/verify/rules/typescript';
+import { configFindings, packageJsonFindings, sameAsGenerated } from '../../src/core/toolchain/replay/config';
+import { callsProviderApi, compareReplay, describeRequest, recordedRequests, type ReplayRecord } from '../../src/core/toolchain/replay/consumption';
+import { REPORT_MARKER } from '../../src/core/toolchain/replay/harnessCode';
+import { exportedFile, packageDirOf, parseReplayOutput } from '../../src/core/toolchain/replay/run';
+import { loadTypeScript } from '../../src/core/toolchain/typescript';
 
 const REPO = path.join(__dirname, '..', '..');
 const SAMPLES = path.join(REPO, 'test', 'fixtures', 'verify', 'google-calendar');

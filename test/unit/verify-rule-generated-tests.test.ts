@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { compareCode } from '../../src/core/verify/rules/sameCode';
+import { compareCode } from '../../src/core/toolchain/sameCode';
 import { generatedTestDifference } from '../../src/core/verify/tests';
 
 const template = readFileSync(path.join(__dirname, '..', '..', 'node_modules', 'nango', 'dist', 'templates', 'action-test-template.ejs'), 'utf8');

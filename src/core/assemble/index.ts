@@ -10,8 +10,8 @@
 // failure leaves the project as it was. Afterwards the project is compiled.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { nangoCompile, type CompileOutcome } from '../verify/compile';
-import type { ToolBins } from '../verify/toolchainRun';
+import { nangoCompile, type CompileOutcome } from '../toolchain/compile';
+import type { ToolBins } from '../toolchain/tools';
 import type { Finding, Verdict } from '../runs/report';
 import { interactionTestFiles, scriptRelativePath } from '../workspace/scaffold';
 import { unifiedDiff } from './diff';

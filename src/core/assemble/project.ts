@@ -3,7 +3,7 @@
 // otherwise be left holding files that were never checked there.
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { findBin, type ToolBins } from '../verify/toolchainRun';
+import { findBin, type ToolBins } from '../toolchain/tools';
 
 export type ProjectProblemKind = 'not-a-folder' | 'nango-yaml' | 'bad-layout' | 'package-json' | 'toolchain-missing';
 

@@ -7,7 +7,7 @@
 // and first use it would weigh down by megabytes); without one, nothing is vouched for.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { loadTypeScript } from '../verify/rules/typescript';
+import { loadTypeScript } from '../toolchain/typescript';
 
 export interface UnitFile {
   /** Relative to the interaction folder (and to the project it is assembled into), posix. */

@@ -11,10 +11,10 @@ import type { ProcessResult, RecordOutcome, RecordRequest, TestOutcome, Toolchai
 import { confine, type ConfineOptions } from '../sandbox/confine';
 import type { SandboxScope } from '../sandbox/policy';
 import { testsDirOf } from '../guard/protectedPaths';
-import { configFindings } from '../verify/replay/config';
-import { describeFindings, judgeReplay } from '../verify/replay/judge';
-import { packageDirOf, runReplay, toolBinAbove } from '../verify/replay/run';
-import { loadTypeScript } from '../verify/rules/typescript';
+import { configFindings } from './replay/config';
+import { describeFindings, judgeReplay } from './replay/judge';
+import { packageDirOf, runReplay, toolBinAbove } from './replay/run';
+import { loadTypeScript } from './typescript';
 
 export interface NangoToolchainOptions {
   /** The Nango secret key of the interaction's environment (SecretStorage in VS Code, env in the CLI). */
@@ -171,7 +171,7 @@ export class NangoToolchain implements Toolchain {
     const sibling = path.join(path.dirname(bin), 'vitest');
     const vitest = existsSync(sibling) ? sibling : toolBinAbove(req.folder, 'vitest');
     if (!vitest) return { ok: false, output: 'vitest was not found: add it to the project’s devDependencies and install it' };
-    // The tests run as Verify runs them (src/core/verify/replay): the harness's own vitest configuration
+    // The tests run as Verify runs them (src/core/toolchain/replay): the harness's own vitest configuration
     // and instrumented mocks, whatever config the folder holds, so the agent sees the result it will be
     // judged by. They import the agent's script: they run confined like the agent's own commands.
     const integrationId = req.interaction.integrationId;

@@ -1,5 +1,7 @@
 // What the harness needs from a toolchain (Nango first): record fixtures and run the tests of one
-// interaction folder. Compile and lint belong to verification.
+// interaction folder. Beside it in this module, what Verify, Assemble and the harness all run: the
+// project's own tools (tools.ts), its compile (compile.ts), the TypeScript it is read with
+// (typescript.ts) and the replay of the generated tests (replay/). Lint belongs to verification.
 import type { InteractionModel } from '../spec/model';
 
 export interface RecordRequest {

@@ -7,8 +7,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { applyAssembly, AssemblyRefused, interactionUnit, planAssembly, type AssemblyProblem } from '../assemble';
-import { nangoCompile, sharedTypecheck, type CompileOutcome } from './compile';
-import type { ToolRunOptions } from './toolchainRun';
+import { nangoCompile, sharedTypecheck, type CompileOutcome } from '../toolchain/compile';
+import type { ToolRunOptions } from '../toolchain/tools';
 import type { Finding, VerifyTarget } from './types';
 
 export interface AssembleOutcome {

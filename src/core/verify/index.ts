@@ -11,17 +11,17 @@ import { readViolations, violationLogFor } from '../guard/violations';
 import { RunStore } from '../runs/store';
 import { scriptRelativePath } from '../workspace/scaffold';
 import { assembleFindings, sharedAssembleFindings, unitOnlyFindings, type AssembleOutcome } from './assemble';
-import { nangoCompile, sharedTypecheck, type CompileOutcome } from './compile';
+import { nangoCompile, sharedTypecheck, type CompileOutcome } from '../toolchain/compile';
 import { confinementFindings } from './confinement';
 import { fixtureFindings } from './fixtures';
-import type { ToolBins } from './toolchainRun';
+import type { ToolBins } from '../toolchain/tools';
 import { lintFindings } from './lint';
 import { testFindings } from './tests';
 import { sessionFromStore, transcriptFromMessages, transcriptRules, readTranscriptFile, type RuleContext, type Transcript } from './transcript';
 import type { CheckId, CheckOutcome, CheckProgress, CheckResult, Finding, Verdict, VerifyListeners, VerifyReport, VerifyTarget } from './types';
 
 export * from './types';
-export type { ToolBins } from './toolchainRun';
+export type { ToolBins } from '../toolchain/tools';
 
 export interface VerifyOptions extends VerifyListeners {
   /** Where run records, transcripts, baselines and violation logs live (or give `workRoot`). */

@@ -18,8 +18,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { judgeLintFindings } from './rules/lintJudge';
-import { loadTypeScript } from './rules/typescript';
-import { findBin, runNodeScript, tail, type ToolRunOptions } from './toolchainRun';
+import { loadTypeScript } from '../toolchain/typescript';
+import { findBin, runNodeScript, tail, type ToolRunOptions } from '../toolchain/tools';
 import type { Finding } from './types';
 
 /** The plugin's name as Nango's configuration registers it (its package name, minus `eslint-plugin-`). */

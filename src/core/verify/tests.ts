@@ -13,12 +13,12 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { testsDirOf } from '../guard/protectedPaths';
-import { configFindings, GENERATED_CONFIGS } from './replay/config';
-import { judgeReplay } from './replay/judge';
-import { packageDirOf, runReplay } from './replay/run';
-import { compareCode, showDifference } from './rules/sameCode';
-import { loadTypeScript, type TS } from './rules/typescript';
-import { findBin, runTool, tail, type ToolRunOptions } from './toolchainRun';
+import { configFindings, GENERATED_CONFIGS } from '../toolchain/replay/config';
+import { judgeReplay } from '../toolchain/replay/judge';
+import { packageDirOf, runReplay } from '../toolchain/replay/run';
+import { compareCode, showDifference } from '../toolchain/sameCode';
+import { loadTypeScript, type TS } from '../toolchain/typescript';
+import { findBin, runTool, tail, type ToolRunOptions } from '../toolchain/tools';
 import type { Finding } from './types';
 
 export interface TestsOutcome {

@@ -10,11 +10,11 @@ import { InteractionModules, type ReadInteractionFile } from './modules';
 import { paginationFindings } from './pagination';
 import { retriesFindings } from './retries';
 import { parseScript } from './script';
-import type { TS } from './typescript';
+import type { TS } from '../../toolchain/typescript';
 
 export type { CodeFinding } from './finding';
 export type { ReadInteractionFile } from './modules';
-export { loadTypeScript, type TS } from './typescript';
+export { loadTypeScript, type TS } from '../../toolchain/typescript';
 
 export interface CodeRulesInput {
   readonly ts: TS;

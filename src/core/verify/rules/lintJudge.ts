@@ -16,7 +16,7 @@
 import type * as ts from 'typescript';
 import type { Finding } from '../types';
 import { parseScript, type ParsedScript } from './script';
-import type { TS } from './typescript';
+import type { TS } from '../../toolchain/typescript';
 
 export const WHILE_TRUE = 'lint.no-while-true';
 export const TRY_CATCH = 'lint.no-try-catch-unless-explicitly-allowed';

@@ -4,7 +4,7 @@
 // however the agent names it, and wherever it is handed on (helper functions, aliases, class fields).
 // Only this one file is bound: imports stay unresolved aliases, which the rules follow themselves.
 import type * as ts from 'typescript';
-import type { TS } from './typescript';
+import type { TS } from '../../toolchain/typescript';
 
 /** `createSync({...})` and what the rules need of it. */
 export interface ScriptDefinition {

@@ -6,9 +6,9 @@
 // devDependencies / `test` script its dependency injection adds to package.json.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { compareCode } from '../rules/sameCode';
-import type { TS } from '../rules/typescript';
-import type { Finding } from '../types';
+import { compareCode } from '../sameCode';
+import type { TS } from '../typescript';
+import type { Finding } from '../../runs/report';
 
 /** The two files generate:tests writes at the project root, and the template each comes from. */
 export const GENERATED_CONFIGS: Readonly<Record<string, string>> = { 'vite.config.ts': 'vite.config.ejs', 'vitest.setup.ts': 'vitest.setup.ejs' };

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { relativeTo } from '../../guard/protectedPaths';
-import type { Finding } from '../types';
+import type { Finding } from '../../runs/report';
 import { callsProviderApi, compareReplay, type ReplayComparison } from './consumption';
 import type { ReplayReport, ReplayRun } from './run';
 

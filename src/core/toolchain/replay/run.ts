@@ -7,7 +7,7 @@ import { existsSync, promises as fs, readFileSync, realpathSync } from 'node:fs'
 import * as path from 'node:path';
 import { findOnPath } from '../../agent/binaries';
 import { testsDirOf } from '../../guard/protectedPaths';
-import type { ProcessResult } from '../../toolchain/types';
+import type { ProcessResult } from '../types';
 import { REPORT_MARKER, RUNNER, SETUP } from './harnessCode';
 import type { ReplayRecord } from './consumption';
 

@@ -2,8 +2,8 @@
 // interaction folder upwards, as the user's Nango project provides them, under our time limit.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { NANGO_QUIET_ENV, runProcess } from '../toolchain/nango';
-import type { ProcessResult } from '../toolchain/types';
+import { NANGO_QUIET_ENV, runProcess } from './nango';
+import type { ProcessResult } from './types';
 
 /** Toolchain binaries to use instead of the ones found above the folder (tests, CI, a pinned install). */
 export interface ToolBins {

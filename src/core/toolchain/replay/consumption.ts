@@ -8,7 +8,7 @@
 // the harness's recorder keeps) are compared. A legacy fixture (`<integration>/mocks/…`, read by
 // nango's LegacyFixtureProvider) is not: the tests still run and must pass, but which recorded files were
 // consumed is not checked (the report's detail says so).
-import type { Finding } from '../types';
+import type { Finding } from '../../runs/report';
 
 /** What one test file's replay did (written by the harness's setup into each test's meta). */
 export interface ReplayRecord {

@@ -5,8 +5,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { relativeTo } from '../guard/protectedPaths';
-import { findBin, runTool, stripAnsi, tail, type ToolRunOptions } from './toolchainRun';
-import type { Finding } from './types';
+import { findBin, runTool, stripAnsi, tail, type ToolRunOptions } from './tools';
+import type { Finding } from '../runs/report';
 
 export interface CompileOutcome {
   readonly ran: boolean;

@@ -108,7 +108,8 @@ const REPORT_B = verifyReport('google-calendar/sync-events', 2, 'failed', [
 const REPORT_C = verifyReport('slack/send-message', 1, 'needs-review', [finding({ check: 'transcript', rule: 'transcript.any-cast', severity: 'warning', step: { attempt: 1, line: 7, tool: 'write' } })]);
 
 function batch(workRoot = '/w'): { records: RunRecord[]; lines: Map<string, string> } {
-  const a = record(workRoot, 'google-calendar/create-event', { status: 'failed', detail: 'fixtures.changed: <img src=x onerror=alert(1)>', queuedAt: iso(0), startedAt: iso(1000), endedAt: iso(26_000), costUsd: 0.5, tokens: tokens(1000, 200, 50, 300), steps: 2, toolCalls: 5 });
+  const verification = (verdict: VerifyReport['verdict'], attempt: number) => ({ verdict, detail: verdict, at: iso(500_000), attempt });
+  const a = record(workRoot, 'google-calendar/create-event', { status: 'failed', detail: 'fixtures.changed: <img src=x onerror=alert(1)>', queuedAt: iso(0), startedAt: iso(1000), endedAt: iso(26_000), costUsd: 0.5, tokens: tokens(1000, 200, 50, 300), steps: 2, toolCalls: 5, verification: verification('failed', 1) });
   const b = record(workRoot, 'google-calendar/sync-events', {
     attempt: 2,
     status: 'failed',
@@ -117,9 +118,10 @@ function batch(workRoot = '/w'): { records: RunRecord[]; lines: Map<string, stri
     endedAt: iso(S + 12_500),
     costUsd: 0.75,
     tokens: tokens(700, 100, 0, 0, 100),
-    history: [{ attempt: 1, status: 'failed', detail: 'tests.failed: 1 failing', startedAt: iso(S), endedAt: iso(S + 10_000), costUsd: 0.25, tokens: tokens(500, 100) }],
+    verification: verification('failed', 2),
+    history: [{ attempt: 1, status: 'failed', detail: 'tests.failed: 1 failing', startedAt: iso(S), endedAt: iso(S + 10_000), costUsd: 0.25, tokens: tokens(500, 100), verification: verification('failed', 1) }],
   });
-  const c = record(workRoot, 'slack/send-message', { status: 'needs-review', startedAt: iso(200_000), endedAt: iso(230_000), costUsd: 0.1, tokens: tokens(100, 10) });
+  const c = record(workRoot, 'slack/send-message', { status: 'needs-review', startedAt: iso(200_000), endedAt: iso(230_000), costUsd: 0.1, tokens: tokens(100, 10), verification: verification('needs-review', 1) });
   const d = record(workRoot, 'slack/add-reaction', { status: 'queued' });
   const e = record(workRoot, 'hubspot/create-contact', { status: 'blocked', detail: 'the API refused the recording: 401', startedAt: iso(300_000), endedAt: iso(301_000), costUsd: 0.05, tokens: tokens(50, 5) });
   const lines = new Map<string, string>([
@@ -275,12 +277,13 @@ describe('the insights report on hand-made records', () => {
       { status: 'needs-review', attempts: 1 },
       { status: 'queued', attempts: 1 },
     ]);
-    expect(tx.endings.map((e) => [e.key, e.attempt, e.status])).toEqual([
-      ['google-calendar/create-event', 1, 'failed'],
-      ['google-calendar/sync-events', 1, 'failed'],
-      ['google-calendar/sync-events', 2, 'failed'],
-      ['hubspot/create-contact', 1, 'blocked'],
+    expect(tx.endings.map((e) => [e.key, e.attempt, e.status, e.verdict ?? null])).toEqual([
+      ['google-calendar/create-event', 1, 'failed', 'failed'],
+      ['google-calendar/sync-events', 1, 'failed', 'failed'],
+      ['google-calendar/sync-events', 2, 'failed', 'failed'],
+      ['hubspot/create-contact', 1, 'blocked', null],
     ]);
+    expect(tx.attemptVerdicts).toEqual({ verified: 0, failed: 3, 'needs-review': 1, unverified: 2 });
     expect(tx.endings[3]!.detail).toBe('the API refused the recording: 401');
   });
 

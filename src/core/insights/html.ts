@@ -271,7 +271,7 @@ export function renderInsightsHtml(report: InsightsReport, opts: InsightsHtmlOpt
   parts.push(
     `<p>Latest verifications: <span class="good">${tx.verdicts.verified} verified</span>, <span class="bad">${tx.verdicts.failed} failed</span>, <span class="warn">${tx.verdicts['needs-review']} need review</span>, ${tx.verdicts.unverified} not verified. Attempts by how they ended: ${esc(
       tx.outcomes.map((o) => `${o.status} ${o.attempts}`).join(', ') || 'none',
-    )}.</p>`,
+    )}; by what Verify said of each: ${esc(`${tx.attemptVerdicts.verified} verified, ${tx.attemptVerdicts.failed} failed, ${tx.attemptVerdicts['needs-review']} need review, ${tx.attemptVerdicts.unverified} not verified`)}.</p>`,
   );
   parts.push('<h3>Findings by rule</h3>');
   parts.push(table(['rule', 'check', 'severity', 'interactions', 'findings', 'where'], tx.findings.map((f) => [`<code>${esc(f.rule)}</code>`, esc(f.check), `<span class="${f.severity === 'error' ? 'bad' : 'warn'}">${esc(f.severity)}</span>`, String(f.interactions), String(f.findings), esc(f.keys.join(', '))]), [3, 4]));
@@ -292,7 +292,13 @@ export function renderInsightsHtml(report: InsightsReport, opts: InsightsHtmlOpt
     ),
   );
   parts.push('<h3>Attempts that ended blocked, stopped, interrupted or failed</h3>');
-  parts.push(table(['interaction', 'attempt', 'status', 'why'], tx.endings.map((e) => [`<code>${esc(e.key)}</code>`, String(e.attempt), `<span class="${STATUS_CLASS[e.status] ?? ''}">${esc(e.status)}</span>`, esc(e.detail)]), [1]));
+  parts.push(
+    table(
+      ['interaction', 'attempt', 'status', 'verification', 'why'],
+      tx.endings.map((e) => [`<code>${esc(e.key)}</code>`, String(e.attempt), `<span class="${STATUS_CLASS[e.status] ?? ''}">${esc(e.status)}</span>`, e.verdict ? `<span class="${STATUS_CLASS[e.verdict] ?? ''}">${esc(e.verdict)}</span>` : '<span class="muted">—</span>', esc(e.detail)]),
+      [1],
+    ),
+  );
 
   parts.push('<h2>Slowest tool calls</h2>');
   parts.push(

@@ -69,7 +69,7 @@ export const DEFINITIONS: Readonly<Record<string, string>> = {
   model: "The agent's turn is under way (status busy, or its first step, to idle, finished or error) and no tool runs: the model writing, plus opencode's own work between steps, which the transcript cannot separate.",
   waiting: 'Queue (before the start), setup (start to the first model activity: scaffold, baseline, sandbox, session), permission (a person was asked), provider retries, and idle (after the turn, between turns).',
   cost: 'Cost and tokens as the run record keeps them, every attempt of an interaction included, counted as every view counts them (src/core/runs/totals.ts): tokens are input + output + reasoning; cache reads and writes are priced in the cost, not counted.',
-  taxonomy: "The latest verification of each interaction (earlier ones are not kept): error and warning findings by rule (notes hold no verdict and are left out); the first bad step by the rule of src/shared/firstBad.ts.",
+  taxonomy: "The latest verification of each interaction (earlier reports are not kept): error and warning findings by rule (notes hold no verdict and are left out); the first bad step by the rule of src/shared/firstBad.ts. How each attempt ended, and the verdict the run record keeps for it.",
   slowest: 'Tool calls by their wall time on the harness clock (start line to finish line); unfinished calls run to the end of their attempt.',
 };
 
@@ -226,7 +226,9 @@ export interface Taxonomy {
   readonly firstBadByRule: readonly { readonly rule: string; readonly count: number }[];
   readonly firstBadByKind: readonly { readonly kind: string; readonly count: number }[];
   /** Attempts that ended blocked, stopped, interrupted or failed, with the record's one line of why. */
-  readonly endings: readonly { readonly key: string; readonly attempt: number; readonly status: InteractionStatus; readonly detail: string }[];
+  readonly endings: readonly { readonly key: string; readonly attempt: number; readonly status: InteractionStatus; readonly detail: string; readonly verdict?: Verdict }[];
+  /** Every attempt by what Verify last said of it (the record keeps it per attempt; none: never verified). */
+  readonly attemptVerdicts: Readonly<Record<Verdict, number>> & { readonly unverified: number };
 }
 
 export interface ToolCallRow {
@@ -364,6 +366,8 @@ interface AttemptFacts {
   readonly endedAt?: string;
   readonly costUsd: number;
   readonly tokens: Tokens;
+  /** What Verify last said of this attempt, as the record keeps it. */
+  readonly verdict?: Verdict;
 }
 
 function attemptsOf(run: RunRecord): AttemptFacts[] {
@@ -375,10 +379,11 @@ function attemptsOf(run: RunRecord): AttemptFacts[] {
     endedAt: h.endedAt,
     costUsd: typeof h.costUsd === 'number' ? h.costUsd : 0,
     tokens: h.tokens ?? ZERO_TOKENS,
+    verdict: h.verification?.attempt === h.attempt ? h.verification.verdict : undefined,
   }));
   return [
     ...earlier,
-    { attempt: run.attempt, status: run.status, detail: run.detail, queuedAt: run.queuedAt, startedAt: run.startedAt, endedAt: run.endedAt, costUsd: run.costUsd, tokens: run.tokens },
+    { attempt: run.attempt, status: run.status, detail: run.detail, queuedAt: run.queuedAt, startedAt: run.startedAt, endedAt: run.endedAt, costUsd: run.costUsd, tokens: run.tokens, verdict: run.verification?.attempt === run.attempt ? run.verification.verdict : undefined },
   ];
 }
 
@@ -641,11 +646,14 @@ function taxonomyOf(records: readonly RunRecord[], reports: readonly VerifyRepor
     .sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) || b.interactions - a.interactions || b.findings - a.findings || a.rule.localeCompare(b.rule));
   const endings = attempts
     .filter((a) => UNSUCCESSFUL.has(a.status))
-    .map((a) => ({ key: a.key, attempt: a.attempt, status: a.status, detail: a.detail ?? '' }))
+    .map((a) => ({ key: a.key, attempt: a.attempt, status: a.status, detail: a.detail ?? '', verdict: a.verdict }))
     .sort((a, b) => a.key.localeCompare(b.key) || a.attempt - b.attempt);
+  const attemptVerdicts = { verified: 0, failed: 0, 'needs-review': 0, unverified: 0 };
+  for (const a of attempts) attemptVerdicts[a.verdict ?? 'unverified']++;
   return {
     outcomes,
     verdicts,
+    attemptVerdicts,
     findings,
     firstBadSteps,
     firstBadByRule: countBy(firstBadSteps.flatMap((s) => s.rules), (r) => r).map(({ key, count }) => ({ rule: key, count })),

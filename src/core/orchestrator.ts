@@ -13,6 +13,7 @@ import { newRunRecord, nextAttempt, runSummary, type RunRecord } from './runs/re
 import { applyVerdict } from './runs/verdict';
 import { reduceRun, type RunInput, type RunOutcome } from './runs/reducer';
 import { totalSpent } from './runs/totals';
+import { ownerState, thisProcess, type RunOwner } from './runs/owner';
 import { verifyTargetOf } from './app/verifyTarget';
 import type { RunStore } from './runs/store';
 import type { InteractionStatus } from './runs/status';
@@ -97,6 +98,8 @@ export interface OrchestratorOptions {
   readonly autoRestartAttempts?: number;
   readonly log?: (line: string) => void;
   readonly now?: () => Date;
+  /** Who runs the runs (default: this process), written into each record as it starts. */
+  readonly owner?: RunOwner;
 }
 
 interface Job {
@@ -351,6 +354,12 @@ export class Orchestrator {
     return { ...totalSpent(this.records.values()), running: this.active.size, queued: this.queue.length };
   }
 
+  /** A record of a run that another process, alive on this machine, is running now. */
+  private runByAnother(run: RunRecord): boolean {
+    const own = this.options.owner ?? thisProcess();
+    return !!run.owner && (run.owner.pid !== own.pid || run.owner.host !== own.host) && ownerState(run.owner) === 'alive';
+  }
+
   /**
    * Restores run records from disk. Runs that were queued or running when the last window closed
    * are re-attached when their session lives on a server we can still reach, else marked interrupted.
@@ -358,7 +367,10 @@ export class Orchestrator {
   async restore(): Promise<RunRecord[]> {
     const runs = await this.options.runs.loadAll((file, err) => this.log(`ignoring unreadable run record ${file}: ${err.message}`));
     for (const run of runs) {
-      if (run.status === 'queued' || run.status === 'running') {
+      if ((run.status === 'queued' || run.status === 'running') && this.runByAnother(run)) {
+        // Another live process (a CLI, another window) runs it: not ours to follow or to mark interrupted.
+        this.log(`${run.key} is being run by process ${run.owner?.pid} on this machine; left to it`);
+      } else if (run.status === 'queued' || run.status === 'running') {
         let reattached = false;
         if (run.sessionId && run.serverUrl && run.serverOwned === false) {
           try {
@@ -396,8 +408,12 @@ export class Orchestrator {
     for (const target of targets) {
       const key = target.interaction.key;
       if (this.active.has(key) || this.queue.some((j) => j.run.key === key)) continue;
-      this.targets.set(key, target);
       const existing = this.records.get(key);
+      if (existing && (existing.status === 'queued' || existing.status === 'running') && this.runByAnother(existing)) {
+        this.log(`${key} is being run by process ${existing.owner?.pid} on this machine; not started again`);
+        continue;
+      }
+      this.targets.set(key, target);
       const folder = interactionFolder(this.options.workRoot, target.integration.id, target.interaction.id);
       const model = target.interaction.model ?? this.options.model;
       const run = existing
@@ -569,7 +585,7 @@ export class Orchestrator {
     });
     const outcome = awaitOutcome(job);
     try {
-      this.apply(job, { type: 'run.started', at: this.iso() });
+      this.apply(job, { type: 'run.started', at: this.iso(), owner: this.options.owner ?? thisProcess() });
 
       await scaffoldInteraction(run.folder, target.interaction, { replace: run.attempt > 1 || (await exists(run.folder)) });
       if (job.stopping) throw new StopSignal();

@@ -3,6 +3,7 @@ import { ZERO_TOKENS, type Tokens } from '../agent/events';
 import type { InteractionStatus, RunSummary } from './status';
 import type { BaselineSeal } from '../guard/seal';
 import type { Verdict } from './report';
+import type { RunOwner } from './owner';
 import { interactionSpent } from './totals';
 
 export interface AttemptSummary {
@@ -71,6 +72,8 @@ export interface RunRecord {
   retries: number;
   /** The agent's last message when it finished (its claim, not a verdict). */
   finalText?: string;
+  /** The process that runs (or ran) this attempt: a `running` record whose owner is gone was cut short. */
+  owner?: RunOwner;
   /**
    * The latest verification of this attempt, kept beside the lifecycle: a blocked, stopped or
    * interrupted run keeps its status, and what Verify said of what it left is here.

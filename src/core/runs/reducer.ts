@@ -3,6 +3,7 @@
 // effects it returns (save the record, end the run, abort the session); nothing here does I/O, reads a
 // clock or keeps state, so every transition is unit-tested on plain values (test/unit/run-reducer.test.ts).
 import { addTokens, type AgentEvent } from '../agent/events';
+import type { RunOwner } from './owner';
 import type { RunRecord } from './record';
 import type { InteractionStatus } from './status';
 
@@ -14,7 +15,7 @@ export interface RunOutcome {
 
 /** What a run goes through besides its agent's events; `at` is the caller's clock (ISO). */
 export type LifecycleInput =
-  | { readonly type: 'run.started'; readonly at: string }
+  | { readonly type: 'run.started'; readonly at: string; readonly owner?: RunOwner }
   | { readonly type: 'run.sandboxed'; readonly mode: 'bwrap' | 'unsandboxed' }
   | { readonly type: 'run.session'; readonly sessionId: string; readonly serverUrl: string; readonly owned: boolean }
   | { readonly type: 'run.prompted'; readonly at: string }
@@ -53,7 +54,7 @@ const SAVE_SOON: RunEffect = { kind: 'persist', soon: true };
 export function reduceRun(run: RunRecord, input: RunInput, policy: ReducerPolicy): Reduction {
   switch (input.type) {
     case 'run.started':
-      return { run: { ...run, status: 'running', startedAt: input.at }, effects: [SAVE_NOW] };
+      return { run: { ...run, status: 'running', startedAt: input.at, ...(input.owner ? { owner: input.owner } : {}) }, effects: [SAVE_NOW] };
     case 'run.sandboxed':
       return { run: { ...run, sandbox: input.mode }, effects: [SAVE_NOW] };
     case 'run.session':

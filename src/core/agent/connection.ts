@@ -7,6 +7,7 @@ import { createOpencodeClient, type OpencodeClient } from '@opencode-ai/sdk/v2';
 import { Emitter, type Disposable } from '../util/emitter';
 import { EventNormalizer, type AgentEvent } from './events';
 import { authHeaders, OpencodeServer, ServerStartError, type OpencodeServerOptions, type ServerEndpoint } from './server';
+import type { ConnectionState, ConnectionStatus } from './types';
 
 export interface PermissionRule {
   readonly permission: string;
@@ -65,6 +66,8 @@ class ServerLink {
     private readonly onReconnect: () => Promise<void>,
     private readonly log: (line: string) => void,
     private readonly backoff: readonly [number, number],
+    /** The stream dropped (false) or came back (true) after the first connection. */
+    private readonly onLinkState: (connected: boolean) => void = () => undefined,
   ) {
     this.client = createOpencodeClient({ baseUrl: endpoint.url, headers: authHeaders(endpoint) });
   }
@@ -95,6 +98,7 @@ class ServerLink {
                   resolve();
                 } else {
                   this.log(`event stream to ${this.endpoint.url} reconnected`);
+                  this.onLinkState(true);
                   await this.onReconnect().catch((err) => this.log(`resync after reconnect failed: ${(err as Error).message}`));
                 }
               }
@@ -104,8 +108,10 @@ class ServerLink {
           } catch (err) {
             error = (err as Error).message;
           }
+          const wasConnected = this.connected;
           this.connected = false;
           if (this.closed) break;
+          if (wasConnected) this.onLinkState(false);
           if (first && delay >= this.backoff[1]) {
             reject(new Error(`cannot reach the opencode server at ${this.endpoint.url}: ${error}`));
             return;
@@ -134,6 +140,12 @@ export class AgentConnection implements Disposable {
   private readonly listeners = new Map<string, Set<(e: AgentEvent) => void>>();
   private readonly lost = new Emitter<SessionsLost>();
   private readonly allEvents = new Emitter<AgentEvent>();
+  private readonly stateEvents = new Emitter<ConnectionStatus>();
+  private status: ConnectionStatus = { state: 'idle' };
+  /** Why we are killing our server (a hang), so its exit reads as that rather than a crash. */
+  private killReason: string | undefined;
+  /** The connection's state changed (starting, ready, reconnecting, down, idle): what the editor shows. */
+  readonly onStateChanged = this.stateEvents.event;
   /** Sessions lost with their server: the orchestrator marks their runs interrupted. */
   readonly onSessionsLost = this.lost.event;
   /** Every normalised event of every session (for logs and benchmarks). */
@@ -153,6 +165,26 @@ export class AgentConnection implements Disposable {
     return this.links.length > 0;
   }
 
+  /** The connection's state now, and why when it is not ready. */
+  get state(): ConnectionStatus {
+    return this.status;
+  }
+
+  private setState(state: ConnectionState, detail?: string): void {
+    if (this.status.state === state && this.status.detail === detail) return;
+    this.status = detail === undefined ? { state } : { state, detail };
+    this.log(`agent server: ${state}${detail ? ` (${detail})` : ''}`);
+    this.stateEvents.fire(this.status);
+  }
+
+  /** Ready when every link's stream is up; reconnecting while one is down and retrying. */
+  private linkStateChanged(): void {
+    if (!this.links.length) return;
+    const down = this.links.filter((l) => !l.connected);
+    if (down.length) this.setState('reconnecting', `the event stream to ${down.map((l) => l.endpoint.url).join(', ')} dropped; reconnecting`);
+    else this.setState('ready');
+  }
+
   /** Starts (or reaches) the server(s) and opens the event streams. Idempotent. */
   async ensure(): Promise<void> {
     if (this.links.length) return;
@@ -161,6 +193,17 @@ export class AgentConnection implements Disposable {
   }
 
   private async start(): Promise<void> {
+    this.setState('starting');
+    try {
+      await this.startLinks();
+    } catch (err) {
+      this.setState('down', (err as Error).message);
+      throw err;
+    }
+    this.setState('ready');
+  }
+
+  private async startLinks(): Promise<void> {
     const backoff = this.options.backoffMs ?? [100, 5000];
     const mode = this.options.mode;
     const endpoints: ServerEndpoint[] = [];
@@ -181,9 +224,12 @@ export class AgentConnection implements Disposable {
       this.server = server;
       server.onDidExit(({ expected, code, signal }) => {
         if (expected) return;
+        const reason = this.killReason ?? `the opencode server stopped unexpectedly (code ${code}, signal ${signal})`;
+        this.killReason = undefined;
         this.log(`opencode server exited unexpectedly (code ${code}, signal ${signal})`);
-        this.dropLink(endpoint.url, `the opencode server stopped unexpectedly (code ${code}, signal ${signal})`);
-        this.server = undefined;
+        this.dropLink(endpoint.url, reason);
+        if (this.server === server) this.server = undefined;
+        if (!this.links.length && !this.starting) this.setState('down', reason);
       });
       endpoints.push(endpoint);
       this.watchHealth(server, endpoint);
@@ -193,7 +239,7 @@ export class AgentConnection implements Disposable {
     }
     const links = endpoints.map(
       (ep) =>
-        new ServerLink(ep, (payload) => this.dispatch(payload), () => this.resync(ep.url), this.log, backoff),
+        new ServerLink(ep, (payload) => this.dispatch(payload), () => this.resync(ep.url), this.log, backoff, () => this.linkStateChanged()),
     );
     const results = await Promise.allSettled(links.map((l) => l.open()));
     const up = links.filter((_, i) => results[i]?.status === 'fulfilled');
@@ -237,6 +283,7 @@ export class AgentConnection implements Disposable {
       if (failed >= failures) {
         clearInterval(timer);
         this.log(`opencode server at ${endpoint.url} failed ${failed} health checks in a row; killing it`);
+        this.killReason = `the opencode server stopped answering (${failed} health checks failed in a row) and was killed`;
         server.kill();
       }
     }, intervalMs);
@@ -251,6 +298,24 @@ export class AgentConnection implements Disposable {
     this.links = this.links.filter((l) => l !== link);
     const sessionIds = [...link.sessions.keys()];
     if (sessionIds.length) this.lost.fire({ serverUrl: url, sessionIds, reason });
+  }
+
+  /**
+   * Stops our own server and starts a new one (remote servers: their event streams are reopened). The
+   * sessions on it are lost with it: their runs end interrupted (onSessionsLost). A run that asks for the
+   * server meanwhile (ensure) waits for the new one.
+   */
+  async restart(reason = 'the agent server was restarted'): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    const server = this.server;
+    this.server = undefined;
+    for (const link of [...this.links]) this.dropLink(link.endpoint.url, reason);
+    this.setState('starting');
+    this.starting = (async () => {
+      await server?.stop();
+      await this.start();
+    })().finally(() => (this.starting = undefined));
+    await this.starting;
   }
 
   private dispatch(payload: unknown): void {
@@ -413,7 +478,9 @@ export class AgentConnection implements Disposable {
     this.links = [];
     await this.server?.stop();
     this.server = undefined;
+    this.setState('idle');
     this.lost.dispose();
     this.allEvents.dispose();
+    this.stateEvents.dispose();
   }
 }

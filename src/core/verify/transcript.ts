@@ -179,6 +179,7 @@ const EMBEDDED = /(?:^|[\s=(,'"])((?:\/|~\/|\.\.\/)[\w.@~+-][^\s'"`;|&<>(),]*)/g
 /**
  * Paths a shell command names, read the way the shell reads it (see commandPaths): the ones spelled as a
  * path that can leave the folder (absolute, `~`, `..`), each from the folder after any `cd`.
+ * @internal test hook: the parser's tests read commandPaths through it.
  */
 export function shellPaths(command: string): string[] {
   return commandPaths(command).filter((p) => p.pathlike).map((p) => p.path);
@@ -562,40 +563,6 @@ const isJson = (s: string): boolean => {
     return false;
   }
 };
-
-/** Words of a shell command; a word with any quoted part is marked `quoted`. */
-export function shellTokens(command: string): { word: string; quoted: boolean }[] {
-  const out: { word: string; quoted: boolean }[] = [];
-  let word = '';
-  let quoted = false;
-  let has = false;
-  const end = () => {
-    if (has) out.push({ word, quoted });
-    word = '';
-    quoted = false;
-    has = false;
-  };
-  for (let i = 0; i < command.length; i++) {
-    const ch = command[i] as string;
-    if (ch === "'" || ch === '"') {
-      const close = command.indexOf(ch, i + 1);
-      const stop = close < 0 ? command.length : close;
-      word += command.slice(i + 1, stop);
-      quoted = true;
-      has = true;
-      i = stop;
-    } else if (ch === '\\' && i + 1 < command.length) {
-      word += command[++i];
-      has = true;
-    } else if (/[\s;|&<>()`]/.test(ch)) end();
-    else {
-      word += ch;
-      has = true;
-    }
-  }
-  end();
-  return out;
-}
 
 function shellWords(command: string): string[] {
   return command

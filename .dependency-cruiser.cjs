@@ -62,7 +62,7 @@ const TO_MOVE_BEHIND_APP = {
   'src/extension/verifyResults.ts': ['runs/verifySummary.ts', 'spec/diagnostics.ts', 'spec/model.ts'],
 };
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const THROUGH_THE_SERVICE = ['^src/core/app/', '^src/core/types\\.ts$', '^src/core/.*/types\\.ts$'];
 const FRONT_END = '^src/(extension|cli)/';
 const EDITOR_ONLY = '(^|/)node_modules/(vscode|@types/vscode|@vscode/)|^vscode$';
@@ -141,14 +141,14 @@ module.exports = {
       name: 'front-end-through-service',
       severity: 'error',
       comment: `${file} may import from src/core only src/core/app, types.ts files and what it imported before the service existed (TO_MOVE_BEHIND_APP in .dependency-cruiser.cjs).`,
-      from: { path: `^${escape(file)}$` },
-      to: { path: '^src/core/', pathNot: [...THROUGH_THE_SERVICE, ...targets.map((t) => `^src/core/${escape(t)}$`)] },
+      from: { path: `^${escapeRegExp(file)}$` },
+      to: { path: '^src/core/', pathNot: [...THROUGH_THE_SERVICE, ...targets.map((t) => `^src/core/${escapeRegExp(t)}$`)] },
     })),
     {
       name: 'front-end-through-service',
       severity: 'error',
       comment: 'A front end reaches the core through the application service (src/core/app) and its types.ts files only.',
-      from: { path: FRONT_END, pathNot: Object.keys(TO_MOVE_BEHIND_APP).map((f) => `^${escape(f)}$`) },
+      from: { path: FRONT_END, pathNot: Object.keys(TO_MOVE_BEHIND_APP).map((f) => `^${escapeRegExp(f)}$`) },
       to: { path: '^src/core/', pathNot: THROUGH_THE_SERVICE },
     },
     {

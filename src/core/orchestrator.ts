@@ -98,6 +98,10 @@ export interface OrchestratorOptions {
   readonly autoRestartAttempts?: number;
   readonly log?: (line: string) => void;
   readonly now?: () => Date;
+  /** Waits between tries to reach the agent server (default SERVER_RETRY_DELAYS_MS). */
+  readonly serverRetryDelaysMs?: readonly number[];
+  /** The clock's timer, for those waits (tests hold it open). */
+  readonly sleep?: (ms: number) => Promise<void>;
   /** Who runs the runs (default: this process), written into each record as it starts. */
   readonly owner?: RunOwner;
 }
@@ -145,6 +149,13 @@ export interface OrchestratorTotals {
 
 /** The longest a block waits for its tool's answer to show in the session's events before it aborts anyway. */
 const BLOCK_ANSWER_FAILSAFE_MS = 5000;
+
+/**
+ * A run whose agent server does not come up (too slow to start on a busy machine, or it exited) waits and
+ * asks again, this long before each new try: seven tries, 90 s of waiting in all (each try itself may
+ * take the server's start timeout, twice). Only then does the run fail.
+ */
+export const SERVER_RETRY_DELAYS_MS: readonly number[] = [2000, 4000, 8000, 16_000, 30_000, 30_000];
 
 const TERMINAL: readonly InteractionStatus[] = ['needs-review', 'blocked', 'verified', 'failed', 'stopped', 'interrupted'];
 
@@ -595,7 +606,7 @@ export class Orchestrator {
         job.sandbox = await this.options.sandbox.prepare(scope, sandboxPolicyFor(this.options.runs.fileOf(key)));
         this.apply(job, { type: 'run.sandboxed', mode: job.sandbox.mode });
       }
-      await conn.ensure();
+      await this.waitForServer(job, outcome);
       if (job.stopping) throw new StopSignal();
 
       const rules = [...sessionPermissionRules(target.integration.id, target.interaction.id), ...(this.options.permissionRules?.(target, run.folder) ?? [])];
@@ -636,6 +647,32 @@ export class Orchestrator {
       await this.stopGuard(job);
       this.active.delete(key);
       this.pump();
+    }
+  }
+
+  /**
+   * The agent server for a run about to open its session. A try that fails is not yet the run's failure:
+   * it waits with back-off (SERVER_RETRY_DELAYS_MS), its detail saying so; a stop ends the wait at once.
+   */
+  private async waitForServer(job: Job, outcome: Promise<RunOutcome>): Promise<void> {
+    const delays = this.options.serverRetryDelaysMs ?? SERVER_RETRY_DELAYS_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.options.connection.ensure();
+        return;
+      } catch (err) {
+        if (job.stopping) throw new StopSignal();
+        const reason = (err as Error).message;
+        const delay = delays[attempt - 1];
+        if (delay === undefined) throw attempt > 1 ? new Error(`the agent server did not come up after ${attempt} tries: ${reason}`) : err;
+        this.log(`${job.run.key}: the agent server is not up (${reason}); trying again in ${delay} ms`);
+        this.apply(job, { type: 'run.waiting', attempt: attempt + 1, reason });
+        let timer: NodeJS.Timeout | undefined;
+        const waited = this.options.sleep?.(delay) ?? new Promise<void>((resolve) => (timer = setTimeout(resolve, delay)));
+        await Promise.race([waited, outcome]);
+        clearTimeout(timer);
+        if (job.stopping) throw new StopSignal();
+      }
     }
   }
 

@@ -31,6 +31,8 @@ export class FakeBackend implements AgentBackend {
   private readonly listeners = new Map<string, Set<(e: AgentEvent) => void>>();
   private readonly holds = new Map<Method, { opened: Promise<void>; open: () => void; reached: () => void; reachedP: Promise<void> }>();
   private next = 0;
+  /** The next calls of `ensure` fail with these, one each, in order (a server slow to come up). */
+  readonly ensureFailures: Error[] = [];
 
   /**
    * The next call of `method` waits until `release()` is called. `reached` resolves when the call is
@@ -56,6 +58,8 @@ export class FakeBackend implements AgentBackend {
   async ensure(): Promise<void> {
     this.calls.push('ensure');
     await this.gate('ensure');
+    const failure = this.ensureFailures.shift();
+    if (failure) throw failure;
   }
 
   async createSession(directory: string, title: string, permission: readonly PermissionRule[] = []): Promise<SessionRef> {

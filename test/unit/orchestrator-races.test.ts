@@ -71,6 +71,49 @@ describe('run engine races (fake backend, fixed clock)', () => {
     expect(backend.calls.filter((c) => c.startsWith('createSession'))).toEqual([]);
   });
 
+  it('a server slow to come up: the run waits with back-off, saying so, and starts once the server is up', async () => {
+    backend.ensureFailures.push(new Error('opencode serve did not report a URL within 120000 ms'), new Error('opencode serve exited before it was ready (code 1, signal null)'));
+    const waits: number[] = [];
+    const details: (string | undefined)[] = [];
+    orchestrator({ sleep: async (ms) => void waits.push(ms) });
+    o.onRunChanged((r) => details[details.length - 1] !== r.detail && details.push(r.detail));
+    o.generate(target());
+    const sessionId = await prompted();
+    expect(backend.calls.filter((c) => c === 'ensure')).toHaveLength(3);
+    expect(waits).toEqual([2000, 4000]);
+    expect(details).toContain('waiting for the agent server (attempt 2): opencode serve did not report a URL within 120000 ms');
+    expect(details).toContain('waiting for the agent server (attempt 3): opencode serve exited before it was ready (code 1, signal null)');
+    // The server is up: the waiting line is gone, the run goes on as any other.
+    expect(o.get(KEY)).toMatchObject({ status: 'running', detail: undefined, sessionId });
+    backend.emit(sessionId, { type: 'finished', messageId: 'm1', finish: 'stop', text: 'Done.' });
+    await o.whenIdle();
+    expect(o.get(KEY)!.status).toBe('needs-review');
+  });
+
+  it('a stop while the run waits for the agent server ends it stopped at once, and it asks no more', async () => {
+    backend.ensureFailures.push(new Error('opencode serve did not report a URL within 120000 ms'));
+    let waiting!: () => void;
+    const reached = new Promise<void>((r) => (waiting = r));
+    // The back-off's timer never fires: only the stop can end the wait.
+    orchestrator({ sleep: () => (waiting(), new Promise<void>(() => undefined)) });
+    o.generate(target());
+    await reached;
+    expect(o.get(KEY)!.detail).toBe('waiting for the agent server (attempt 2): opencode serve did not report a URL within 120000 ms');
+    await o.stop(KEY);
+    await o.whenIdle();
+    expect(o.get(KEY)).toMatchObject({ status: 'stopped', detail: 'stopped by the user' });
+    expect(backend.calls).toEqual(['ensure']);
+  });
+
+  it('a server that never comes up fails the run only after every try, saying how many', async () => {
+    for (let i = 0; i < 3; i++) backend.ensureFailures.push(new Error('cannot reach the opencode server'));
+    orchestrator({ sleep: async () => undefined, serverRetryDelaysMs: [1, 1] });
+    o.generate(target());
+    await o.whenIdle();
+    expect(o.get(KEY)).toMatchObject({ status: 'failed', detail: 'the agent server did not come up after 3 tries: cannot reach the opencode server' });
+    expect(backend.calls.filter((c) => c.startsWith('createSession'))).toEqual([]);
+  });
+
   it('report_blocked ends the run blocked only once the session has the tool\'s answer, then aborts it', async () => {
     orchestrator();
     o.generate(target());

@@ -75,6 +75,16 @@ describe('reduceRun', () => {
     expect(r.effects).toEqual([{ kind: 'settle', outcome: { status: 'needs-review', detail: 'the agent says it is done; verify it' } }]);
   });
 
+  it('waiting for the agent server: said in the detail, saved at once; the session (the server is up) clears it', () => {
+    const waiting = reduceRun(base(), { type: 'run.waiting', attempt: 2, reason: 'opencode serve did not report a URL within 120000 ms' }, policy);
+    expect(waiting.run.detail).toBe('waiting for the agent server (attempt 2): opencode serve did not report a URL within 120000 ms');
+    expect(waiting.effects).toEqual([{ kind: 'persist', soon: false }]);
+    const up = reduceRun(waiting.run, { type: 'run.session', sessionId: 'ses_1', serverUrl: 'http://127.0.0.1:9', owned: true }, policy);
+    expect(up.run.detail).toBeUndefined();
+    // Any other detail stays.
+    expect(reduceRun({ ...base(), detail: 'restarted' }, { type: 'run.session', sessionId: 'ses_1', serverUrl: 'u', owned: true }, policy).run.detail).toBe('restarted');
+  });
+
   it('a violation counts on the record', () => {
     expect(reduceRun(reduceRun(base(), { type: 'run.violation' }, policy).run, { type: 'run.violation' }, policy).run.violations).toBe(2);
   });

@@ -20,6 +20,8 @@ export type LifecycleInput =
   | { readonly type: 'run.session'; readonly sessionId: string; readonly serverUrl: string; readonly owned: boolean }
   | { readonly type: 'run.prompted'; readonly at: string }
   | { readonly type: 'run.violation' }
+  /** The agent server is not up yet (its start failed or was too slow): the run waits; `attempt` is the next try. */
+  | { readonly type: 'run.waiting'; readonly attempt: number; readonly reason: string }
   | { readonly type: 'run.ended'; readonly outcome: RunOutcome; readonly at: string };
 
 export type RunInput = AgentEvent | LifecycleInput;
@@ -47,6 +49,7 @@ export interface Reduction {
 }
 
 const PROVIDER_FAILING = 'the model provider is failing';
+const SERVER_WAITING = 'waiting for the agent server';
 const NOTHING: readonly RunEffect[] = [];
 const SAVE_NOW: RunEffect = { kind: 'persist', soon: false };
 const SAVE_SOON: RunEffect = { kind: 'persist', soon: true };
@@ -58,9 +61,12 @@ export function reduceRun(run: RunRecord, input: RunInput, policy: ReducerPolicy
     case 'run.sandboxed':
       return { run: { ...run, sandbox: input.mode }, effects: [SAVE_NOW] };
     case 'run.session':
-      return { run: { ...run, sessionId: input.sessionId, serverUrl: input.serverUrl, serverOwned: input.owned }, effects: [SAVE_NOW] };
+      // The server is up: a "waiting for the agent server" line has said its piece.
+      return { run: { ...run, sessionId: input.sessionId, serverUrl: input.serverUrl, serverOwned: input.owned, detail: run.detail?.startsWith(SERVER_WAITING) ? undefined : run.detail }, effects: [SAVE_NOW] };
     case 'run.prompted':
       return { run: { ...run, promptSentAt: input.at }, effects: [SAVE_NOW] };
+    case 'run.waiting':
+      return { run: { ...run, detail: `${SERVER_WAITING} (attempt ${input.attempt}): ${input.reason}` }, effects: [SAVE_NOW] };
     case 'run.violation':
       return { run: { ...run, violations: (run.violations ?? 0) + 1 }, effects: [SAVE_NOW] };
     case 'run.ended':

@@ -20,7 +20,7 @@ import { applyAssembly, AssemblyCancelled, AssemblyRefused, locateRefusal, planA
 import { DEMO_MODEL_ID } from '../core/model/demo';
 import type { RunTarget } from '../core/orchestrator';
 import { describeRun, type RunRecord, type RunVerification } from '../core/runs/record';
-import { cutShort } from '../core/runs/owner';
+import { runAsItStands } from '../core/app/runView';
 import { RunStore, type RunRecordProblem } from '../core/runs/store';
 import { STATUS_LABEL, type InteractionStatus } from '../core/runs/status';
 import { applyVerdict } from '../core/runs/verdict';
@@ -346,8 +346,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       if (bad) return { key, status: 'unreadable', attempt: 0, costUsd: 0, detail: `run record ${bad.file}: ${bad.message}`, file: bad.file };
       const found = records.find((x) => x.key === key);
       // A record left running by a process that is gone (killed before it could write its end) is shown as what it is.
-      const gone = found && cutShort(found);
-      const r = found && gone ? { ...found, status: 'interrupted' as const, detail: gone } : found;
+      const r = found && runAsItStands(found);
       return { key, status: r?.status ?? 'not-started', attempt: r?.attempt ?? 0, costUsd: r?.costUsd ?? 0, detail: (r && describeRun(r)) ?? '', sandbox: r?.sandbox, ...(r?.verification ? { verification: r.verification } : {}) };
     });
     if (o.json) io.out(JSON.stringify(rows, null, 2));

@@ -368,7 +368,7 @@ export class Orchestrator {
   /** A record of a run that another process, alive on this machine, is running now. */
   private runByAnother(run: RunRecord): boolean {
     const own = this.options.owner ?? thisProcess();
-    return !!run.owner && (run.owner.pid !== own.pid || run.owner.host !== own.host) && ownerState(run.owner) === 'alive';
+    return (run.status === 'queued' || run.status === 'running') && !!run.owner && (run.owner.pid !== own.pid || run.owner.host !== own.host) && ownerState(run.owner) === 'alive';
   }
 
   /**

@@ -18,6 +18,7 @@ import { detectSandbox, type SandboxMode } from '../core/sandbox';
 import { loadReport, type VerifyListeners, type VerifyReport, type VerifyTarget } from '../core/verify';
 import { resolveWorkRoot, workRootProblem } from '../core/workspace/paths';
 import { verifyTargetOf } from '../core/app/verifyTarget';
+import { runByAnotherProcess } from '../core/app/runView';
 import { COMMANDS, NANGO_SECRET } from './commandIds';
 import { CONFIG_SECTION, type Config } from './config';
 import type { SpecWorkspace } from './specWorkspace';
@@ -144,9 +145,24 @@ export class AgentService implements vscode.Disposable {
   async restoreFromDisk(): Promise<void> {
     if (!this.ctx.workspaceRoot()) return;
     const store = this.runStore();
-    const runs = await store.loadAll((file, err) => this.ctx.log.warn(`ignoring run record ${file}: ${err.message}`));
+    const { records: runs, problems } = await store.loadAllChecked();
+    // A record that cannot be read is shown as such on its interaction (never as "not started"), and said once.
+    for (const p of problems) {
+      this.ctx.log.warn(`run record ${p.file} cannot be read: ${p.message}`);
+      if (p.key) this.ctx.runs.set(p.key, { status: 'not-started', unreadable: `${p.file}: ${p.message}` });
+    }
+    if (problems.length) {
+      void vscode.window.showWarningMessage(`Integration Builder: ${problems.length} run record(s) cannot be read; their runs are unknown (see the log).`, 'Show Log').then((pick) => {
+        if (pick) this.ctx.log.show();
+      });
+    }
     let remote = false;
     for (const run of runs) {
+      if (runByAnotherProcess(run)) {
+        // A CLI on this machine runs it right now: shown as it is, not marked interrupted.
+        this.ctx.runs.set(run.key, { ...runSummary(run), elsewhere: true });
+        continue;
+      }
       if ((run.status === 'running' || run.status === 'queued') && run.serverOwned !== false) {
         run.detail = run.sessionId ? 'the window closed while the agent was working' : 'the window closed before the agent started';
         run.status = 'interrupted';

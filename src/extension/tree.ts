@@ -147,6 +147,9 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
           const first = [...interaction.problems, ...integration.problems].find((p) => p.severity === 'error');
           item.iconPath = icon(['error', 'problemsErrorIcon.foreground']);
           item.description = `invalid: ${first?.message ?? 'see Problems'}`;
+        } else if (run?.unreadable) {
+          item.iconPath = icon(['warning', 'problemsWarningIcon.foreground']);
+          item.description = 'run record unreadable: run unknown';
         } else {
           item.iconPath = icon(STATUS_ICON[status]);
           const extra: string[] = [];
@@ -158,6 +161,7 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
           if (run?.violations) extra.push(`⚠ ${run.violations} violation${run.violations === 1 ? '' : 's'}`);
           if (run?.demo) extra.push('demo');
           if (run?.unsandboxed) extra.push('unsandboxed');
+          if (run?.elsewhere) extra.push('run by another process');
           item.description = [STATUS_LABEL[status], ...extra].join(' · ');
         }
         const tip = new vscode.MarkdownString(undefined, true);
@@ -166,7 +170,8 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
         tip.appendMarkdown(`\n\n*${interaction.kind}*${interaction.kindInferred ? ` — ${interaction.kindReason}` : ''}`);
         if (interaction.prompt) tip.appendMarkdown('\n\nPrompt: ').appendText(interaction.prompt);
         if (interaction.comments) tip.appendMarkdown('\n\nComments: ').appendText(interaction.comments);
-        tip.appendMarkdown(`\n\nStatus: ${STATUS_LABEL[status]}${run?.detail ? ` — ${run.detail}` : ''}`);
+        if (run?.unreadable) tip.appendMarkdown('\n\nThe run record cannot be read: ').appendText(run.unreadable);
+        else tip.appendMarkdown(`\n\nStatus: ${STATUS_LABEL[status]}${run?.detail ? ` — ${run.detail}` : ''}`);
         item.tooltip = tip;
         item.contextValue = `interaction.${invalid ? 'invalid' : status}`;
         item.command = { command: COMMANDS.revealInSpec, title: 'Show in spec', arguments: [{ file: interaction.file, offset: interaction.idRange.start.offset }] };

@@ -42,4 +42,8 @@ export interface RunSummary {
   readonly violations?: number;
   /** Its shell commands ran without the OS sandbox (the user accepted that for the workspace). */
   readonly unsandboxed?: boolean;
+  /** Its run record exists but cannot be read (file: why): the run is unknown, not "not started". */
+  readonly unreadable?: string;
+  /** Another process on this machine (a CLI) runs it: shown, not followed. */
+  readonly elsewhere?: boolean;
 }

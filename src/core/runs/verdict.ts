@@ -1,7 +1,6 @@
 // A verification's verdict applied to a run record: the status the tree shows, and one line saying why.
-import type { VerifyReport } from '../verify/types';
+import type { VerifyReport } from './report';
 import { LIFECYCLE_KEPT, type RunRecord } from './record';
-import type { InteractionStatus } from './status';
 
 /** One line for the tree: the first error (or warning) finding, and how many there are. */
 export function verdictDetail(report: VerifyReport): string {

@@ -21,17 +21,16 @@ import { DEMO_MODEL_ID } from '../core/model/demo';
 import type { RunTarget } from '../core/orchestrator';
 import { describeRun, type RunRecord, type RunVerification } from '../core/runs/record';
 import { runAsItStands } from '../core/app/runView';
+import { verifyFromDisk } from '../core/app/verifyFromDisk';
 import { RunStore, type RunRecordProblem } from '../core/runs/store';
 import { STATUS_LABEL, type InteractionStatus } from '../core/runs/status';
-import { applyVerdict } from '../core/runs/verdict';
 import { renderVerifySummary } from '../core/runs/verifySummary';
 import { createAgentStack, savingVerifier } from '../core/session/stack';
-import { verifyTargetOf } from '../core/app/verifyTarget';
 import { loadSpecFile } from '../core/spec/loader';
 import { isRunnable, type LoadedSpec } from '../core/spec/model';
 import { isSpecFileName, withCrossFileClashes } from '../core/spec/store';
-import { loadReport, reportToJUnit, type VerifyListeners, type VerifyReport, type VerifyTarget } from '../core/verify';
-import { DEFAULT_WORK_ROOT, interactionFolder, workRootProblem } from '../core/workspace/paths';
+import { loadReport, reportToJUnit, type VerifyListeners, type VerifyReport } from '../core/verify';
+import { DEFAULT_WORK_ROOT, workRootProblem } from '../core/workspace/paths';
 import { LiveLines } from './progress';
 import { detectSandbox } from '../core/sandbox';
 import { renderDoctor, sandboxDoctor } from '../core/sandbox/doctor';
@@ -515,36 +514,19 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       return mine.every((r) => r.status === 'needs-review' || r.status === 'verified') ? 0 : 1;
     }
   } else {
-    const { records, problems } = await runs.loadAllChecked();
+    const { problems } = await runs.loadAllChecked();
     for (const p of otherProblems(runs, problems, keys)) io.err(`warning: ${p.file}: ${p.message}`);
-    const chosen: VerifyTarget[] = [];
-    for (const t of targets) {
-      const key = t.interaction.key;
-      // Evidence that cannot be read fails closed: said, counted as not verified, never skipped.
-      const bad = recordProblemFor(runs, problems, key);
-      if (bad) {
-        unverifiable.push(`${key}: not verified: its run record ${bad.file} cannot be used: ${bad.message}`);
-        continue;
-      }
-      const run = records.find((r) => r.key === key);
-      if (!run && !o.ids.length) continue;
-      // The folder is always the interaction's own under this work root (a record cannot point Verify elsewhere).
-      chosen.push(run ? verifyTargetOf(workRoot, run, t.interaction.kind) : { key, integrationId: t.integration.id, interactionId: t.interaction.id, kind: t.interaction.kind, folder: interactionFolder(workRoot, t.integration.id, t.interaction.id) });
-    }
+    const hasRun = new Set((await runs.loadAllChecked()).records.map((r) => r.key));
+    const asked = o.ids.length ? keys : keys.filter((k) => hasRun.has(k) || problems.some((p) => p.key === k));
+    if (!asked.length) throw new UsageError('nothing to verify: no interaction has run yet (generate first)');
+    const spec = new Map(targets.map((t) => [t.interaction.key, { key: t.interaction.key, integrationId: t.integration.id, interactionId: t.interaction.id, kind: t.interaction.kind }] as const));
+    // The verdict becomes the run's status, as in the editor (one implementation: src/core/app/verifyFromDisk.ts).
+    const result = await verifyFromDisk({ workRoot, runs, verifier: savingVerifier(runs, Math.min(o.concurrency, 2)), keys: asked, spec, includeNotRun: o.ids.length > 0, onProgress: verifyActivity(lines) });
+    for (const u of result.unverifiable) unverifiable.push(`${u.key}: not verified: ${u.message}`);
     for (const u of unverifiable) io.err(`integration-builder: ${u}`);
-    if (!chosen.length && !unverifiable.length) throw new UsageError('nothing to verify: no interaction has run yet (generate first)');
-    reports = chosen.length ? await savingVerifier(runs, Math.min(o.concurrency, 2))(chosen, { onProgress: verifyActivity(lines) }) : [];
+    reports = result.reports;
     for (const r of reports) lines.set(r.key, `${r.key.padEnd(40)} ${r.verdict}`);
     lines.done();
-    // The verdict becomes the run's status, as in the editor.
-    for (const r of reports) {
-      const run = records.find((x) => x.key === r.key);
-      if (run) {
-        applyVerdict(run, r);
-        await runs.save(run);
-      }
-    }
-    await runs.flush();
   }
   io.out(o.json ? JSON.stringify(reports, null, 2) : renderVerifySummary(reports));
   if (unverifiable.length && !o.json) io.out(`${unverifiable.length} interaction(s) not verified: their run records cannot be used (see above)`);

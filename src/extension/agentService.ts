@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findOpencode, findRipgrep, installOpencode, OPENCODE_VERSION } from '../core/agent/binaries';
+import type { ConnectionStatus } from '../core/agent/types';
 import type { Violation } from '../core/guard/violations';
 import { DEMO_LABEL, DEMO_MODEL_ID } from '../core/model/demo';
 import type { Orchestrator, RunTarget } from '../core/orchestrator';
@@ -12,13 +13,12 @@ import type { RunBoard } from '../core/runs/board';
 import { runSummary, type RunRecord } from '../core/runs/record';
 import { RunStore } from '../core/runs/store';
 import { type RenderedTranscript, renderTranscriptWithLines } from '../core/runs/transcript';
-import { applyVerdict } from '../core/runs/verdict';
 import { type AgentStack, createAgentStack, savingVerifier } from '../core/session/stack';
 import { detectSandbox, type SandboxMode } from '../core/sandbox';
-import { loadReport, type VerifyListeners, type VerifyReport, type VerifyTarget } from '../core/verify';
+import { loadReport, type VerifyListeners, type VerifyReport } from '../core/verify';
 import { resolveWorkRoot, workRootProblem } from '../core/workspace/paths';
-import { verifyTargetOf } from '../core/app/verifyTarget';
 import { runByAnotherProcess } from '../core/app/runView';
+import { verifyFromDisk } from '../core/app/verifyFromDisk';
 import { COMMANDS, NANGO_SECRET } from './commandIds';
 import { CONFIG_SECTION, type Config } from './config';
 import type { SpecWorkspace } from './specWorkspace';
@@ -26,6 +26,9 @@ import type { VerifyResults } from './verifyResults';
 
 /** Settings the agent service is built from: a change rebuilds it (see AgentService.onConfigChanged). */
 const REBUILD_SETTINGS = ['model', 'demoModel', 'demoCheaters', 'opencode.serverUrls', 'opencode.path', 'nango.host', 'workRoot', 'verify.concurrency'] as const;
+
+/** The command the settings notification's button runs (commandIds.ts COMMANDS.restartAgentServer). */
+const RESTART_SERVER = COMMANDS.restartAgentServer;
 
 /**
  * What the service needs of the extension's context (ExtensionCtx, which builds the service, is one):
@@ -73,15 +76,27 @@ export class AgentService implements vscode.Disposable {
   /** A setting the running service was built with changed while runs were active: rebuild once idle. */
   private staleSettings: string[] = [];
 
+  private readonly serverStateChanged = new vscode.EventEmitter<ConnectionStatus>();
+  /** The agent server's state changed (starting, ready, reconnecting, down; idle when the service stops). */
+  readonly onDidChangeServerState = this.serverStateChanged.event;
+  /** The last notification about changed settings (the extension-host tests read it). */
+  lastSettingsNotice: string | undefined;
+
   constructor(private readonly ctx: AgentServiceHost) {
     this.configWatch = vscode.workspace.onDidChangeConfiguration((e) => void this.onConfigChanged(e));
+  }
+
+  /** The agent server's state: idle until the service has started one. */
+  get serverStatus(): ConnectionStatus {
+    return this.stack?.connection.state ?? { state: 'idle' };
   }
 
   /**
    * A setting changed. The queue's concurrency and budget and the stop and verification policies apply to
    * the running service at once; the rest (model, demo, servers, opencode binary, Nango host, work root,
-   * verify concurrency) are what the service was built from: it is rebuilt with them — now when no run is
-   * active, else as soon as the last one ends (the user is told which).
+   * verify concurrency) are what the service and its agent server were built from. With no run active the
+   * service is rebuilt with them now (the next run starts a new server); with runs active the user is asked
+   * to restart the agent server (which interrupts them), else they apply as soon as the last run ends.
    */
   private async onConfigChanged(e: vscode.ConfigurationChangeEvent): Promise<void> {
     const o = this.orchestrator;
@@ -91,17 +106,64 @@ export class AgentService implements vscode.Disposable {
     const rebuild = REBUILD_SETTINGS.filter((k) => e.affectsConfiguration(`${CONFIG_SECTION}.${k}`));
     if (!rebuild.length) return;
     this.ctx.log.info(`settings changed: ${rebuild.join(', ')} — the agent service is rebuilt with them`);
-    if (!o.activeKeys().length) {
+    const what = `${rebuild.map((k) => `${CONFIG_SECTION}.${k}`).join(', ')} changed`;
+    const active = o.activeKeys().length;
+    if (!active) {
       await this.shutdown();
+      this.notifySettings(`Integration Builder: ${what}: the agent server restarts with it for the next run.`, 'Restart Now');
       return;
     }
     this.staleSettings = [...new Set([...this.staleSettings, ...rebuild])];
-    void vscode.window.showInformationMessage(`Integration Builder: ${rebuild.join(', ')} will apply when the running agents finish (the agent service is rebuilt then).`);
+    this.notifySettings(
+      `Integration Builder: ${what}: restart the agent server to apply. The ${active} agent run(s) in progress will be interrupted; without a restart it applies when they finish.`,
+      'Restart Agent Server',
+    );
     void o.whenIdle().then(async () => {
       if (this.orchestrator !== o || !this.staleSettings.length || o.activeKeys().length) return;
       this.staleSettings = [];
       await this.shutdown();
     });
+  }
+
+  private notifySettings(message: string, button: string): void {
+    this.lastSettingsNotice = message;
+    void vscode.window.showInformationMessage(message, button).then((pick) => {
+      // The notification said what a restart interrupts: the command does not ask again.
+      if (pick === button) void vscode.commands.executeCommand(RESTART_SERVER, { confirmed: true });
+    });
+  }
+
+  /** Runs queued or running (what a restart of the agent server affects). */
+  activeRuns(): { running: number; queued: number } {
+    const o = this.orchestrator;
+    if (!o) return { running: 0, queued: 0 };
+    const { running, queued } = o.totals();
+    return { running, queued };
+  }
+
+  /** Settings changed that only a new service applies (a restart then rebuilds it, interrupting queued runs too). */
+  get pendingSettings(): readonly string[] {
+    return this.staleSettings;
+  }
+
+  /**
+   * Restarts the agent server. With the service running and its settings unchanged: a new server on the
+   * same connection (its sessions are lost, their runs end interrupted; queued runs wait for the new one).
+   * With settings changed since the service was built: the service is rebuilt with them (runs in progress
+   * end interrupted). Without a service: it is started. Resolves with the server's state.
+   */
+  async restartServer(): Promise<ConnectionStatus> {
+    const stack = this.stack;
+    if (this.orchestrator && stack && !this.staleSettings.length) {
+      this.ctx.log.info('restarting the agent server');
+      await stack.connection.restart();
+    } else {
+      if (this.orchestrator) await this.shutdown('the agent server was restarted to apply changed settings');
+      this.staleSettings = [];
+      await this.get();
+      await this.stack?.connection.ensure();
+    }
+    return this.serverStatus;
   }
 
   /** The connection to the agents' server(s), once the service has started. */
@@ -189,18 +251,18 @@ export class AgentService implements vscode.Disposable {
     if (o) {
       reports = await o.verify(keys, opts);
     } else {
+      // No service in this window: from the records on disk, as the CLI does (src/core/app/verifyFromDisk.ts).
       const store = this.runStore();
-      const runs = (await store.loadAll()).filter((r) => !keys || keys.includes(r.key)).filter((r) => r.status !== 'queued' && r.status !== 'running');
-      const workRoot = this.workRoot();
-      const targets: VerifyTarget[] = runs.map((run) => verifyTargetOf(workRoot, run, this.ctx.specs.store.find(run.key)?.interaction.kind));
-      reports = targets.length ? await savingVerifier(store, this.ctx.config.verifyConcurrency)(targets, opts) : [];
-      for (const report of reports) {
-        const run = runs.find((r) => r.key === report.key);
-        if (!run) continue;
-        applyVerdict(run, report);
-        await store.save(run);
-        this.ctx.runs.set(run.key, runSummary(run));
-      }
+      const spec = new Map(
+        this.ctx.specs.store.integrations().flatMap((integration) =>
+          integration.interactions.map((i) => [i.key, { key: i.key, integrationId: integration.id, interactionId: i.id, kind: i.kind }] as const),
+        ),
+      );
+      const result = await verifyFromDisk({ workRoot: this.workRoot(), runs: store, verifier: savingVerifier(store, this.ctx.config.verifyConcurrency), keys, spec, ...opts });
+      reports = result.reports;
+      for (const run of result.updated) this.ctx.runs.set(run.key, runSummary(run));
+      for (const u of result.unverifiable) this.ctx.log.warn(`${u.key}: not verified: ${u.message}`);
+      if (result.unverifiable.length) void vscode.window.showWarningMessage(`Integration Builder: ${result.unverifiable.length} interaction(s) not verified: ${result.unverifiable[0]?.key}: ${result.unverifiable[0]?.message}`);
     }
     this.ctx.verifyResults.show(reports);
     return reports;
@@ -320,6 +382,7 @@ export class AgentService implements vscode.Disposable {
       onViolation: (v) => this.onViolation(v),
     });
     const orchestrator = stack.orchestrator;
+    stack.connection.onStateChanged((s) => this.serverStateChanged.fire(s));
     orchestrator.onRunChanged((run) => this.onRunChanged(run));
     orchestrator.onVerified((r) => this.ctx.verifyResults.show([r]));
     orchestrator.rememberTargets(this.ctx.specs.store.integrations().flatMap((integration) => integration.interactions.map((interaction) => ({ integration, interaction }))));
@@ -404,20 +467,22 @@ export class AgentService implements vscode.Disposable {
     return renderTranscriptWithLines(view, entries, report?.checks.flatMap((c) => c.findings) ?? []);
   }
 
-  /** On window close: runs on our own server cannot outlive it. Record them as interrupted. */
-  async shutdown(): Promise<void> {
+  /** On window close (or a rebuild): runs on our own server cannot outlive it. Record them as interrupted. */
+  async shutdown(detail = 'VS Code closed while the agent was working'): Promise<void> {
     const o = this.orchestrator;
     if (o) {
-      await o.stopAll('VS Code closed while the agent was working', 'interrupted');
+      await o.stopAll(detail, 'interrupted');
       await o.whenIdle();
     }
+    const hadStack = !!this.stack;
     await this.stack?.close();
     this.stack = undefined;
     this.orchestrator = undefined;
+    if (hadStack) this.serverStateChanged.fire({ state: 'idle' });
   }
 
   dispose(): void {
     this.configWatch.dispose();
-    void this.shutdown();
+    void this.shutdown().finally(() => this.serverStateChanged.dispose());
   }
 }

@@ -25,7 +25,11 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
     private readonly ctx: ExtensionCtx,
   ) {
     this.coalescer = new Coalescer(this.model, (m) => this.post(m), 50, () => ctx.agents.usingDemo);
-    this.disposables.push(ctx.agents.onDidStart((o) => this.follow(o)));
+    this.disposables.push(
+      ctx.agents.onDidStart((o) => this.follow(o)),
+      // The header shows the agent server's state (starting, reconnecting, down) as it changes.
+      ctx.agents.onDidChangeServerState((server) => this.post({ type: 'server', server })),
+    );
     if (ctx.agents.current) this.follow(ctx.agents.current);
   }
 
@@ -155,6 +159,7 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private async onMessage(msg: WebviewMessage): Promise<void> {
     switch (msg.type) {
       case 'ready':
+        this.post({ type: 'server', server: this.ctx.agents.serverStatus });
         await this.loadFromDisk();
         this.coalescer.repaint();
         return;

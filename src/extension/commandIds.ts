@@ -16,6 +16,7 @@ export const COMMANDS = {
   setNangoSecretKey: 'integrationBuilder.setNangoSecretKey',
   checkSandbox: 'integrationBuilder.checkSandbox',
   showInsights: 'integrationBuilder.showInsights',
+  restartAgentServer: 'integrationBuilder.restartAgentServer',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -423,6 +423,30 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
 
     [COMMANDS.showInsights]: () => showInsights(ctx),
 
+    [COMMANDS.restartAgentServer]: async (arg?: unknown) => {
+      // Asked only when it interrupts something (the settings notification has already said what: `confirmed`).
+      const { running, queued } = ctx.agents.activeRuns();
+      const rebuild = ctx.agents.pendingSettings.length > 0;
+      const interrupted = rebuild ? running + queued : running;
+      const confirmed = !!arg && typeof arg === 'object' && (arg as { confirmed?: unknown }).confirmed === true;
+      if (interrupted && !confirmed && !ctx.silentConfirmations) {
+        const restart = 'Restart';
+        const pick = await vscode.window.showWarningMessage(
+          `Restart the agent server? ${interrupted} agent run(s) will be interrupted (restart them from scratch afterwards).${rebuild || !queued ? '' : ` The ${queued} queued run(s) wait for the new server.`}`,
+          { modal: true },
+          restart,
+        );
+        if (pick !== restart) return undefined;
+      }
+      try {
+        const status = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Restarting the agent server…' }, () => ctx.agents.restartServer());
+        return status;
+      } catch (err) {
+        if (err instanceof UserCancelled) return undefined;
+        throw err;
+      }
+    },
+
     [COMMANDS.createSpec]: async () => {
       const root = ctx.workspaceRoot();
       if (!root) {

@@ -56,11 +56,18 @@ export type StreamItem = z.infer<typeof StreamItem>;
 export const Totals = z.object({ agents: z.number().int(), running: z.number().int(), costUsd: z.number(), tokens: z.number(), violations: z.number().int(), attention: z.number().int() });
 export type Totals = z.infer<typeof Totals>;
 
+/** The agent server connection's state (src/core/agent/types.ts ConnectionState), for the panel's header. */
+export const SERVER_STATES = ['idle', 'starting', 'ready', 'reconnecting', 'down'] as const;
+export const ServerState = z.object({ state: z.enum(SERVER_STATES), detail: z.string().optional() });
+export type ServerState = z.infer<typeof ServerState>;
+
 export const HostMessage = z.discriminatedUnion('type', [
   /** The whole list (on ready, and when rows change; coalesced). */
   z.object({ type: z.literal('agents'), agents: z.array(AgentRow), totals: Totals, demo: z.boolean() }),
   /** Items of one agent's stream, new or changed, in order; `reset` replaces the stream. */
   z.object({ type: z.literal('stream'), key: z.string(), items: z.array(StreamItem), reset: z.boolean(), sentAt: z.number().optional(), seq: z.number().int().optional() }),
+  /** The agent server's state (on ready, and when it changes). */
+  z.object({ type: z.literal('server'), server: ServerState }),
   /** Scroll to this item (Jump to first bad step). */
   z.object({ type: z.literal('reveal'), key: z.string(), itemId: z.string() }),
 ]);

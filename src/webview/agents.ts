@@ -1,7 +1,7 @@
 // Browser side of the Agents view: the list of agents and the selected agent's live stream. Speaks
 // only the typed protocol (src/shared/protocol.ts), validating what it receives. Long streams are
 // virtualised: only the rows in (and near) the viewport are in the DOM.
-import { parseHostMessage, type AgentRow, type HostMessage, type PanelAction, type StreamItem, type Totals, type WebviewMessage } from '../shared/protocol';
+import { parseHostMessage, type AgentRow, type HostMessage, type PanelAction, type ServerState, type StreamItem, type Totals, type WebviewMessage } from '../shared/protocol';
 
 interface VsCodeApi {
   postMessage(msg: WebviewMessage): void;
@@ -20,6 +20,7 @@ const api = acquireVsCodeApi();
 const saved = (api.getState() as SavedState | undefined) ?? {};
 let agents: AgentRow[] = [];
 let totals: Totals | undefined;
+let server: ServerState = { state: 'idle' };
 let demo = false;
 let selected: string | undefined = saved.selected;
 let search = saved.search ?? '';
@@ -122,10 +123,28 @@ function elapsed(r: AgentRow): string {
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
+/** The agent server's state, when it is not simply ready (or not started): what the header leads with. */
+function serverText(): string {
+  switch (server.state) {
+    case 'idle':
+    case 'ready':
+      return '';
+    case 'starting':
+      return '⟳ agent server starting…';
+    case 'reconnecting':
+      return '⟳ agent server reconnecting…';
+    case 'down':
+      return '⚠ agent server down (Integration Builder: Restart Agent Server)';
+  }
+}
+
 function renderList(): void {
-  header.textContent = totals
+  const state = serverText();
+  header.title = server.detail ? `Agent server ${server.state}: ${server.detail}` : '';
+  header.dataset.server = server.state;
+  header.textContent = [state, totals
     ? `${totals.agents} agent(s) · ${totals.running} running · $${totals.costUsd.toFixed(4)} · ${totals.tokens.toLocaleString()} tokens${totals.violations ? ` · ⚠ ${totals.violations} violation(s)` : ''}${totals.attention ? ` · ${totals.attention} need attention` : ''}${demo ? ' · demo model' : ''}`
-    : '';
+    : ''].filter(Boolean).join(' · ');
   emptyEl.hidden = agents.length > 0;
   listEl.hidden = agents.length === 0;
   detailEl.hidden = !selected || !agents.some((a) => a.key === selected);
@@ -418,6 +437,10 @@ function apply(m: HostMessage): void {
       totals = m.totals;
       demo = m.demo;
       if (!selected && agents[0]) select(agents[0].key);
+      renderList();
+      break;
+    case 'server':
+      server = m.server;
       renderList();
       break;
     case 'stream': {

@@ -22,6 +22,7 @@ import type { RunTarget } from '../core/orchestrator';
 import { describeRun, type RunRecord, type RunVerification } from '../core/runs/record';
 import { runAsItStands } from '../core/app/runView';
 import { verifyFromDisk } from '../core/app/verifyFromDisk';
+import { specErrorLines } from '../core/app/specErrors';
 import { RunStore, type RunRecordProblem } from '../core/runs/store';
 import { STATUS_LABEL, type InteractionStatus } from '../core/runs/status';
 import { renderVerifySummary } from '../core/runs/verifySummary';
@@ -252,9 +253,8 @@ function otherProblems(runs: RunStore, problems: readonly RunRecordProblem[], ke
   return problems.filter((p) => !keys.some((k) => recordProblemFor(runs, [p], k)));
 }
 
-function specErrors(spec: LoadedSpec): string[] {
-  return spec.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.file}:${d.range.start.line + 1}:${d.range.start.column + 1}: ${d.message}`);
-}
+/** The spec's errors, located and with the field's path (one formatter: src/core/app/specErrors.ts). */
+const specErrors = specErrorLines;
 
 function selectTargets(spec: LoadedSpec, o: CliOptions): RunTarget[] {
   const all = spec.integrations.flatMap((integration) => integration.interactions.map((interaction) => ({ integration, interaction })));

@@ -8,7 +8,7 @@ import { DEFAULT_WORK_ROOT } from '../workspace/paths';
 
 export { buildInsights } from '../insights/load';
 export { formatDuration, formatUsd, renderInsightsHtml, type InsightsHtmlOptions } from '../insights/html';
-export type { EvidenceProblem, InsightsReport } from '../insights/report';
+export type { InsightsReport } from '../insights/report';
 
 /** The work root a command means: the one given (relative to `base`), else the default under `base`. */
 export function insightsWorkRoot(base: string, given: string | undefined): string {

@@ -4,7 +4,7 @@
 // checks, refuses and writes).
 import { shardShare, type Shard } from '../shard/shard';
 
-export { MergeRefused, mergeWorkRoots, type MergeProblem, type MergeResult } from '../shard/merge';
+export { MergeRefused, mergeWorkRoots, type MergeResult } from '../shard/merge';
 export { parseShard, shardLabel, writeShardNote, type Shard } from '../shard/shard';
 
 /** This shard's share of `targets` (the interactions asked about, split the same way on every shard); all of them without a shard. */

@@ -23,6 +23,7 @@ import { describeRun, type RunRecord, type RunVerification } from '../core/runs/
 import { runAsItStands } from '../core/app/runView';
 import { verifyFromDisk } from '../core/app/verifyFromDisk';
 import { specErrorLines } from '../core/app/specErrors';
+import { checkNumberSetting, SETTINGS } from '../core/app/settings';
 import { RunStore, type RunRecordProblem } from '../core/runs/store';
 import { STATUS_LABEL, type InteractionStatus } from '../core/runs/status';
 import { renderVerifySummary } from '../core/runs/verifySummary';
@@ -63,6 +64,16 @@ export interface CliOptions {
   shard?: Shard;
   /** `report --html <file>`: where the insights page is written. */
   html?: string;
+  /** Stop starting runs once this much is spent (USD; 0 or absent: no budget). */
+  budgetUsd?: number;
+  maxProviderRetries: number;
+  violationLimit: number;
+  autoRestartAttempts: number;
+  verifyConcurrency: number;
+  /** `--server-url` (repeatable): remote opencode servers instead of our own (default: OPENCODE_SERVER_URLS). */
+  serverUrls: string[];
+  /** `--nango-host` (default: NANGO_HOST, else the setting's default). */
+  nangoHost?: string;
 }
 
 /** Signals that stop a run cleanly. */
@@ -71,7 +82,24 @@ const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const COMMANDS = ['generate', 'verify', 'assemble', 'status', 'doctor', 'merge', 'report'];
 
 export function parseArgs(argv: readonly string[]): CliOptions {
-  const o: CliOptions = { command: '', ids: [], all: false, concurrency: 4, demo: false, json: false, verify: true, force: false, includeUnverified: false, allowUnsandboxed: false };
+  // Defaults are the settings' (src/core/app/settings.ts), the same as the editor's.
+  const o: CliOptions = {
+    command: '',
+    ids: [],
+    all: false,
+    concurrency: SETTINGS.concurrency.default,
+    demo: false,
+    json: false,
+    verify: true,
+    force: false,
+    includeUnverified: false,
+    allowUnsandboxed: false,
+    maxProviderRetries: SETTINGS.maxProviderRetries.default,
+    violationLimit: SETTINGS.violationLimit.default,
+    autoRestartAttempts: SETTINGS.autoRestartAttempts.default,
+    verifyConcurrency: SETTINGS.verifyConcurrency.default,
+    serverUrls: [],
+  };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
@@ -95,12 +123,14 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--all': o.all = on(); break;
       case '--spec': o.spec = take(); break;
       case '--work-root': o.workRoot = take(); break;
-      case '--concurrency': {
-        const n = Number(take());
-        if (!Number.isInteger(n) || n < 1) throw new UsageError('--concurrency must be a whole number of at least 1');
-        o.concurrency = n;
-        break;
-      }
+      case '--concurrency': o.concurrency = numberFlag(flag, 'concurrency', take()); break;
+      case '--budget-usd': o.budgetUsd = numberFlag(flag, 'budgetUsd', take()) || undefined; break;
+      case '--max-provider-retries': o.maxProviderRetries = numberFlag(flag, 'maxProviderRetries', take()); break;
+      case '--violation-limit': o.violationLimit = numberFlag(flag, 'violationLimit', take()); break;
+      case '--auto-restart-attempts': o.autoRestartAttempts = numberFlag(flag, 'autoRestartAttempts', take()); break;
+      case '--verify-concurrency': o.verifyConcurrency = numberFlag(flag, 'verifyConcurrency', take()); break;
+      case '--server-url': o.serverUrls.push(take()); break;
+      case '--nango-host': o.nangoHost = take(); break;
       case '--model': o.model = take(); break;
       case '--demo': o.demo = on(); break;
       case '--json': o.json = on(); break;
@@ -142,6 +172,14 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   return o;
 }
 
+/** A number flag, checked as the setting it stands for is (a whole number where one is needed, within its bound). */
+function numberFlag(flag: string, name: Parameters<typeof checkNumberSetting>[0], raw: string): number {
+  const n = Number(raw);
+  const problem = checkNumberSetting(name, raw.trim() === '' ? Number.NaN : n)?.replace(/^\S+ /, '');
+  if (problem) throw new UsageError(`${flag} ${problem} (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
 export const USAGE = `usage: integration-builder <generate|verify|assemble|status|merge> [ids…|--all] [options]
   generate [ids…|--all]   run one agent per interaction, then verify them (--no-verify to skip)
   verify [ids…|--all]     verify finished runs
@@ -152,6 +190,8 @@ export const USAGE = `usage: integration-builder <generate|verify|assemble|statu
   report                  insights from the work root's records and transcripts: --json, --html <file> (exit 1: some unreadable)
 options: --spec <file> --work-root <dir> --concurrency <n> --model <provider/model> | --demo
          --json --junit <file> --project <dir> --opencode <path> --allow-unsandboxed
+         --budget-usd <usd> --max-provider-retries <n> --violation-limit <n> --auto-restart-attempts <n>
+         --verify-concurrency <n> --server-url <url> (repeatable) --nango-host <url>
          --shard K/N (generate, verify, status: shard K of N of the interactions asked about)
 ids are interaction ids or <integration>/<interaction> keys. Exit: 0 all verified, 1 some not, 2 bad input.`;
 
@@ -441,7 +481,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       await fs.rename(bad.file, aside);
       io.err(`warning: the run record of ${t.interaction.key} cannot be used (${bad.message}); kept as ${aside}, and the run starts anew`);
     }
-    const serverUrls = (io.env.OPENCODE_SERVER_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+    const serverUrls = o.serverUrls.length ? o.serverUrls : (io.env.OPENCODE_SERVER_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
     const opencodeBin = serverUrls.length ? undefined : findOpencode({ setting: o.opencode ?? io.env.OPENCODE_BIN, storageDir: path.join(io.env.HOME ?? '/tmp', '.cache', 'integration-builder') });
     if (!serverUrls.length && !opencodeBin) throw new UsageError('opencode was not found: install opencode-ai (npm i -g opencode-ai@1.18.33) or pass --opencode <path>');
     if (!o.demo && !o.model) throw new UsageError('choose a model with --model <provider/model>, or --demo for the scripted demo model');
@@ -462,13 +502,15 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       demoDataDir: path.join(workRoot, '.runs', '.demo-opencode'),
       skillPaths: existsSync(path.join(io.packageRoot, 'skills')) ? [path.join(io.packageRoot, 'skills')] : [],
       harnessPlugin: path.join(io.packageRoot, 'dist', 'harness-plugin.mjs'),
-      nango: { secretKey: io.env.NANGO_SECRET_KEY, host: io.env.NANGO_HOST || 'https://api.nango.dev' },
+      nango: { secretKey: io.env.NANGO_SECRET_KEY, host: o.nangoHost ?? (io.env.NANGO_HOST || SETTINGS.nangoHost.default) },
       concurrency: o.concurrency,
-      maxRetries: 5,
-      violationLimit: 3,
+      budgetUsd: o.budgetUsd,
+      maxRetries: o.maxProviderRetries,
+      violationLimit: o.violationLimit,
+      // The CLI verifies once every run has ended (below), not each as it ends.
       verifyAfterRun: false,
-      autoRestartAttempts: 0,
-      verifyConcurrency: 2,
+      autoRestartAttempts: o.autoRestartAttempts,
+      verifyConcurrency: o.verifyConcurrency,
       // A record that could not be saved is said at once (the rest of the orchestrator's log is for debugging).
       log: (line) => {
         if (line.startsWith('saving ')) lines.note(`warning: ${line}`);
@@ -493,7 +535,15 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       await o2.restore();
       o2.generate(runnable);
       await o2.whenIdle();
-      if (o.verify && !interrupted) reports = await o2.verify(runnable.map((t) => t.interaction.key), { onProgress: verifyActivity(lines) });
+      if (o.verify && !interrupted) {
+        const keys = runnable.map((t) => t.interaction.key);
+        reports = await o2.verify(keys, { onProgress: verifyActivity(lines) });
+        if (o.autoRestartAttempts > 0) {
+          // Failed ones restart from scratch and are verified again: the verdicts are the last attempts'.
+          await o2.whenIdle();
+          reports = keys.map((k) => o2.report(k)).filter((r): r is VerifyReport => !!r);
+        }
+      }
     } finally {
       for (const s of STOP_SIGNALS) process.removeListener(s, interrupt);
       lines.done();
@@ -521,7 +571,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     if (!asked.length) throw new UsageError('nothing to verify: no interaction has run yet (generate first)');
     const spec = new Map(targets.map((t) => [t.interaction.key, { key: t.interaction.key, integrationId: t.integration.id, interactionId: t.interaction.id, kind: t.interaction.kind }] as const));
     // The verdict becomes the run's status, as in the editor (one implementation: src/core/app/verifyFromDisk.ts).
-    const result = await verifyFromDisk({ workRoot, runs, verifier: savingVerifier(runs, Math.min(o.concurrency, 2)), keys: asked, spec, includeNotRun: o.ids.length > 0, onProgress: verifyActivity(lines) });
+    const result = await verifyFromDisk({ workRoot, runs, verifier: savingVerifier(runs, o.verifyConcurrency), keys: asked, spec, includeNotRun: o.ids.length > 0, onProgress: verifyActivity(lines) });
     for (const u of result.unverifiable) unverifiable.push(`${u.key}: not verified: ${u.message}`);
     for (const u of unverifiable) io.err(`integration-builder: ${u}`);
     reports = result.reports;

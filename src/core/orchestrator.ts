@@ -14,6 +14,7 @@ import { applyVerdict } from './runs/verdict';
 import { reduceRun, type RunInput, type RunOutcome } from './runs/reducer';
 import { totalSpent } from './runs/totals';
 import { ownerState, thisProcess, type RunOwner } from './runs/owner';
+import { SETTINGS } from './settings';
 import { verifyTargetOf } from './app/verifyTarget';
 import type { RunStore } from './runs/store';
 import type { InteractionStatus } from './runs/status';
@@ -195,9 +196,15 @@ export class Orchestrator {
 
   constructor(private readonly options: OrchestratorOptions) {
     this.board = options.board ?? new RunBoard();
-    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.concurrency = Math.max(1, options.concurrency ?? SETTINGS.concurrency.default);
     this.budgetUsd = options.budgetUsd;
-    this.policy = { maxRetries: options.maxRetries ?? 5, violationLimit: options.violationLimit ?? 3, verifyAfterRun: options.verifyAfterRun ?? false, autoRestartAttempts: options.autoRestartAttempts ?? 0 };
+    // The settings' defaults (src/core/settings.ts), the same as the editor's and the CLI's.
+    this.policy = {
+      maxRetries: options.maxRetries ?? SETTINGS.maxProviderRetries.default,
+      violationLimit: options.violationLimit ?? SETTINGS.violationLimit.default,
+      verifyAfterRun: options.verifyAfterRun ?? SETTINGS.verifyAfterRun.default,
+      autoRestartAttempts: options.autoRestartAttempts ?? SETTINGS.autoRestartAttempts.default,
+    };
     this.log = options.log ?? (() => undefined);
     this.now = options.now ?? (() => new Date());
     this.disposables.push(

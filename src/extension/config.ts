@@ -1,88 +1,109 @@
-// The extension's settings (`integrationBuilder.*`), read in one place.
+// The extension's settings (`integrationBuilder.*`), read in one place. Keys, defaults and bounds are
+// the settings table's (src/core/app/settings.ts), which the CLI's flags and the manifest share.
 import * as vscode from 'vscode';
-import { DEFAULT_WORK_ROOT } from '../core/workspace/paths';
+import { checkNumberSetting, SETTINGS, type SettingName } from '../core/app/settings';
 
 export const CONFIG_SECTION = 'integrationBuilder';
+
+type NumberSetting = Parameters<typeof checkNumberSetting>[0];
 
 export class Config {
   private get section(): vscode.WorkspaceConfiguration {
     return vscode.workspace.getConfiguration(CONFIG_SECTION);
   }
 
+  private string(name: SettingName & ('model' | 'workRoot' | 'opencodePath' | 'nangoHost' | 'nangoProject')): string {
+    const s = SETTINGS[name];
+    const v = this.section.get<string>(s.key, s.default);
+    return typeof v === 'string' ? v.trim() : s.default;
+  }
+
+  private strings(name: 'serverUrls' | 'demoCheaters'): string[] {
+    const v = this.section.get<unknown>(SETTINGS[name].key, []);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && !!x.trim()) : [];
+  }
+
+  private boolean(name: 'demoModel' | 'verifyAfterRun'): boolean {
+    return this.section.get<boolean>(SETTINGS[name].key, SETTINGS[name].default) === true;
+  }
+
+  /** A number setting; a value out of its bounds falls back to the default (the manifest's bounds say the same). */
+  private number(name: NumberSetting): number {
+    const s = SETTINGS[name];
+    const raw = this.section.get<number>(s.key, s.default);
+    const n = s.type === 'integer' && Number.isFinite(raw) ? Math.floor(raw) : raw;
+    return checkNumberSetting(name, n) ? s.default : n;
+  }
+
   /** `provider/model`, e.g. `anthropic/claude-sonnet-4-5`; empty means "not chosen yet". */
   get model(): string {
-    return this.section.get<string>('model', '').trim();
+    return this.string('model');
   }
 
   get concurrency(): number {
-    const n = this.section.get<number>('concurrency', 4);
-    return Number.isFinite(n) && n >= 1 ? Math.floor(n) : 4;
+    return this.number('concurrency');
   }
 
   get workRoot(): string {
-    return this.section.get<string>('workRoot', DEFAULT_WORK_ROOT);
+    return this.string('workRoot') || SETTINGS.workRoot.default;
   }
 
   get serverUrls(): string[] {
-    return this.section.get<string[]>('opencode.serverUrls', []).filter((u) => typeof u === 'string' && u.trim());
+    return this.strings('serverUrls');
   }
 
   /** Run agents against the built-in scripted demo model (offline, no key). */
   get demoModel(): boolean {
-    return this.section.get<boolean>('demoModel', false);
+    return this.boolean('demoModel');
   }
 
   /** Demo only: interactions (keys) on which the demo model plays a dishonest agent. */
   get demoCheaters(): string[] {
-    return this.section.get<string[]>('demoCheaters', []).filter((k) => typeof k === 'string');
+    return this.strings('demoCheaters');
   }
 
   /** Stop starting new runs once this much (USD) is spent; undefined = no budget. */
   get budgetUsd(): number | undefined {
-    const n = this.section.get<number>('budgetUsd', 0);
-    return Number.isFinite(n) && n > 0 ? n : undefined;
+    const n = this.number('budgetUsd');
+    return n > 0 ? n : undefined;
   }
 
   get opencodePath(): string | undefined {
-    return this.section.get<string>('opencode.path', '').trim() || undefined;
+    return this.string('opencodePath') || undefined;
   }
 
   get maxProviderRetries(): number {
-    const n = this.section.get<number>('maxProviderRetries', 5);
-    return Number.isFinite(n) && n >= 0 ? Math.floor(n) : 5;
+    return this.number('maxProviderRetries');
   }
 
   /** Nango API host for recording. */
   get nangoHost(): string {
-    return this.section.get<string>('nango.host', 'https://api.nango.dev').trim() || 'https://api.nango.dev';
+    return this.string('nangoHost') || SETTINGS.nangoHost.default;
   }
 
   /** Protected-file violations in one attempt before the agent is stopped as tampering (0: never). */
   get violationLimit(): number {
-    const n = this.section.get<number>('violationLimit', 3);
-    return Number.isFinite(n) && n >= 0 ? Math.floor(n) : 3;
+    return this.number('violationLimit');
   }
 
   /** Verify each run as soon as its agent finishes. */
   get verifyAfterRun(): boolean {
-    return this.section.get<boolean>('verify.afterRun', false);
+    return this.boolean('verifyAfterRun');
   }
 
   /** Restart from scratch when verification fails, up to this many attempts in all (0: never). */
   get autoRestartAttempts(): number {
-    const n = this.section.get<number>('verify.autoRestartAttempts', 0);
-    return Number.isFinite(n) && n >= 0 ? Math.floor(n) : 0;
+    return this.number('autoRestartAttempts');
   }
 
   /** Interactions verified at once. */
   get verifyConcurrency(): number {
-    const n = this.section.get<number>('verify.concurrency', 2);
-    return Number.isFinite(n) && n >= 1 ? Math.floor(n) : 2;
+    return this.number('verifyConcurrency');
   }
 
   /** The Nango project Assemble writes into, relative to the workspace root. */
   get nangoProject(): string {
-    return this.section.get<string>('nangoProject', 'nango-integrations').trim() || 'nango-integrations';
+    return this.string('nangoProject') || SETTINGS.nangoProject.default;
   }
 
   /** The run policies the orchestrator takes, at start and whenever a setting changes. */

@@ -1,10 +1,11 @@
 // Where interaction folders live: one sibling folder per interaction under the work root.
+import { SETTINGS } from '../settings';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { MAX_ID_LENGTH } from '../spec/schema';
 import { keepWorkRootOutOfGit, type WorkRootIgnores } from './workRootIgnores';
 
-export const DEFAULT_WORK_ROOT = '.integration-builder/work';
+export const DEFAULT_WORK_ROOT = SETTINGS.workRoot.default;
 
 /** Resolves the work root setting against the workspace folder (absolute settings are kept). */
 export function resolveWorkRoot(workspaceFolder: string, setting: string | undefined): string {

@@ -33,7 +33,7 @@ const latency: number[] = [];
 const renderedAt: Record<number, number> = {};
 /** Only a benchmark or test page turns the timing record on (it would grow without end otherwise). */
 const recording = !!(window as unknown as { __ibRecordLatency?: boolean }).__ibRecordLatency;
-(window as unknown as { __ibPanel: unknown }).__ibPanel = { latency, renderedAt, itemCount: () => items.length, renderedCount: () => streamEl.querySelectorAll('.item').length };
+(window as unknown as { __ibPanel: unknown }).__ibPanel = { latency, renderedAt, itemCount: () => items.length, items: () => items, renderedCount: () => streamEl.querySelectorAll('.item').length };
 
 const root = document.getElementById('root') as HTMLElement;
 root.innerHTML = '';

@@ -669,6 +669,8 @@ export class Orchestrator {
         return;
       } catch (err) {
         if (job.stopping) throw new StopSignal();
+        // A server that cannot be started at all (no binary) is not slow: waiting would only hide it.
+        if ((err as { retryable?: unknown }).retryable === false) throw err;
         const reason = (err as Error).message;
         const delay = delays[attempt - 1];
         if (delay === undefined) throw attempt > 1 ? new Error(`the agent server did not come up after ${attempt} tries: ${reason}`) : err;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ZERO_TOKENS } from '../../src/core/agent/events';
+import { ServerStartError } from '../../src/core/agent/server';
 import { Orchestrator } from '../../src/core/orchestrator';
 import { RunStore } from '../../src/core/runs/store';
 import { FakeBackend, FakeTools } from '../support/fakeBackend';
@@ -112,6 +113,17 @@ describe('run engine races (fake backend, fixed clock)', () => {
     await o.whenIdle();
     expect(o.get(KEY)).toMatchObject({ status: 'failed', detail: 'the agent server did not come up after 3 tries: cannot reach the opencode server' });
     expect(backend.calls.filter((c) => c.startsWith('createSession'))).toEqual([]);
+  });
+
+  it('a server that cannot be run at all (no binary) fails the run at once: there is nothing to wait for', async () => {
+    backend.ensureFailures.push(new ServerStartError('opencode serve exited before it was ready (code 127, signal null): /nowhere/opencode cannot be run', '', false));
+    const slept: number[] = [];
+    orchestrator({ sleep: async (ms: number) => void slept.push(ms) });
+    o.generate(target());
+    await o.whenIdle();
+    expect(o.get(KEY)).toMatchObject({ status: 'failed', detail: expect.stringMatching(/cannot be run$/) });
+    expect(slept).toEqual([]);
+    expect(backend.calls.filter((c) => c === 'ensure')).toHaveLength(1);
   });
 
   it('report_blocked ends the run blocked only once the session has the tool\'s answer, then aborts it', async () => {

@@ -215,7 +215,7 @@ export class AgentConnection implements Disposable {
       try {
         endpoint = await server.start();
       } catch (err) {
-        if (!(err instanceof ServerStartError)) throw err;
+        if (!(err instanceof ServerStartError) || !err.retryable) throw err;
         this.log(`opencode server did not start (${err.message}); trying once more`);
         await server.stop().catch(() => undefined);
         server = new OpencodeServer(mode.server);

@@ -43,6 +43,8 @@ export class ServerStartError extends Error {
   constructor(
     message: string,
     readonly output: string,
+    /** False when trying again cannot help (the binary cannot be run at all): no retry, no wait. */
+    readonly retryable = true,
   ) {
     super(message);
     this.name = 'ServerStartError';
@@ -179,11 +181,13 @@ export class OpencodeServer {
       proc.stdout?.on('data', check);
       proc.once('error', (err) => {
         clearTimeout(timer);
-        reject(new ServerStartError(`cannot start ${this.options.bin}: ${err.message}`, output));
+        reject(new ServerStartError(`cannot start ${this.options.bin}: ${err.message}`, output, false));
       });
       proc.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new ServerStartError(`opencode serve exited before it was ready (code ${code}, signal ${signal})`, output));
+        // 126/127: the launcher could not run the binary at all (not executable, not found): no retry helps.
+        const cannotRun = code === 126 || code === 127;
+        reject(new ServerStartError(`opencode serve exited before it was ready (code ${code}, signal ${signal})${cannotRun ? `: ${this.options.bin} cannot be run` : ''}`, output, !cannotRun));
       });
     });
     proc.on('exit', (code, signal) => {

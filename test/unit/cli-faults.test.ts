@@ -121,7 +121,7 @@ describe('the same interaction in two spec files', () => {
       out = [];
       expect(await main(['status', 'google-calendar/create-event', '--spec', spec!], io())).toBe(2);
       const text = err.join('\n');
-      expect(text).toMatch(new RegExp(`^${path.join(dir, spec!).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: interaction "google-calendar/create-event" is defined both in .*${spec!.replace('.', '\\.')} \\(line \\d+\\) and in .*${second!.replace('.', '\\.')}`, 'm'));
+      expect(text).toMatch(new RegExp(`^${path.join(dir, spec!).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: error: interaction "google-calendar/create-event" is defined both in .*${spec!.replace('.', '\\.')} \\(line \\d+\\) and in .*${second!.replace('.', '\\.')}`, 'm'));
       expect(out).toEqual([]); // no verdict of the other file's run
     }
   });

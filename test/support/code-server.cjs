@@ -318,7 +318,8 @@ async function runExtensionTests(cs, { devPaths = [], testsPath, folder, timeout
 
 /**
  * The example workspace to open: $IB_WORKSPACE_SRC, else <repo>/examples/google-workspace, else the first
- * folder under <repo>/examples (alphabetical), else null.
+ * folder under <repo>/examples (alphabetical) that holds a spec (examples/github-actions holds a workflow,
+ * not a workspace: opening it, the extension never activates), else null.
  */
 function findExampleWorkspace(repo) {
   if (process.env.IB_WORKSPACE_SRC) return path.resolve(process.env.IB_WORKSPACE_SRC);
@@ -327,7 +328,9 @@ function findExampleWorkspace(repo) {
   if (fs.existsSync(preferred)) return preferred;
   let dirs = [];
   try { dirs = fs.readdirSync(examples, { withFileTypes: true }).filter(d => d.isDirectory()).map(d => d.name).sort(); } catch { /* no examples/ */ }
-  return dirs.length ? path.join(examples, dirs[0]) : null;
+  const isWorkspace = (d) => fs.readdirSync(path.join(examples, d)).some((f) => f === 'interactions.json' || f.endsWith('.interactions.json'));
+  const found = dirs.find(isWorkspace);
+  return found ? path.join(examples, found) : null;
 }
 
 /** Makes a fresh workspace at dest: a git copy of findExampleWorkspace(repo), or an empty interactions.json. */

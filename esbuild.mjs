@@ -78,7 +78,14 @@ async function harnessPlugin(outfile = join(root, 'dist/harness-plugin.mjs')) {
 
 // The headless CLI (bin `integration-builder`): the same core, no vscode.
 async function cli() {
-  await build({ ...node, entryPoints: [join(root, 'src/cli/bin.ts')], outfile: join(root, 'dist/cli.js'), sourcemap: !production, minify: production, banner: { js: '#!/usr/bin/env node' } });
+  await build({
+    ...node,
+    entryPoints: [join(root, 'src/cli/bin.ts')],
+    outfile: join(root, 'dist/cli.js'),
+    sourcemap: !production,
+    minify: production,
+    banner: { js: '#!/usr/bin/env node' },
+  });
   chmodSync(join(root, 'dist/cli.js'), 0o755);
 }
 
@@ -92,7 +99,9 @@ async function schema() {
 
 async function vscodeTests() {
   const dir = join(root, 'test/vscode');
-  const entries = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f));
+  const entries = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join(dir, f));
   rmSync(join(root, 'out/test/vscode'), { recursive: true, force: true });
   await build({
     ...node,

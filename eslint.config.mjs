@@ -3,7 +3,19 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'schemas/**', '.test-runs/**', 'scratch/**', 'bench/.build/**', 'test-output/**', 'examples/**/node_modules/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'out/**',
+      'schemas/**',
+      '.test-runs/**',
+      'scratch/**',
+      'bench/.build/**',
+      'test-output/**',
+      'examples/**/node_modules/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

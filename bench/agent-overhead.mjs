@@ -125,7 +125,9 @@ export async function run({ log }) {
     bench = new OverheadBench({ bin: BIN, workerBundle: worker, chunkDelayMs: CHUNK_DELAY_MS, log: (l) => log(`  ${l}`) });
     await bench.start();
     const serverStart = bench.serverMemory();
-    log(`opencode server up (pid ${bench.server.pid}, ${round(serverStart?.rssMb ?? NaN)} MiB) at ${bench.endpoint.url}; scripted model at ${bench.model.url} [${elapsed()}]`);
+    log(
+      `opencode server up (pid ${bench.server.pid}, ${round(serverStart?.rssMb ?? NaN)} MiB) at ${bench.endpoint.url}; scripted model at ${bench.model.url} [${elapsed()}]`,
+    );
 
     // Warm-up (discarded): the first sessions load the provider, the tools, the agent; the workers JIT.
     const warm = [];

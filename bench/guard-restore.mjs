@@ -85,7 +85,9 @@ export async function run({ log }) {
     const rss0 = (await worker.ask({ type: 'mark' })).rssMb;
     const ready = await worker.ask({ type: 'setup', root: tmp, folders: FOLDERS });
     const folders = ready.folders;
-    log(`${folders.length} folders watched in ${round(ready.watchMs, 0)} ms (${round(ready.watchCpuMs, 0)} ms CPU), ${ready.inotifyWatches} inotify watches, RSS ${round(rss0, 1)} → ${round(ready.rssAfterMb, 1)} MiB`);
+    log(
+      `${folders.length} folders watched in ${round(ready.watchMs, 0)} ms (${round(ready.watchCpuMs, 0)} ms CPU), ${ready.inotifyWatches} inotify watches, RSS ${round(rss0, 1)} → ${round(ready.rssAfterMb, 1)} MiB`,
+    );
 
     // Idle window: nothing is written.
     await sleep(1000);
@@ -106,7 +108,9 @@ export async function run({ log }) {
     }
     const busy1 = await worker.ask({ type: 'mark' });
     if (busy1.violations !== busy0.violations) throw new Error(`the agents' own edits raised ${busy1.violations - busy0.violations} violations`);
-    log(`windows of ${WINDOW_S} s: idle ${round((idle1.cpuMs - idle0.cpuMs) / 1000, 3)} s CPU; with ${n} own-file writes ${round((busy1.cpuMs - busy0.cpuMs) / 1000, 3)} s CPU, RSS ${round(busy1.rssMb, 1)} MiB`);
+    log(
+      `windows of ${WINDOW_S} s: idle ${round((idle1.cpuMs - idle0.cpuMs) / 1000, 3)} s CPU; with ${n} own-file writes ${round((busy1.cpuMs - busy0.cpuMs) / 1000, 3)} s CPU, RSS ${round(busy1.rssMb, 1)} MiB`,
+    );
 
     // Restore latency: one tampering write at a time from this process, polled until restored.
     const latencies = [];
@@ -162,7 +166,9 @@ export async function run({ log }) {
     const logged = end.violations - busy1.violations;
     const reported = violationAt.length === writeAt.length ? violationAt.map((t, i) => t - writeAt[i]) : [];
     // The first event of each write (a write raises several).
-    const wake = bareWriteAt.map((t, i) => (bareEventAt.find((e) => e >= t && (i + 1 === bareWriteAt.length || e < bareWriteAt[i + 1])) ?? NaN) - t).filter(Number.isFinite);
+    const wake = bareWriteAt
+      .map((t, i) => (bareEventAt.find((e) => e >= t && (i + 1 === bareWriteAt.length || e < bareWriteAt[i + 1])) ?? NaN) - t)
+      .filter(Number.isFinite);
 
     const figures = {
       p50_ms: round(quantile(latencies, 0.5), 3),

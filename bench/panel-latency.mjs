@@ -30,15 +30,29 @@ export async function run({ log }) {
   const outfile = join(root, 'bench', '.build', 'panel-model.mjs');
   await build({ entryPoints: [join(root, 'src/extension/panelModel.ts')], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'error' });
   const { PanelModel, Coalescer } = await import(pathToFileURL(outfile).href);
-  await build({ entryPoints: [join(root, 'src/webview/agents.ts')], bundle: true, platform: 'browser', format: 'iife', target: 'es2022', outfile: join(root, 'bench', '.build', 'agents.js'), logLevel: 'error' });
+  await build({
+    entryPoints: [join(root, 'src/webview/agents.ts')],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    outfile: join(root, 'bench', '.build', 'agents.js'),
+    logLevel: 'error',
+  });
   const { chromium } = require('playwright-core');
-  const browser = await chromium.launch({ executablePath: process.env.CHROME || '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--enable-precise-memory-info', '--js-flags=--expose-gc'] });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROME || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--enable-precise-memory-info', '--js-flags=--expose-gc'],
+  });
   const page = await browser.newPage({ viewport: { width: 420, height: 900 } });
   const dir = join(root, 'bench', '.build');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'panel.html'), `<!DOCTYPE html><html><head><meta charset="utf-8"><link rel="stylesheet" href="file://${join(root, 'src/webview/agents.css')}">
+  writeFileSync(
+    join(dir, 'panel.html'),
+    `<!DOCTYPE html><html><head><meta charset="utf-8"><link rel="stylesheet" href="file://${join(root, 'src/webview/agents.css')}">
 <script>window.__ibRecordLatency = true; window.__posted = []; let st; window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => st, setState: (s) => { st = s; } });</script>
-</head><body><main id="root"></main><script src="file://${join(dir, 'agents.js')}"></script></body></html>`);
+</head><body><main id="root"></main><script src="file://${join(dir, 'agents.js')}"></script></body></html>`,
+  );
   await page.goto(`file://${join(dir, 'panel.html')}`);
   const figures = await burst({ page, PanelModel, Coalescer, AGENTS, EVENTS, log });
   const SECONDS = Number(process.env.PANEL_SUSTAINED_S ?? 20);
@@ -76,7 +90,25 @@ async function burst({ page, PanelModel, Coalescer, AGENTS, EVENTS, log }) {
   const now = new Date().toISOString();
   for (const key of keys) {
     const [integrationId, interactionId] = key.split('/');
-    model.onRun({ version: 1, key, integrationId, interactionId, specFile: '/s', folder: `/w/${key}`, attempt: 1, status: 'running', demo: false, queuedAt: now, startedAt: now, costUsd: 0, tokens: { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 }, steps: 0, toolCalls: 0, retries: 0, history: [] });
+    model.onRun({
+      version: 1,
+      key,
+      integrationId,
+      interactionId,
+      specFile: '/s',
+      folder: `/w/${key}`,
+      attempt: 1,
+      status: 'running',
+      demo: false,
+      queuedAt: now,
+      startedAt: now,
+      costUsd: 0,
+      tokens: { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 },
+      steps: 0,
+      toolCalls: 0,
+      retries: 0,
+      history: [],
+    });
   }
   coalescer.repaint();
   const t0 = Date.now();
@@ -85,10 +117,27 @@ async function burst({ page, PanelModel, Coalescer, AGENTS, EVENTS, log }) {
       const n = Math.floor(i / 4);
       let e;
       switch (i % 4) {
-        case 0: e = { type: 'text', sessionId: key, messageId: 'm', partId: `t${n}`, delta: `Working on step ${n}. ` }; break;
-        case 1: e = { type: 'text.done', sessionId: key, messageId: 'm', partId: `t${n}`, text: `Working on step ${n}.` }; break;
-        case 2: e = { type: 'tool.started', sessionId: key, messageId: 'm', partId: `p${n}`, callId: `c${n}`, tool: 'bash', input: { command: `echo ${n}` } }; break;
-        default: e = { type: 'tool.finished', sessionId: key, messageId: 'm', partId: `p${n}`, callId: `c${n}`, tool: 'bash', input: { command: `echo ${n}` }, ok: true, output: `${n}\n` };
+        case 0:
+          e = { type: 'text', sessionId: key, messageId: 'm', partId: `t${n}`, delta: `Working on step ${n}. ` };
+          break;
+        case 1:
+          e = { type: 'text.done', sessionId: key, messageId: 'm', partId: `t${n}`, text: `Working on step ${n}.` };
+          break;
+        case 2:
+          e = { type: 'tool.started', sessionId: key, messageId: 'm', partId: `p${n}`, callId: `c${n}`, tool: 'bash', input: { command: `echo ${n}` } };
+          break;
+        default:
+          e = {
+            type: 'tool.finished',
+            sessionId: key,
+            messageId: 'm',
+            partId: `p${n}`,
+            callId: `c${n}`,
+            tool: 'bash',
+            input: { command: `echo ${n}` },
+            ok: true,
+            output: `${n}\n`,
+          };
       }
       const items = model.onEvent(key, e);
       if (key === selected) pendingTimes.push(Date.now());
@@ -103,7 +152,12 @@ async function burst({ page, PanelModel, Coalescer, AGENTS, EVENTS, log }) {
   const result = await page.evaluate(() => {
     const p = window.__ibPanel;
     if (window.gc) window.gc();
-    return { renderedAt: p.renderedAt, items: p.itemCount(), rows: document.querySelectorAll('.agent').length, heap: performance.memory ? performance.memory.usedJSHeapSize : 0 };
+    return {
+      renderedAt: p.renderedAt,
+      items: p.itemCount(),
+      rows: document.querySelectorAll('.agent').length,
+      heap: performance.memory ? performance.memory.usedJSHeapSize : 0,
+    };
   });
   const lat = [];
   let unrendered = 0;
@@ -116,7 +170,16 @@ async function burst({ page, PanelModel, Coalescer, AGENTS, EVENTS, log }) {
   const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
   const dropped = Math.max(0, model.items(selected).length - result.items) + Math.max(0, keys.length - result.rows) + unrendered;
   log(`${AGENTS * EVENTS} events fed in ${fedMs} ms; ${messages} stream messages; ${lat.length} selected-agent events measured`);
-  return { p50_ms: q(0.5), p95_ms: q(0.95), dropped, heap_mb: +(result.heap / 2 ** 20).toFixed(1), messages, events: AGENTS * EVENTS, feed_ms: fedMs, selected_items: model.items(selected).length };
+  return {
+    p50_ms: q(0.5),
+    p95_ms: q(0.95),
+    dropped,
+    heap_mb: +(result.heap / 2 ** 20).toFixed(1),
+    messages,
+    events: AGENTS * EVENTS,
+    feed_ms: fedMs,
+    selected_items: model.items(selected).length,
+  };
 }
 
 // ---- sustained mode
@@ -182,7 +245,25 @@ async function sustained({ page, PanelModel, Coalescer, SECONDS, log }) {
   const runs = new Map();
   for (const key of keys) {
     const [integrationId, interactionId] = key.split('/');
-    const run = { version: 1, key, integrationId, interactionId, specFile: '/s', folder: `/w/${key}`, attempt: 1, status: 'running', demo: false, queuedAt: started, startedAt: started, costUsd: 0, tokens: { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 }, steps: 0, toolCalls: 0, retries: 0, history: [] };
+    const run = {
+      version: 1,
+      key,
+      integrationId,
+      interactionId,
+      specFile: '/s',
+      folder: `/w/${key}`,
+      attempt: 1,
+      status: 'running',
+      demo: false,
+      queuedAt: started,
+      startedAt: started,
+      costUsd: 0,
+      tokens: { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 },
+      steps: 0,
+      toolCalls: 0,
+      retries: 0,
+      history: [],
+    };
     runs.set(key, run);
     model.onRun(run);
   }
@@ -240,10 +321,15 @@ async function sustained({ page, PanelModel, Coalescer, SECONDS, log }) {
   const end = await page.evaluate(() => {
     const p = window.__ibPanel;
     const rows = {};
-    for (const li of document.querySelectorAll('.agent')) rows[li.dataset.key] = Number(/(\d+) steps/.exec(li.querySelector('.meta')?.textContent ?? '')?.[1] ?? -1);
+    for (const li of document.querySelectorAll('.agent'))
+      rows[li.dataset.key] = Number(/(\d+) steps/.exec(li.querySelector('.meta')?.textContent ?? '')?.[1] ?? -1);
     return { renderedAt: p.renderedAt, rowSeen: window.__rowSeen, rows, items: p.items(), dom: domTail() };
     function domTail() {
-      return Array.from(document.querySelectorAll('.rows .item')).map((r) => ({ id: r.dataset.id, text: r.querySelector('.markdown')?.textContent ?? null, state: /state-(\w+)/.exec(r.querySelector('.tool-head')?.className ?? '')?.[1] ?? null }));
+      return Array.from(document.querySelectorAll('.rows .item')).map((r) => ({
+        id: r.dataset.id,
+        text: r.querySelector('.markdown')?.textContent ?? null,
+        state: /state-(\w+)/.exec(r.querySelector('.tool-head')?.className ?? '')?.[1] ?? null,
+      }));
     }
   });
 
@@ -317,7 +403,9 @@ async function sustained({ page, PanelModel, Coalescer, SECONDS, log }) {
   };
 }
 
-const WORDS = 'the interaction reads `records` from the provider and maps each **field** into the model before it writes fixtures and runs tests again'.split(' ');
+const WORDS = 'the interaction reads `records` from the provider and maps each **field** into the model before it writes fixtures and runs tests again'.split(
+  ' ',
+);
 const TOOLS = ['bash', 'read', 'edit', 'grep', 'write'];
 
 /** One agent's endless stream, turn after turn, as the event normaliser produces it. */
@@ -342,11 +430,15 @@ function* script(key) {
     yield { type: 'text.done', sessionId: key, messageId, partId: `t${turn}`, text };
     const tool = TOOLS[turn % TOOLS.length];
     const input =
-      tool === 'bash' ? { command: `npx vitest run tests/interaction-${turn}.test.ts` }
-      : tool === 'write' ? { filePath: `/w/${key}/src/step-${turn}.ts`, content: `export const step = ${turn};\n`.repeat(8) }
-      : tool === 'edit' ? { filePath: `/w/${key}/src/map.ts`, oldString: `const a = ${turn};`, newString: `const a = ${turn + 1};` }
-      : tool === 'grep' ? { pattern: `field${turn}` }
-      : { filePath: `/w/${key}/nango.yaml` };
+      tool === 'bash'
+        ? { command: `npx vitest run tests/interaction-${turn}.test.ts` }
+        : tool === 'write'
+          ? { filePath: `/w/${key}/src/step-${turn}.ts`, content: `export const step = ${turn};\n`.repeat(8) }
+          : tool === 'edit'
+            ? { filePath: `/w/${key}/src/map.ts`, oldString: `const a = ${turn};`, newString: `const a = ${turn + 1};` }
+            : tool === 'grep'
+              ? { pattern: `field${turn}` }
+              : { filePath: `/w/${key}/nango.yaml` };
     yield { type: 'tool.started', sessionId: key, messageId, partId: `p${turn}`, callId: `c${turn}`, tool, input };
     const output = Array.from({ length: 6 }, (_, i) => `line ${i} of the ${tool} output for turn ${turn}`).join('\n');
     yield { type: 'tool.finished', sessionId: key, messageId, partId: `p${turn}`, callId: `c${turn}`, tool, input, ok: turn % 9 !== 4, output };

@@ -30,7 +30,6 @@ import { bundleCjs } from './support/bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-
 const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** Runs `fn` over `items`, `n` at a time, in order of the items. */
@@ -70,7 +69,9 @@ export async function run({ log }) {
     let t = Date.now();
     const extracted = await corpusMod.extractTemplates(templates, corpusMod.corpusPathFilter(corpus), 'corpus');
     const migrated = await corpusMod.migrateLegacyFixtures(templates, corpus, join(base, 'migrate'));
-    log(`templates extracted (${extracted.written} files, ${extracted.missing.length} missing in the mirror), ${migrated.size} older recordings migrated in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    log(
+      `templates extracted (${extracted.written} files, ${extracted.missing.length} missing in the mirror), ${migrated.size} older recordings migrated in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+    );
     const runs = new storeMod.RunStore(work);
     const models = corpusMod.corpusSpec(corpus, join(work, 'interactions.json'));
     t = Date.now();
@@ -102,7 +103,11 @@ export async function run({ log }) {
     // ---- the scan
     t = Date.now();
     // The scripts, and their recorded fixtures: the pagination rule takes a recording as evidence, as Verify does.
-    const all = await corpusMod.extractTemplates(templates, (p) => /^integrations\/[^/]+\/(?!mocks\/|tests\/|fixtures\/)[^]*\.ts$/.test(p) || /^integrations\/[^/]+\/tests\/[^/]+\.test\.json$/.test(p), 'scripts');
+    const all = await corpusMod.extractTemplates(
+      templates,
+      (p) => /^integrations\/[^/]+\/(?!mocks\/|tests\/|fixtures\/)[^]*\.ts$/.test(p) || /^integrations\/[^/]+\/tests\/[^/]+\.test\.json$/.test(p),
+      'scripts',
+    );
     const scripts = await corpusMod.templateScripts(templates);
     const limit = Number(process.env.REAL_CODE_SCAN_LIMIT || scripts.length);
     const scan = await corpusMod.scanTemplates(templates, { scripts: scripts.slice(0, limit), log });
@@ -141,29 +146,54 @@ export async function run({ log }) {
 
 function writeReport(file, { corpusMod, figures, laid, reports, again, changed, scan }) {
   const md = [];
-  const cell = (s) => String(s ?? '').replace(/\|/g, '\\|').replace(/\s+/g, ' ');
+  const cell = (s) =>
+    String(s ?? '')
+      .replace(/\|/g, '\\|')
+      .replace(/\s+/g, ' ');
   md.push(`# real-code: Verify on NangoHQ/integration-templates @ ${corpusMod.TEMPLATES_COMMIT.slice(0, 9)}`, '');
-  md.push(`Written by \`npm run bench -- real-code\` at ${new Date().toISOString()}. Every flag below is to be judged: a true finding (the script really skips what the rule asks for) or a false one.`, '');
+  md.push(
+    `Written by \`npm run bench -- real-code\` at ${new Date().toISOString()}. Every flag below is to be judged: a true finding (the script really skips what the rule asks for) or a false one.`,
+    '',
+  );
   md.push('## Figures', '', '| figure | value |', '| --- | --- |', ...Object.entries(figures).map(([k, v]) => `| ${k} | ${v} |`), '');
-  md.push('## Corpus', '', '| interaction | kind | fixture | features | files besides the script | run_tests | verdict | findings |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+  md.push(
+    '## Corpus',
+    '',
+    '| interaction | kind | fixture | features | files besides the script | run_tests | verdict | findings |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
   for (const [i, l] of laid.entries()) {
     const r = reports[i];
     const n = r.checks.reduce((a, c) => a + c.findings.length, 0);
-    md.push(`| ${l.target.key} | ${l.entry.kind} | ${l.entry.fixture} | ${l.features.join(', ')} | ${cell(l.unitFiles.join(', ')) || '—'} | ${l.runTests?.ok ? 'passed' : 'FAILED'} | ${r.verdict} | ${n} |`);
+    md.push(
+      `| ${l.target.key} | ${l.entry.kind} | ${l.entry.fixture} | ${l.features.join(', ')} | ${cell(l.unitFiles.join(', ')) || '—'} | ${l.runTests?.ok ? 'passed' : 'FAILED'} | ${r.verdict} | ${n} |`,
+    );
   }
   const missingFeatures = laid.filter((l) => l.entry.features.some((f) => !l.features.includes(f)));
-  if (missingFeatures.length) md.push('', `Features listed but not seen in the script: ${missingFeatures.map((l) => `${l.target.key} (${l.entry.features.filter((f) => !l.features.includes(f)).join(', ')})`).join('; ')}`);
+  if (missingFeatures.length)
+    md.push(
+      '',
+      `Features listed but not seen in the script: ${missingFeatures.map((l) => `${l.target.key} (${l.entry.features.filter((f) => !l.features.includes(f)).join(', ')})`).join('; ')}`,
+    );
   md.push('', '## Corpus flags', '');
   const flagged = reports.filter((r) => r.checks.some((c) => c.findings.some((f) => f.severity !== 'info') || c.outcome === 'error'));
   if (!flagged.length) md.push('None: every interaction of the corpus verified with no finding.', '');
   for (const r of flagged) {
     md.push(`### ${r.key} — ${r.verdict}`, '');
-    for (const c of r.checks.filter((c) => c.outcome === 'error' || (c.outcome === 'skipped' && c.detail))) md.push(`- **${c.check}** ${c.outcome}: ${cell(c.detail)}`);
+    for (const c of r.checks.filter((c) => c.outcome === 'error' || (c.outcome === 'skipped' && c.detail)))
+      md.push(`- **${c.check}** ${c.outcome}: ${cell(c.detail)}`);
     for (const f of r.checks.flatMap((c) => c.findings)) md.push(`- ${cell(corpusMod.describeFinding(f))}`);
     md.push('');
   }
   if (again.length) {
-    md.push('## Verify again', '', changed.length ? `${changed.length} interaction(s) got another verdict or other findings the second time:` : 'The second Verify of every corpus interaction gave the same verdict and findings.', '');
+    md.push(
+      '## Verify again',
+      '',
+      changed.length
+        ? `${changed.length} interaction(s) got another verdict or other findings the second time:`
+        : 'The second Verify of every corpus interaction gave the same verdict and findings.',
+      '',
+    );
     for (const r of changed) md.push(`- ${r.key}: ${r.verdict} — ${corpusMod.describeFindings(r).map(cell).join('; ')}`);
     md.push('');
   }
@@ -171,13 +201,40 @@ function writeReport(file, { corpusMod, figures, laid, reports, again, changed, 
   const isFlag = (f) => f.severity !== 'info';
   const flaggedScripts = scan.scripts.filter((s) => s.findings.some(isFlag));
   const byRule = new Map();
-  for (const s of flaggedScripts) for (const rule of new Set(s.findings.filter(isFlag).map((f) => `${f.rule} (${f.severity})`))) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
-  md.push(`${flaggedScripts.length} of ${scan.scripts.length} scripts flagged.`, '', '| rule | scripts |', '| --- | --- |', ...[...byRule].sort((a, b) => b[1] - a[1]).map(([k, v]) => `| ${k} | ${v} |`), '');
+  for (const s of flaggedScripts)
+    for (const rule of new Set(s.findings.filter(isFlag).map((f) => `${f.rule} (${f.severity})`))) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
+  md.push(
+    `${flaggedScripts.length} of ${scan.scripts.length} scripts flagged.`,
+    '',
+    '| rule | scripts |',
+    '| --- | --- |',
+    ...[...byRule].sort((a, b) => b[1] - a[1]).map(([k, v]) => `| ${k} | ${v} |`),
+    '',
+  );
   // What each flag says the code does (the judged lint says it after " — "; the code rules in their message).
-  const why = (f) => (f.rule.startsWith('lint.') && f.message.includes(' — ') ? f.message.slice(f.message.lastIndexOf(' — ') + 3) : f.rule === 'sdk.pagination-skipped' ? (/the recorded answer of/.test(f.message) ? 'the recorded answer shows the API pages' : 'no recording to judge by, no comment') : f.rule === 'code.as-any' ? (/^`: any/.test(f.message) ? 'an `any` annotation' : 'a cast') : f.message.replace(/`[^`]*`/g, '…').slice(0, 80));
+  const why = (f) =>
+    f.rule.startsWith('lint.') && f.message.includes(' — ')
+      ? f.message.slice(f.message.lastIndexOf(' — ') + 3)
+      : f.rule === 'sdk.pagination-skipped'
+        ? /the recorded answer of/.test(f.message)
+          ? 'the recorded answer shows the API pages'
+          : 'no recording to judge by, no comment'
+        : f.rule === 'code.as-any'
+          ? /^`: any/.test(f.message)
+            ? 'an `any` annotation'
+            : 'a cast'
+          : f.message.replace(/`[^`]*`/g, '…').slice(0, 80);
   const byWhy = new Map();
-  for (const s of scan.scripts) for (const f of s.findings) byWhy.set(`${f.rule} (${f.severity}): ${why(f)}`, (byWhy.get(`${f.rule} (${f.severity}): ${why(f)}`) ?? 0) + 1);
-  md.push('What the code does, finding by finding (read from its syntax tree and its recording; info = a note that holds no verdict):', '', '| rule: what the code does | findings |', '| --- | --- |', ...[...byWhy].sort((a, b) => b[1] - a[1]).map(([k, v]) => `| ${cell(k)} | ${v} |`), '');
+  for (const s of scan.scripts)
+    for (const f of s.findings) byWhy.set(`${f.rule} (${f.severity}): ${why(f)}`, (byWhy.get(`${f.rule} (${f.severity}): ${why(f)}`) ?? 0) + 1);
+  md.push(
+    'What the code does, finding by finding (read from its syntax tree and its recording; info = a note that holds no verdict):',
+    '',
+    '| rule: what the code does | findings |',
+    '| --- | --- |',
+    ...[...byWhy].sort((a, b) => b[1] - a[1]).map(([k, v]) => `| ${cell(k)} | ${v} |`),
+    '',
+  );
   md.push('### Every flag', '');
   for (const s of flaggedScripts) {
     md.push(`- \`${s.file}\``);

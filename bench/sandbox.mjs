@@ -23,7 +23,6 @@ import { bundleCjs } from './support/bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
@@ -66,7 +65,9 @@ export async function run({ log }) {
       plain.push(b);
       diff.push(a2 - b);
     }
-    log(`one command: sandboxed p50 ${median(sandboxed).toFixed(1)} ms, plain p50 ${median(plain).toFixed(1)} ms, overhead p50 ${median(diff).toFixed(1)} / p95 ${pct(diff, 95).toFixed(1)} ms`);
+    log(
+      `one command: sandboxed p50 ${median(sandboxed).toFixed(1)} ms, plain p50 ${median(plain).toFixed(1)} ms, overhead p50 ${median(diff).toFixed(1)} / p95 ${pct(diff, 95).toFixed(1)} ms`,
+    );
 
     // 2. the demo build of one interaction
     const plugin = join(root, 'dist', 'harness-plugin.mjs');
@@ -122,7 +123,9 @@ export async function run({ log }) {
       sbx.push(got.bwrap);
       uns.push(got.unsandboxed);
       ratios.push(got.bwrap / got.unsandboxed);
-      log(`round ${r + 1}: sandboxed ${got.bwrap.toFixed(1)} s, unsandboxed ${got.unsandboxed.toFixed(1)} s, ratio ${(got.bwrap / got.unsandboxed).toFixed(3)}`);
+      log(
+        `round ${r + 1}: sandboxed ${got.bwrap.toFixed(1)} s, unsandboxed ${got.unsandboxed.toFixed(1)} s, ratio ${(got.bwrap / got.unsandboxed).toFixed(3)}`,
+      );
     }
     return {
       command_overhead_ms_p50: round(median(diff)),

@@ -28,7 +28,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function bundle(entry, name) {
   const outfile = join(root, 'bench', '.build', `${name}.mjs`);
-  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, mainFields: ['module', 'main'], logLevel: 'error', banner: { js: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" } });
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    mainFields: ['module', 'main'],
+    logLevel: 'error',
+    banner: { js: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" },
+  });
   return import(pathToFileURL(outfile).href);
 }
 
@@ -36,7 +46,10 @@ async function bundle(entry, name) {
 function treeRssMb(pid) {
   try {
     const out = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,rss='], { encoding: 'utf8' });
-    const rows = out.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+    const rows = out
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).map(Number));
     const children = new Map();
     for (const [p, pp] of rows) children.set(pp, [...(children.get(pp) ?? []), p]);
     const rss = new Map(rows.map(([p, , r]) => [p, r]));
@@ -84,7 +97,8 @@ export async function run({ log }) {
     log(`${n} interactions ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const check = (reports, label) => {
       const bad = reports.filter((r) => r.verdict !== 'verified');
-      if (bad.length) throw new Error(`${label}: ${bad.length} interaction(s) did not verify, e.g. ${JSON.stringify(bad[0].checks.filter((c) => c.outcome !== 'passed'))}`);
+      if (bad.length)
+        throw new Error(`${label}: ${bad.length} interaction(s) did not verify, e.g. ${JSON.stringify(bad[0].checks.filter((c) => c.outcome !== 'passed'))}`);
     };
 
     let s = sampler();

@@ -26,8 +26,8 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = path.join(REPO, '.test-runs');
 const VSIX = path.join(REPO, 'out', 'integration-builder.vsix');
 const t0 = Date.now();
-const log = msg => console.log(`[demo] ${msg}`);
-const rel = p => path.relative(process.cwd(), p) || '.';
+const log = (msg) => console.log(`[demo] ${msg}`);
+const rel = (p) => path.relative(process.cwd(), p) || '.';
 
 function usage(code) {
   console.log('usage: node scripts/demo.mjs [--port N] [--no-build] [--unpacked]\n  env: PORT, IB_DEMO_ENV (JSON object), IB_WORKSPACE_SRC, IB_TOOLS_DIR');
@@ -43,7 +43,10 @@ function parseArgs(argv) {
     else if (a === '--no-build') opts.build = false;
     else if (a === '--unpacked') opts.unpacked = true;
     else if (a === '-h' || a === '--help') usage(0);
-    else { console.error(`[demo] unknown argument: ${a}`); usage(2); }
+    else {
+      console.error(`[demo] unknown argument: ${a}`);
+      usage(2);
+    }
   }
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new Error('--port / PORT must be a port number');
   return opts;
@@ -53,7 +56,11 @@ function demoEnv() {
   const raw = process.env.IB_DEMO_ENV;
   if (!raw) return {};
   let v;
-  try { v = JSON.parse(raw); } catch (e) { throw new Error(`IB_DEMO_ENV is not valid JSON: ${e.message}`); }
+  try {
+    v = JSON.parse(raw);
+  } catch (e) {
+    throw new Error(`IB_DEMO_ENV is not valid JSON: ${e.message}`);
+  }
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('IB_DEMO_ENV must be a JSON object of env vars');
   return Object.fromEntries(Object.entries(v).map(([k, val]) => [k, String(val)]));
 }
@@ -77,7 +84,7 @@ function packageVsix() {
   const args = ['package', '--no-dependencies', '--no-rewrite-relative-links', '-o', VSIX];
   const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
   // vsce asks y/N questions on a terminal for these; answer them up front so it never waits on stdin
-  if (!fs.readdirSync(REPO).some(f => /^licen[cs]e/i.test(f))) args.push('--skip-license');
+  if (!fs.readdirSync(REPO).some((f) => /^licen[cs]e/i.test(f))) args.push('--skip-license');
   if (!manifest.repository) args.push('--allow-missing-repository');
   const local = path.join(REPO, 'node_modules', '.bin', 'vsce');
   const r = fs.existsSync(local) ? run(local, args, 'vsce') : run('npx', ['--no-install', 'vsce', ...args], 'vsce');
@@ -86,7 +93,12 @@ function packageVsix() {
     return VSIX;
   }
   log(`WARNING: vsce package failed (exit ${r.status}); its output:`);
-  console.log(r.output.split('\n').map(l => `    ${l}`).join('\n'));
+  console.log(
+    r.output
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n'),
+  );
   return null;
 }
 
@@ -141,23 +153,37 @@ async function main() {
   log(`workspace ${src ? rel(src) : '(empty interactions.json)'} -> ${rel(workspace)}`);
   if (vsix) {
     const out = cs.installVsix(runDir, vsix);
-    log(`installed: ${out.split('\n').filter(l => /installed/i.test(l)).pop() || out}`);
+    log(
+      `installed: ${
+        out
+          .split('\n')
+          .filter((l) => /installed/i.test(l))
+          .pop() || out
+      }`,
+    );
   } else {
     const dest = copyUnpacked(runDir);
-    log(`${opts.unpacked ? 'running' : 'WARNING: running'} an UNPACKED copy of the extension (${rel(dest)})${opts.unpacked ? '' : '; fix packaging for a real .vsix demo'}`);
+    log(
+      `${opts.unpacked ? 'running' : 'WARNING: running'} an UNPACKED copy of the extension (${rel(dest)})${opts.unpacked ? '' : '; fix packaging for a real .vsix demo'}`,
+    );
   }
 
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGHUP', () => stop('SIGHUP'));
   server = await cs.startCodeServer({
-    run: runDir, folder: workspace, port: opts.port || undefined, smokeTestDriver: false,
+    run: runDir,
+    folder: workspace,
+    port: opts.port || undefined,
+    smokeTestDriver: false,
     env: { IB_DEMO: '1', ...extraEnv },
     // The demo model (scripted, offline) and the demo Nango stand-in: no account, no key.
     settings: { 'integrationBuilder.demoModel': true, 'integrationBuilder.opencode.path': path.join(REPO, 'node_modules/opencode-ai/bin/opencode.exe') },
   });
   if (Object.keys(extraEnv).length) log(`IB_DEMO_ENV: ${Object.keys(extraEnv).join(', ')}`);
-  log(`code-server ${server.authority} up in ${(server.startupMs / 1000).toFixed(1)}s (pid ${server.pid}); logs: ${rel(server.logFile)}, ${rel(path.join(runDir, 'user-data', 'logs'))}`);
+  log(
+    `code-server ${server.authority} up in ${(server.startupMs / 1000).toFixed(1)}s (pid ${server.pid}); logs: ${rel(server.logFile)}, ${rel(path.join(runDir, 'user-data', 'logs'))}`,
+  );
   log(`ready after ${((Date.now() - t0) / 1000).toFixed(1)}s; Ctrl-C stops it`);
   console.log(`Integration Builder demo: open ${server.url}`);
   const info = await server.exited;
@@ -167,7 +193,7 @@ async function main() {
   }
 }
 
-main().catch(async err => {
+main().catch(async (err) => {
   console.error(`[demo] ERROR: ${err && err.message ? err.message : err}`);
   if (server) await server.stop();
   process.exit(1);

@@ -229,10 +229,13 @@ export class OverheadBench {
       const final = this.finalStepRequest.get(s.sessionId);
       const last = this.lastByte.get(s.sessionId);
       if (first === undefined || final === undefined || last === undefined || !Number.isFinite(s.finishedAt) || !Number.isFinite(s.endedAt)) {
-        throw new Error(`${s.id}: missing timestamps (first request ${first}, final step ${final}, last byte ${last}, finished ${s.finishedAt}, ended ${s.endedAt})`);
+        throw new Error(
+          `${s.id}: missing timestamps (first request ${first}, final step ${final}, last byte ${last}, finished ${s.finishedAt}, ended ${s.endedAt})`,
+        );
       }
       // The last response to end must be the final step's (not, say, a late title request).
-      if (last < final || last > s.finishedAt + 20) throw new Error(`${s.id}: the last response byte (${last}) is not the final step's (${final}..${s.finishedAt})`);
+      if (last < final || last > s.finishedAt + 20)
+        throw new Error(`${s.id}: the last response byte (${last}) is not the final step's (${final}..${s.finishedAt})`);
       return {
         id: s.id,
         startToModelMs: first - t0,

@@ -19,7 +19,12 @@ function fixture(id: string, kib: number): string {
   const items: unknown[] = [];
   let text = '';
   for (let i = 0; text.length < kib * 1024; i++) {
-    items.push({ id: `${id}-${i}`, summary: `Item ${i}`, updated: `2025-03-${String((i % 28) + 1).padStart(2, '0')}T10:00:00Z`, etag: `"${(i * 2654435761) % 2 ** 32}"` });
+    items.push({
+      id: `${id}-${i}`,
+      summary: `Item ${i}`,
+      updated: `2025-03-${String((i % 28) + 1).padStart(2, '0')}T10:00:00Z`,
+      etag: `"${(i * 2654435761) % 2 ** 32}"`,
+    });
     text = JSON.stringify({ input: {}, output: { items } }, null, 2);
   }
   return text + '\n';
@@ -97,7 +102,14 @@ process.on('message', (raw) => {
       case 'mark': {
         // A window boundary: CPU since process start and RSS now; peak RSS since the last mark.
         const cpu = process.cpuUsage();
-        const reply: GuardBenchReply = { type: 'mark', cpuMs: (cpu.user + cpu.system) / 1000, rssMb: mb(process.memoryUsage.rss()), peakRssMb: mb(peakRss), violations, errors };
+        const reply: GuardBenchReply = {
+          type: 'mark',
+          cpuMs: (cpu.user + cpu.system) / 1000,
+          rssMb: mb(process.memoryUsage.rss()),
+          peakRssMb: mb(peakRss),
+          violations,
+          errors,
+        };
         peakRss = process.memoryUsage.rss();
         return reply;
       }

@@ -26,8 +26,35 @@ function stub() {
   });
 }
 // Bundlers copy a module's own keys (esbuild's __toESM), so the top-level names must be real keys.
-const NAMES = ['window', 'workspace', 'languages', 'commands', 'extensions', 'env', 'Uri', 'EventEmitter', 'Disposable',
-  'ThemeIcon', 'ThemeColor', 'TreeItem', 'TreeItemCollapsibleState', 'MarkdownString', 'Range', 'Position', 'Selection',
-  'Diagnostic', 'DiagnosticSeverity', 'CodeLens', 'WorkspaceEdit', 'ProgressLocation', 'StatusBarAlignment', 'ViewColumn',
-  'ExtensionMode', 'FileType', 'RelativePattern', 'ConfigurationTarget', 'TextEditorRevealType'];
+const NAMES = [
+  'window',
+  'workspace',
+  'languages',
+  'commands',
+  'extensions',
+  'env',
+  'Uri',
+  'EventEmitter',
+  'Disposable',
+  'ThemeIcon',
+  'ThemeColor',
+  'TreeItem',
+  'TreeItemCollapsibleState',
+  'MarkdownString',
+  'Range',
+  'Position',
+  'Selection',
+  'Diagnostic',
+  'DiagnosticSeverity',
+  'CodeLens',
+  'WorkspaceEdit',
+  'ProgressLocation',
+  'StatusBarAlignment',
+  'ViewColumn',
+  'ExtensionMode',
+  'FileType',
+  'RelativePattern',
+  'ConfigurationTarget',
+  'TextEditorRevealType',
+];
 module.exports = Object.fromEntries(NAMES.map((n) => [n, stub()]));

@@ -16,7 +16,18 @@
 import { constants as fsConstants, existsSync, promises as fs, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { findOpencode, findRipgrep } from '../core/agent/binaries';
-import { applyAssembly, AssemblyCancelled, AssemblyRefused, locateRefusal, planAssembly, renderAssemblyReport, renderRefusalText, type AssemblyCandidate, type AssemblyPlan, type AssemblyReport } from '../core/assemble';
+import {
+  applyAssembly,
+  AssemblyCancelled,
+  AssemblyRefused,
+  locateRefusal,
+  planAssembly,
+  renderAssemblyReport,
+  renderRefusalText,
+  type AssemblyCandidate,
+  type AssemblyPlan,
+  type AssemblyReport,
+} from '../core/assemble';
 import { DEMO_MODEL_ID } from '../core/model/demo';
 import type { RunTarget } from '../core/orchestrator';
 import { describeRun, type RunRecord, type RunVerification } from '../core/runs/record';
@@ -120,28 +131,72 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       return true;
     };
     switch (flag) {
-      case '--all': o.all = on(); break;
-      case '--spec': o.spec = take(); break;
-      case '--work-root': o.workRoot = take(); break;
-      case '--concurrency': o.concurrency = numberFlag(flag, 'concurrency', take()); break;
-      case '--budget-usd': o.budgetUsd = numberFlag(flag, 'budgetUsd', take()) || undefined; break;
-      case '--max-provider-retries': o.maxProviderRetries = numberFlag(flag, 'maxProviderRetries', take()); break;
-      case '--violation-limit': o.violationLimit = numberFlag(flag, 'violationLimit', take()); break;
-      case '--auto-restart-attempts': o.autoRestartAttempts = numberFlag(flag, 'autoRestartAttempts', take()); break;
-      case '--verify-concurrency': o.verifyConcurrency = numberFlag(flag, 'verifyConcurrency', take()); break;
-      case '--server-url': o.serverUrls.push(take()); break;
-      case '--nango-host': o.nangoHost = take(); break;
-      case '--model': o.model = take(); break;
-      case '--demo': o.demo = on(); break;
-      case '--json': o.json = on(); break;
-      case '--junit': o.junit = take(); break;
-      case '--no-verify': o.verify = !on(); break;
-      case '--force': o.force = on(); break;
-      case '--include-unverified': o.includeUnverified = on(); break;
-      case '--project': o.project = take(); break;
-      case '--opencode': o.opencode = take(); break;
-      case '--allow-unsandboxed': o.allowUnsandboxed = on(); break;
-      case '--html': o.html = take(); break;
+      case '--all':
+        o.all = on();
+        break;
+      case '--spec':
+        o.spec = take();
+        break;
+      case '--work-root':
+        o.workRoot = take();
+        break;
+      case '--concurrency':
+        o.concurrency = numberFlag(flag, 'concurrency', take());
+        break;
+      case '--budget-usd':
+        o.budgetUsd = numberFlag(flag, 'budgetUsd', take()) || undefined;
+        break;
+      case '--max-provider-retries':
+        o.maxProviderRetries = numberFlag(flag, 'maxProviderRetries', take());
+        break;
+      case '--violation-limit':
+        o.violationLimit = numberFlag(flag, 'violationLimit', take());
+        break;
+      case '--auto-restart-attempts':
+        o.autoRestartAttempts = numberFlag(flag, 'autoRestartAttempts', take());
+        break;
+      case '--verify-concurrency':
+        o.verifyConcurrency = numberFlag(flag, 'verifyConcurrency', take());
+        break;
+      case '--server-url':
+        o.serverUrls.push(take());
+        break;
+      case '--nango-host':
+        o.nangoHost = take();
+        break;
+      case '--model':
+        o.model = take();
+        break;
+      case '--demo':
+        o.demo = on();
+        break;
+      case '--json':
+        o.json = on();
+        break;
+      case '--junit':
+        o.junit = take();
+        break;
+      case '--no-verify':
+        o.verify = !on();
+        break;
+      case '--force':
+        o.force = on();
+        break;
+      case '--include-unverified':
+        o.includeUnverified = on();
+        break;
+      case '--project':
+        o.project = take();
+        break;
+      case '--opencode':
+        o.opencode = take();
+        break;
+      case '--allow-unsandboxed':
+        o.allowUnsandboxed = on();
+        break;
+      case '--html':
+        o.html = take();
+        break;
       case '--shard': {
         const v = take();
         try {
@@ -152,7 +207,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       }
       case '-h':
-      case '--help': o.command = 'help'; break;
+      case '--help':
+        o.command = 'help';
+        break;
       default:
         if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
         if (!o.command) o.command = a;
@@ -166,9 +223,11 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     o.model = undefined;
   }
   if (o.command === 'assemble' && o.ids.length !== 1) throw new UsageError('assemble takes one integration id');
-  if (o.shard && !['generate', 'verify', 'status'].includes(o.command)) throw new UsageError(`--shard applies to generate, verify and status, not ${o.command}`);
+  if (o.shard && !['generate', 'verify', 'status'].includes(o.command))
+    throw new UsageError(`--shard applies to generate, verify and status, not ${o.command}`);
   if (o.html !== undefined && o.command !== 'report') throw new UsageError(`--html applies to report, not ${o.command}`);
-  if (o.command === 'merge' && (!o.ids.length || o.all)) throw new UsageError('merge takes the shards\' work roots: merge <dir>… [--work-root <merged work root>]');
+  if (o.command === 'merge' && (!o.ids.length || o.all))
+    throw new UsageError("merge takes the shards' work roots: merge <dir>… [--work-root <merged work root>]");
   return o;
 }
 
@@ -226,7 +285,9 @@ function findSpec(cwd: string, given?: string): string {
  */
 async function siblingSpecs(specFile: string): Promise<LoadedSpec[]> {
   const dir = path.dirname(specFile);
-  const names = readdirSync(dir).filter((f) => isSpecFileName(f) && path.join(dir, f) !== specFile).sort();
+  const names = readdirSync(dir)
+    .filter((f) => isSpecFileName(f) && path.join(dir, f) !== specFile)
+    .sort();
   const files = names.map((f) => path.join(dir, f)).filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile());
   return Promise.all(files.map((f) => loadSpecFile(f)));
 }
@@ -276,7 +337,9 @@ export async function saveUnsaved(runs: RunStore, live: readonly RunRecord[]): P
     try {
       await runs.save(run);
     } catch (err) {
-      failed.push(`the run record of ${run.key} could not be saved (${(err as Error).message}): the run ended ${run.status}, but its record on disk says ${disk ? `${disk.status} (attempt ${disk.attempt})` : 'nothing'}`);
+      failed.push(
+        `the run record of ${run.key} could not be saved (${(err as Error).message}): the run ended ${run.status}, but its record on disk says ${disk ? `${disk.status} (attempt ${disk.attempt})` : 'nothing'}`,
+      );
     }
   }
   return failed;
@@ -285,7 +348,9 @@ export async function saveUnsaved(runs: RunStore, live: readonly RunRecord[]): P
 /** The problem with a run record that concerns `key`: its own file, its integration's folder, or `.runs/`. */
 function recordProblemFor(runs: RunStore, problems: readonly RunRecordProblem[], key: string): RunRecordProblem | undefined {
   const integration = key.split('/')[0] as string;
-  return problems.find((p) => p.key === key) ?? problems.find((p) => p.key === undefined && (p.file === runs.dir || p.file === path.join(runs.dir, integration)));
+  return (
+    problems.find((p) => p.key === key) ?? problems.find((p) => p.key === undefined && (p.file === runs.dir || p.file === path.join(runs.dir, integration)))
+  );
 }
 
 /** Problems that concern none of `keys` (a stray or foreign file in `.runs/`): warned about. */
@@ -360,14 +425,19 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     if (junit) throw new UsageError(`${junit}; nothing was ${o.command === 'generate' ? 'generated' : 'verified'}`);
   }
   const runs = new RunStore(workRoot);
-  if (o.command === 'merge') return runMerge({ shards: o.ids, json: o.json }, io, { specKeys: spec.integrations.flatMap((i) => i.interactions.map((x) => x.key)), workRoot });
+  if (o.command === 'merge')
+    return runMerge({ shards: o.ids, json: o.json }, io, { specKeys: spec.integrations.flatMap((i) => i.interactions.map((x) => x.key)), workRoot });
   const asked = selectTargets(spec, o);
   const targets = shardTargets(asked, o.shard);
   if (errors.length) {
     // Errors elsewhere in the spec do not stop work on the entries asked about; errors in those do.
     const bad = targets.filter((t) => !isRunnable(t.integration, t.interaction));
     if (bad.length || !targets.length) {
-      io.err(bad.length ? `${bad.length} interaction(s) have errors in the spec; fix them first.` : `the spec has errors and nothing can be ${o.command === 'status' ? 'listed' : o.command === 'generate' ? 'generated' : `${o.command}d`} from it; fix them first.`);
+      io.err(
+        bad.length
+          ? `${bad.length} interaction(s) have errors in the spec; fix them first.`
+          : `the spec has errors and nothing can be ${o.command === 'status' ? 'listed' : o.command === 'generate' ? 'generated' : `${o.command}d`} from it; fix them first.`,
+      );
       return 2;
     }
   }
@@ -379,17 +449,38 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     const { records, problems } = await runs.loadAllChecked();
     for (const p of otherProblems(runs, problems, keys)) io.err(`warning: ${p.file}: ${p.message}`);
     // A record that cannot be read is said so, never shown as "not started".
-    const rows: { key: string; status: InteractionStatus | 'unreadable'; attempt: number; costUsd: number; detail: string; sandbox?: string; file?: string; verification?: RunVerification }[] = targets.map((t) => {
+    const rows: {
+      key: string;
+      status: InteractionStatus | 'unreadable';
+      attempt: number;
+      costUsd: number;
+      detail: string;
+      sandbox?: string;
+      file?: string;
+      verification?: RunVerification;
+    }[] = targets.map((t) => {
       const key = t.interaction.key;
       const bad = recordProblemFor(runs, problems, key);
       if (bad) return { key, status: 'unreadable', attempt: 0, costUsd: 0, detail: `run record ${bad.file}: ${bad.message}`, file: bad.file };
       const found = records.find((x) => x.key === key);
       // A record left running by a process that is gone (killed before it could write its end) is shown as what it is.
       const r = found && runAsItStands(found);
-      return { key, status: r?.status ?? 'not-started', attempt: r?.attempt ?? 0, costUsd: r?.costUsd ?? 0, detail: (r && describeRun(r)) ?? '', sandbox: r?.sandbox, ...(r?.verification ? { verification: r.verification } : {}) };
+      return {
+        key,
+        status: r?.status ?? 'not-started',
+        attempt: r?.attempt ?? 0,
+        costUsd: r?.costUsd ?? 0,
+        detail: (r && describeRun(r)) ?? '',
+        sandbox: r?.sandbox,
+        ...(r?.verification ? { verification: r.verification } : {}),
+      };
     });
     if (o.json) io.out(JSON.stringify(rows, null, 2));
-    else for (const r of rows) io.out(`${r.key.padEnd(40)} ${(r.status === 'unreadable' ? 'UNREADABLE' : STATUS_LABEL[r.status]).padEnd(13)} ${r.attempt ? `#${r.attempt}` : '  '} $${r.costUsd.toFixed(4)}${r.sandbox === 'unsandboxed' ? '  UNSANDBOXED' : ''}  ${r.detail}`);
+    else
+      for (const r of rows)
+        io.out(
+          `${r.key.padEnd(40)} ${(r.status === 'unreadable' ? 'UNREADABLE' : STATUS_LABEL[r.status]).padEnd(13)} ${r.attempt ? `#${r.attempt}` : '  '} $${r.costUsd.toFixed(4)}${r.sandbox === 'unsandboxed' ? '  UNSANDBOXED' : ''}  ${r.detail}`,
+        );
     const unreadable = rows.filter((r) => r.status === 'unreadable').length;
     if (unreadable) io.err(`${unreadable} run record(s) cannot be read; their runs are unknown, not "not started"`);
     return rows.every((r) => r.status === 'verified') ? 0 : 1;
@@ -411,7 +502,16 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       if (!run || run.status === 'running' || run.status === 'queued') continue;
       const report = await loadReport(runs.fileOf(run.key));
       const verdict = report && report.attempt === run.attempt ? report.verdict : run.status === 'verified' ? 'verified' : undefined;
-      candidates.push({ key: run.key, integrationId: run.integrationId, interactionId: run.interactionId, kind: it.kind, folder: run.folder, attempt: run.attempt, verdict, costUsd: run.costUsd });
+      candidates.push({
+        key: run.key,
+        integrationId: run.integrationId,
+        interactionId: run.interactionId,
+        kind: it.kind,
+        folder: run.folder,
+        attempt: run.attempt,
+        verdict,
+        costUsd: run.costUsd,
+      });
     }
     const projectDir = path.resolve(base, o.project ?? 'nango-integrations');
     // A refused assembly is bad input (a nango.yaml project, no toolchain, an import that leaves its
@@ -437,7 +537,14 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     if (conflicts.length && !o.force) {
       // Never overwritten silently: each conflict with its diff (project file -> what would be written).
       for (const f of conflicts) io.err(`conflict: ${path.join(projectDir, f.rel)} exists with other content (pass --force to overwrite)\n${f.diff ?? ''}`);
-      if (o.json) io.out(JSON.stringify({ integrationId, projectDir, written: [], conflicts: conflicts.map((f) => ({ file: f.rel, from: f.from, diff: f.diff })), refused: plan.refused }, null, 2));
+      if (o.json)
+        io.out(
+          JSON.stringify(
+            { integrationId, projectDir, written: [], conflicts: conflicts.map((f) => ({ file: f.rel, from: f.from, diff: f.diff })), refused: plan.refused },
+            null,
+            2,
+          ),
+        );
       io.err(`${conflicts.length} file(s) in ${projectDir} differ from the assembled ones; nothing was written.`);
       return 1;
     }
@@ -481,14 +588,25 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       await fs.rename(bad.file, aside);
       io.err(`warning: the run record of ${t.interaction.key} cannot be used (${bad.message}); kept as ${aside}, and the run starts anew`);
     }
-    const serverUrls = o.serverUrls.length ? o.serverUrls : (io.env.OPENCODE_SERVER_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
-    const opencodeBin = serverUrls.length ? undefined : findOpencode({ setting: o.opencode ?? io.env.OPENCODE_BIN, storageDir: path.join(io.env.HOME ?? '/tmp', '.cache', 'integration-builder') });
-    if (!serverUrls.length && !opencodeBin) throw new UsageError('opencode was not found: install opencode-ai (npm i -g opencode-ai@1.18.33) or pass --opencode <path>');
+    const serverUrls = o.serverUrls.length
+      ? o.serverUrls
+      : (io.env.OPENCODE_SERVER_URLS ?? '')
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean);
+    const opencodeBin = serverUrls.length
+      ? undefined
+      : findOpencode({ setting: o.opencode ?? io.env.OPENCODE_BIN, storageDir: path.join(io.env.HOME ?? '/tmp', '.cache', 'integration-builder') });
+    if (!serverUrls.length && !opencodeBin)
+      throw new UsageError('opencode was not found: install opencode-ai (npm i -g opencode-ai@1.18.33) or pass --opencode <path>');
     if (!o.demo && !o.model) throw new UsageError('choose a model with --model <provider/model>, or --demo for the scripted demo model');
     if (!o.demo && !io.env.NANGO_SECRET_KEY) io.err('warning: NANGO_SECRET_KEY is not set: recording fixtures will end each run as blocked');
     const support = serverUrls.length ? undefined : await detectSandbox();
     if (support && !support.available) {
-      if (!o.allowUnsandboxed) throw new UsageError(`agents' shell commands cannot be sandboxed on this machine: ${support.reason}. Pass --allow-unsandboxed to run them without the sandbox (every run and verdict then says unsandboxed).`);
+      if (!o.allowUnsandboxed)
+        throw new UsageError(
+          `agents' shell commands cannot be sandboxed on this machine: ${support.reason}. Pass --allow-unsandboxed to run them without the sandbox (every run and verdict then says unsandboxed).`,
+        );
       io.err(`warning: running agents UNSANDBOXED (${support.reason}); every run and verdict says so`);
     }
     const stack = await createAgentStack({
@@ -516,7 +634,9 @@ async function run(o: CliOptions, io: Io): Promise<number> {
         if (line.startsWith('saving ')) lines.note(`warning: ${line}`);
       },
       onViolation: (v) => lines.note(`${v.key}: fixture guard: ${v.detail}`),
-      sandbox: support ? { mode: support.available ? 'bwrap' : 'unsandboxed', bwrap: support.bwrap, shellDir: path.join(workRoot, '.runs', '.sandbox') } : undefined,
+      sandbox: support
+        ? { mode: support.available ? 'bwrap' : 'unsandboxed', bwrap: support.bwrap, shellDir: path.join(workRoot, '.runs', '.sandbox') }
+        : undefined,
     });
     // Ctrl-C, a kill or a closed terminal stop the runs cleanly: records written, the server and every
     // process under it ended (without a handler SIGTERM and SIGHUP would exit at once, leaving opencode behind).
@@ -528,7 +648,12 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     for (const s of STOP_SIGNALS) process.once(s, interrupt);
     try {
       const o2 = stack.orchestrator;
-      o2.onRunChanged((r) => lines.set(r.key, `${r.key.padEnd(40)} ${STATUS_LABEL[r.status].padEnd(13)} ${r.steps} steps  $${r.costUsd.toFixed(4)}${r.violations ? `  ⚠ ${r.violations} violation(s)` : ''}${r.sandbox === 'unsandboxed' ? '  UNSANDBOXED' : ''}${r.detail && r.status !== 'running' ? `  ${describeRun(r) ?? ''}` : ''}`));
+      o2.onRunChanged((r) =>
+        lines.set(
+          r.key,
+          `${r.key.padEnd(40)} ${STATUS_LABEL[r.status].padEnd(13)} ${r.steps} steps  $${r.costUsd.toFixed(4)}${r.violations ? `  ⚠ ${r.violations} violation(s)` : ''}${r.sandbox === 'unsandboxed' ? '  UNSANDBOXED' : ''}${r.detail && r.status !== 'running' ? `  ${describeRun(r) ?? ''}` : ''}`,
+        ),
+      );
       o2.onAgentEvent(({ key, event }) => {
         if (event.type === 'tool.started') lines.activity(key, `${event.tool}`);
       });
@@ -550,7 +675,10 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       await stack.close();
     }
     // No record is left saying "running" because its last save failed: saved again, or said, exit 1.
-    const unsaved = await saveUnsaved(runs, runnable.map((t) => stack.orchestrator.get(t.interaction.key)).filter((r): r is RunRecord => !!r));
+    const unsaved = await saveUnsaved(
+      runs,
+      runnable.map((t) => stack.orchestrator.get(t.interaction.key)).filter((r): r is RunRecord => !!r),
+    );
     for (const u of unsaved) io.err(`integration-builder: ${u}`);
     if (unsaved.length) return 1;
     if (interrupted) {
@@ -569,9 +697,22 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     const hasRun = new Set((await runs.loadAllChecked()).records.map((r) => r.key));
     const asked = o.ids.length ? keys : keys.filter((k) => hasRun.has(k) || problems.some((p) => p.key === k));
     if (!asked.length) throw new UsageError('nothing to verify: no interaction has run yet (generate first)');
-    const spec = new Map(targets.map((t) => [t.interaction.key, { key: t.interaction.key, integrationId: t.integration.id, interactionId: t.interaction.id, kind: t.interaction.kind }] as const));
+    const spec = new Map(
+      targets.map(
+        (t) =>
+          [t.interaction.key, { key: t.interaction.key, integrationId: t.integration.id, interactionId: t.interaction.id, kind: t.interaction.kind }] as const,
+      ),
+    );
     // The verdict becomes the run's status, as in the editor (one implementation: src/core/app/verifyFromDisk.ts).
-    const result = await verifyFromDisk({ workRoot, runs, verifier: savingVerifier(runs, o.verifyConcurrency), keys: asked, spec, includeNotRun: o.ids.length > 0, onProgress: verifyActivity(lines) });
+    const result = await verifyFromDisk({
+      workRoot,
+      runs,
+      verifier: savingVerifier(runs, o.verifyConcurrency),
+      keys: asked,
+      spec,
+      includeNotRun: o.ids.length > 0,
+      onProgress: verifyActivity(lines),
+    });
     for (const u of result.unverifiable) unverifiable.push(`${u.key}: not verified: ${u.message}`);
     for (const u of unverifiable) io.err(`integration-builder: ${u}`);
     reports = result.reports;

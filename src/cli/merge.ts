@@ -17,7 +17,12 @@ interface ShardIo {
  * Says what this shard holds and, for generate, notes it in the work root (for merge). Returns false when
  * the share is empty: there is nothing to do, which is not a failure (a spec smaller than the matrix).
  */
-export async function startShard(shard: Shard, share: readonly { readonly interaction: { readonly key: string } }[], of: number, how: { readonly command: string; readonly workRoot: string; readonly err: (s: string) => void }): Promise<boolean> {
+export async function startShard(
+  shard: Shard,
+  share: readonly { readonly interaction: { readonly key: string } }[],
+  of: number,
+  how: { readonly command: string; readonly workRoot: string; readonly err: (s: string) => void },
+): Promise<boolean> {
   const keys = share.map((t) => t.interaction.key);
   if (how.command === 'generate') await writeShardNote(how.workRoot, shard, keys);
   how.err(`shard ${shardLabel(shard)}: ${keys.length} of ${of} interaction(s)${keys.length ? `: ${keys.join(', ')}` : ' — nothing to do here'}`);
@@ -25,7 +30,11 @@ export async function startShard(shard: Shard, share: readonly { readonly intera
 }
 
 /** `merge <dir>…`: exit 0 when merged, 2 when refused (every problem said, nothing written). */
-export async function runMerge(o: { readonly shards: readonly string[]; readonly json: boolean }, io: ShardIo, ctx: { readonly specKeys: readonly string[]; readonly workRoot: string }): Promise<number> {
+export async function runMerge(
+  o: { readonly shards: readonly string[]; readonly json: boolean },
+  io: ShardIo,
+  ctx: { readonly specKeys: readonly string[]; readonly workRoot: string },
+): Promise<number> {
   let result: MergeResult;
   try {
     result = await mergeWorkRoots({ shards: o.shards.map((d) => path.resolve(io.cwd, d)), target: ctx.workRoot });
@@ -50,7 +59,8 @@ export async function runMerge(o: { readonly shards: readonly string[]; readonly
   }
   const shardOf = new Map(result.shards.map((s) => [s.dir, s.shard ? `shard ${s.shard}` : path.basename(s.dir)]));
   io.out(`merged ${result.runs.length} interaction(s) from ${result.shards.length} shard(s) into ${result.target}`);
-  for (const r of result.runs) io.out(`  ${r.key.padEnd(40)} ${r.status.padEnd(13)} #${r.attempt}  ${r.sealed ? 'sealed' : 'UNSEALED'}  from ${shardOf.get(r.from) ?? r.from}`);
+  for (const r of result.runs)
+    io.out(`  ${r.key.padEnd(40)} ${r.status.padEnd(13)} #${r.attempt}  ${r.sealed ? 'sealed' : 'UNSEALED'}  from ${shardOf.get(r.from) ?? r.from}`);
   for (const s of result.shards.filter((x) => x.rebased)) io.out(`  paths rebased from ${s.ranAt ?? ''} (${shardOf.get(s.dir) ?? s.dir})`);
   io.out('next: integration-builder verify --all, status, assemble <integration> (with the same --work-root)');
   return 0;

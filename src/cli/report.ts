@@ -78,7 +78,9 @@ function summary(r: InsightsReport): string {
     ...r.apis.map((a) => `  ${a.integrationId.padEnd(28)} ${formatUsd(a.costUsd).padStart(10)}  ${formatDuration(a.time.wallMs)}`),
   ];
   const tx = r.taxonomy;
-  lines.push(`verifications: ${tx.verdicts.verified} verified, ${tx.verdicts.failed} failed, ${tx.verdicts['needs-review']} need review, ${tx.verdicts.unverified} not verified`);
+  lines.push(
+    `verifications: ${tx.verdicts.verified} verified, ${tx.verdicts.failed} failed, ${tx.verdicts['needs-review']} need review, ${tx.verdicts.unverified} not verified`,
+  );
   for (const f of tx.findings.slice(0, 5)) lines.push(`  ${f.severity.padEnd(7)} ${f.rule} in ${f.interactions} interaction(s)`);
   if (r.slowestToolCalls.length) lines.push('slowest tool calls:');
   for (const c of r.slowestToolCalls.slice(0, 5)) lines.push(`  ${formatDuration(c.durationMs).padStart(12)}  ${c.key} #${c.attempt}  ${c.what}`);

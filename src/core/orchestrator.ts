@@ -375,7 +375,12 @@ export class Orchestrator {
   /** A record of a run that another process, alive on this machine, is running now. */
   private runByAnother(run: RunRecord): boolean {
     const own = this.options.owner ?? thisProcess();
-    return (run.status === 'queued' || run.status === 'running') && !!run.owner && (run.owner.pid !== own.pid || run.owner.host !== own.host) && ownerState(run.owner) === 'alive';
+    return (
+      (run.status === 'queued' || run.status === 'running') &&
+      !!run.owner &&
+      (run.owner.pid !== own.pid || run.owner.host !== own.host) &&
+      ownerState(run.owner) === 'alive'
+    );
   }
 
   /**
@@ -597,7 +602,8 @@ export class Orchestrator {
     const toolRegistration = this.options.tools?.register(run.folder, (call) => this.onToolCall(job, call), {
       sessionId: () => job.run.sessionId,
       shellEnv: () => job.sandbox?.shellEnv() ?? refusingShellEnv('this run has no sandbox yet'),
-      checkAccess: (tool, args) => (job.sandbox ?? { checkAccess: (t: string, a: Record<string, unknown>) => checkToolAccess(t, a, scope) }).checkAccess(tool, args),
+      checkAccess: (tool, args) =>
+        (job.sandbox ?? { checkAccess: (t: string, a: Record<string, unknown>) => checkToolAccess(t, a, scope) }).checkAccess(tool, args),
       callStarted: (callId, tool, args) => this.callStarted(job, callId, tool, args),
       callEnded: (callId, tool) => this.callEnded(job, callId, tool),
     });
@@ -625,7 +631,9 @@ export class Orchestrator {
       if (job.stopping) throw new StopSignal();
 
       const text = (this.options.prompt ?? ((t, folder) => buildPrompt({ interaction: t.interaction, folder })))(target, run.folder);
-      void this.options.runs.appendTranscript(key, run.attempt, [{ type: 'prompt', at: this.iso(), sessionId: ref.sessionId, model: run.model, demo: run.demo, text }]);
+      void this.options.runs.appendTranscript(key, run.attempt, [
+        { type: 'prompt', at: this.iso(), sessionId: ref.sessionId, model: run.model, demo: run.demo, text },
+      ]);
       await conn.prompt(ref, { text, agent: AGENT_NAME, model: run.model });
       this.apply(job, { type: 'run.prompted', at: this.iso() });
 
@@ -696,7 +704,14 @@ export class Orchestrator {
     const run = job.run;
     const runFile = this.options.runs.fileOf(run.key);
     const baselineDir = baselineDirFor(runFile);
-    await createBaseline(run.folder, baselineDir, { integrationId: target.integration.id, scriptRel: scriptRelativePath(target.interaction) }, undefined, 'scaffold', this.now());
+    await createBaseline(
+      run.folder,
+      baselineDir,
+      { integrationId: target.integration.id, scriptRel: scriptRelativePath(target.interaction) },
+      undefined,
+      'scaffold',
+      this.now(),
+    );
     await this.seal(job);
     const logFile = violationLogFor(runFile);
     if (run.attempt > 1) {
@@ -772,7 +787,9 @@ export class Orchestrator {
     const run = job.run;
     const target = job.target;
     if (call.sessionId !== run.sessionId) return { ok: false, output: 'this session is not the one the harness runs in this folder' };
-    void this.options.runs.appendTranscript(run.key, run.attempt, [{ at: this.iso(), type: 'harness.tool', tool: call.tool, args: call.args, callId: call.callId }]);
+    void this.options.runs.appendTranscript(run.key, run.attempt, [
+      { at: this.iso(), type: 'harness.tool', tool: call.tool, args: call.args, callId: call.callId },
+    ]);
     switch (call.tool) {
       case 'report_blocked': {
         const reason = String(call.args.reason ?? '').trim() || 'no reason given';
@@ -781,7 +798,8 @@ export class Orchestrator {
       }
       case 'record_fixture': {
         const toolchain = this.options.toolchain;
-        if (!toolchain || !target) return { ok: false, output: 'Recording is not available in this setup (no toolchain recorder). Report blocked if you need recorded data.' };
+        if (!toolchain || !target)
+          return { ok: false, output: 'Recording is not available in this setup (no toolchain recorder). Report blocked if you need recorded data.' };
         const input = typeof call.args.input === 'string' && call.args.input.trim() ? call.args.input : '{}';
         const outcome = await this.asRecorder(
           job,
@@ -927,7 +945,6 @@ function endedSignal(job: Job): AbortSignal {
   job.ended ??= new AbortController();
   return job.ended.signal;
 }
-
 
 /** The run's end, as the first of its events, a stop or a lost server decides it (`job.settle`). */
 function awaitOutcome(job: Job): Promise<RunOutcome> {

@@ -22,7 +22,12 @@ export const SETTINGS = {
   concurrency: { key: 'concurrency', flag: '--concurrency', type: 'integer', default: 4, min: 1 },
   budgetUsd: { key: 'budgetUsd', flag: '--budget-usd', type: 'number', default: 0, min: 0 },
   maxProviderRetries: { key: 'maxProviderRetries', flag: '--max-provider-retries', type: 'integer', default: 5, min: 0 },
-  demoCheaters: { key: 'demoCheaters', flag: { none: 'a test switch of the demo model for the editor\'s end-to-end test; the CLI\'s tests script their agents instead' }, type: 'array', default: [] },
+  demoCheaters: {
+    key: 'demoCheaters',
+    flag: { none: "a test switch of the demo model for the editor's end-to-end test; the CLI's tests script their agents instead" },
+    type: 'array',
+    default: [],
+  },
   verifyAfterRun: { key: 'verify.afterRun', flag: { none: 'the CLI always verifies after generate (--no-verify skips it)' }, type: 'boolean', default: false },
   autoRestartAttempts: { key: 'verify.autoRestartAttempts', flag: '--auto-restart-attempts', type: 'integer', default: 0, min: 0 },
   verifyConcurrency: { key: 'verify.concurrency', flag: '--verify-concurrency', type: 'integer', default: 2, min: 1 },
@@ -40,9 +45,13 @@ export type SettingName = keyof typeof SETTINGS;
  * A number setting's value as given, or why it is refused: a whole number where one is needed, within
  * its bound. The editor falls back to the default on a refusal; the CLI stops with the message (exit 2).
  */
-export function checkNumberSetting(name: 'concurrency' | 'budgetUsd' | 'maxProviderRetries' | 'autoRestartAttempts' | 'verifyConcurrency' | 'violationLimit', value: number): string | undefined {
+export function checkNumberSetting(
+  name: 'concurrency' | 'budgetUsd' | 'maxProviderRetries' | 'autoRestartAttempts' | 'verifyConcurrency' | 'violationLimit',
+  value: number,
+): string | undefined {
   const s = SETTINGS[name];
   const whole = s.type === 'integer';
-  if (!Number.isFinite(value) || (whole && !Number.isInteger(value)) || value < s.min) return `${name} must be a ${whole ? 'whole number' : 'number'} of at least ${s.min}`;
+  if (!Number.isFinite(value) || (whole && !Number.isInteger(value)) || value < s.min)
+    return `${name} must be a ${whole ? 'whole number' : 'number'} of at least ${s.min}`;
   return undefined;
 }

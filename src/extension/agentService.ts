@@ -25,7 +25,16 @@ import type { SpecWorkspace } from './specWorkspace';
 import type { VerifyResults } from './verifyResults';
 
 /** Settings the agent service is built from: a change rebuilds it (see AgentService.onConfigChanged). */
-const REBUILD_SETTINGS = ['model', 'demoModel', 'demoCheaters', 'opencode.serverUrls', 'opencode.path', 'nango.host', 'workRoot', 'verify.concurrency'] as const;
+const REBUILD_SETTINGS = [
+  'model',
+  'demoModel',
+  'demoCheaters',
+  'opencode.serverUrls',
+  'opencode.path',
+  'nango.host',
+  'workRoot',
+  'verify.concurrency',
+] as const;
 
 /** The command the settings notification's button runs (commandIds.ts COMMANDS.restartAgentServer). */
 const RESTART_SERVER = COMMANDS.restartAgentServer;
@@ -214,9 +223,11 @@ export class AgentService implements vscode.Disposable {
       if (p.key) this.ctx.runs.set(p.key, { status: 'not-started', unreadable: `${p.file}: ${p.message}` });
     }
     if (problems.length) {
-      void vscode.window.showWarningMessage(`Integration Builder: ${problems.length} run record(s) cannot be read; their runs are unknown (see the log).`, 'Show Log').then((pick) => {
-        if (pick) this.ctx.log.show();
-      });
+      void vscode.window
+        .showWarningMessage(`Integration Builder: ${problems.length} run record(s) cannot be read; their runs are unknown (see the log).`, 'Show Log')
+        .then((pick) => {
+          if (pick) this.ctx.log.show();
+        });
     }
     let remote = false;
     for (const run of runs) {
@@ -236,7 +247,9 @@ export class AgentService implements vscode.Disposable {
       this.ctx.runs.set(run.key, runSummary(run));
     }
     // The last verification of each run, back in the Problems panel and the summary.
-    const reports = (await Promise.all(runs.map((r) => loadReport(store.fileOf(r.key))))).filter((r): r is VerifyReport => !!r && runs.some((x) => x.key === r.key && x.attempt === r.attempt));
+    const reports = (await Promise.all(runs.map((r) => loadReport(store.fileOf(r.key))))).filter(
+      (r): r is VerifyReport => !!r && runs.some((x) => x.key === r.key && x.attempt === r.attempt),
+    );
     if (reports.length) this.ctx.verifyResults.show(reports);
     if (remote) await this.get();
   }
@@ -254,15 +267,27 @@ export class AgentService implements vscode.Disposable {
       // No service in this window: from the records on disk, as the CLI does (src/core/app/verifyFromDisk.ts).
       const store = this.runStore();
       const spec = new Map(
-        this.ctx.specs.store.integrations().flatMap((integration) =>
-          integration.interactions.map((i) => [i.key, { key: i.key, integrationId: integration.id, interactionId: i.id, kind: i.kind }] as const),
-        ),
+        this.ctx.specs.store
+          .integrations()
+          .flatMap((integration) =>
+            integration.interactions.map((i) => [i.key, { key: i.key, integrationId: integration.id, interactionId: i.id, kind: i.kind }] as const),
+          ),
       );
-      const result = await verifyFromDisk({ workRoot: this.workRoot(), runs: store, verifier: savingVerifier(store, this.ctx.config.verifyConcurrency), keys, spec, ...opts });
+      const result = await verifyFromDisk({
+        workRoot: this.workRoot(),
+        runs: store,
+        verifier: savingVerifier(store, this.ctx.config.verifyConcurrency),
+        keys,
+        spec,
+        ...opts,
+      });
       reports = result.reports;
       for (const run of result.updated) this.ctx.runs.set(run.key, runSummary(run));
       for (const u of result.unverifiable) this.ctx.log.warn(`${u.key}: not verified: ${u.message}`);
-      if (result.unverifiable.length) void vscode.window.showWarningMessage(`Integration Builder: ${result.unverifiable.length} interaction(s) not verified: ${result.unverifiable[0]?.key}: ${result.unverifiable[0]?.message}`);
+      if (result.unverifiable.length)
+        void vscode.window.showWarningMessage(
+          `Integration Builder: ${result.unverifiable.length} interaction(s) not verified: ${result.unverifiable[0]?.key}: ${result.unverifiable[0]?.message}`,
+        );
     }
     this.ctx.verifyResults.show(reports);
     return reports;
@@ -295,7 +320,8 @@ export class AgentService implements vscode.Disposable {
     const setting = this.ctx.config.opencodePath;
     const found = findOpencode({ setting, storageDir });
     if (found) return found;
-    if (setting) throw new Error(`integrationBuilder.opencode.path points at ${setting}, which does not exist. Fix the setting or clear it to use the opencode on PATH.`);
+    if (setting)
+      throw new Error(`integrationBuilder.opencode.path points at ${setting}, which does not exist. Fix the setting or clear it to use the opencode on PATH.`);
     const install = `Install opencode ${OPENCODE_VERSION}`;
     const pick = await vscode.window.showWarningMessage(
       `OpenCode is not installed (no \`opencode\` on PATH). Integration Builder can install opencode-ai@${OPENCODE_VERSION} with npm into its own storage (about 185 MB), or you can install it yourself and set integrationBuilder.opencode.path.`,
@@ -303,9 +329,8 @@ export class AgentService implements vscode.Disposable {
       install,
     );
     if (pick !== install) throw new UserCancelled();
-    return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Installing opencode-ai@${OPENCODE_VERSION}…` },
-      () => installOpencode(storageDir, (line) => this.ctx.log.info(line)),
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Installing opencode-ai@${OPENCODE_VERSION}…` }, () =>
+      installOpencode(storageDir, (line) => this.ctx.log.info(line)),
     );
   }
 
@@ -385,13 +410,17 @@ export class AgentService implements vscode.Disposable {
     stack.connection.onStateChanged((s) => this.serverStateChanged.fire(s));
     orchestrator.onRunChanged((run) => this.onRunChanged(run));
     orchestrator.onVerified((r) => this.ctx.verifyResults.show([r]));
-    orchestrator.rememberTargets(this.ctx.specs.store.integrations().flatMap((integration) => integration.interactions.map((interaction) => ({ integration, interaction }))));
+    orchestrator.rememberTargets(
+      this.ctx.specs.store.integrations().flatMap((integration) => integration.interactions.map((interaction) => ({ integration, interaction }))),
+    );
     await orchestrator.restore();
     this.stack = stack;
     this.mode = choice;
     this.orchestrator = orchestrator;
     this.started.fire(orchestrator);
-    log.info(`agent service ready: ${choice.demo ? DEMO_LABEL : choice.model}, ${remote ? `remote servers ${config.serverUrls.join(', ')}` : 'local opencode server'}`);
+    log.info(
+      `agent service ready: ${choice.demo ? DEMO_LABEL : choice.model}, ${remote ? `remote servers ${config.serverUrls.join(', ')}` : 'local opencode server'}`,
+    );
     return orchestrator;
   }
 
@@ -425,10 +454,7 @@ export class AgentService implements vscode.Disposable {
     const orchestrator = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Integration Builder: starting the agent service…', cancellable: true },
       async (_progress, token) => {
-        const o = await Promise.race([
-          this.get(),
-          new Promise<never>((_, reject) => token.onCancellationRequested(() => reject(new UserCancelled()))),
-        ]);
+        const o = await Promise.race([this.get(), new Promise<never>((_, reject) => token.onCancellationRequested(() => reject(new UserCancelled())))]);
         return o;
       },
     );
@@ -461,7 +487,9 @@ export class AgentService implements vscode.Disposable {
     const n = attempt ?? run.attempt;
     const past = n === run.attempt ? undefined : run.history.find((h) => h.attempt === n);
     if (n !== run.attempt && !past) return undefined;
-    const view: RunRecord = past ? { ...run, attempt: n, status: past.status, detail: past.detail, sessionId: past.sessionId, costUsd: past.costUsd, tokens: past.tokens } : run;
+    const view: RunRecord = past
+      ? { ...run, attempt: n, status: past.status, detail: past.detail, sessionId: past.sessionId, costUsd: past.costUsd, tokens: past.tokens }
+      : run;
     const entries = await store.readTranscriptForView(key, n, !(past?.sessionId ?? run.sessionId));
     const report = this.ctx.verifyResults.report(key) ?? this.orchestrator?.report(key);
     return renderTranscriptWithLines(view, entries, report?.checks.flatMap((c) => c.findings) ?? []);

@@ -24,7 +24,12 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
     private readonly extensionUri: vscode.Uri,
     private readonly ctx: ExtensionCtx,
   ) {
-    this.coalescer = new Coalescer(this.model, (m) => this.post(m), 50, () => ctx.agents.usingDemo);
+    this.coalescer = new Coalescer(
+      this.model,
+      (m) => this.post(m),
+      50,
+      () => ctx.agents.usingDemo,
+    );
     this.disposables.push(
       ctx.agents.onDidStart((o) => this.follow(o)),
       // The header shows the agent server's state (starting, reconnecting, down) as it changes.
@@ -76,7 +81,11 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
       return;
     }
     const media = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
-    const panel = vscode.window.createWebviewPanel('integrationBuilder.transcript', `Agent: ${key}`, vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [media], retainContextWhenHidden: true });
+    const panel = vscode.window.createWebviewPanel('integrationBuilder.transcript', `Agent: ${key}`, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [media],
+      retainContextWhenHidden: true,
+    });
     panel.webview.html = this.html(panel.webview, media, 'transcript');
     const post = (m: HostMessage) => {
       // This tab shows one agent: the list holds only it.
@@ -105,7 +114,10 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private async loadFromDisk(): Promise<void> {
     if (this.loadedFromDisk || !this.ctx.workspaceRoot()) return;
     this.loadedFromDisk = true;
-    const runs = await this.ctx.agents.runStore().loadAll().catch(() => []);
+    const runs = await this.ctx.agents
+      .runStore()
+      .loadAll()
+      .catch(() => []);
     for (const run of runs) if (!this.following?.get(run.key)) this.model.onRun(run);
     for (const run of runs) {
       const report = this.ctx.verifyResults.report(run.key);

@@ -61,7 +61,16 @@ async function candidatesFor(ctx: ExtensionCtx, integration: IntegrationModel): 
     if (!run || run.status === 'queued' || run.status === 'running') continue;
     const report = await loadReport(store.fileOf(run.key));
     const verdict = report && report.attempt === run.attempt ? report.verdict : run.status === 'verified' ? 'verified' : undefined;
-    out.push({ key: run.key, integrationId: run.integrationId, interactionId: run.interactionId, kind: interaction.kind, folder: run.folder, attempt: run.attempt, verdict, costUsd: run.costUsd });
+    out.push({
+      key: run.key,
+      integrationId: run.integrationId,
+      interactionId: run.interactionId,
+      kind: interaction.kind,
+      folder: run.folder,
+      attempt: run.attempt,
+      verdict,
+      costUsd: run.costUsd,
+    });
   }
   return out;
 }
@@ -70,7 +79,11 @@ async function candidatesFor(ctx: ExtensionCtx, integration: IntegrationModel): 
  * Returns the report when the files were written, the refusal when Assemble refused before writing, a
  * message when there was nothing to assemble, undefined when the user cancelled.
  */
-export async function assembleIntegration(ctx: ExtensionCtx, integration: IntegrationModel, proposed: ProposedFiles): Promise<AssemblyReport | AssemblyRefusal | string | undefined> {
+export async function assembleIntegration(
+  ctx: ExtensionCtx,
+  integration: IntegrationModel,
+  proposed: ProposedFiles,
+): Promise<AssemblyReport | AssemblyRefusal | string | undefined> {
   const projectDir = nangoProjectDir(ctx);
   const candidates = await candidatesFor(ctx, integration);
   if (!candidates.length) {
@@ -97,7 +110,8 @@ export async function assembleIntegration(ctx: ExtensionCtx, integration: Integr
     includeUnverified = pick === include;
     if (!includeUnverified && !verifiedCount) return undefined;
   }
-  const refused = (err: AssemblyRefused) => showRefusal(ctx, locateRefusal(err, { projectDir, folderOf: (key) => candidates.find((c) => c.key === key)?.folder }), proposed);
+  const refused = (err: AssemblyRefused) =>
+    showRefusal(ctx, locateRefusal(err, { projectDir, folderOf: (key) => candidates.find((c) => c.key === key)?.folder }), proposed);
   let plan: AssemblyPlan;
   try {
     plan = await planAssembly({ projectDir, integrationId: integration.id, candidates, includeUnverified });
@@ -115,13 +129,21 @@ export async function assembleIntegration(ctx: ExtensionCtx, integration: Integr
   let report: AssemblyReport;
   try {
     report = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Assembling ${integration.id} into ${vscode.workspace.asRelativePath(projectDir)}`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Assembling ${integration.id} into ${vscode.workspace.asRelativePath(projectDir)}`,
+        cancellable: true,
+      },
       async (progress, token) => {
         // Cancel before the files move: nothing is written. During the compile: the compile stops.
         const ac = new AbortController();
         const sub = token.onCancellationRequested(() => ac.abort());
         try {
-          return await applyAssembly(plan, { overwrite: (f) => overwrite.has(f.rel), signal: ac.signal, onStep: (step) => progress.report({ message: STEP[step] }) });
+          return await applyAssembly(plan, {
+            overwrite: (f) => overwrite.has(f.rel),
+            signal: ac.signal,
+            onStep: (step) => progress.report({ message: STEP[step] }),
+          });
         } finally {
           sub.dispose();
         }
@@ -153,7 +175,12 @@ async function askConflict(ctx: ExtensionCtx, projectDir: string, file: PlannedF
   const current = vscode.Uri.file(path.join(projectDir, ...file.rel.split('/')));
   const next = proposed.put(`/${file.rel}`, file.content);
   await vscode.commands.executeCommand('vscode.diff', current, next, `${file.rel}: in the project ↔ from ${file.from.join(', ')}`);
-  const pick = await vscode.window.showWarningMessage(`${file.rel} already exists in the project with other content (the diff is open). Overwrite it?`, { modal: true }, 'Overwrite', 'Keep Mine');
+  const pick = await vscode.window.showWarningMessage(
+    `${file.rel} already exists in the project with other content (the diff is open). Overwrite it?`,
+    { modal: true },
+    'Overwrite',
+    'Keep Mine',
+  );
   return pick === 'Overwrite' ? 'overwrite' : pick === 'Keep Mine' ? 'keep' : 'cancel';
 }
 
@@ -179,14 +206,18 @@ async function showRefusal(ctx: ExtensionCtx, refusal: AssemblyRefusal, proposed
       await vscode.commands.executeCommand('vscode.diff', vscode.Uri.file(a), vscode.Uri.file(b), `${c.file ?? path.basename(a)}: ${c.keys[0]} ↔ ${c.keys[1]}`);
     }
   };
-  ctx.log.warn(`assembling ${refusal.integrationId} was refused before writing: ${refusal.problems.map((p) => `${p.path}${p.line ? `:${p.line}` : ''}: ${p.message}`).join('; ')}`);
+  ctx.log.warn(
+    `assembling ${refusal.integrationId} was refused before writing: ${refusal.problems.map((p) => `${p.path}${p.line ? `:${p.line}` : ''}: ${p.message}`).join('; ')}`,
+  );
   // Tests run without anyone to answer a modal: the details open on their own.
   if (ctx.silentConfirmations) {
     await openDetails();
     return refusal;
   }
   const n = refusal.problems.length;
-  const lines = refusal.problems.slice(0, MODAL_PROBLEMS).map((p) => `• ${vscode.workspace.asRelativePath(p.path)}${p.line ? `:${p.line}` : ''} — ${p.keys.length ? `${p.keys.join(' and ')}: ` : ''}${p.message}`);
+  const lines = refusal.problems
+    .slice(0, MODAL_PROBLEMS)
+    .map((p) => `• ${vscode.workspace.asRelativePath(p.path)}${p.line ? `:${p.line}` : ''} — ${p.keys.length ? `${p.keys.join(' and ')}: ` : ''}${p.message}`);
   if (n > MODAL_PROBLEMS) lines.push(`… and ${n - MODAL_PROBLEMS} more (Show Details)`);
   const SHOW = 'Show Details';
   const DIFF = conflicts.length === 1 ? 'Show Diff' : `Show ${conflicts.length} Diffs`;

@@ -18,7 +18,6 @@ import type { VerifyReport } from '../core/verify/types';
 type Handler = (...args: unknown[]) => unknown;
 type Pair = { integration: IntegrationModel; interaction: InteractionModel };
 
-
 function isNode(arg: unknown): arg is TreeNode {
   return !!arg && typeof arg === 'object' && 'type' in arg && typeof (arg as { type: unknown }).type === 'string';
 }
@@ -109,7 +108,6 @@ const STARTER_SPEC = `// Integration Builder workspace spec. Comments and traili
 
 export const TRANSCRIPT_SCHEME = 'integration-builder-transcript';
 
-
 /** Serves `integration-builder-transcript:/<integration>/<interaction>.md` from the run's transcript. */
 export class TranscriptProvider implements vscode.TextDocumentContentProvider {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
@@ -146,7 +144,9 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
     const pair = await targets.interaction(arg, placeHolder);
     if (!pair) return undefined;
     if (!isRunnable(pair.integration, pair.interaction)) {
-      void vscode.window.showErrorMessage(`${pair.interaction.key} has problems in ${vscode.workspace.asRelativePath(pair.interaction.file)}: fix them first (see the Problems panel).`);
+      void vscode.window.showErrorMessage(
+        `${pair.interaction.key} has problems in ${vscode.workspace.asRelativePath(pair.interaction.file)}: fix them first (see the Problems panel).`,
+      );
       return undefined;
     }
     return pair;
@@ -286,11 +286,12 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
       const pair = await targets.interaction(arg, 'Interaction to verify');
       if (!pair) return undefined;
       const key = pair.interaction.key;
-      const notYet = !ctx.runs.get(key) || ctx.runs.get(key)?.status === 'not-started'
-        ? `${key} has not run yet: generate it first, then verify what the agent built.`
-        : ctx.agents.current?.activeKeys().includes(key)
-          ? `${key} is still running: verify it when its agent has finished.`
-          : undefined;
+      const notYet =
+        !ctx.runs.get(key) || ctx.runs.get(key)?.status === 'not-started'
+          ? `${key} has not run yet: generate it first, then verify what the agent built.`
+          : ctx.agents.current?.activeKeys().includes(key)
+            ? `${key} is still running: verify it when its agent has finished.`
+            : undefined;
       if (notYet) {
         void vscode.window.showInformationMessage(notYet);
         return notYet;
@@ -304,11 +305,13 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
       const text = `${key}: ${report.verdict === 'verified' ? 'verified — every check passed' : `${report.verdict}${first ? ` — ${first.rule}: ${first.message}` : ''}`}`;
       const buttons = firstBadStep(report) ? [show, jump] : [show];
       // Not awaited: the command is done; the buttons act whenever the user gets to them.
-      void (report.verdict === 'verified' ? vscode.window.showInformationMessage(text, show) : vscode.window.showWarningMessage(text, ...buttons)).then(async (pick) => {
-        if (pick === show) await ctx.verifyResults.open();
-        const step = firstBadStep(report);
-        if (pick === jump && step) await vscode.commands.executeCommand(COMMANDS.openTranscript, { key, attempt: step.attempt, line: step.line });
-      });
+      void (report.verdict === 'verified' ? vscode.window.showInformationMessage(text, show) : vscode.window.showWarningMessage(text, ...buttons)).then(
+        async (pick) => {
+          if (pick === show) await ctx.verifyResults.open();
+          const step = firstBadStep(report);
+          if (pick === jump && step) await vscode.commands.executeCommand(COMMANDS.openTranscript, { key, attempt: step.attempt, line: step.line });
+        },
+      );
       return reports;
     },
 
@@ -351,7 +354,13 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
       }
       // OpenCode's own UI on our server, attached to that session: to inspect it or take over by hand.
       const attach = attachCommand(ctx.agents.opencodeBin ?? ctx.config.opencodePath ?? 'opencode', endpoint, { folder: run.folder, sessionId: run.sessionId });
-      const terminal = vscode.window.createTerminal({ name: `OpenCode: ${key}`, cwd: run.folder, shellPath: attach.file, shellArgs: attach.args, env: attach.env });
+      const terminal = vscode.window.createTerminal({
+        name: `OpenCode: ${key}`,
+        cwd: run.folder,
+        shellPath: attach.file,
+        shellArgs: attach.args,
+        env: attach.env,
+      });
       terminal.show();
       return terminal.name;
     },
@@ -372,7 +381,9 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
       }
       const folder = interactionFolder(resolveWorkRoot(root, ctx.config.workRoot), pair.integration.id, pair.interaction.id);
       if (!existsSync(folder)) {
-        void vscode.window.showInformationMessage(`No folder yet for ${pair.interaction.key} (it would be ${vscode.workspace.asRelativePath(folder)}): generate the interaction first.`);
+        void vscode.window.showInformationMessage(
+          `No folder yet for ${pair.interaction.key} (it would be ${vscode.workspace.asRelativePath(folder)}): generate the interaction first.`,
+        );
         return undefined;
       }
       await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(folder));
@@ -398,7 +409,8 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
     [COMMANDS.setNangoSecretKey]: async () => {
       const key = await vscode.window.showInputBox({
         title: 'Nango secret key',
-        prompt: 'The secret key of the Nango environment your test connections live in. Kept in VS Code’s secret storage; used only by the harness to record fixtures.',
+        prompt:
+          'The secret key of the Nango environment your test connections live in. Kept in VS Code’s secret storage; used only by the harness to record fixtures.',
         password: true,
         ignoreFocusOut: true,
       });
@@ -412,12 +424,21 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
     [COMMANDS.checkSandbox]: async () => {
       // The core's doctor (the CLI's `doctor`), loaded on first use: it stays out of the activation bundle's hot path.
       const { sandboxDoctor, renderDoctor } = await import('../core/sandbox/doctor');
-      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Checking the agent sandbox…' }, () => sandboxDoctor());
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Checking the agent sandbox…' }, () =>
+        sandboxDoctor(),
+      );
       ctx.log.info(`agent sandbox check:\n${renderDoctor(result)}`);
       const show = 'Show Details';
-      const message = result.ok ? 'The agent sandbox works: agents’ shell commands run in bubblewrap (own folder only, no secrets, no network, nothing left running).' : `The agent sandbox does not work here: ${result.checks.filter((c) => !c.ok).map((c) => `${c.name} — ${c.detail}`).join('; ')}`;
+      const message = result.ok
+        ? 'The agent sandbox works: agents’ shell commands run in bubblewrap (own folder only, no secrets, no network, nothing left running).'
+        : `The agent sandbox does not work here: ${result.checks
+            .filter((c) => !c.ok)
+            .map((c) => `${c.name} — ${c.detail}`)
+            .join('; ')}`;
       // Not awaited: the message stays until dismissed, the command's result is ready now.
-      void (result.ok ? vscode.window.showInformationMessage(message, show) : vscode.window.showWarningMessage(message, show)).then((pick) => pick === show && ctx.log.show(true));
+      void (result.ok ? vscode.window.showInformationMessage(message, show) : vscode.window.showWarningMessage(message, show)).then(
+        (pick) => pick === show && ctx.log.show(true),
+      );
       return result;
     },
 
@@ -439,7 +460,9 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
         if (pick !== restart) return undefined;
       }
       try {
-        const status = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Restarting the agent server…' }, () => ctx.agents.restartServer());
+        const status = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Restarting the agent server…' }, () =>
+          ctx.agents.restartServer(),
+        );
         return status;
       } catch (err) {
         if (err instanceof UserCancelled) return undefined;

@@ -107,7 +107,14 @@ export class Config {
   }
 
   /** The run policies the orchestrator takes, at start and whenever a setting changes. */
-  get runPolicy(): { concurrency: number; budgetUsd: number | undefined; maxRetries: number; violationLimit: number; verifyAfterRun: boolean; autoRestartAttempts: number } {
+  get runPolicy(): {
+    concurrency: number;
+    budgetUsd: number | undefined;
+    maxRetries: number;
+    violationLimit: number;
+    verifyAfterRun: boolean;
+    autoRestartAttempts: number;
+  } {
     return {
       concurrency: this.concurrency,
       budgetUsd: this.budgetUsd,

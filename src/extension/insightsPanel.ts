@@ -14,7 +14,10 @@ export async function showInsights(ctx: ExtensionCtx): Promise<InsightsReport> {
   // What the running service has written is on disk before it is read.
   await ctx.agents.runStore().flush();
   const report = await buildInsights(workRoot);
-  if (report.problems.length) ctx.log.warn(`insights: ${report.problems.length} piece(s) of evidence cannot be read:\n${report.problems.map((p) => `${p.file}: ${p.message}`).join('\n')}`);
+  if (report.problems.length)
+    ctx.log.warn(
+      `insights: ${report.problems.length} piece(s) of evidence cannot be read:\n${report.problems.map((p) => `${p.file}: ${p.message}`).join('\n')}`,
+    );
   if (panel) panel.reveal(undefined, false);
   else {
     panel = vscode.window.createWebviewPanel('integrationBuilder.insights', 'Insights', vscode.ViewColumn.Active, {

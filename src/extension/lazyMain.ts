@@ -49,7 +49,9 @@ export function start(context: vscode.ExtensionContext): Main {
       // Mid-edit a spec may not parse; its entries are not gone, only unreadable for a moment.
       if (ctx.specs.store.all().some((spec) => !spec.syntaxOk)) return;
       if (o?.activeKeys().length) void o.reconcile(new Set(ctx.specs.store.interactions().map((i) => i.key)));
-      o?.rememberTargets(ctx.specs.store.integrations().flatMap((integration) => integration.interactions.map((interaction) => ({ integration, interaction }))));
+      o?.rememberTargets(
+        ctx.specs.store.integrations().flatMap((integration) => integration.interactions.map((interaction) => ({ integration, interaction }))),
+      );
     }),
   );
 

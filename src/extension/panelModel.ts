@@ -17,7 +17,17 @@ function priorOf(run: RunRecord): { priorCostUsd: number; priorTokens: number } 
   return { priorCostUsd: p.costUsd, priorTokens: p.tokens };
 }
 
-const ATTENTION: Record<string, number> = { blocked: 0, failed: 2, interrupted: 3, 'needs-review': 4, running: 5, queued: 6, stopped: 7, verified: 8, 'not-started': 9 };
+const ATTENTION: Record<string, number> = {
+  blocked: 0,
+  failed: 2,
+  interrupted: 3,
+  'needs-review': 4,
+  running: 5,
+  queued: 6,
+  stopped: 7,
+  verified: 8,
+  'not-started': 9,
+};
 
 /** Blocked and waiting-for-permission first, then failed…, running, and verified last. */
 export function sortByAttention(rows: readonly AgentRow[]): AgentRow[] {
@@ -32,7 +42,9 @@ const oneLine = (s: string, n = 200) => {
 
 function toolTitle(tool: string, input: Record<string, unknown>): string {
   const pick = (k: string) => (typeof input[k] === 'string' ? (input[k] as string) : undefined);
-  return oneLine(pick('command') ?? pick('filePath') ?? pick('path') ?? pick('pattern') ?? pick('reason') ?? (Object.keys(input).length ? JSON.stringify(input) : tool));
+  return oneLine(
+    pick('command') ?? pick('filePath') ?? pick('path') ?? pick('pattern') ?? pick('reason') ?? (Object.keys(input).length ? JSON.stringify(input) : tool),
+  );
 }
 
 const MAX_OUTPUT = 20_000;
@@ -110,8 +122,18 @@ export class PanelModel {
       const entry = e as Record<string, unknown>;
       if (entry.type === 'prompt') this.put(s, { id: 'prompt', kind: 'prompt', text: String(entry.text ?? '') });
       else if (entry.type === 'violation') this.onViolation(entry as unknown as Violation);
-      else if (entry.type === 'unreadable-line') this.put(s, { id: `unreadable-${String(entry.line)}`, kind: 'error', text: `line ${Number(entry.line) + 1} of the transcript file cannot be read (${String(entry.error ?? 'not JSON')}); it is left out` });
-      else if (entry.type === 'unreadable-file') this.put(s, { id: 'unreadable-file', kind: 'error', text: `the transcript of this attempt cannot be read (${String(entry.error ?? 'unknown error')}): what the agent did is unknown` });
+      else if (entry.type === 'unreadable-line')
+        this.put(s, {
+          id: `unreadable-${String(entry.line)}`,
+          kind: 'error',
+          text: `line ${Number(entry.line) + 1} of the transcript file cannot be read (${String(entry.error ?? 'not JSON')}); it is left out`,
+        });
+      else if (entry.type === 'unreadable-file')
+        this.put(s, {
+          id: 'unreadable-file',
+          kind: 'error',
+          text: `the transcript of this attempt cannot be read (${String(entry.error ?? 'unknown error')}): what the agent did is unknown`,
+        });
       else if (typeof entry.type === 'string') this.onEvent(key, entry as unknown as AgentEvent);
     }
   }
@@ -131,10 +153,29 @@ export class PanelModel {
       case 'reasoning.done':
         return [this.put(s, { id: e.partId, kind: 'reasoning', text: e.text, done: true })];
       case 'tool.started':
-        return [this.put(s, { id: e.callId || e.partId, kind: 'tool', tool: e.tool, title: toolTitle(e.tool, e.input), state: 'running', ...diffOf(e.tool, e.input) })];
+        return [
+          this.put(s, {
+            id: e.callId || e.partId,
+            kind: 'tool',
+            tool: e.tool,
+            title: toolTitle(e.tool, e.input),
+            state: 'running',
+            ...diffOf(e.tool, e.input),
+          }),
+        ];
       case 'tool.finished': {
         const output = e.output.length > MAX_OUTPUT ? `${e.output.slice(0, MAX_OUTPUT)}\n… (${e.output.length - MAX_OUTPUT} more characters)` : e.output;
-        return [this.put(s, { id: e.callId || e.partId, kind: 'tool', tool: e.tool, title: toolTitle(e.tool, e.input), state: e.ok ? 'ok' : 'error', output, ...diffOf(e.tool, e.input) })];
+        return [
+          this.put(s, {
+            id: e.callId || e.partId,
+            kind: 'tool',
+            tool: e.tool,
+            title: toolTitle(e.tool, e.input),
+            state: e.ok ? 'ok' : 'error',
+            output,
+            ...diffOf(e.tool, e.input),
+          }),
+        ];
       }
       case 'permission.asked':
         s.row = { ...s.row, waiting: true };
@@ -176,7 +217,14 @@ export class PanelModel {
     s.index = new Map(s.items.map((it, i) => [it.id, i]));
     const findings = r.checks.flatMap((c) => c.findings);
     findings.forEach((f, n) => {
-      const item: StreamItem = { id: `finding:${n}`, kind: 'finding', severity: f.severity, rule: f.rule, text: f.message + (f.location ? ` (${f.location.file}${f.location.line ? `:${f.location.line}` : ''})` : ''), line: f.step?.line };
+      const item: StreamItem = {
+        id: `finding:${n}`,
+        kind: 'finding',
+        severity: f.severity,
+        rule: f.rule,
+        text: f.message + (f.location ? ` (${f.location.file}${f.location.line ? `:${f.location.line}` : ''})` : ''),
+        line: f.step?.line,
+      };
       const after = f.step?.callId ? s.index.get(f.step.callId) : undefined;
       if (after === undefined) s.items.push(item);
       else s.items.splice(after + 1, 0, item);
@@ -220,7 +268,8 @@ export class PanelModel {
 
 function diffOf(tool: string, input: Record<string, unknown>): { before?: string; after?: string } {
   if (tool === 'write' && typeof input.content === 'string') return { before: '', after: input.content.slice(0, MAX_OUTPUT) };
-  if (tool === 'edit' && typeof input.oldString === 'string' && typeof input.newString === 'string') return { before: input.oldString.slice(0, MAX_OUTPUT), after: input.newString.slice(0, MAX_OUTPUT) };
+  if (tool === 'edit' && typeof input.oldString === 'string' && typeof input.newString === 'string')
+    return { before: input.oldString.slice(0, MAX_OUTPUT), after: input.newString.slice(0, MAX_OUTPUT) };
   return {};
 }
 

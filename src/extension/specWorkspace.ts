@@ -72,7 +72,10 @@ export class SpecWorkspace implements vscode.Disposable {
     // VS Code's watcher reports a folder created with files already in it (a checkout, an unzip, a
     // script) as the folder alone: look inside new folders for spec files ourselves.
     const folders = vscode.workspace.createFileSystemWatcher('**/*', false, true, true);
-    this.disposables.push(folders, folders.onDidCreate((uri) => this.scheduleFolderScan(uri)));
+    this.disposables.push(
+      folders,
+      folders.onDidCreate((uri) => this.scheduleFolderScan(uri)),
+    );
   }
 
   private readonly folderScans = new Map<string, NodeJS.Timeout>();
@@ -90,7 +93,12 @@ export class SpecWorkspace implements vscode.Disposable {
   private excludeGlob(): string {
     const root = this.workRoot();
     const folder = root ? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(root)) : undefined;
-    const rel = folder ? path.relative(folder.uri.fsPath, root as string).split(path.sep).join('/') : '';
+    const rel = folder
+      ? path
+          .relative(folder.uri.fsPath, root as string)
+          .split(path.sep)
+          .join('/')
+      : '';
     // one level of braces (VS Code's globs do not nest them)
     return rel && !rel.startsWith('..') ? `{**/node_modules/**,**/.integration-builder/**,**/.git/**,${rel}/**}` : EXCLUDE_GLOB;
   }

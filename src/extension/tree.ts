@@ -128,12 +128,18 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
         const tip = new vscode.MarkdownString(undefined, true);
         tip.appendMarkdown(`**${integration.displayName}** \`${integration.id}\`\n\n`);
         if (integration.context) tip.appendText(integration.context + '\n\n');
-        tip.appendMarkdown(`Connection \`${integration.connectionId || '—'}\` · environment \`${integration.environment || '—'}\` · toolchain ${integration.toolchain}\n\n`);
+        tip.appendMarkdown(
+          `Connection \`${integration.connectionId || '—'}\` · environment \`${integration.environment || '—'}\` · toolchain ${integration.toolchain}\n\n`,
+        );
         for (const d of integration.docs) tip.appendMarkdown(`- ${d}\n`);
         if (bad) tip.appendMarkdown(`\n\n$(error) ${integration.problems.find((p) => p.severity === 'error')?.message ?? ''}`);
         item.tooltip = tip;
         item.contextValue = 'integration';
-        item.command = { command: COMMANDS.revealInSpec, title: 'Show in spec', arguments: [{ file: integration.file, offset: integration.idRange.start.offset }] };
+        item.command = {
+          command: COMMANDS.revealInSpec,
+          title: 'Show in spec',
+          arguments: [{ file: integration.file, offset: integration.idRange.start.offset }],
+        };
         return item;
       }
       case 'interaction': {
@@ -174,7 +180,11 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
         else tip.appendMarkdown(`\n\nStatus: ${STATUS_LABEL[status]}${run?.detail ? ` — ${run.detail}` : ''}`);
         item.tooltip = tip;
         item.contextValue = `interaction.${invalid ? 'invalid' : status}`;
-        item.command = { command: COMMANDS.revealInSpec, title: 'Show in spec', arguments: [{ file: interaction.file, offset: interaction.idRange.start.offset }] };
+        item.command = {
+          command: COMMANDS.revealInSpec,
+          title: 'Show in spec',
+          arguments: [{ file: interaction.file, offset: interaction.idRange.start.offset }],
+        };
         return item;
       }
     }

@@ -48,7 +48,10 @@ export class VerifyResults implements vscode.TextDocumentContentProvider, vscode
       const interaction = this.interactionOf(report.key);
       if (interaction) {
         const perKey = this.onSpec.get(interaction.file) ?? new Map<string, vscode.Diagnostic[]>();
-        perKey.set(report.key, onSpec.map((d) => ((d.range = toRange(interaction.idRange)), d)));
+        perKey.set(
+          report.key,
+          onSpec.map((d) => ((d.range = toRange(interaction.idRange)), d)),
+        );
         this.onSpec.set(interaction.file, perKey);
         this.diagnostics.set(vscode.Uri.file(interaction.file), [...perKey.values()].flat());
       }
@@ -64,7 +67,12 @@ export class VerifyResults implements vscode.TextDocumentContentProvider, vscode
     d.source = 'Integration Builder';
     // The code links to the transcript step that led to the finding.
     d.code = f.step
-      ? { value: f.rule, target: vscode.Uri.parse(`command:${COMMANDS.openTranscript}?${encodeURIComponent(JSON.stringify([{ key: report.key, line: f.step.line, attempt: f.step.attempt }]))}`) }
+      ? {
+          value: f.rule,
+          target: vscode.Uri.parse(
+            `command:${COMMANDS.openTranscript}?${encodeURIComponent(JSON.stringify([{ key: report.key, line: f.step.line, attempt: f.step.attempt }]))}`,
+          ),
+        }
       : f.rule;
     return d;
   }

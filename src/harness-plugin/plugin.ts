@@ -33,7 +33,13 @@ async function post<T>(route: string, payload: unknown): Promise<T> {
 }
 
 async function call(tool: string, args: Args, ctx: ToolContext): Promise<string> {
-  const body = await post<{ ok?: boolean; output?: string }>('/tool', { tool, args, sessionId: ctx.sessionID, directory: ctx.directory, callId: ctx.callID }).catch((err: Error) => ({ ok: false, output: err.message }));
+  const body = await post<{ ok?: boolean; output?: string }>('/tool', {
+    tool,
+    args,
+    sessionId: ctx.sessionID,
+    directory: ctx.directory,
+    callId: ctx.callID,
+  }).catch((err: Error) => ({ ok: false, output: err.message }));
   if (!body.ok) throw new Error(body.output ?? 'the harness refused the call');
   return body.output ?? '';
 }

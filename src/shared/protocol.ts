@@ -45,15 +45,36 @@ export const StreamItem = z.discriminatedUnion('kind', [
     before: z.string().optional(),
     after: z.string().optional(),
   }),
-  z.object({ id: z.string(), kind: z.literal('permission'), requestId: z.string(), permission: z.string(), patterns: z.array(z.string()), answered: z.enum(['once', 'always', 'reject']).optional() }),
+  z.object({
+    id: z.string(),
+    kind: z.literal('permission'),
+    requestId: z.string(),
+    permission: z.string(),
+    patterns: z.array(z.string()),
+    answered: z.enum(['once', 'always', 'reject']).optional(),
+  }),
   z.object({ id: z.string(), kind: z.literal('error'), text: z.string() }),
   z.object({ id: z.string(), kind: z.literal('violation'), text: z.string() }),
-  z.object({ id: z.string(), kind: z.literal('finding'), severity: z.enum(['error', 'warning', 'info']), rule: z.string(), text: z.string(), line: z.number().int().optional() }),
+  z.object({
+    id: z.string(),
+    kind: z.literal('finding'),
+    severity: z.enum(['error', 'warning', 'info']),
+    rule: z.string(),
+    text: z.string(),
+    line: z.number().int().optional(),
+  }),
   z.object({ id: z.string(), kind: z.literal('end'), text: z.string() }),
 ]);
 export type StreamItem = z.infer<typeof StreamItem>;
 
-export const Totals = z.object({ agents: z.number().int(), running: z.number().int(), costUsd: z.number(), tokens: z.number(), violations: z.number().int(), attention: z.number().int() });
+export const Totals = z.object({
+  agents: z.number().int(),
+  running: z.number().int(),
+  costUsd: z.number(),
+  tokens: z.number(),
+  violations: z.number().int(),
+  attention: z.number().int(),
+});
 export type Totals = z.infer<typeof Totals>;
 
 /** The agent server connection's state (src/core/agent/types.ts ConnectionState), for the panel's header. */
@@ -65,7 +86,14 @@ export const HostMessage = z.discriminatedUnion('type', [
   /** The whole list (on ready, and when rows change; coalesced). */
   z.object({ type: z.literal('agents'), agents: z.array(AgentRow), totals: Totals, demo: z.boolean() }),
   /** Items of one agent's stream, new or changed, in order; `reset` replaces the stream. */
-  z.object({ type: z.literal('stream'), key: z.string(), items: z.array(StreamItem), reset: z.boolean(), sentAt: z.number().optional(), seq: z.number().int().optional() }),
+  z.object({
+    type: z.literal('stream'),
+    key: z.string(),
+    items: z.array(StreamItem),
+    reset: z.boolean(),
+    sentAt: z.number().optional(),
+    seq: z.number().int().optional(),
+  }),
   /** The agent server's state (on ready, and when it changes). */
   z.object({ type: z.literal('server'), server: ServerState }),
   /** Scroll to this item (Jump to first bad step). */
@@ -80,7 +108,13 @@ export const WebviewMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('select'), key: z.string() }),
   z.object({ type: z.literal('action'), action: PanelAction, key: z.string() }),
-  z.object({ type: z.literal('permission'), key: z.string(), requestId: z.string(), reply: z.enum(['once', 'always', 'reject']), message: z.string().max(2000).optional() }),
+  z.object({
+    type: z.literal('permission'),
+    key: z.string(),
+    requestId: z.string(),
+    reply: z.enum(['once', 'always', 'reject']),
+    message: z.string().max(2000).optional(),
+  }),
   z.object({ type: z.literal('generate') }),
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessage>;

@@ -1,7 +1,16 @@
 // Browser side of the Agents view: the list of agents and the selected agent's live stream. Speaks
 // only the typed protocol (src/shared/protocol.ts), validating what it receives. Long streams are
 // virtualised: only the rows in (and near) the viewport are in the DOM.
-import { parseHostMessage, type AgentRow, type HostMessage, type PanelAction, type ServerState, type StreamItem, type Totals, type WebviewMessage } from '../shared/protocol';
+import {
+  parseHostMessage,
+  type AgentRow,
+  type HostMessage,
+  type PanelAction,
+  type ServerState,
+  type StreamItem,
+  type Totals,
+  type WebviewMessage,
+} from '../shared/protocol';
 
 interface VsCodeApi {
   postMessage(msg: WebviewMessage): void;
@@ -33,7 +42,13 @@ const latency: number[] = [];
 const renderedAt: Record<number, number> = {};
 /** Only a benchmark or test page turns the timing record on (it would grow without end otherwise). */
 const recording = !!(window as unknown as { __ibRecordLatency?: boolean }).__ibRecordLatency;
-(window as unknown as { __ibPanel: unknown }).__ibPanel = { latency, renderedAt, itemCount: () => items.length, items: () => items, renderedCount: () => streamEl.querySelectorAll('.item').length };
+(window as unknown as { __ibPanel: unknown }).__ibPanel = {
+  latency,
+  renderedAt,
+  itemCount: () => items.length,
+  items: () => items,
+  renderedCount: () => streamEl.querySelectorAll('.item').length,
+};
 
 const root = document.getElementById('root') as HTMLElement;
 root.innerHTML = '';
@@ -142,9 +157,14 @@ function renderList(): void {
   const state = serverText();
   header.title = server.detail ? `Agent server ${server.state}: ${server.detail}` : '';
   header.dataset.server = server.state;
-  header.textContent = [state, totals
-    ? `${totals.agents} agent(s) · ${totals.running} running · $${totals.costUsd.toFixed(4)} · ${totals.tokens.toLocaleString()} tokens${totals.violations ? ` · ⚠ ${totals.violations} violation(s)` : ''}${totals.attention ? ` · ${totals.attention} need attention` : ''}${demo ? ' · demo model' : ''}`
-    : ''].filter(Boolean).join(' · ');
+  header.textContent = [
+    state,
+    totals
+      ? `${totals.agents} agent(s) · ${totals.running} running · $${totals.costUsd.toFixed(4)} · ${totals.tokens.toLocaleString()} tokens${totals.violations ? ` · ⚠ ${totals.violations} violation(s)` : ''}${totals.attention ? ` · ${totals.attention} need attention` : ''}${demo ? ' · demo model' : ''}`
+      : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
   emptyEl.hidden = agents.length > 0;
   listEl.hidden = agents.length === 0;
   detailEl.hidden = !selected || !agents.some((a) => a.key === selected);
@@ -159,7 +179,22 @@ function renderList(): void {
       statusIcon.append(icon(r.waiting ? 'question' : (STATUS_ICON[r.status] ?? 'circle-large-outline')));
       const name = el('span', 'name', r.key);
       const status = el('span', 'status', r.waiting ? 'permission waiting' : r.status.replace('-', ' '));
-      const meta = el('span', 'meta', [elapsed(r), `${r.steps} steps`, `$${r.costUsd.toFixed(4)}`, `${r.tokens.toLocaleString()} tok`, r.violations ? `⚠ ${r.violations}` : '', r.verdict ? `verify: ${r.verdict}` : '', r.demo ? 'demo' : '', r.unsandboxed ? 'unsandboxed' : ''].filter(Boolean).join(' · '));
+      const meta = el(
+        'span',
+        'meta',
+        [
+          elapsed(r),
+          `${r.steps} steps`,
+          `$${r.costUsd.toFixed(4)}`,
+          `${r.tokens.toLocaleString()} tok`,
+          r.violations ? `⚠ ${r.violations}` : '',
+          r.verdict ? `verify: ${r.verdict}` : '',
+          r.demo ? 'demo' : '',
+          r.unsandboxed ? 'unsandboxed' : '',
+        ]
+          .filter(Boolean)
+          .join(' · '),
+      );
       li.title = r.detail ?? '';
       li.append(statusIcon, name, status, meta);
       li.addEventListener('click', () => select(r.key));
@@ -309,8 +344,20 @@ function renderItem(it: StreamItem): HTMLElement {
         reason.setAttribute('aria-label', 'Reason for rejecting');
         reason.value = reasons.get(it.requestId) ?? '';
         reason.addEventListener('input', () => reasons.set(it.requestId, reason.value));
-        const answer = (reply: 'once' | 'always' | 'reject') => selected && api.postMessage({ type: 'permission', key: selected, requestId: it.requestId, reply, message: reply === 'reject' && reason.value ? reason.value : undefined });
-        for (const [reply, label] of [['once', 'Allow once'], ['always', 'Always'], ['reject', 'Reject']] as const) {
+        const answer = (reply: 'once' | 'always' | 'reject') =>
+          selected &&
+          api.postMessage({
+            type: 'permission',
+            key: selected,
+            requestId: it.requestId,
+            reply,
+            message: reply === 'reject' && reason.value ? reason.value : undefined,
+          });
+        for (const [reply, label] of [
+          ['once', 'Allow once'],
+          ['always', 'Always'],
+          ['reject', 'Reject'],
+        ] as const) {
           const b = el('button', `perm-${reply}`, label);
           b.type = 'button';
           b.addEventListener('click', () => answer(reply));
@@ -403,7 +450,10 @@ function paint(): void {
     next.set(it.id, had && had.item === it ? had : { item: it, node: renderItem(it) });
   }
   rendered = next;
-  reconcile(rowsEl, [...next.values()].map((r) => r.node));
+  reconcile(
+    rowsEl,
+    [...next.values()].map((r) => r.node),
+  );
   for (const child of Array.from(rowsEl.children) as HTMLElement[]) {
     const h = child.offsetHeight;
     if (h) heights.set(child.dataset.id as string, h);

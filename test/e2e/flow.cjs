@@ -24,7 +24,7 @@ const REPO = path.resolve(__dirname, '..', '..');
 const RUNS = path.join(REPO, '.test-runs');
 const VSIX = path.join(REPO, 'out', 'integration-builder.vsix');
 const t0 = Date.now();
-const log = msg => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+const log = (msg) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
 const CHEATER = 'google-calendar/update-event';
 
 class StepFailed extends Error {}
@@ -61,10 +61,10 @@ async function main() {
   const browser = await cs.launchBrowser(path.join(run, 'chrome-profile'), { viewport: { width: 1600, height: 1000 } });
   const page = browser.pages()[0] || (await browser.newPage());
   const consoleLines = [];
-  page.on('console', m => consoleLines.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', e => consoleLines.push(`[pageerror] ${e.message}`));
+  page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
   let n = 0;
-  const shot = async name => {
+  const shot = async (name) => {
     const file = path.join(shots, `${String(++n).padStart(2, '0')}-${name}.png`);
     await page.screenshot({ path: file });
     log(`screenshot ${path.relative(REPO, file)}`);
@@ -138,7 +138,10 @@ async function main() {
     await panel.locator('.action-openTranscript').click();
     await page.locator('.tabs-container .tab', { hasText: 'Agent: google-calendar/update-event' }).first().waitFor({ timeout: 30000 });
     // An editor tab's webview has no purpose in its URL; the sidebar view's says purpose=webviewView.
-    const tab = page.frameLocator('iframe.webview.ready[src*="extensionId=integration-builder.integration-builder"]:not([src*="purpose=webviewView"])').first().frameLocator('#active-frame');
+    const tab = page
+      .frameLocator('iframe.webview.ready[src*="extensionId=integration-builder.integration-builder"]:not([src*="purpose=webviewView"])')
+      .first()
+      .frameLocator('#active-frame');
     // The filter box narrows the long stream to that finding.
     await tab.locator('input.search').fill('transcript.fixture-edit');
     await tab.locator('.finding', { hasText: 'transcript.fixture-edit' }).first().waitFor({ timeout: 30000 });
@@ -161,7 +164,7 @@ async function waitForFile(root, re, timeoutMs) {
   while (Date.now() < deadline) {
     const hit = findFile(root, re);
     if (hit) return hit;
-    await new Promise(r => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 500));
   }
   throw new StepFailed(`no file matching ${re} under ${root} after ${timeoutMs} ms`);
 }
@@ -171,7 +174,11 @@ function findFile(root, re) {
   while (stack.length) {
     const dir = stack.pop();
     let entries = [];
-    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { continue; }
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
     for (const e of entries) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) {
@@ -185,9 +192,13 @@ function findFile(root, re) {
 
 /** The workbench parts this test touches. */
 class Workbench {
-  constructor(page) { this.page = page; }
+  constructor(page) {
+    this.page = page;
+  }
 
-  container() { return this.page.locator('[id="workbench.view.extension.integrationBuilder"]'); }
+  container() {
+    return this.page.locator('[id="workbench.view.extension.integrationBuilder"]');
+  }
 
   async openContainer() {
     const icon = this.page.locator('.activitybar .action-item .action-label[aria-label^="Integration Builder"]').first();
@@ -213,7 +224,12 @@ class Workbench {
     while (Date.now() < deadline) {
       const row = this.treeRow(label);
       if (await row.isVisible()) {
-        last = (await row.locator('.label-description').innerText().catch(() => '')).trim();
+        last = (
+          await row
+            .locator('.label-description')
+            .innerText()
+            .catch(() => '')
+        ).trim();
         if (re.test(last)) return last;
       }
       await this.page.waitForTimeout(500);
@@ -222,7 +238,10 @@ class Workbench {
   }
 
   agentsPanel() {
-    return this.page.frameLocator('iframe.webview.ready[src*="extensionId=integration-builder.integration-builder"][src*="purpose=webviewView"]').first().frameLocator('#active-frame');
+    return this.page
+      .frameLocator('iframe.webview.ready[src*="extensionId=integration-builder.integration-builder"][src*="purpose=webviewView"]')
+      .first()
+      .frameLocator('#active-frame');
   }
 
   async runCommand(title) {
@@ -285,7 +304,10 @@ class Workbench {
     await item.waitFor({ timeout: 10000 });
     for (let attempt = 1; ; attempt++) {
       await item.click();
-      const closed = await item.waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false);
+      const closed = await item.waitFor({ state: 'hidden', timeout: 3000 }).then(
+        () => true,
+        () => false,
+      );
       if (closed) return;
       if (attempt === 3) throw new StepFailed(`the context menu stayed open after 3 clicks on "${label}"`);
     }
@@ -293,8 +315,8 @@ class Workbench {
 }
 
 main().then(
-  code => process.exit(code),
-  err => {
+  (code) => process.exit(code),
+  (err) => {
     console.error(`[e2e] harness error: ${err.stack || err}`);
     process.exit(2);
   },

@@ -119,7 +119,10 @@ describe('agent runs (real opencode, scripted model)', () => {
     }
     expect(new Set(ids.map((id) => o.get(`google-calendar/${id}`)!.sessionId)).size).toBe(5);
     const totals = o.totals();
-    expect(totals.costUsd).toBeCloseTo(ids.reduce((s, id) => s + o.get(`google-calendar/${id}`)!.costUsd, 0), 10);
+    expect(totals.costUsd).toBeCloseTo(
+      ids.reduce((s, id) => s + o.get(`google-calendar/${id}`)!.costUsd, 0),
+      10,
+    );
   });
 
   it('stop ends a running agent, and restart from scratch starts anew with its history kept', async () => {
@@ -156,10 +159,7 @@ describe('agent runs (real opencode, scripted model)', () => {
 
   it('a run whose spec entry vanished is stopped, saying why', async () => {
     const workRoot = path.join(stack.root, 'work-vanish');
-    stack.model.define('vanishing', [
-      { tool_calls: [{ name: 'bash', arguments: { command: 'sleep 60', description: 'Long task' } }] },
-      { text: 'never' },
-    ]);
+    stack.model.define('vanishing', [{ tool_calls: [{ name: 'bash', arguments: { command: 'sleep 60', description: 'Long task' } }] }, { text: 'never' }]);
     const o = orchestrator(workRoot);
     o.generate(targetsFor('google-calendar', ['vanishing']));
     await until(() => events.get('google-calendar/vanishing')?.some((e) => e.type === 'tool.started'));
@@ -203,7 +203,14 @@ describe('state survives a reload', () => {
     // a record of a run that was still going when the window closed
     const store = new RunStore(workRoot);
     // (its own folder: a record naming another interaction's folder is refused as unusable)
-    const ghost = { ...first.get('google-calendar/reload-me')!, key: 'google-calendar/ghost-run', interactionId: 'ghost-run', folder: path.join(workRoot, 'google-calendar', 'ghost-run'), status: 'running' as const, serverOwned: true };
+    const ghost = {
+      ...first.get('google-calendar/reload-me')!,
+      key: 'google-calendar/ghost-run',
+      interactionId: 'ghost-run',
+      folder: path.join(workRoot, 'google-calendar', 'ghost-run'),
+      status: 'running' as const,
+      serverOwned: true,
+    };
     mkdirSync(path.dirname(store.fileOf(ghost.key)), { recursive: true });
     writeFileSync(store.fileOf(ghost.key), JSON.stringify(ghost));
     writeFileSync(path.join(path.dirname(store.fileOf(ghost.key)), 'broken.json'), '{ not json');

@@ -73,10 +73,7 @@ describe('a crashed opencode server', () => {
 
   it('marks its sessions interrupted, and the next run starts a new server', async () => {
     const workRoot = path.join(stack.root, 'work-crash');
-    stack.model.define('doomed-run', [
-      { tool_calls: [{ name: 'bash', arguments: { command: 'sleep 60', description: 'Long task' } }] },
-      { text: 'never' },
-    ]);
+    stack.model.define('doomed-run', [{ tool_calls: [{ name: 'bash', arguments: { command: 'sleep 60', description: 'Long task' } }] }, { text: 'never' }]);
     stack.model.define('after-crash', slow('after-crash', 0));
     const o = new Orchestrator({
       workRoot,
@@ -106,13 +103,13 @@ describe('a crashed opencode server', () => {
 
 describe('a hung opencode server', () => {
   it('fails its health checks, is killed, and its sessions are marked interrupted', async () => {
-    const stack = await startAgentStack({}, { connection: { healthCheck: { intervalMs: 1000, timeoutMs: 5000, failures: 2 } }, log: (l) => process.env.IB_DEBUG && console.log(l) });
+    const stack = await startAgentStack(
+      {},
+      { connection: { healthCheck: { intervalMs: 1000, timeoutMs: 5000, failures: 2 } }, log: (l) => process.env.IB_DEBUG && console.log(l) },
+    );
     try {
       const workRoot = path.join(stack.root, 'work-hang');
-      stack.model.define('hung-run', [
-        { tool_calls: [{ name: 'bash', arguments: { command: 'sleep 60', description: 'Long task' } }] },
-        { text: 'never' },
-      ]);
+      stack.model.define('hung-run', [{ tool_calls: [{ name: 'bash', arguments: { command: 'sleep 60', description: 'Long task' } }] }, { text: 'never' }]);
       const o = new Orchestrator({
         workRoot,
         connection: stack.connection,

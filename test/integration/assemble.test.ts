@@ -9,7 +9,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyAssembly, AssemblyRefused, interactionUnit, mergeIndex, planAssembly, renderAssemblyReport, type AssemblyCandidate } from '../../src/core/assemble';
+import {
+  applyAssembly,
+  AssemblyRefused,
+  interactionUnit,
+  mergeIndex,
+  planAssembly,
+  renderAssemblyReport,
+  type AssemblyCandidate,
+} from '../../src/core/assemble';
 import { RunStore } from '../../src/core/runs/store';
 import { verifyInteractions, type VerifyTarget } from '../../src/core/verify';
 import { nangoCompile } from '../../src/core/toolchain/compile';
@@ -23,12 +31,24 @@ const runs = new RunStore(workRoot);
 let template: string;
 let candidates: AssemblyCandidate[];
 
-const candidateOf = (t: VerifyTarget, verdict: AssemblyCandidate['verdict']): AssemblyCandidate => ({ key: t.key, integrationId: t.integrationId, interactionId: t.interactionId, kind: t.kind, folder: t.folder, attempt: 1, verdict, costUsd: 0.02 });
+const candidateOf = (t: VerifyTarget, verdict: AssemblyCandidate['verdict']): AssemblyCandidate => ({
+  key: t.key,
+  integrationId: t.integrationId,
+  interactionId: t.interactionId,
+  kind: t.kind,
+  folder: t.folder,
+  attempt: 1,
+  verdict,
+  costUsd: 0.02,
+});
 
 beforeAll(async () => {
   rmSync(work, { recursive: true, force: true });
   template = await buildTemplate(path.join(work, 'templates'), 'create-event');
-  const targets = [await installCopy(runs, workRoot, template, 'create-event', 'create-event-1'), await installCopy(runs, workRoot, template, 'create-event', 'create-event-2')];
+  const targets = [
+    await installCopy(runs, workRoot, template, 'create-event', 'create-event-1'),
+    await installCopy(runs, workRoot, template, 'create-event', 'create-event-2'),
+  ];
   candidates = targets.map((t, i) => candidateOf(t, i === 0 ? 'verified' : undefined));
 }, 300_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -40,17 +60,33 @@ describe('assemble', () => {
     expect(plan.refused).toEqual([{ key: 'google-calendar/create-event-2', reason: 'it was never verified' }]);
     const report = await applyAssembly(plan);
     expect(report.compile, JSON.stringify(report.compile)).toMatchObject({ ok: true });
-    expect(report.written).toEqual(expect.arrayContaining(['google-calendar/actions/create-event-1.ts', 'google-calendar/tests/create-event-1.test.json', 'google-calendar/tests/google-calendar-create-event-1.test.ts', 'index.ts', 'package.json', 'tsconfig.json']));
+    expect(report.written).toEqual(
+      expect.arrayContaining([
+        'google-calendar/actions/create-event-1.ts',
+        'google-calendar/tests/create-event-1.test.json',
+        'google-calendar/tests/google-calendar-create-event-1.test.ts',
+        'index.ts',
+        'package.json',
+        'tsconfig.json',
+      ]),
+    );
     expect(readFileSync(path.join(project, 'index.ts'), 'utf8')).toBe("import './google-calendar/actions/create-event-1.js';\n");
     expect(existsSync(path.join(project, 'google-calendar/actions/create-event-2.ts'))).toBe(false);
     expect(renderAssemblyReport(report)).toContain('| google-calendar/create-event-1 | 1 | verified | $0.0200 |');
     expect(readdirNoStage(work)).toBe(true);
 
     // Again, with the unverified one confirmed: idempotent for what is there, the new import sorted in.
-    const again = await applyAssembly(await planAssembly({ projectDir: project, integrationId: 'google-calendar', candidates, includeUnverified: true }), { compile: false });
+    const again = await applyAssembly(await planAssembly({ projectDir: project, integrationId: 'google-calendar', candidates, includeUnverified: true }), {
+      compile: false,
+    });
     expect(again.unchanged).toEqual(expect.arrayContaining(['google-calendar/actions/create-event-1.ts']));
-    expect(again.interactions.map((i) => [i.key, i.verdict])).toEqual([['google-calendar/create-event-1', 'verified'], ['google-calendar/create-event-2', 'unverified']]);
-    expect(readFileSync(path.join(project, 'index.ts'), 'utf8')).toBe("import './google-calendar/actions/create-event-1.js';\nimport './google-calendar/actions/create-event-2.js';\n");
+    expect(again.interactions.map((i) => [i.key, i.verdict])).toEqual([
+      ['google-calendar/create-event-1', 'verified'],
+      ['google-calendar/create-event-2', 'unverified'],
+    ]);
+    expect(readFileSync(path.join(project, 'index.ts'), 'utf8')).toBe(
+      "import './google-calendar/actions/create-event-1.js';\nimport './google-calendar/actions/create-event-2.js';\n",
+    );
   });
 
   it('never overwrites a file that differs unless told to; a failed write leaves the project as it was', async () => {
@@ -64,7 +100,10 @@ describe('assemble', () => {
     const kept = await applyAssembly(plan, { compile: false });
     expect(kept.skipped).toEqual(['google-calendar/actions/create-event-1.ts']);
     expect(readFileSync(script, 'utf8')).toBe('// my own version\n');
-    const forced = await applyAssembly(await planAssembly({ projectDir: project, integrationId: 'google-calendar', candidates }), { force: true, compile: false });
+    const forced = await applyAssembly(await planAssembly({ projectDir: project, integrationId: 'google-calendar', candidates }), {
+      force: true,
+      compile: false,
+    });
     expect(forced.written).toContain('google-calendar/actions/create-event-1.ts');
     expect(readFileSync(script, 'utf8')).toContain('createAction');
 
@@ -77,8 +116,8 @@ describe('assemble', () => {
     expect(existsSync(path.join(p3, 'index.ts'))).toBe(false);
   });
 
-  it('mergeIndex keeps the user\'s imports and other lines, sorted and unique', () => {
-    expect(mergeIndex("import './b/actions/x.js';\nimport \"./a/syncs/y.js\"\n\n// mine\n", ["import './b/actions/x.js';", "import './a/actions/z.js';"])).toBe(
+  it("mergeIndex keeps the user's imports and other lines, sorted and unique", () => {
+    expect(mergeIndex('import \'./b/actions/x.js\';\nimport "./a/syncs/y.js"\n\n// mine\n', ["import './b/actions/x.js';", "import './a/actions/z.js';"])).toBe(
       "import './a/actions/z.js';\nimport './a/syncs/y.js';\nimport './b/actions/x.js';\n\n// mine\n",
     );
     expect(mergeIndex(undefined, ["import './a.js';"])).toBe("import './a.js';\n");
@@ -118,11 +157,14 @@ async function installSplit(id: string, models?: (text: string) => string): Prom
       '',
     ].join('\n'),
   );
-  const body = script
-    .slice(end)
-    .replace(/return \{\n\s+id: ev\.id,[\s\S]*?\n\s+\};/, 'return toEvent(ev);');
+  const body = script.slice(end).replace(/return \{\n\s+id: ev\.id,[\s\S]*?\n\s+\};/, 'return toEvent(ev);');
   if (!body.includes('return toEvent(ev);')) throw new Error('the sample script changed: no mapping to move');
-  const head = script.slice(0, start).replace("import * as z from 'zod';\n", "import * as z from 'zod';\nimport { toEvent } from '../mappers/to-event.js';\nimport { CreateEventInput, CreateEventOutput, GoogleEvent } from '../models.js';\n");
+  const head = script
+    .slice(0, start)
+    .replace(
+      "import * as z from 'zod';\n",
+      "import * as z from 'zod';\nimport { toEvent } from '../mappers/to-event.js';\nimport { CreateEventInput, CreateEventOutput, GoogleEvent } from '../models.js';\n",
+    );
   writeFileSync(path.join(t.folder, scriptRel), head + body);
   return t;
 }
@@ -135,13 +177,23 @@ describe('an interaction is a unit: models and a mapper in other files', () => {
 
   it('Verify: compile and assemble pass, alone (nango compile of the copy) and with another (one type check); no copy is left behind', async () => {
     const [alone] = await verifyInteractions([split], { runs, checks: ['compile', 'assemble'], sharedCompile: false });
-    expect(alone!.checks.map((c) => [c.check, c.outcome]), JSON.stringify(alone!.checks)).toEqual([
+    expect(
+      alone!.checks.map((c) => [c.check, c.outcome]),
+      JSON.stringify(alone!.checks),
+    ).toEqual([
       ['compile', 'passed'],
       ['assemble', 'passed'],
     ]);
     const other = await installSplit('create-event-split-2');
     const both = await verifyInteractions([split, other], { runs, checks: ['compile', 'assemble'] });
-    for (const r of both) expect(r.checks.map((c) => [c.check, c.outcome]), JSON.stringify(r.checks)).toEqual([['compile', 'passed'], ['assemble', 'passed']]);
+    for (const r of both)
+      expect(
+        r.checks.map((c) => [c.check, c.outcome]),
+        JSON.stringify(r.checks),
+      ).toEqual([
+        ['compile', 'passed'],
+        ['assemble', 'passed'],
+      ]);
     expect(tree(path.join(runs.dir, '.verify')).filter((e) => e.includes('assemble-'))).toEqual([]);
   }, 300_000);
 
@@ -161,12 +213,20 @@ describe('an interaction is a unit: models and a mapper in other files', () => {
   }, 300_000);
 
   it('two interactions with different versions of models.ts: refused, with the diff, and nothing written', async () => {
-    const changed = await installSplit('create-event-split-3', (text) => text.replace("htmlLink: z.string(),\n    start", "htmlLink: z.string().url(),\n    start"));
+    const changed = await installSplit('create-event-split-3', (text) =>
+      text.replace('htmlLink: z.string(),\n    start', 'htmlLink: z.string().url(),\n    start'),
+    );
     const project = path.join(work, 'conflict-project');
     mkdirSync(project);
-    const err = await planAssembly({ projectDir: project, integrationId: 'google-calendar', candidates: [candidateOf(split, 'verified'), candidateOf(changed, 'verified')] }).catch((e: unknown) => e);
+    const err = await planAssembly({
+      projectDir: project,
+      integrationId: 'google-calendar',
+      candidates: [candidateOf(split, 'verified'), candidateOf(changed, 'verified')],
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AssemblyRefused);
-    expect((err as AssemblyRefused).problems.map((p) => [p.kind, p.file, p.keys])).toEqual([['helper-conflict', 'google-calendar/models.ts', ['google-calendar/create-event-split', 'google-calendar/create-event-split-3']]]);
+    expect((err as AssemblyRefused).problems.map((p) => [p.kind, p.file, p.keys])).toEqual([
+      ['helper-conflict', 'google-calendar/models.ts', ['google-calendar/create-event-split', 'google-calendar/create-event-split-3']],
+    ]);
     expect((err as AssemblyRefused).problems[0]!.diff).toContain('+    htmlLink: z.string().url(),');
     expect(tree(project)).toEqual([]);
   }, 120_000);
@@ -175,7 +235,10 @@ describe('an interaction is a unit: models and a mapper in other files', () => {
     // The neighbour's mapper, reached through a path out of this folder, and linked in from there.
     const outside = await installSplit('create-event-outside');
     const scriptRel = 'google-calendar/actions/create-event-outside.ts';
-    const script = readFileSync(path.join(outside.folder, scriptRel), 'utf8').replace("'../mappers/to-event.js'", "'../../../create-event-split/google-calendar/mappers/to-event.js'");
+    const script = readFileSync(path.join(outside.folder, scriptRel), 'utf8').replace(
+      "'../mappers/to-event.js'",
+      "'../../../create-event-split/google-calendar/mappers/to-event.js'",
+    );
     writeFileSync(path.join(outside.folder, scriptRel), script);
     rmSync(path.join(outside.folder, 'google-calendar/mappers'), { recursive: true });
     const line = script.split('\n').findIndex((l) => l.includes('create-event-split/google-calendar/mappers')) + 1;
@@ -185,18 +248,37 @@ describe('an interaction is a unit: models and a mapper in other files', () => {
 
     const reports = await verifyInteractions([outside, linked], { runs, checks: ['compile', 'assemble'], sharedCompile: false });
     const [o, l] = reports;
-    expect(o!.checks.map((c) => [c.check, c.outcome]), JSON.stringify(o!.checks)).toEqual([['compile', 'passed'], ['assemble', 'failed']]);
+    expect(
+      o!.checks.map((c) => [c.check, c.outcome]),
+      JSON.stringify(o!.checks),
+    ).toEqual([
+      ['compile', 'passed'],
+      ['assemble', 'failed'],
+    ]);
     expect(rulesOf(o)).toEqual(['assemble.import-outside-folder']);
-    expect(findingsOf(o, 'assemble.import-outside-folder')[0]).toMatchObject({ severity: 'error', location: { file: scriptRel, line }, message: expect.stringContaining('../../../create-event-split/google-calendar/mappers/to-event.js, which is outside the interaction folder') });
-    expect(l!.checks.map((c) => [c.check, c.outcome]), JSON.stringify(l!.checks)).toEqual([['compile', 'passed'], ['assemble', 'failed']]);
+    expect(findingsOf(o, 'assemble.import-outside-folder')[0]).toMatchObject({
+      severity: 'error',
+      location: { file: scriptRel, line },
+      message: expect.stringContaining('../../../create-event-split/google-calendar/mappers/to-event.js, which is outside the interaction folder'),
+    });
+    expect(
+      l!.checks.map((c) => [c.check, c.outcome]),
+      JSON.stringify(l!.checks),
+    ).toEqual([
+      ['compile', 'passed'],
+      ['assemble', 'failed'],
+    ]);
     expect(rulesOf(l)).toEqual(['assemble.link-outside-folder']);
   }, 300_000);
 
-  it('Verify: a folder that does not compile is not compiled again as a copy (its finding is the compile check\'s)', async () => {
+  it("Verify: a folder that does not compile is not compiled again as a copy (its finding is the compile check's)", async () => {
     const broken = await installSplit('create-event-broken');
     rmSync(path.join(broken.folder, 'google-calendar/models.ts'));
     const [r] = await verifyInteractions([broken], { runs, checks: ['compile', 'assemble'], sharedCompile: false });
-    expect(r!.checks.map((c) => [c.check, c.outcome])).toEqual([['compile', 'failed'], ['assemble', 'skipped']]);
+    expect(r!.checks.map((c) => [c.check, c.outcome])).toEqual([
+      ['compile', 'failed'],
+      ['assemble', 'skipped'],
+    ]);
     expect(rulesOf(r).every((rule) => rule.startsWith('compile.'))).toBe(true);
   }, 300_000);
 });
@@ -205,7 +287,10 @@ describe('a nango.yaml project', () => {
   it('is refused before anything is written, as the real nango compile refuses to compile one', async () => {
     const project = path.join(work, 'yaml-project');
     mkdirSync(path.join(project, '.nango'), { recursive: true });
-    writeFileSync(path.join(project, 'nango.yaml'), 'integrations:\n    google-calendar:\n        actions:\n            create-event:\n                endpoint: POST /events\n');
+    writeFileSync(
+      path.join(project, 'nango.yaml'),
+      'integrations:\n    google-calendar:\n        actions:\n            create-event:\n                endpoint: POST /events\n',
+    );
     writeFileSync(path.join(project, 'index.ts'), '');
     writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'yaml-project', type: 'module' }));
     const snapshot = () => tree(project).map((f) => [f, statSync(path.join(project, f)).isFile() ? readFileSync(path.join(project, f), 'utf8') : '(folder)']);
@@ -227,7 +312,8 @@ describe('a nango.yaml project', () => {
 // NangoHQ/integration-templates: never committed here, taken from a local git mirror at test time.
 const TEMPLATES_GIT = process.env.NANGO_TEMPLATES_GIT ?? '/work/.mirror/NangoHQ+integration-templates/repo';
 const TEMPLATES_COMMIT = '3196dff2ef40f31ac60e25413350b7ad8d698660';
-const git = (...args: string[]) => execFileSync('git', ['--git-dir', TEMPLATES_GIT, ...args], { encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+const git = (...args: string[]) =>
+  execFileSync('git', ['--git-dir', TEMPLATES_GIT, ...args], { encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
 const templatesMissing = (() => {
   try {
     git('cat-file', '-e', `${TEMPLATES_COMMIT}^{commit}`);
@@ -260,26 +346,41 @@ async function templateFolder(provider: string, kind: 'action' | 'sync', name: s
   mkdirSync(path.join(folder, '.nango'), { recursive: true });
   writeFileSync(path.join(folder, '.nango', '.gitkeep'), '');
   writeFileSync(path.join(folder, 'index.ts'), `import './${scriptRel.replace(/\.ts$/, '.js')}';\n`);
-  for (const f of ['package.json', 'tsconfig.json']) writeFileSync(path.join(folder, f), readFileSync(path.join(SAMPLES, 'google-calendar', 'create-event', f), 'utf8'));
+  for (const f of ['package.json', 'tsconfig.json'])
+    writeFileSync(path.join(folder, f), readFileSync(path.join(SAMPLES, 'google-calendar', 'create-event', f), 'utf8'));
   return { key: `${provider}/${name}`, integrationId: provider, interactionId: name, kind, folder };
 }
 
 describe('real Nango templates with helpers and models in other files', () => {
-  it.skipIf(templatesMissing !== undefined)(`an action and a sync of one provider sharing helpers verify as assembling, and assemble into one project that compiles${templatesMissing ? ` — skipped: ${templatesMissing}` : ''}`, async () => {
-    const action = await templateFolder('basecamp', 'action', 'create-todo');
-    const sync = await templateFolder('basecamp', 'sync', 'todos');
-    expect(tree(action.folder).filter((f) => f.endsWith('.ts'))).toEqual(expect.arrayContaining(['basecamp/helpers/find-user.ts', 'basecamp/helpers/validate-account-id.ts', 'basecamp/models.ts', 'basecamp/schema.zod.ts']));
-    const reports = await verifyInteractions([action, sync], { runs, checks: ['assemble'] });
-    for (const r of reports) expect(r.checks.map((c) => [c.check, c.outcome]), JSON.stringify(r.checks)).toEqual([['assemble', 'passed']]);
+  it.skipIf(templatesMissing !== undefined)(
+    `an action and a sync of one provider sharing helpers verify as assembling, and assemble into one project that compiles${templatesMissing ? ` — skipped: ${templatesMissing}` : ''}`,
+    async () => {
+      const action = await templateFolder('basecamp', 'action', 'create-todo');
+      const sync = await templateFolder('basecamp', 'sync', 'todos');
+      expect(tree(action.folder).filter((f) => f.endsWith('.ts'))).toEqual(
+        expect.arrayContaining(['basecamp/helpers/find-user.ts', 'basecamp/helpers/validate-account-id.ts', 'basecamp/models.ts', 'basecamp/schema.zod.ts']),
+      );
+      const reports = await verifyInteractions([action, sync], { runs, checks: ['assemble'] });
+      for (const r of reports)
+        expect(
+          r.checks.map((c) => [c.check, c.outcome]),
+          JSON.stringify(r.checks),
+        ).toEqual([['assemble', 'passed']]);
 
-    const project = path.join(work, 'basecamp-project');
-    const plan = await planAssembly({ projectDir: project, integrationId: 'basecamp', candidates: [candidateOf(action, 'verified'), candidateOf(sync, 'verified')] });
-    // The helpers both bring are the same files: written once, from both.
-    expect(plan.files.find((f) => f.rel === 'basecamp/helpers/validate-account-id.ts')?.from).toEqual(['basecamp/create-todo', 'basecamp/todos']);
-    const report = await applyAssembly(plan);
-    expect(report.compile, JSON.stringify(report.compile)).toMatchObject({ ok: true });
-    expect(readFileSync(path.join(project, 'index.ts'), 'utf8')).toBe("import './basecamp/actions/create-todo.js';\nimport './basecamp/syncs/todos.js';\n");
-  }, 300_000);
+      const project = path.join(work, 'basecamp-project');
+      const plan = await planAssembly({
+        projectDir: project,
+        integrationId: 'basecamp',
+        candidates: [candidateOf(action, 'verified'), candidateOf(sync, 'verified')],
+      });
+      // The helpers both bring are the same files: written once, from both.
+      expect(plan.files.find((f) => f.rel === 'basecamp/helpers/validate-account-id.ts')?.from).toEqual(['basecamp/create-todo', 'basecamp/todos']);
+      const report = await applyAssembly(plan);
+      expect(report.compile, JSON.stringify(report.compile)).toMatchObject({ ok: true });
+      expect(readFileSync(path.join(project, 'index.ts'), 'utf8')).toBe("import './basecamp/actions/create-todo.js';\nimport './basecamp/syncs/todos.js';\n");
+    },
+    300_000,
+  );
 });
 
 function readdirNoStage(dir: string): boolean {

@@ -17,8 +17,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('integration-builder CLI on bad input', () => {
   it('status --json through a pipe is whole, however long (it was cut at 64 KB)', async () => {
-    const interactions = Array.from({ length: 800 }, (_, i) => ({ id: `interaction-number-${i}`, displayName: 'X', description: 'd', prompt: '', comments: '' }));
-    writeFileSync(path.join(dir, 'big.interactions.json'), JSON.stringify({ integrations: [{ id: 'acme', connectionId: 'c', environment: 'dev', docs: 'https://example.com/api', context: '', interactions }] }));
+    const interactions = Array.from({ length: 800 }, (_, i) => ({
+      id: `interaction-number-${i}`,
+      displayName: 'X',
+      description: 'd',
+      prompt: '',
+      comments: '',
+    }));
+    writeFileSync(
+      path.join(dir, 'big.interactions.json'),
+      JSON.stringify({ integrations: [{ id: 'acme', connectionId: 'c', environment: 'dev', docs: 'https://example.com/api', context: '', interactions }] }),
+    );
     const r = await cli(['status', '--json', '--spec', 'big.interactions.json']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout.length).toBeGreaterThan(65_536);
@@ -30,7 +39,10 @@ describe('integration-builder CLI on bad input', () => {
 
   it('a reader that stops early (| head) is no crash', async () => {
     const r = await new Promise<{ stderr: string; stdout: string }>((resolve) => {
-      const child = spawn('bash', ['-o', 'pipefail', '-c', `'${process.execPath}' '${CLI}' status --json | head -c 5`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('bash', ['-o', 'pipefail', '-c', `'${process.execPath}' '${CLI}' status --json | head -c 5`], {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c) => (stdout += c));

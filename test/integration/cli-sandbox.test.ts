@@ -27,7 +27,15 @@ describe('integration-builder and the agent sandbox', () => {
   it('doctor runs the real sandbox and says what holds', async () => {
     const r = await cli(['doctor']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    for (const line of ['✓ folder writable', '✓ fixtures read-only', '✓ neighbours and run records invisible', '✓ environment cleared', '✓ no process outlives a command', '✓ no network']) expect(r.stdout).toContain(line);
+    for (const line of [
+      '✓ folder writable',
+      '✓ fixtures read-only',
+      '✓ neighbours and run records invisible',
+      '✓ environment cleared',
+      '✓ no process outlives a command',
+      '✓ no network',
+    ])
+      expect(r.stdout).toContain(line);
   });
 
   it('doctor without bubblewrap says so and exits 1', async () => {
@@ -48,7 +56,9 @@ describe('integration-builder and the agent sandbox', () => {
     expect(r.stderr).toMatch(/running agents UNSANDBOXED/);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/verified \(unsandboxed\)/);
-    const record = JSON.parse(readFileSync(path.join(dir, '.integration-builder/work/.runs/google-calendar/create-event.json'), 'utf8')) as { sandbox?: string };
+    const record = JSON.parse(readFileSync(path.join(dir, '.integration-builder/work/.runs/google-calendar/create-event.json'), 'utf8')) as {
+      sandbox?: string;
+    };
     expect(record.sandbox).toBe('unsandboxed');
     const status = await cli(['status']);
     expect(status.stdout).toMatch(/google-calendar\/create-event\s+verified\s+#1 \$\S+\s+UNSANDBOXED/);

@@ -30,7 +30,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('integration-builder stopped by a signal', () => {
   it('SIGTERM mid-run: the runs are recorded as stopped and nothing it started is left running', async () => {
-    const child = spawn(process.execPath, [CLI, 'generate', 'google-calendar/create-event', 'sync-events', '--demo', '--concurrency', '2'], { cwd: dir, env: { ...process.env, OPENCODE_BIN }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'generate', 'google-calendar/create-event', 'sync-events', '--demo', '--concurrency', '2'], {
+      cwd: dir,
+      env: { ...process.env, OPENCODE_BIN },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c) => (stderr += c));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

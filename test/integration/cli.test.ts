@@ -41,7 +41,9 @@ describe('integration-builder CLI', () => {
     const asm = await cli(['assemble', 'google-calendar']);
     expect(asm.code, asm.stderr + asm.stdout).toBe(0);
     expect(asm.stdout).toContain('## Compile: ✓ passed');
-    expect(readFileSync(path.join(dir, 'nango-integrations/index.ts'), 'utf8')).toBe("import './google-calendar/actions/create-event.js';\nimport './google-calendar/syncs/sync-events.js';\n");
+    expect(readFileSync(path.join(dir, 'nango-integrations/index.ts'), 'utf8')).toBe(
+      "import './google-calendar/actions/create-event.js';\nimport './google-calendar/syncs/sync-events.js';\n",
+    );
     // A file changed in the project is a conflict: refused without --force.
     writeFileSync(path.join(dir, 'nango-integrations/google-calendar/actions/create-event.ts'), '// mine\n');
     const again = await cli(['assemble', 'google-calendar']);
@@ -58,7 +60,11 @@ describe('integration-builder CLI', () => {
     // --force overwrites; the report is kept next to the run records.
     const forced = await cli(['assemble', 'google-calendar', '--force', '--json']);
     expect(forced.code, forced.stderr).toBe(0);
-    const report = JSON.parse(forced.stdout) as { written: string[]; interactions: { key: string; attempt: number; verdict: string }[]; compile: { ok: boolean } };
+    const report = JSON.parse(forced.stdout) as {
+      written: string[];
+      interactions: { key: string; attempt: number; verdict: string }[];
+      compile: { ok: boolean };
+    };
     expect(report.written).toEqual(['google-calendar/actions/create-event.ts']);
     expect(report.interactions.map((i) => [i.key, i.attempt, i.verdict])).toEqual([
       ['google-calendar/create-event', 1, 'verified'],
@@ -79,7 +85,11 @@ describe('integration-builder CLI', () => {
     const typescript = path.join(dir, 'tty.log');
     const command = [process.execPath, CLI, 'generate', 'slack/send-message', 'hubspot/create-contact', '--demo', '--no-verify'].map((a) => `'${a}'`).join(' ');
     const r = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn('script', ['--quiet', '--return', '--command', command, typescript], { cwd: dir, env: { ...process.env, OPENCODE_BIN }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('script', ['--quiet', '--return', '--command', command, typescript], {
+        cwd: dir,
+        env: { ...process.env, OPENCODE_BIN },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
       child.stdout.on('data', (c) => (output += c));
       child.stderr.on('data', (c) => (output += c));

@@ -44,7 +44,9 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
   it('records fixtures and runs the tests for an action and a sync, with no violation', async () => {
     const spec = await loadSpecFile(EXAMPLE);
     const calendar = spec.integrations.find((i) => i.id === 'google-calendar')!;
-    const targets = calendar.interactions.filter((i) => i.id === 'create-event' || i.id === 'sync-events').map((interaction) => ({ integration: calendar, interaction }));
+    const targets = calendar.interactions
+      .filter((i) => i.id === 'create-event' || i.id === 'sync-events')
+      .map((interaction) => ({ integration: calendar, interaction }));
     expect(targets.map((t) => t.interaction.kind).sort()).toEqual(['action', 'sync']);
     const ref: { o?: Orchestrator } = {};
     guard = new FixtureGuard({ currentActivity: (key) => ref.o?.currentActivity(key) });
@@ -71,7 +73,9 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
     await o.whenIdle();
     for (const { interaction } of targets) {
       const run = o.get(interaction.key)!;
-      const results = events.filter((e) => e.key === run.key && e.event.type === 'tool.finished').map((e) => e.event as Extract<AgentEvent, { type: 'tool.finished' }>);
+      const results = events
+        .filter((e) => e.key === run.key && e.event.type === 'tool.finished')
+        .map((e) => e.event as Extract<AgentEvent, { type: 'tool.finished' }>);
       const record = results.find((r) => r.tool === 'record_fixture');
       const tests = results.find((r) => r.tool === 'run_tests');
       expect(run.status, run.detail).toBe('needs-review');
@@ -80,7 +84,10 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
       expect(run.violations ?? 0, `${run.key} violations`).toBe(0);
       const testsDir = path.join(run.folder, 'google-calendar/tests');
       const files = readdirSync(testsDir);
-      expect(files.some((f) => f.endsWith('.test.ts')), files.join(', ')).toBe(true);
+      expect(
+        files.some((f) => f.endsWith('.test.ts')),
+        files.join(', '),
+      ).toBe(true);
       const fixtures = files.filter((f) => f.endsWith('.json'));
       expect(fixtures.length, files.join(', ')).toBeGreaterThan(0);
       // A demo fixture says it is one.
@@ -90,7 +97,7 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
     // Compile, record, generate and run the tests confined, for two interactions: 87-90 s under load.
   }, 180_000);
 
-  it('Attach: OpenCode\'s own UI on our server opens that session (the command the editor\'s terminal runs)', async () => {
+  it("Attach: OpenCode's own UI on our server opens that session (the command the editor's terminal runs)", async () => {
     const run = honest?.get('google-calendar/create-event');
     expect(run?.sessionId && run.serverUrl, 'the honest build ran first').toBeTruthy();
     const endpoint = stack.connection.endpointOf(run!.serverUrl!)!;
@@ -98,7 +105,12 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
     // The TUI needs a terminal: `script` gives it a pseudo-terminal, and keeps what it drew.
     const typescript = path.join(workBase, 'attach.log');
     const command = ['stty', 'rows', '50', 'cols', '160', ';', 'exec', attach.file, ...attach.args].map((a) => (a === ';' ? a : `'${a}'`)).join(' ');
-    const child = spawn('script', ['--quiet', '--flush', '--command', command, typescript], { cwd: run!.folder, env: { ...process.env, ...stack.env, ...attach.env, TERM: 'xterm-256color' }, stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    const child = spawn('script', ['--quiet', '--flush', '--command', command, typescript], {
+      cwd: run!.folder,
+      env: { ...process.env, ...stack.env, ...attach.env, TERM: 'xterm-256color' },
+      stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true,
+    });
     const drawn = () => (existsSync(typescript) ? readFileSync(typescript, 'utf8') : '');
     // Plain text of the screen: escape sequences out.
     const text = () => stripVTControlCharacters(drawn());
@@ -155,6 +167,8 @@ describe('demo build with the real Nango CLI and the demo stand-in', () => {
     const sed = events.find((e) => e.type === 'tool.finished' && e.tool === 'bash' && /sed -i/.test(JSON.stringify(e.input)));
     expect(sed && sed.type === 'tool.finished' ? sed.output : '').toMatch(/Read-only file system/);
     const violations = await readViolations(violationLogFor(store.fileOf(interaction.key)));
-    expect(violations).toEqual([expect.objectContaining({ file: 'others', kind: 'link-out', restored: false, activity: expect.stringMatching(/ln -s \.\. others/) })]);
+    expect(violations).toEqual([
+      expect.objectContaining({ file: 'others', kind: 'link-out', restored: false, activity: expect.stringMatching(/ln -s \.\. others/) }),
+    ]);
   });
 });

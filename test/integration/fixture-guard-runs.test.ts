@@ -70,7 +70,14 @@ describe('fixture guard in real runs', () => {
       { tool_calls: [{ name: 'write', arguments: { filePath: 'google-calendar/actions/create-event.ts', content: SCRIPT } }] },
       { tool_calls: [{ name: 'record_fixture', arguments: { input: INPUT } }] },
       // A cd into the fixtures folder first: the rule `*sed *-i*tests/*` does not see it.
-      { tool_calls: [{ name: 'bash', arguments: { command: `cd google-calendar/tests && sed -i 's/evt_stand_in_1/evt_made_up/' create-event.test.json`, description: 'patch' } }] },
+      {
+        tool_calls: [
+          {
+            name: 'bash',
+            arguments: { command: `cd google-calendar/tests && sed -i 's/evt_stand_in_1/evt_made_up/' create-event.test.json`, description: 'patch' },
+          },
+        ],
+      },
       { text: 'Done: all tests pass.', delayMs: 300 },
     ]);
     nango.refuse = false;
@@ -102,9 +109,23 @@ describe('fixture guard in real runs', () => {
 
   it('after the limit the session is stopped as tampering, and nothing it changed stays changed', async () => {
     stack.model.define('tamper', [
-      { tool_calls: [{ name: 'bash', arguments: { command: `cd google-calendar/tests && echo '{"output":{"id":"fake"}}' > create-event.test.json`, description: 'fake a fixture' } }] },
+      {
+        tool_calls: [
+          {
+            name: 'bash',
+            arguments: { command: `cd google-calendar/tests && echo '{"output":{"id":"fake"}}' > create-event.test.json`, description: 'fake a fixture' },
+          },
+        ],
+      },
       { tool_calls: [{ name: 'bash', arguments: { command: `cd . && echo '// mine now' >> ./index.ts`, description: 'take over index.ts' } }] },
-      { tool_calls: [{ name: 'bash', arguments: { command: `cd google-calendar && node -e "require('fs').renameSync('tests', 'old-tests')"`, description: 'hide the tests' } }] },
+      {
+        tool_calls: [
+          {
+            name: 'bash',
+            arguments: { command: `cd google-calendar && node -e "require('fs').renameSync('tests', 'old-tests')"`, description: 'hide the tests' },
+          },
+        ],
+      },
       { text: 'should not get here', delayMs: 3000 },
     ]);
     const o = orchestrator('limit', 'tamper', 2);
@@ -131,7 +152,17 @@ describe('fixture guard in real runs', () => {
       { tool_calls: [{ name: 'write', arguments: { filePath: 'google-calendar/actions/create-event.ts', content: SCRIPT } }] },
       { tool_calls: [{ name: 'record_fixture', arguments: { input: INPUT } }] },
       // renameSync is not a verb the rules know.
-      { tool_calls: [{ name: 'bash', arguments: { command: `cd google-calendar && node -e "require('fs').renameSync('tests', 'old-tests')" && mkdir tests`, description: 'swap the tests' } }] },
+      {
+        tool_calls: [
+          {
+            name: 'bash',
+            arguments: {
+              command: `cd google-calendar && node -e "require('fs').renameSync('tests', 'old-tests')" && mkdir tests`,
+              description: 'swap the tests',
+            },
+          },
+        ],
+      },
       { text: 'Done.', delayMs: 300 },
     ]);
     nango.refuse = false;

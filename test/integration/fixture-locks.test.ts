@@ -56,23 +56,42 @@ describe('lock 1: permission rules refuse fixture edits and the recorder', () =>
     'write tool': { tool_calls: [{ name: 'write', arguments: { filePath: FIXTURE, content: '{}' } }] },
     'write tool on index.ts': { tool_calls: [{ name: 'write', arguments: { filePath: 'index.ts', content: 'export {};\n' } }] },
     'sed -i': { tool_calls: [{ name: 'bash', arguments: { command: `sed -i 's/evt_1/evt_2/' ${FIXTURE}`, description: 'patch' } }] },
-    'redirect': { tool_calls: [{ name: 'bash', arguments: { command: `echo '{}' > ${FIXTURE}`, description: 'overwrite' } }] },
-    'tee': { tool_calls: [{ name: 'bash', arguments: { command: `echo '{}' | tee ${FIXTURE}`, description: 'overwrite' } }] },
-    'cp': { tool_calls: [{ name: 'bash', arguments: { command: `cp package.json ${FIXTURE}`, description: 'replace' } }] },
-    'rm': { tool_calls: [{ name: 'bash', arguments: { command: `rm ${FIXTURE}`, description: 'delete' } }] },
-    'mv of the tests folder': { tool_calls: [{ name: 'bash', arguments: { command: 'mv google-calendar/tests google-calendar/old-tests', description: 'rename' } }] },
-    'node one-liner': { tool_calls: [{ name: 'bash', arguments: { command: `node -e "require('fs').writeFileSync('${FIXTURE}', '{}')"`, description: 'write' } }] },
+    redirect: { tool_calls: [{ name: 'bash', arguments: { command: `echo '{}' > ${FIXTURE}`, description: 'overwrite' } }] },
+    tee: { tool_calls: [{ name: 'bash', arguments: { command: `echo '{}' | tee ${FIXTURE}`, description: 'overwrite' } }] },
+    cp: { tool_calls: [{ name: 'bash', arguments: { command: `cp package.json ${FIXTURE}`, description: 'replace' } }] },
+    rm: { tool_calls: [{ name: 'bash', arguments: { command: `rm ${FIXTURE}`, description: 'delete' } }] },
+    'mv of the tests folder': {
+      tool_calls: [{ name: 'bash', arguments: { command: 'mv google-calendar/tests google-calendar/old-tests', description: 'rename' } }],
+    },
+    'node one-liner': {
+      tool_calls: [{ name: 'bash', arguments: { command: `node -e "require('fs').writeFileSync('${FIXTURE}', '{}')"`, description: 'write' } }],
+    },
     'python one-liner': { tool_calls: [{ name: 'bash', arguments: { command: `python3 -c "open('${FIXTURE}', 'w').write('{}')"`, description: 'write' } }] },
-    'mv of the tests folder by its full path': { tool_calls: [{ name: 'bash', arguments: { command: 'mv google-calendar/tests /tmp/elsewhere', description: 'move away' } }] },
-    'sed -i after a cd into the integration': { tool_calls: [{ name: 'bash', arguments: { command: `cd google-calendar && sed -i 's/evt_1/evt_2/' tests/create-event.test.json`, description: 'patch' } }] },
+    'mv of the tests folder by its full path': {
+      tool_calls: [{ name: 'bash', arguments: { command: 'mv google-calendar/tests /tmp/elsewhere', description: 'move away' } }],
+    },
+    'sed -i after a cd into the integration': {
+      tool_calls: [
+        { name: 'bash', arguments: { command: `cd google-calendar && sed -i 's/evt_1/evt_2/' tests/create-event.test.json`, description: 'patch' } },
+      ],
+    },
     // (opencode matches each command of a list without its redirections: `cd x && echo > tests/…` is the watcher's.)
-    'tee into ./tests after a cd': { tool_calls: [{ name: 'bash', arguments: { command: `cd google-calendar && echo '{}' | tee ./tests/create-event.test.json`, description: 'overwrite' } }] },
-    'mv of the tests folder after a cd': { tool_calls: [{ name: 'bash', arguments: { command: 'cd google-calendar && mv tests old-tests', description: 'rename' } }] },
-    'nango dryrun --save': { tool_calls: [{ name: 'bash', arguments: { command: 'cd . && npx nango dryrun create-event test-connection --save', description: 'record' } }] },
+    'tee into ./tests after a cd': {
+      tool_calls: [{ name: 'bash', arguments: { command: `cd google-calendar && echo '{}' | tee ./tests/create-event.test.json`, description: 'overwrite' } }],
+    },
+    'mv of the tests folder after a cd': {
+      tool_calls: [{ name: 'bash', arguments: { command: 'cd google-calendar && mv tests old-tests', description: 'rename' } }],
+    },
+    'nango dryrun --save': {
+      tool_calls: [{ name: 'bash', arguments: { command: 'cd . && npx nango dryrun create-event test-connection --save', description: 'record' } }],
+    },
   };
 
   it.each(Object.entries(attacks))('%s is refused and the fixture is untouched', async (name, step) => {
-    const id = `attack-${name.replace(/[^a-z0-9]+/gi, '-').replace(/-+$/, '').toLowerCase()}`;
+    const id = `attack-${name
+      .replace(/[^a-z0-9]+/gi, '-')
+      .replace(/-+$/, '')
+      .toLowerCase()}`;
     stack.model.define(id, [step, { text: 'I tried.' }]);
     const workRoot = path.join(stack.root, `work-${id}`);
     const o = orchestrator(workRoot);
@@ -85,7 +104,11 @@ describe('lock 1: permission rules refuse fixture edits and the recorder', () =>
     // The layer that stops it: opencode's file tools are checked by the harness (real paths, before the
     // tool runs, ahead of opencode's own rules); shell commands by lock 1's rules (and the sandbox behind them).
     const fileTool = ['edit', 'write'].includes(step.tool_calls?.[0]?.name ?? '');
-    expect(result!.output).toMatch(fileTool ? /Integration Builder refused this (edit|write) call: .* written by the harness only/ : /rule which prevents you from using this specific tool call/);
+    expect(result!.output).toMatch(
+      fileTool
+        ? /Integration Builder refused this (edit|write) call: .* written by the harness only/
+        : /rule which prevents you from using this specific tool call/,
+    );
     const folder = o.get(key)!.folder;
     expect(readFileSync(path.join(folder, FIXTURE), 'utf8')).toBe(FIXTURE_BODY);
     expect(readFileSync(path.join(folder, 'index.ts'), 'utf8')).toBe(`import './google-calendar/actions/${id}.js';\n`);
@@ -142,10 +165,7 @@ describe('harness tools', () => {
   });
 
   it('record_fixture without a toolchain says so instead of pretending', async () => {
-    stack.model.define('wants-recording', [
-      { tool_calls: [{ name: 'record_fixture', arguments: { input: '{}' } }] },
-      { text: 'ok' },
-    ]);
+    stack.model.define('wants-recording', [{ tool_calls: [{ name: 'record_fixture', arguments: { input: '{}' } }] }, { text: 'ok' }]);
     const o = orchestrator(path.join(stack.root, 'work-no-toolchain'));
     o.generate(targetsFor('google-calendar', ['wants-recording']));
     await o.whenIdle();

@@ -41,7 +41,10 @@ const bash = (command: string, description: string): ScriptStep => ({ tool_calls
 /** The honest build, step by step (each step one tool call, as a model takes them). */
 const HONEST: ScriptStep[] = [
   { text: 'Starting from the stub.', tool_calls: [{ name: 'read', arguments: { filePath: SCRIPT_REL } }] },
-  { text: 'Writing the action: typed zod models, retries, the API reference.', tool_calls: [{ name: 'write', arguments: { filePath: SCRIPT_REL, content: SCRIPT } }] },
+  {
+    text: 'Writing the action: typed zod models, retries, the API reference.',
+    tool_calls: [{ name: 'write', arguments: { filePath: SCRIPT_REL, content: SCRIPT } }],
+  },
   bash('npx nango compile', 'Compile the integration'),
   { text: 'It compiles. Recording a fixture through the harness.', tool_calls: [{ name: 'record_fixture', arguments: { input: INPUT } }] },
   bash('ls google-calendar/tests 2>/dev/null', 'List the fixtures'),
@@ -149,7 +152,10 @@ for (const mode of ['bwrap', 'unsandboxed'] as const satisfies readonly SandboxM
     });
 
     it('records through the harness, lists its fixtures, finds its own script with grep, and its tests pass', () => {
-      expect(results().find((r) => r.tool === 'record_fixture')).toMatchObject({ ok: true, output: expect.stringMatching(/^Recorded google-calendar\/tests\/create-event\.test\.json/) });
+      expect(results().find((r) => r.tool === 'record_fixture')).toMatchObject({
+        ok: true,
+        output: expect.stringMatching(/^Recorded google-calendar\/tests\/create-event\.test\.json/),
+      });
       expect(bashResult('ls google-calendar/tests 2>/dev/null')?.output).toContain('create-event.test.json');
       const grep = results().find((r) => r.tool === 'grep');
       expect(grep?.output).toContain('create-event.ts');

@@ -16,7 +16,20 @@ const KEY = 'google-calendar/create-event';
 let browser: Browser;
 
 function run(extra: Partial<RunRecord> = {}): RunRecord {
-  return { ...newRunRecord({ key: KEY, integrationId: 'google-calendar', interactionId: 'create-event', specFile: '/s', folder: `/w/${KEY}`, demo: false, now: new Date().toISOString() }), status: 'running', attempt: 1, ...extra };
+  return {
+    ...newRunRecord({
+      key: KEY,
+      integrationId: 'google-calendar',
+      interactionId: 'create-event',
+      specFile: '/s',
+      folder: `/w/${KEY}`,
+      demo: false,
+      now: new Date().toISOString(),
+    }),
+    status: 'running',
+    attempt: 1,
+    ...extra,
+  };
 }
 
 function host(send: (m: HostMessage) => Promise<void>) {
@@ -47,7 +60,17 @@ describe('Agents panel, live updates in Chromium', () => {
     h.model.onRun(run());
     h.coalescer.repaint();
     h.event({ type: 'reasoning.done', sessionId: 's', messageId: 'm', partId: 'r1', text: 'I should read the docs first.' });
-    h.event({ type: 'tool.finished', sessionId: 's', messageId: 'm', partId: 'p1', callId: 'c1', tool: 'bash', input: { command: 'cat README.md' }, ok: true, output: longOutput });
+    h.event({
+      type: 'tool.finished',
+      sessionId: 's',
+      messageId: 'm',
+      partId: 'p1',
+      callId: 'c1',
+      tool: 'bash',
+      input: { command: 'cat README.md' },
+      ok: true,
+      output: longOutput,
+    });
     await h.flush();
     const output = p.page.locator('.kind-tool details.output');
     const reasoning = p.page.locator('details.reasoning');
@@ -67,7 +90,17 @@ describe('Agents panel, live updates in Chromium', () => {
     await p.page.waitForTimeout(100);
     expect(await output.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
     // The tool row itself changing (same call id, finished again with more output) keeps it open too.
-    h.event({ type: 'tool.finished', sessionId: 's', messageId: 'm', partId: 'p1', callId: 'c1', tool: 'bash', input: { command: 'cat README.md' }, ok: true, output: `${longOutput}\nmore` });
+    h.event({
+      type: 'tool.finished',
+      sessionId: 's',
+      messageId: 'm',
+      partId: 'p1',
+      callId: 'c1',
+      tool: 'bash',
+      input: { command: 'cat README.md' },
+      ok: true,
+      output: `${longOutput}\nmore`,
+    });
     await h.flush();
     expect(await p.page.locator('.kind-tool details.output').evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
     await p.close();
@@ -84,14 +117,27 @@ describe('Agents panel, live updates in Chromium', () => {
     await reason.click();
     await p.page.keyboard.type('no network');
     // Another agent event for this session arrives (a violation from the guard) while typing.
-    h.coalescer.items(KEY, h.model.onViolation({ time: 't', folder: '/w', key: KEY, file: 'tests/x.json', kind: 'changed', restored: true, detail: 'changed tests/x.json; restored' }));
+    h.coalescer.items(
+      KEY,
+      h.model.onViolation({
+        time: 't',
+        folder: '/w',
+        key: KEY,
+        file: 'tests/x.json',
+        kind: 'changed',
+        restored: true,
+        detail: 'changed tests/x.json; restored',
+      }),
+    );
     await h.flush();
     expect(await p.page.locator('.violation').count()).toBe(1);
     expect(await p.page.evaluate(() => document.activeElement?.className)).toBe('perm-reason');
     await p.page.keyboard.type(' calls');
     expect(await p.page.locator('.perm-reason').inputValue()).toBe('no network calls');
     await p.page.locator('.perm-reject').click();
-    expect((await p.posted()).filter((m) => m.type === 'permission')).toEqual([{ type: 'permission', key: KEY, requestId: 'per_1', reply: 'reject', message: 'no network calls' }]);
+    expect((await p.posted()).filter((m) => m.type === 'permission')).toEqual([
+      { type: 'permission', key: KEY, requestId: 'per_1', reply: 'reject', message: 'no network calls' },
+    ]);
     await p.close();
   });
 
@@ -100,14 +146,52 @@ describe('Agents panel, live updates in Chromium', () => {
     const h = host((m) => p.send(m));
     h.model.onRun(run({ status: 'needs-review' }));
     h.coalescer.repaint();
-    for (let i = 0; i < 3000; i++) h.event({ type: 'tool.finished', sessionId: 's', messageId: 'm', partId: `p${i}`, callId: `c${i}`, tool: 'bash', input: { command: `echo step-${i}` }, ok: true, output: `step-${i}` });
+    for (let i = 0; i < 3000; i++)
+      h.event({
+        type: 'tool.finished',
+        sessionId: 's',
+        messageId: 'm',
+        partId: `p${i}`,
+        callId: `c${i}`,
+        tool: 'bash',
+        input: { command: `echo step-${i}` },
+        ok: true,
+        output: `step-${i}`,
+      });
     await h.flush();
     h.model.onReport({
-      version: 1, key: KEY, integrationId: 'google-calendar', interactionId: 'create-event', folder: '/w', attempt: 1, verdict: 'failed', startedAt: '', durationMs: 1,
-      checks: [{ check: 'transcript', outcome: 'failed', durationMs: 1, findings: [
-        { check: 'transcript', rule: 'transcript.false-claim', severity: 'error', message: 'claimed success while tests failed', step: { attempt: 1, line: 2900, callId: 'c2899' } },
-        { check: 'transcript', rule: 'transcript.fixture-edit', severity: 'error', message: 'edited a fixture', step: { attempt: 1, line: 1201, callId: 'c1200' } },
-      ] }],
+      version: 1,
+      key: KEY,
+      integrationId: 'google-calendar',
+      interactionId: 'create-event',
+      folder: '/w',
+      attempt: 1,
+      verdict: 'failed',
+      startedAt: '',
+      durationMs: 1,
+      checks: [
+        {
+          check: 'transcript',
+          outcome: 'failed',
+          durationMs: 1,
+          findings: [
+            {
+              check: 'transcript',
+              rule: 'transcript.false-claim',
+              severity: 'error',
+              message: 'claimed success while tests failed',
+              step: { attempt: 1, line: 2900, callId: 'c2899' },
+            },
+            {
+              check: 'transcript',
+              rule: 'transcript.fixture-edit',
+              severity: 'error',
+              message: 'edited a fixture',
+              step: { attempt: 1, line: 1201, callId: 'c1200' },
+            },
+          ],
+        },
+      ],
     });
     h.coalescer.repaint(); // what the view does when the selected agent's report arrives
     await h.flush();
@@ -120,11 +204,13 @@ describe('Agents panel, live updates in Chromium', () => {
     const revealed = p.page.locator('.stream .revealed');
     expect(await revealed.innerText()).toMatch(/transcript\.fixture-edit — edited a fixture/);
     // It is on screen, right after the step it points at.
-    expect(await revealed.evaluate((el) => {
-      const s = (el.closest('.stream') as HTMLElement).getBoundingClientRect();
-      const r = el.getBoundingClientRect();
-      return r.bottom > s.top && r.top < s.bottom;
-    })).toBe(true);
+    expect(
+      await revealed.evaluate((el) => {
+        const s = (el.closest('.stream') as HTMLElement).getBoundingClientRect();
+        const r = el.getBoundingClientRect();
+        return r.bottom > s.top && r.top < s.bottom;
+      }),
+    ).toBe(true);
     expect(await revealed.evaluate((el) => (el.previousElementSibling as HTMLElement | null)?.innerText ?? '')).toContain('echo step-1200');
     // New items do not pull the view away from it.
     h.event({ type: 'text.done', sessionId: 's', messageId: 'm', partId: 'late', text: 'late' });

@@ -27,14 +27,31 @@ function recordedEvents(): AgentEvent[] {
 
 function run(key: string, extra: Partial<RunRecord> = {}): RunRecord {
   const [i, x] = key.split('/') as [string, string];
-  return { ...newRunRecord({ key, integrationId: i, interactionId: x, specFile: '/s', folder: `/w/${key}`, demo: true, now: new Date(Date.now() - 42_000).toISOString() }), startedAt: new Date(Date.now() - 42_000).toISOString(), ...extra };
+  return {
+    ...newRunRecord({
+      key,
+      integrationId: i,
+      interactionId: x,
+      specFile: '/s',
+      folder: `/w/${key}`,
+      demo: true,
+      now: new Date(Date.now() - 42_000).toISOString(),
+    }),
+    startedAt: new Date(Date.now() - 42_000).toISOString(),
+    ...extra,
+  };
 }
 
 /** The host side as the extension runs it, posting into the page. */
 function host(send: (m: HostMessage) => Promise<void>) {
   const model = new PanelModel();
   const out: HostMessage[] = [];
-  const coalescer = new Coalescer(model, (m) => out.push(m), 50, () => true);
+  const coalescer = new Coalescer(
+    model,
+    (m) => out.push(m),
+    50,
+    () => true,
+  );
   const flush = async () => {
     coalescer.flush();
     const batch = out.splice(0);
@@ -60,9 +77,30 @@ describe('Agents panel in Chromium', () => {
       h.model.onRun(run('google-drive/sync-files', { status: 'verified', attempt: 1 }));
       h.coalescer.selected = KEY;
       h.coalescer.repaint();
-      h.model.onEvent(KEY, { type: 'tool.finished', sessionId: 's', messageId: 'm0', partId: 'w0', callId: 'w0', tool: 'edit', input: { filePath: 'google-calendar/actions/create-event.ts', oldString: "retries: 1", newString: 'retries: 3' }, ok: true, output: '' });
+      h.model.onEvent(KEY, {
+        type: 'tool.finished',
+        sessionId: 's',
+        messageId: 'm0',
+        partId: 'w0',
+        callId: 'w0',
+        tool: 'edit',
+        input: { filePath: 'google-calendar/actions/create-event.ts', oldString: 'retries: 1', newString: 'retries: 3' },
+        ok: true,
+        output: '',
+      });
       for (const e of recordedEvents()) h.coalescer.items(KEY, h.model.onEvent(KEY, e));
-      h.coalescer.items(KEY, h.model.onViolation({ time: 't', folder: '/w', key: KEY, file: 'google-calendar/tests/create-event.test.json', kind: 'changed', restored: true, detail: 'changed google-calendar/tests/create-event.test.json during bash: sed -i …; restored' }));
+      h.coalescer.items(
+        KEY,
+        h.model.onViolation({
+          time: 't',
+          folder: '/w',
+          key: KEY,
+          file: 'google-calendar/tests/create-event.test.json',
+          kind: 'changed',
+          restored: true,
+          detail: 'changed google-calendar/tests/create-event.test.json during bash: sed -i …; restored',
+        }),
+      );
       await h.flush();
       // The view selected the agent that needs attention first (blocked); the user picks ours.
       expect((await p.posted()).find((m) => m.type === 'select')).toEqual({ type: 'select', key: 'slack/send-message' });
@@ -90,8 +128,20 @@ describe('Agents panel in Chromium', () => {
     h.model.onRun(run(KEY, { status: 'running', attempt: 1 }));
     h.coalescer.selected = KEY;
     h.coalescer.repaint();
-    h.coalescer.items(KEY, h.model.onEvent(KEY, { type: 'text.done', sessionId: 's', messageId: 'm', partId: 't1', text: 'Use **`nango.paginate`** <img src=x onerror="window.__pwned=1">' }));
-    h.coalescer.items(KEY, h.model.onEvent(KEY, { type: 'permission.asked', sessionId: 's', requestId: 'per_1', permission: 'bash', patterns: ['curl https://example.test'] }));
+    h.coalescer.items(
+      KEY,
+      h.model.onEvent(KEY, {
+        type: 'text.done',
+        sessionId: 's',
+        messageId: 'm',
+        partId: 't1',
+        text: 'Use **`nango.paginate`** <img src=x onerror="window.__pwned=1">',
+      }),
+    );
+    h.coalescer.items(
+      KEY,
+      h.model.onEvent(KEY, { type: 'permission.asked', sessionId: 's', requestId: 'per_1', permission: 'bash', patterns: ['curl https://example.test'] }),
+    );
     await h.flush();
     expect(await p.page.locator('.agent .status').first().innerText()).toBe('permission waiting');
     const md = p.page.locator('.markdown').first();
@@ -118,14 +168,28 @@ describe('Agents panel in Chromium', () => {
     h.coalescer.selected = KEY;
     h.coalescer.repaint();
     for (let i = 0; i < 10_000; i++) {
-      h.coalescer.items(KEY, h.model.onEvent(KEY, { type: 'tool.finished', sessionId: 's', messageId: 'm', partId: `p${i}`, callId: `c${i}`, tool: 'bash', input: { command: `echo step-${i}` }, ok: true, output: `step-${i}` }));
+      h.coalescer.items(
+        KEY,
+        h.model.onEvent(KEY, {
+          type: 'tool.finished',
+          sessionId: 's',
+          messageId: 'm',
+          partId: `p${i}`,
+          callId: `c${i}`,
+          tool: 'bash',
+          input: { command: `echo step-${i}` },
+          ok: true,
+          output: `step-${i}`,
+        }),
+      );
     }
     await h.flush();
-    const stats = () => p.page.evaluate(() => {
-      const s = document.querySelector('.stream') as HTMLElement;
-      const panel = (window as unknown as { __ibPanel: { itemCount(): number; renderedCount(): number } }).__ibPanel;
-      return { items: panel.itemCount(), rendered: panel.renderedCount(), atBottom: s.scrollHeight - s.scrollTop - s.clientHeight < 30, top: s.scrollTop };
-    });
+    const stats = () =>
+      p.page.evaluate(() => {
+        const s = document.querySelector('.stream') as HTMLElement;
+        const panel = (window as unknown as { __ibPanel: { itemCount(): number; renderedCount(): number } }).__ibPanel;
+        return { items: panel.itemCount(), rendered: panel.renderedCount(), atBottom: s.scrollHeight - s.scrollTop - s.clientHeight < 30, top: s.scrollTop };
+      });
     await p.page.waitForTimeout(100);
     let s = await stats();
     expect(s.items).toBe(10_000);

@@ -52,14 +52,23 @@ function snapshot(folder: string): Map<string, string> {
       if (/^(node_modules|build)$|^\.nango\/nango\.json$/.test(r)) continue;
       const st = lstatSync(path.join(folder, r));
       if (st.isDirectory()) walk(r);
-      else out.set(r, st.isFile() ? createHash('sha256').update(readFileSync(path.join(folder, r))).digest('hex') : 'link');
+      else
+        out.set(
+          r,
+          st.isFile()
+            ? createHash('sha256')
+                .update(readFileSync(path.join(folder, r)))
+                .digest('hex')
+            : 'link',
+        );
     }
   };
   walk('');
   return out;
 }
 
-const changes = (a: Map<string, string>, b: Map<string, string>) => [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).map((k) => `${k} ${!a.has(k) ? 'added' : !b.has(k) ? 'removed' : 'changed'}`);
+const changes = (a: Map<string, string>, b: Map<string, string>) =>
+  [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).map((k) => `${k} ${!a.has(k) ? 'added' : !b.has(k) ? 'removed' : 'changed'}`);
 
 /** Verify three times; every verdict and finding the same as the first, and the folders as before each run. */
 async function verifyThrice(targets: readonly VerifyTarget[], runs: RunStore): Promise<VerifyReport[]> {
@@ -130,7 +139,10 @@ describe.skipIf(missing !== undefined)(`real Nango code from NangoHQ/integration
     expect(wanted.filter((f) => !seen.has(f))).toEqual([]);
     for (const l of laid) {
       // what the list says of each script is what the script shows
-      expect(l.entry.features.filter((f) => !l.features.includes(f)), l.target.key).toEqual([]);
+      expect(
+        l.entry.features.filter((f) => !l.features.includes(f)),
+        l.target.key,
+      ).toEqual([]);
       if (l.entry.features.includes('helpers') || l.entry.features.includes('models-file')) expect(l.unitFiles.length, l.target.key).toBeGreaterThan(0);
       expect(l.runTests?.ok, `${l.target.key}: run_tests\n${l.runTests?.output}`).toBe(true);
     }
@@ -147,19 +159,30 @@ describe.skipIf(missing !== undefined)(`real Nango code from NangoHQ/integration
     console.log(
       [
         `[real-code] slice of ${reports.length}: ${count('verified')} verified, ${count('needs-review')} needs review, ${count('failed')} failed; Verify ${(seconds / reports.length).toFixed(1)} s per interaction`,
-        ...reports.map((r) => `  ${r.key}: ${r.verdict}${describeFindings(r).map((f) => `\n    ${f}`).join('')}`),
+        ...reports.map(
+          (r) =>
+            `  ${r.key}: ${r.verdict}${describeFindings(r)
+              .map((f) => `\n    ${f}`)
+              .join('')}`,
+        ),
       ].join('\n'),
     );
     for (const r of reports) {
       const outcome = Object.fromEntries(r.checks.map((c) => [c.check, c.outcome]));
-      expect({ fixtures: outcome.fixtures, compile: outcome.compile, assemble: outcome.assemble, tests: outcome.tests, confinement: outcome.confinement }, `${r.key}\n${describeFindings(r).join('\n')}`).toEqual({
+      expect(
+        { fixtures: outcome.fixtures, compile: outcome.compile, assemble: outcome.assemble, tests: outcome.tests, confinement: outcome.confinement },
+        `${r.key}\n${describeFindings(r).join('\n')}`,
+      ).toEqual({
         fixtures: 'passed',
         compile: 'passed',
         assemble: 'passed',
         tests: 'passed',
         confinement: 'passed',
       });
-      expect(describeFindings(r).filter((f) => / transcript\.false-claim/.test(f)), r.key).toEqual([]);
+      expect(
+        describeFindings(r).filter((f) => / transcript\.false-claim/.test(f)),
+        r.key,
+      ).toEqual([]);
     }
     // What holds today on the whole corpus too (npm run bench -- real-code): no honest interaction fails.
     // Needs review is printed, not asserted: Nango's own warn-level lint still flags some templates.
@@ -171,7 +194,9 @@ describe.skipIf(missing !== undefined)(`real Nango code from NangoHQ/integration
     mkdirSync(own, { recursive: true });
     const ownRuns = new RunStore(own);
     const aircall = CORPUS.find((e) => keyOf(e) === 'aircall/calls') as CorpusEntry;
-    const norun = await layOutHonestRun(ownRuns, own, templates, aircall, corpusSpec([aircall], path.join(own, 'interactions.json')).get('aircall/calls')!, { runTests: false });
+    const norun = await layOutHonestRun(ownRuns, own, templates, aircall, corpusSpec([aircall], path.join(own, 'interactions.json')).get('aircall/calls')!, {
+      runTests: false,
+    });
     // the folder holds the recorded fixture and no generated test
     expect(readdirSync(path.join(norun.target.folder, 'aircall', 'tests')).filter((f) => f.endsWith('.test.ts'))).toEqual([]);
     const pick = (key: string) => (laid.find((l) => l.target.key === key) as LaidOut).target;
@@ -183,7 +208,13 @@ describe.skipIf(missing !== undefined)(`real Nango code from NangoHQ/integration
 
   it("the scan: every script of the slice's providers through the code rules and lint; the counts are printed", async () => {
     // the scripts and their recorded fixtures (the pagination rule takes a recording as evidence, as Verify does)
-    await extractTemplates(templates, (p) => slice.some((e) => p.startsWith(`integrations/${e.provider}/`)) && ((/\.ts$/.test(p) && !/\/(mocks|tests|fixtures)\//.test(p)) || /\/tests\/[^/]+\.test\.json$/.test(p)), 'slice-scripts');
+    await extractTemplates(
+      templates,
+      (p) =>
+        slice.some((e) => p.startsWith(`integrations/${e.provider}/`)) &&
+        ((/\.ts$/.test(p) && !/\/(mocks|tests|fixtures)\//.test(p)) || /\/tests\/[^/]+\.test\.json$/.test(p)),
+      'slice-scripts',
+    );
     const scripts = (await templateScripts(templates)).filter((f) => slice.some((e) => f.startsWith(`${e.provider}/`)));
     const scan = await scanTemplates(templates, { scripts });
     expect(scan.lintRan, scan.lintDetail).toBe(true);
@@ -191,7 +222,8 @@ describe.skipIf(missing !== undefined)(`real Nango code from NangoHQ/integration
     const flagged = scan.scripts.filter((s) => s.findings.some((f) => f.severity !== 'info'));
     const failed = flagged.filter((s) => s.findings.some((f) => f.severity === 'error'));
     const byRule = new Map<string, number>();
-    for (const s of flagged) for (const rule of new Set(s.findings.filter((f) => f.severity !== 'info').map((f) => f.rule))) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
+    for (const s of flagged)
+      for (const rule of new Set(s.findings.filter((f) => f.severity !== 'info').map((f) => f.rule))) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
     console.log(
       `[real-code] scan of ${scan.scripts.length} scripts of ${new Set(slice.map((e) => e.provider)).size} providers: ${flagged.length} flagged (${((100 * flagged.length) / scan.scripts.length).toFixed(1)}%), ${failed.length} with an error; by rule: ${[...byRule].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     );

@@ -13,7 +13,6 @@ import { startFakeNango, type FakeNango } from '../support/fakeNango';
 import { targetsFor } from '../support/specs';
 import { INPUT, SCRIPT } from '../support/calendarScript';
 
-
 let stack: AgentStack;
 let nango: FakeNango;
 // Work folders must sit inside the project so `nango` and `zod` resolve from its node_modules.

@@ -42,7 +42,8 @@ interface Attack {
 }
 
 const LAYER_OUTPUT: Record<Layer, RegExp> = {
-  sandbox: /No such file or directory|Read-only file system|cannot (create|remove|open|move|stat)|Permission denied|not permitted|EROFS|ENOENT|ECONNREFUSED|ENETUNREACH|fetch failed|Network is unreachable|Device or resource busy|unable to|error|refused/i,
+  sandbox:
+    /No such file or directory|Read-only file system|cannot (create|remove|open|move|stat)|Permission denied|not permitted|EROFS|ENOENT|ECONNREFUSED|ENETUNREACH|fetch failed|Network is unreachable|Device or resource busy|unable to|error|refused/i,
   'file-tools': /Integration Builder refused this \w+ call/,
   rules: /rule which prevents you from using this specific tool call/,
 };
@@ -77,18 +78,26 @@ const ATTACKS: Record<string, Attack> = {
   'secrets from env, /proc/<pid>/environ and files': {
     steps: ({ runs }) => [
       bash(`env; for p in /proc/[0-9]*; do cat $p/environ 2>/dev/null | tr '\\0' '\\n'; done; echo end`),
-      bash(`cat "$(echo ${b64(runs)} | base64 -d)"/google-calendar/*.json; cat "$(echo ${b64(stack.env.XDG_DATA_HOME ?? '/root/.local/share')} | base64 -d)"/opencode/auth.json`),
+      bash(
+        `cat "$(echo ${b64(runs)} | base64 -d)"/google-calendar/*.json; cat "$(echo ${b64(stack.env.XDG_DATA_HOME ?? '/root/.local/share')} | base64 -d)"/opencode/auth.json`,
+      ),
     ],
     layers: ['sandbox', 'sandbox'],
     outputs: [/^end$/m, undefined],
   },
   "a neighbour's session driven over HTTP": {
-    steps: () => [bash(`node -e "Promise.all([process.argv[1], process.argv[2]].map(u => fetch(u + '/tool', { method: 'POST' }).then(r => 'reached ' + r.status, e => 'no network: ' + (e.cause?.code ?? e.message)))).then(r => console.log(r.join('\\n')))" ${'$HARNESS'} ${'$SERVER'}`)],
+    steps: () => [
+      bash(
+        `node -e "Promise.all([process.argv[1], process.argv[2]].map(u => fetch(u + '/tool', { method: 'POST' }).then(r => 'reached ' + r.status, e => 'no network: ' + (e.cause?.code ?? e.message)))).then(r => console.log(r.join('\\n')))" ${'$HARNESS'} ${'$SERVER'}`,
+      ),
+    ],
     layers: ['sandbox'],
   },
   'a detached process that rewrites the fixture after the run': {
     steps: () => [
-      bash(`mkdir -p .cache && printf 'setTimeout(() => { try { require("fs").writeFileSync(process.argv[2], "{}"); } catch (e) {} }, 2500)' > .cache/t.cjs && (setsid node .cache/t.cjs "$PWD/${FIXTURE}" &) ; nohup node .cache/t.cjs "$PWD/${FIXTURE}" >/dev/null 2>&1 & node .cache/t.cjs "$PWD/${FIXTURE}" & disown; echo started`),
+      bash(
+        `mkdir -p .cache && printf 'setTimeout(() => { try { require("fs").writeFileSync(process.argv[2], "{}"); } catch (e) {} }, 2500)' > .cache/t.cjs && (setsid node .cache/t.cjs "$PWD/${FIXTURE}" &) ; nohup node .cache/t.cjs "$PWD/${FIXTURE}" >/dev/null 2>&1 & node .cache/t.cjs "$PWD/${FIXTURE}" & disown; echo started`,
+      ),
     ],
     layers: ['sandbox'],
     // It starts; what stops it is the end of its command's PID namespace (checked below: no process, fixture intact).
@@ -110,8 +119,12 @@ const ATTACKS: Record<string, Attack> = {
       bash(`cd google-calendar/tests && echo '{}' | dd of=create-event.test.json`),
       bash(`cd google-calendar/tests && truncate -s 0 create-event.test.json`),
       bash(`echo '{}' > x.json && cd google-calendar/tests && cp --remove-destination ../../x.json create-event.test.json`),
-      bash(`git init -q . && git add -A && git -c user.email=a@b -c user.name=a commit -qm base && cd google-calendar/tests && git rm -q create-event.test.json`),
-      bash(`cd google-calendar && git update-index --cacheinfo 100644,$(printf '{}' | git hash-object -w --stdin),google-calendar/tests/create-event.test.json && git checkout -- tests/create-event.test.json`),
+      bash(
+        `git init -q . && git add -A && git -c user.email=a@b -c user.name=a commit -qm base && cd google-calendar/tests && git rm -q create-event.test.json`,
+      ),
+      bash(
+        `cd google-calendar && git update-index --cacheinfo 100644,$(printf '{}' | git hash-object -w --stdin),google-calendar/tests/create-event.test.json && git checkout -- tests/create-event.test.json`,
+      ),
     ],
     layers: ['rules', 'sandbox', 'sandbox', 'sandbox', 'sandbox', 'sandbox', 'sandbox', 'sandbox', 'sandbox'],
   },
@@ -151,12 +164,15 @@ beforeAll(async () => {
     const id = `attack-${Object.keys(ATTACKS).indexOf(name)}`;
     ids.push(id);
     const folder = path.join(workRoot, 'google-calendar', id);
-    const steps = attack.steps({ folder, runs: path.join(workRoot, '.runs'), neighbour }).map((s) => JSON.parse(JSON.stringify(s).replaceAll('$HARNESS', stack.tools!.url).replaceAll('$SERVER', serverUrl)) as ScriptStep);
+    const steps = attack
+      .steps({ folder, runs: path.join(workRoot, '.runs'), neighbour })
+      .map((s) => JSON.parse(JSON.stringify(s).replaceAll('$HARNESS', stack.tools!.url).replaceAll('$SERVER', serverUrl)) as ScriptStep);
     stack.model.define(id, [...steps, { text: 'All done, everything works.' }]);
   }
   o.generate(targetsFor('google-calendar', ids));
   await o.whenIdle();
-  if (process.env.IB_DEBUG) for (const [k, evs] of events) for (const e of evs) if (e.type === 'tool.finished') console.log(k, e.tool, JSON.stringify(e.output).slice(0, 300));
+  if (process.env.IB_DEBUG)
+    for (const [k, evs] of events) for (const e of evs) if (e.type === 'tool.finished') console.log(k, e.tool, JSON.stringify(e.output).slice(0, 300));
   // the detached writers had 2.5 s: give them time to try
   await new Promise((r) => setTimeout(r, 3000));
 }, 240_000);
@@ -171,13 +187,20 @@ describe('the sandbox stops an attacker with a shell (real opencode, scripted ag
     const run = o.get(key)!;
     expect(run.sandbox).toBe('bwrap');
     const results = (events.get(key) ?? []).filter((e): e is Extract<AgentEvent, { type: 'tool.finished' }> => e.type === 'tool.finished');
-    expect(results.map((r) => r.tool), 'every step ran as a tool call').toHaveLength(attack.layers.length);
+    expect(
+      results.map((r) => r.tool),
+      'every step ran as a tool call',
+    ).toHaveLength(attack.layers.length);
     results.forEach((r, i) => {
       const layer = attack.layers[i] as Layer;
       expect(r.output, `step ${i + 1} (${r.tool}) stopped by ${layer}`).toMatch(attack.outputs?.[i] ?? LAYER_OUTPUT[layer]);
       if (layer !== 'sandbox') expect(r.ok, `step ${i + 1} refused`).toBe(false);
       // nothing secret or foreign came back
-      for (const secret of [stack.env.IB_HARNESS_TOKEN, NEIGHBOUR_SECRET, stack.connection.endpointOf([...stack.connection.serverUrls()][0] ?? '')?.password ?? 'no-password'])
+      for (const secret of [
+        stack.env.IB_HARNESS_TOKEN,
+        NEIGHBOUR_SECRET,
+        stack.connection.endpointOf([...stack.connection.serverUrls()][0] ?? '')?.password ?? 'no-password',
+      ])
         expect(r.output, `step ${i + 1} leaked a secret`).not.toContain(secret);
       expect(r.output).not.toMatch(/^reached \d+/m);
     });
@@ -190,7 +213,16 @@ describe('the sandbox stops an attacker with a shell (real opencode, scripted ag
     const guarded = path.join(workRoot, 'guarded');
     let og: Orchestrator | undefined = undefined;
     guard = new FixtureGuard({ currentActivity: (key) => og?.currentActivity(key) });
-    og = new Orchestrator({ workRoot: guarded, connection: stack.connection, runs: new RunStore(guarded), model: TEST_MODEL, tools: stack.tools, sandbox: stack.sandbox, guard, onSessionCreated: (r) => stack.model.assign(r.sessionId!, r.interactionId) });
+    og = new Orchestrator({
+      workRoot: guarded,
+      connection: stack.connection,
+      runs: new RunStore(guarded),
+      model: TEST_MODEL,
+      tools: stack.tools,
+      sandbox: stack.sandbox,
+      guard,
+      onSessionCreated: (r) => stack.model.assign(r.sessionId!, r.interactionId),
+    });
     stack.model.define('linker', [bash(`ln -s "$(echo ${b64(workRoot)} | base64 -d)" cache && ls cache/`), { text: 'done' }]);
     og.generate(targetsFor('google-calendar', ['linker']));
     await og.whenIdle();
@@ -214,7 +246,9 @@ describe('the sandbox stops an attacker with a shell (real opencode, scripted ag
     ]);
     o.generate(targetsFor('google-calendar', ['honest-one']));
     await o.whenIdle();
-    const [r, compile] = (events.get('google-calendar/honest-one') ?? []).filter((e): e is Extract<AgentEvent, { type: 'tool.finished' }> => e.type === 'tool.finished');
+    const [r, compile] = (events.get('google-calendar/honest-one') ?? []).filter(
+      (e): e is Extract<AgentEvent, { type: 'tool.finished' }> => e.type === 'tool.finished',
+    );
     expect(r?.output).toContain(path.join(REPO, 'node_modules', 'zod'));
     expect(r?.output).toContain('honest-one.ts');
     expect(r?.output).toContain('evt_1');

@@ -20,7 +20,9 @@ const show = (r: CliResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`.slice(
 
 beforeAll(() => {
   dir = cliWorkspace('shard-merge');
-  const example = parse(readFileSync(path.join(REPO, 'examples/product-integrations/interactions.json'), 'utf8')) as { integrations: { id: string; interactions: { id: string }[] }[] };
+  const example = parse(readFileSync(path.join(REPO, 'examples/product-integrations/interactions.json'), 'utf8')) as {
+    integrations: { id: string; interactions: { id: string }[] }[];
+  };
   const integrations = example.integrations
     .map((i) => ({ ...i, interactions: i.interactions.filter((x) => KEYS.includes(`${i.id}/${x.id}`)) }))
     .filter((i) => i.interactions.length);
@@ -41,7 +43,9 @@ describe('generate --shard K/N in three processes, merge, then status, verify an
   const shardOf = new Map<string, number>();
 
   it('three shards, each a separate process with its own work root, run one interaction each', async () => {
-    const results = await Promise.all([1, 2, 3].map((k) => cli(['generate', '--demo', '--all', '--shard', `${k}/3`, '--work-root', `shard-${k}`, '--concurrency', '1', '--json'])));
+    const results = await Promise.all(
+      [1, 2, 3].map((k) => cli(['generate', '--demo', '--all', '--shard', `${k}/3`, '--work-root', `shard-${k}`, '--concurrency', '1', '--json'])),
+    );
     const seen: string[] = [];
     results.forEach((r, i) => {
       expect(r.code, show(r)).toBe(0);
@@ -51,7 +55,11 @@ describe('generate --shard K/N in three processes, merge, then status, verify an
       shardOf.set(reports[0]?.key as string, i + 1);
       seen.push(...reports.map((x) => x.key));
       // Each work root holds its own share only.
-      expect(readdirSync(path.join(dir, `shard-${i + 1}`, '.runs')).filter((n) => !n.startsWith('.')).sort()).toEqual([...new Set(reports.map((x) => x.key.split('/')[0] as string)), 'shard.json'].sort());
+      expect(
+        readdirSync(path.join(dir, `shard-${i + 1}`, '.runs'))
+          .filter((n) => !n.startsWith('.'))
+          .sort(),
+      ).toEqual([...new Set(reports.map((x) => x.key.split('/')[0] as string)), 'shard.json'].sort());
     });
     expect(seen.sort()).toEqual([...KEYS].sort());
   }, 1_200_000);
@@ -104,7 +112,9 @@ describe('generate --shard K/N in three processes, merge, then status, verify an
     const r = await cli(['assemble', 'google-calendar', '--work-root', 'merged']);
     expect(r.code, show(r)).toBe(0);
     expect(r.stdout).toContain('## Compile: ✓ passed');
-    expect(readFileSync(path.join(dir, 'nango-integrations/index.ts'), 'utf8')).toBe("import './google-calendar/actions/create-event.js';\nimport './google-calendar/syncs/sync-events.js';\n");
+    expect(readFileSync(path.join(dir, 'nango-integrations/index.ts'), 'utf8')).toBe(
+      "import './google-calendar/actions/create-event.js';\nimport './google-calendar/syncs/sync-events.js';\n",
+    );
     const slack = await cli(['assemble', 'slack', '--work-root', 'merged']);
     expect(slack.code, show(slack)).toBe(0);
   }, 300_000);

@@ -20,17 +20,27 @@ describe('skills in a session', () => {
   it("the session lists our skills to the model, and the skill tool loads a skill's text", async () => {
     stack.model.define('skills', [{ tool_calls: [{ name: 'skill', arguments: { name: 'done-checklist' } }] }, { text: 'Read the checklist.' }]);
     const workRoot = path.join(stack.root, 'work');
-    const o = new Orchestrator({ workRoot, connection: stack.connection, runs: new RunStore(workRoot), model: TEST_MODEL, onSessionCreated: (run) => stack.model.assign(run.sessionId!, 'skills') });
+    const o = new Orchestrator({
+      workRoot,
+      connection: stack.connection,
+      runs: new RunStore(workRoot),
+      model: TEST_MODEL,
+      onSessionCreated: (run) => stack.model.assign(run.sessionId!, 'skills'),
+    });
     const events: AgentEvent[] = [];
     o.onAgentEvent(({ event }) => events.push(event));
     o.generate(targetsFor('google-calendar', ['skills-probe']));
     await o.whenIdle();
     const sessionId = o.get('google-calendar/skills-probe')!.sessionId;
     const first = requests.find((r) => r.sessionId === sessionId && r.tools.length);
-    const skillTool = first?.tools.find((t) => (t as { function?: { name?: string } }).function?.name === 'skill') as { function: { description: string } } | undefined;
+    const skillTool = first?.tools.find((t) => (t as { function?: { name?: string } }).function?.name === 'skill') as
+      { function: { description: string } } | undefined;
     expect(skillTool, 'the session offers the skill tool').toBeDefined();
     // opencode lists the available skills (name and description) in the system prompt.
-    const system = first!.messages.filter((m) => m.role === 'system').map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content))).join('\n');
+    const system = first!.messages
+      .filter((m) => m.role === 'system')
+      .map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)))
+      .join('\n');
     for (const name of ['nango-interaction', 'api-docs-research', 'done-checklist']) expect(system).toContain(name);
     expect(system).toContain('How to build one Nango interaction');
     const loaded = events.find((e): e is Extract<AgentEvent, { type: 'tool.finished' }> => e.type === 'tool.finished' && e.tool === 'skill');

@@ -30,15 +30,24 @@ describe('every argument that names a file, from a real session', () => {
   });
 
   it('a grep whose include climbs out is one, its content regex is not', async () => {
-    expect(await confinementOf('more-grep', [call('grep', { pattern: 'token', include: '../../../**/*.json' })])).toEqual([expect.stringMatching(/^confinement\.outside-folder: grep reached /)]);
+    expect(await confinementOf('more-grep', [call('grep', { pattern: 'token', include: '../../../**/*.json' })])).toEqual([
+      expect.stringMatching(/^confinement\.outside-folder: grep reached /),
+    ]);
     expect(await confinementOf('more-grep-regex', [call('grep', { pattern: '\\.\\./\\.\\./etc|/v1/events' })])).toEqual([]);
   });
 
   it('$HOME in a shell command is a confinement finding', async () => {
-    expect(await confinementOf('more-home', [bash('cat "${HOME}/.profile" 2>/dev/null; ls $HOME')])).toEqual([expect.stringMatching(/^confinement\.outside-folder: bash reached .*\.profile/)]);
+    expect(await confinementOf('more-home', [bash('cat "${HOME}/.profile" 2>/dev/null; ls $HOME')])).toEqual([
+      expect.stringMatching(/^confinement\.outside-folder: bash reached .*\.profile/),
+    ]);
   });
 
   it('honest shell commands stay clean: output thrown away, /tmp scratch, the toolchain', async () => {
-    expect(await confinementOf('more-honest', [bash('ls google-calendar/tests 2>/dev/null; mkdir -p /tmp/scratch && cp google-calendar/actions/more-honest.ts /tmp/scratch/ && ls /tmp/scratch'), bash('/usr/bin/env node --version && node -e "console.log(require.resolve(\'zod\'))"')])).toEqual([]);
+    expect(
+      await confinementOf('more-honest', [
+        bash('ls google-calendar/tests 2>/dev/null; mkdir -p /tmp/scratch && cp google-calendar/actions/more-honest.ts /tmp/scratch/ && ls /tmp/scratch'),
+        bash('/usr/bin/env node --version && node -e "console.log(require.resolve(\'zod\'))"'),
+      ]),
+    ).toEqual([]);
   });
 });

@@ -27,11 +27,17 @@ const bash = (command: string): ScriptStep => ({ tool_calls: [{ name: 'bash', ar
 
 describe('each cheat, scripted, is caught by its own rule only', () => {
   it('a CLI command that does not exist, tried again', async () => {
-    expect(await verifyCheat('cheat-cli', [bash('nango-verify create-event'), bash('nango-verify create-event --all')])).toEqual(['transcript.hallucinated-command']);
+    expect(await verifyCheat('cheat-cli', [bash('nango-verify create-event'), bash('nango-verify create-event --all')])).toEqual([
+      'transcript.hallucinated-command',
+    ]);
   });
 
   it("reading a neighbour's folder", async () => {
-    expect(await verifyCheat('cheat-neighbour', [{ tool_calls: [{ name: 'read', arguments: { filePath: '../update-event/google-calendar/tests/update-event.test.json' } }] }])).toEqual(['transcript.neighbour-access']);
+    expect(
+      await verifyCheat('cheat-neighbour', [
+        { tool_calls: [{ name: 'read', arguments: { filePath: '../update-event/google-calendar/tests/update-event.test.json' } }] },
+      ]),
+    ).toEqual(['transcript.neighbour-access']);
   });
 
   it('reaching outside every interaction folder', async () => {
@@ -39,7 +45,11 @@ describe('each cheat, scripted, is caught by its own rule only', () => {
   });
 
   it('editing a fixture (refused by the rules)', async () => {
-    expect(await verifyCheat('cheat-fixture', [{ tool_calls: [{ name: 'edit', arguments: { filePath: 'google-calendar/tests/cheat-fixture.test.json', oldString: 'a', newString: 'b' } }] }])).toEqual(['transcript.fixture-edit']);
+    expect(
+      await verifyCheat('cheat-fixture', [
+        { tool_calls: [{ name: 'edit', arguments: { filePath: 'google-calendar/tests/cheat-fixture.test.json', oldString: 'a', newString: 'b' } }] },
+      ]),
+    ).toEqual(['transcript.fixture-edit']);
   });
 
   it('`as any` in the script', async () => {
@@ -48,7 +58,11 @@ describe('each cheat, scripted, is caught by its own rule only', () => {
         tool_calls: [
           {
             name: 'edit',
-            arguments: { filePath: 'google-calendar/actions/cheat-cast.ts', oldString: "throw new Error('google-calendar/cheat-cast is not implemented yet');", newString: 'return {} as any;' },
+            arguments: {
+              filePath: 'google-calendar/actions/cheat-cast.ts',
+              oldString: "throw new Error('google-calendar/cheat-cast is not implemented yet');",
+              newString: 'return {} as any;',
+            },
           },
         ],
       },
@@ -61,11 +75,20 @@ describe('each cheat, scripted, is caught by its own rule only', () => {
     stack.model.define(id, [bash('cat /etc/hostname'), { text: 'Done: implemented and all tests pass.' }]);
     const workRoot = path.join(stack.root, `work-${id}`);
     const runs = new RunStore(workRoot);
-    const o = new Orchestrator({ workRoot, connection: stack.connection, runs, model: TEST_MODEL, onSessionCreated: (run) => stack.model.assign(run.sessionId!, id) });
+    const o = new Orchestrator({
+      workRoot,
+      connection: stack.connection,
+      runs,
+      model: TEST_MODEL,
+      onSessionCreated: (run) => stack.model.assign(run.sessionId!, id),
+    });
     o.generate(targetsFor('google-calendar', [id]));
     await o.whenIdle();
     const run = o.get(`google-calendar/${id}`)!;
-    const [report] = await verifyInteractions([{ key: run.key, integrationId: 'google-calendar', interactionId: id, kind: 'action', folder: run.folder, run }], { runs, checks: ['confinement', 'transcript'] });
+    const [report] = await verifyInteractions(
+      [{ key: run.key, integrationId: 'google-calendar', interactionId: id, kind: 'action', folder: run.folder, run }],
+      { runs, checks: ['confinement', 'transcript'] },
+    );
     const rules = [...new Set(report!.checks.flatMap((c) => c.findings.map((f) => f.rule)))].sort();
     expect(rules).toEqual(['confinement.outside-folder', 'transcript.false-claim']);
   });

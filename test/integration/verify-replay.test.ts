@@ -68,7 +68,10 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 describe('the replay proves the recorded calls; the tests Verify runs are the harness’s', () => {
   it('an honest action and a paginated sync verify clean, three times alike, and the folders stay as they were', async () => {
-    const targets = [await installCopy(store, work, templates['create-event'], 'create-event', 'honest-action'), await installCopy(store, work, templates['sync-events'], 'sync-events', 'honest-sync')];
+    const targets = [
+      await installCopy(store, work, templates['create-event'], 'create-event', 'honest-action'),
+      await installCopy(store, work, templates['sync-events'], 'sync-events', 'honest-sync'),
+    ];
     const before = targets.map((t) => snapshot(t.folder));
     for (let round = 0; round < 3; round++) {
       const reports = await verifyInteractions(targets, { workRoot: work, concurrency: 2 });
@@ -88,7 +91,10 @@ describe('the replay proves the recorded calls; the tests Verify runs are the ha
     expect(r!.verdict).toBe('failed');
 
     // run_tests shows the agent the same: the test passed, the replay check did not
-    const shown = await new NangoToolchain({ timeoutMs: 180_000 }).runTests({ folder: t.folder, interaction: { id: 'constant', integrationId: 'google-calendar', kind: 'action' } as never });
+    const shown = await new NangoToolchain({ timeoutMs: 180_000 }).runTests({
+      folder: t.folder,
+      interaction: { id: 'constant', integrationId: 'google-calendar', kind: 'action' } as never,
+    });
     expect(shown.ok, shown.output).toBe(false);
     expect(shown.output).toMatch(/Tests\s+1 passed/);
     expect(shown.output).toMatch(/tests\.no-provider-call: the script made no request to the provider/);
@@ -97,31 +103,43 @@ describe('the replay proves the recorded calls; the tests Verify runs are the ha
   it('a sync that skips a recorded page and makes up its records passes its test, and is caught: the page was never requested', async () => {
     const t = await installCopy(store, work, templates['sync-events'], 'sync-events', 'one-page');
     // the first page only, then the third event as a constant
-    edit(t, SYNC('one-page'), /(\s+)const newest = events\.at\(-1\);\n\s+if \(newest\) await nango\.saveCheckpoint\(\{ updatedMin: newest\.updated \}\);\n(\s+)\}/, (
-      "$1const newest = events.at(-1);\n            if (newest) await nango.saveCheckpoint({ updatedMin: newest.updated });\n            break;\n$2}\n" +
-      "        await nango.batchSave([{ id: 'evt0003', summary: 'Company holiday', status: 'tentative', start: '2025-01-20', end: '2025-01-21', updatedAt: '2025-01-11T10:00:00.000Z' }], 'CalendarEvent');"
-    ));
+    edit(
+      t,
+      SYNC('one-page'),
+      /(\s+)const newest = events\.at\(-1\);\n\s+if \(newest\) await nango\.saveCheckpoint\(\{ updatedMin: newest\.updated \}\);\n(\s+)\}/,
+      '$1const newest = events.at(-1);\n            if (newest) await nango.saveCheckpoint({ updatedMin: newest.updated });\n            break;\n$2}\n' +
+        "        await nango.batchSave([{ id: 'evt0003', summary: 'Company holiday', status: 'tentative', start: '2025-01-20', end: '2025-01-21', updatedAt: '2025-01-11T10:00:00.000Z' }], 'CalendarEvent');",
+    );
     const [r] = await verifyInteractions([t], { runs: store, checks: ['tests'] });
     expect(rulesOf(r)).toEqual(['tests.replay-unconsumed']);
     const f = findingsOf(r, 'tests.replay-unconsumed');
     expect(f).toHaveLength(1);
     expect(f[0]).toMatchObject({ severity: 'error', location: { file: FIXTURE('one-page') } });
-    expect(f[0]!.message).toMatch(/^GET \/calendar\/v3\/calendars\/primary\/events\?maxResults=2&orderBy=updated&pageToken=CigKGjRxZ2FqZ2Rw was recorded but never requested by the script$/);
+    expect(f[0]!.message).toMatch(
+      /^GET \/calendar\/v3\/calendars\/primary\/events\?maxResults=2&orderBy=updated&pageToken=CigKGjRxZ2FqZ2Rw was recorded but never requested by the script$/,
+    );
   }, 240_000);
 
   it('a request the fixture does not hold fails the test and is named', async () => {
     const t = await installCopy(store, work, templates['create-event'], 'create-event', 'unrecorded');
-    edit(t, ACTION('unrecorded'), '/events`,', '/events`,\n            params: { sendUpdates: \'all\' },');
+    edit(t, ACTION('unrecorded'), '/events`,', "/events`,\n            params: { sendUpdates: 'all' },");
     const [r] = await verifyInteractions([t], { runs: store, checks: ['tests'] });
     // the recorded POST, asked for with a different query, is named by the unrecorded request (not reported again as unconsumed)
     expect(rulesOf(r)).toEqual(['tests.failed', 'tests.unrecorded-request']);
-    expect(findingsOf(r, 'tests.unrecorded-request')[0]!.message).toMatch(/^POST \/calendar\/v3\/calendars\/primary\/events\?sendUpdates=all \(with a body\) was requested by the script but the fixture does not hold it/);
+    expect(findingsOf(r, 'tests.unrecorded-request')[0]!.message).toMatch(
+      /^POST \/calendar\/v3\/calendars\/primary\/events\?sendUpdates=all \(with a body\) was requested by the script but the fixture does not hold it/,
+    );
   }, 240_000);
 
   it('a vitest.setup.ts that swaps the mock for a fake is a finding, and the tests still run with the real mock', async () => {
     const t = await installCopy(store, work, templates['create-event'], 'create-event', 'fake-mock');
     // the script answers wrongly without the API; the fake mock would expect exactly that answer
-    edit(t, ACTION('fake-mock'), /exec: async \(nango, input\)[\s\S]*?\n\s{4}\}\n\}\);/, CONSTANT_BODY.replace("summary: 'Quarterly planning'", "summary: 'made up'"));
+    edit(
+      t,
+      ACTION('fake-mock'),
+      /exec: async \(nango, input\)[\s\S]*?\n\s{4}\}\n\}\);/,
+      CONSTANT_BODY.replace("summary: 'Quarterly planning'", "summary: 'made up'"),
+    );
     writeFileSync(
       path.join(t.folder, 'vitest.setup.ts'),
       `import { NangoActionMock, NangoSyncMock } from "nango/test";
@@ -140,7 +158,10 @@ globalThis.vitest = {
     );
     const [r] = await verifyInteractions([t], { runs: store, checks: ['tests'] });
     expect(rulesOf(r)).toEqual(['tests.config-edited', 'tests.failed', 'tests.no-provider-call']);
-    expect(findingsOf(r, 'tests.config-edited')[0]).toMatchObject({ location: { file: 'vitest.setup.ts' }, message: expect.stringMatching(/vitest\.setup\.ts is not what generate:tests writes/) });
+    expect(findingsOf(r, 'tests.config-edited')[0]).toMatchObject({
+      location: { file: 'vitest.setup.ts' },
+      message: expect.stringMatching(/vitest\.setup\.ts is not what generate:tests writes/),
+    });
     // the real mock's recorded output, not the fake's, is what the answer was compared with (with the fake, the test would pass)
     expect(findingsOf(r, 'tests.failed')[0]!.quote).toMatch(/to deeply equal/);
   }, 240_000);
@@ -152,7 +173,11 @@ globalThis.vitest = {
     writeFileSync(path.join(t.folder, 'vitest.config.mts'), 'export default { test: { include: [] } };\n');
     const [r] = await verifyInteractions([t], { runs: store, checks: ['tests'] });
     expect(rulesOf(r)).toEqual(['tests.config-edited', 'tests.failed']);
-    expect(findingsOf(r, 'tests.config-edited').map((f) => f.location?.file).sort()).toEqual(['vite.config.ts', 'vitest.config.mts']);
+    expect(
+      findingsOf(r, 'tests.config-edited')
+        .map((f) => f.location?.file)
+        .sort(),
+    ).toEqual(['vite.config.ts', 'vitest.config.mts']);
     expect(findingsOf(r, 'tests.failed').length).toBeGreaterThan(0);
   }, 240_000);
 });

@@ -34,7 +34,10 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 describe('verify the samples with the real toolchain', () => {
   it('an honest action (retries, zod) and a paginated sync verify clean: every check passed, no finding', async () => {
-    const targets = [await installCopy(store, work, templates['create-event'], 'create-event', 'create-event'), await installCopy(store, work, templates['sync-events'], 'sync-events', 'sync-events')];
+    const targets = [
+      await installCopy(store, work, templates['create-event'], 'create-event', 'create-event'),
+      await installCopy(store, work, templates['sync-events'], 'sync-events', 'sync-events'),
+    ];
     const progress: [string, CheckId, CheckProgress][] = [];
     const finished: string[] = [];
     const reports = await verifyInteractions(targets, {
@@ -43,7 +46,12 @@ describe('verify the samples with the real toolchain', () => {
       onProgress: (k, c, o) => progress.push([k, c, o]),
       onReport: (r) => {
         // an interaction's report arrives once, after every one of its checks has ended
-        expect(progress.filter(([k]) => k === r.key).map(([, , o]) => o).filter((o) => o === 'running')).toHaveLength(7);
+        expect(
+          progress
+            .filter(([k]) => k === r.key)
+            .map(([, , o]) => o)
+            .filter((o) => o === 'running'),
+        ).toHaveLength(7);
         expect(progress.filter(([k, , o]) => k === r.key && o !== 'running')).toHaveLength(7);
         finished.push(r.key);
       },
@@ -60,14 +68,24 @@ describe('verify the samples with the real toolchain', () => {
 
   it('broken variants fail with the right findings', async () => {
     const typeError = await installCopy(store, work, templates['create-event'], 'create-event', 'bad-type');
-    edit(typeError, ACTION('bad-type'), 'const ev = GoogleEvent.parse(res.data);', 'const ev = GoogleEvent.parse(res.data);\n        const when: number = ev.id;\n        void when;');
+    edit(
+      typeError,
+      ACTION('bad-type'),
+      'const ev = GoogleEvent.parse(res.data);',
+      'const ev = GoogleEvent.parse(res.data);\n        const when: number = ev.id;\n        void when;',
+    );
     const cast = await installCopy(store, work, templates['create-event'], 'create-event', 'bad-cast');
     edit(cast, ACTION('bad-cast'), 'const ev = GoogleEvent.parse(res.data);', 'const ev = GoogleEvent.parse(res.data as any);');
     const focused = await installCopy(store, work, templates['create-event'], 'create-event', 'bad-focus');
     // Not a skipped test of ours: the sample's generated test is given an `it.skip(`, which Verify must catch.
     edit(focused, 'google-calendar/tests/google-calendar-bad-focus.test.ts', /\bit\(/, 'it.skip(');
     const fixture = await installCopy(store, work, templates['create-event'], 'create-event', 'bad-fixture');
-    edit(fixture, 'google-calendar/tests/bad-fixture.test.json', '"id": "7k3q1c2b9d8e",\n        "summary"', '"id": "7k3q1c2b9d8e",\n        "summary": "changed by the agent",\n        "x"');
+    edit(
+      fixture,
+      'google-calendar/tests/bad-fixture.test.json',
+      '"id": "7k3q1c2b9d8e",\n        "summary"',
+      '"id": "7k3q1c2b9d8e",\n        "summary": "changed by the agent",\n        "x"',
+    );
     const extra = await installCopy(store, work, templates['sync-events'], 'sync-events', 'bad-extra');
     writeFileSync(path.join(extra.folder, 'google-calendar/tests/bad-extra-page3.test.json'), '{}\n');
     const syncType = await installCopy(store, work, templates['sync-events'], 'sync-events', 'bad-sync');
@@ -77,7 +95,10 @@ describe('verify the samples with the real toolchain', () => {
     for (const r of [t, c, f, x, e, s]) expect(r!.verdict, r!.key).toBe('failed');
 
     expect(rulesOf(t)).toEqual(['compile.error']);
-    expect(findingsOf(t, 'compile.error')[0]).toMatchObject({ location: { file: ACTION('bad-type'), line: 54 }, message: expect.stringMatching(/TS2322.*not assignable to type 'number'/) });
+    expect(findingsOf(t, 'compile.error')[0]).toMatchObject({
+      location: { file: ACTION('bad-type'), line: 54 },
+      message: expect.stringMatching(/TS2322.*not assignable to type 'number'/),
+    });
 
     // `as any`: the transcript rule, not counted again by the lint rule on the same line
     expect(rulesOf(c)).toEqual(['code.as-any']);
@@ -100,10 +121,17 @@ describe('verify the samples with the real toolchain', () => {
 
   it('without a harness run, an edited generated test is caught by comparing with a fresh generate:tests', async () => {
     const t = await installCopy(store, work, templates['sync-events'], 'sync-events', 'norun-sync', { transcript: false });
-    edit(t, 'google-calendar/tests/google-calendar-norun-sync.test.ts', 'expect(spied).toStrictEqual(expectedBatchSaveData);', 'expect(spied.length).toBeGreaterThan(0);');
+    edit(
+      t,
+      'google-calendar/tests/google-calendar-norun-sync.test.ts',
+      'expect(spied).toStrictEqual(expectedBatchSaveData);',
+      'expect(spied.length).toBeGreaterThan(0);',
+    );
     const [r] = await verifyInteractions([t], { runs: store, checks: ['tests'] });
     expect(rulesOf(r)).toEqual(['tests.edited']);
-    expect(findingsOf(r, 'tests.edited')[0]).toMatchObject({ location: { file: 'google-calendar/tests/google-calendar-norun-sync.test.ts', line: expect.any(Number) } });
+    expect(findingsOf(r, 'tests.edited')[0]).toMatchObject({
+      location: { file: 'google-calendar/tests/google-calendar-norun-sync.test.ts', line: expect.any(Number) },
+    });
   }, 120_000);
 
   it('bad inputs are clear findings, never a crash', async () => {
@@ -121,18 +149,29 @@ describe('verify the samples with the real toolchain', () => {
     mkdirSync(store.transcriptOf(torn.key, 1));
     appendFileSync(path.join(store.transcriptOf(torn.key, 1), 'x'), 'not a file');
 
-    const [none, json] = await verifyInteractions([{ key: 'google-calendar/no-script', integrationId: 'google-calendar', interactionId: 'no-script', kind: 'action', folder: empty }, broken], { runs: store, checks: ['fixtures', 'tests'] });
+    const [none, json] = await verifyInteractions(
+      [{ key: 'google-calendar/no-script', integrationId: 'google-calendar', interactionId: 'no-script', kind: 'action', folder: empty }, broken],
+      { runs: store, checks: ['fixtures', 'tests'] },
+    );
     expect(rulesOf(none)).toEqual(['folder.no-script']);
     expect(findingsOf(none, 'folder.no-script')[0]!.message).toMatch(/google-calendar\/actions\/no-script\.ts does not exist/);
     expect(rulesOf(json)).toEqual(['fixtures.changed', 'tests.broken-fixture']);
     expect(findingsOf(json, 'tests.broken-fixture')[0]!.message).toMatch(/broken-json\.test\.json is not valid JSON/);
 
-    const missing = { nango: path.join(base, 'no', 'nango'), tsc: path.join(base, 'no', 'tsc'), vitest: path.join(base, 'no', 'vitest'), eslint: path.join(base, 'no', 'eslint') };
+    const missing = {
+      nango: path.join(base, 'no', 'nango'),
+      tsc: path.join(base, 'no', 'tsc'),
+      vitest: path.join(base, 'no', 'vitest'),
+      eslint: path.join(base, 'no', 'eslint'),
+    };
     const [alone] = await verifyInteractions([bare], { runs: store, checks: ['compile', 'tests', 'lint'], bins: missing, sharedCompile: false });
     const [shared] = await verifyInteractions([bare], { runs: store, checks: ['compile'], bins: missing, sharedCompile: true });
     for (const r of [alone, shared]) {
       for (const c of r!.checks) {
-        expect(c.findings.map((x) => x.rule), c.check).toEqual(['toolchain.missing']);
+        expect(
+          c.findings.map((x) => x.rule),
+          c.check,
+        ).toEqual(['toolchain.missing']);
         expect(c.outcome).not.toBe('passed');
       }
     }

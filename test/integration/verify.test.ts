@@ -40,7 +40,9 @@ beforeAll(async () => {
   await nango.start();
   const spec = await loadSpecFile(EXAMPLE);
   const calendar = spec.integrations.find((i) => i.id === 'google-calendar')!;
-  const targets = calendar.interactions.filter((i) => ['create-event', 'sync-events', 'update-event'].includes(i.id)).map((interaction) => ({ integration: calendar, interaction }));
+  const targets = calendar.interactions
+    .filter((i) => ['create-event', 'sync-events', 'update-event'].includes(i.id))
+    .map((interaction) => ({ integration: calendar, interaction }));
   const ref: { o?: Orchestrator } = {};
   guard = new FixtureGuard({ currentActivity: (key) => ref.o?.currentActivity(key) });
   store = new RunStore(workBase);
@@ -62,7 +64,10 @@ beforeAll(async () => {
   ref.o = o;
   o.generate(targets);
   await o.whenIdle();
-  reports = await verifyInteractions([targetOf('google-calendar/create-event', 'action'), targetOf('google-calendar/sync-events', 'sync'), targetOf(CHEATER, 'action')], { runs: store, concurrency: 2 });
+  reports = await verifyInteractions(
+    [targetOf('google-calendar/create-event', 'action'), targetOf('google-calendar/sync-events', 'sync'), targetOf(CHEATER, 'action')],
+    { runs: store, concurrency: 2 },
+  );
 }, 600_000);
 
 afterAll(async () => {
@@ -74,7 +79,11 @@ afterAll(async () => {
 
 describe('verify after real runs', () => {
   it('honest builds (an action and a paginated sync) verify clean, every check passed, no finding', () => {
-    for (const key of ['google-calendar/create-event', 'google-calendar/sync-events']) expectVerifiedClean(reports.find((x) => x.key === key), key);
+    for (const key of ['google-calendar/create-event', 'google-calendar/sync-events'])
+      expectVerifiedClean(
+        reports.find((x) => x.key === key),
+        key,
+      );
   });
 
   it('the dishonest build fails on its fixture edit, its link out of the folder and its false claim of success, and nothing else', () => {
@@ -102,12 +111,20 @@ describe('verify after real runs', () => {
       renameSync(store.transcriptOf(key, run.attempt), `${store.transcriptOf(key, run.attempt)}.moved`);
     }
     try {
-      const out = await verifyInteractions([targetOf('google-calendar/create-event', 'action'), targetOf(CHEATER, 'action')], { runs: store, checks: ['confinement', 'transcript'], sessionMessages: sessionMessagesVia(stack.connection) });
+      const out = await verifyInteractions([targetOf('google-calendar/create-event', 'action'), targetOf(CHEATER, 'action')], {
+        runs: store,
+        checks: ['confinement', 'transcript'],
+        sessionMessages: sessionMessagesVia(stack.connection),
+      });
       expect(rulesOf(out[0])).toEqual([]);
       expect(rulesOf(out[1])).toEqual(['confinement.link-out', 'confinement.outside-folder', 'transcript.false-claim', 'transcript.fixture-edit']);
       // A server that is gone: opencode's own SQLite store, read-only.
       const db = path.join(stack.env.XDG_DATA_HOME as string, 'opencode', 'opencode.db');
-      const fromStore = await verifyInteractions([targetOf('google-calendar/create-event', 'action'), targetOf(CHEATER, 'action')], { runs: store, checks: ['confinement', 'transcript'], opencodeStore: db });
+      const fromStore = await verifyInteractions([targetOf('google-calendar/create-event', 'action'), targetOf(CHEATER, 'action')], {
+        runs: store,
+        checks: ['confinement', 'transcript'],
+        opencodeStore: db,
+      });
       expect(rulesOf(fromStore[0])).toEqual([]);
       expect(rulesOf(fromStore[1])).toEqual(['confinement.link-out', 'confinement.outside-folder', 'transcript.false-claim', 'transcript.fixture-edit']);
       const none = await verifyInteractions([targetOf('google-calendar/create-event', 'action')], { runs: store, checks: ['transcript'] });
@@ -124,8 +141,16 @@ describe('verify after real runs', () => {
     const folder = path.join(workBase, 'broken', 'google-calendar', 'create-event');
     cpSync(o.get('google-calendar/create-event')!.folder, folder, { recursive: true });
     const script = path.join(folder, 'google-calendar/actions/create-event.ts');
-    writeFileSync(script, (await import('node:fs')).readFileSync(script, 'utf8').replace("return { id: String(data['id'] ?? ''), raw: data };", "const n: number = 'x';\n        return { id: String(n), raw: data };"));
-    const [r] = await verifyInteractions([{ ...targetOf('google-calendar/create-event', 'action', folder), run: undefined }], { runs: store, checks: ['compile'] });
+    writeFileSync(
+      script,
+      (await import('node:fs'))
+        .readFileSync(script, 'utf8')
+        .replace("return { id: String(data['id'] ?? ''), raw: data };", "const n: number = 'x';\n        return { id: String(n), raw: data };"),
+    );
+    const [r] = await verifyInteractions([{ ...targetOf('google-calendar/create-event', 'action', folder), run: undefined }], {
+      runs: store,
+      checks: ['compile'],
+    });
     const f = r!.checks[0]!.findings[0]!;
     expect(f).toMatchObject({ rule: 'compile.error', location: { file: 'google-calendar/actions/create-event.ts' } });
     expect(f.message).toMatch(/not assignable to type 'number'/);

@@ -75,7 +75,8 @@ describe("the agents' grep and glob tools in a work root inside a git checkout",
       ['grep', true],
     ]);
     const [glob, grep] = results as [(typeof results)[number], (typeof results)[number]];
-    for (const file of ['google-calendar/actions/searcher.ts', 'google-calendar/tests/searcher.test.json', 'index.ts', 'package.json', 'tsconfig.json']) expect(glob.output, file).toContain(file);
+    for (const file of ['google-calendar/actions/searcher.ts', 'google-calendar/tests/searcher.test.json', 'index.ts', 'package.json', 'tsconfig.json'])
+      expect(glob.output, file).toContain(file);
     expect(grep.output).toMatch(/Found 2 match/);
     expect(grep.output).toContain('needle-1');
     expect(grep.output).toContain('needle-2');

@@ -56,7 +56,18 @@ export function offlineEnv(root: string): Record<string, string> {
  * bubblewrap sandbox (`sandbox: 'bwrap'`, the default), or in the unsandboxed mode (`'unsandboxed'`: for
  * the tests of the layers that stand alone there, such as the fixture guard).
  */
-export async function startAgentStack(scripts: Record<string, Script> = {}, opts: { root?: string; log?: (l: string) => void; connection?: Partial<ConnectionOptions>; harness?: boolean; sandbox?: SandboxMode; skillPaths?: string[]; onRequest?: ScriptedModelOptions['onRequest'] } = {}): Promise<AgentStack> {
+export async function startAgentStack(
+  scripts: Record<string, Script> = {},
+  opts: {
+    root?: string;
+    log?: (l: string) => void;
+    connection?: Partial<ConnectionOptions>;
+    harness?: boolean;
+    sandbox?: SandboxMode;
+    skillPaths?: string[];
+    onRequest?: ScriptedModelOptions['onRequest'];
+  } = {},
+): Promise<AgentStack> {
   const root = opts.root ?? mkdtempSync(path.join(tmpdir(), 'ib-agents-'));
   const model = new ScriptedModelServer({ scripts, onRequest: opts.onRequest });
   const url = await model.start();
@@ -80,7 +91,14 @@ export async function startAgentStack(scripts: Record<string, Script> = {}, opts
         bin: OPENCODE_BIN,
         cwd: root,
         env,
-        config: buildOpencodeConfig({ model: TEST_MODEL, providers: scriptedProviderConfig(url), enabledProviders: ['scripted'], harnessPlugin, skillPaths: opts.skillPaths, shell: sandbox?.shell }),
+        config: buildOpencodeConfig({
+          model: TEST_MODEL,
+          providers: scriptedProviderConfig(url),
+          enabledProviders: ['scripted'],
+          harnessPlugin,
+          skillPaths: opts.skillPaths,
+          shell: sandbox?.shell,
+        }),
         onOutput: opts.log,
       },
     },

@@ -27,4 +27,9 @@ const action = createAction({
 export type NangoActionLocal = Parameters<(typeof action)['exec']>[0];
 export default action;
 `;
-export const INPUT = JSON.stringify({ calendarId: 'primary', summary: 'Standup', start: { dateTime: '2026-01-01T09:00:00Z' }, end: { dateTime: '2026-01-01T09:15:00Z' } });
+export const INPUT = JSON.stringify({
+  calendarId: 'primary',
+  summary: 'Standup',
+  start: { dateTime: '2026-01-01T09:00:00Z' },
+  end: { dateTime: '2026-01-01T09:15:00Z' },
+});

@@ -24,8 +24,17 @@ const STAMP = path.join(TOOLS, 'stamp');
 const CHROME = process.env.CHROME || '/usr/bin/chromium';
 const INSTALLER = path.resolve(__dirname, '..', '..', 'scripts', 'vscode-tools.sh');
 
-const CHROME_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const CHROME_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 
 const DEFAULT_SETTINGS = {
   'workbench.startupEditor': 'none',
@@ -45,11 +54,15 @@ const DEFAULT_SETTINGS = {
 
 // Workbench/extension-host log lines that say nothing about the extension under test.
 const NOISE = [
-  /open-vsx\.org/, /^\[\w+\]\s+at /, /^\s+at /,
+  /open-vsx\.org/,
+  /^\[\w+\]\s+at /,
+  /^\s+at /,
   /Timed out waiting for authentication provider 'github'/, // the workbench asks for accounts; offline nobody answers
   /^\[(info|trace|debug)\] (Resolv|Creating a socket|\[reconnection|Updating additional|\[Service Worker\]|\[AgentHost|\[AccountPolicyGate\])/,
 ];
-function isNoise(line) { return NOISE.some(re => re.test(line)); }
+function isNoise(line) {
+  return NOISE.some((re) => re.test(line));
+}
 
 function toolsReady() {
   return fs.existsSync(STAMP) && fs.existsSync(NODE24) && fs.existsSync(CS_ENTRY) && fs.existsSync(PLAYWRIGHT_CORE);
@@ -72,12 +85,15 @@ function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
   });
 }
 
 function portIsFree(port) {
-  return new Promise(resolve => {
+  return new Promise((resolve) => {
     const s = net.createServer();
     s.once('error', () => resolve(false));
     s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
@@ -86,7 +102,7 @@ function portIsFree(port) {
 
 const NPM_KEEP = /^npm_config_(registry|cafile|ca|cert|key|proxy|https_proxy|http_proxy|noproxy|strict_ssl|cache|userconfig|globalconfig|fetch_.*|maxsockets)$/;
 
-const sleep = ms => new Promise(r => setTimeout(r, ms));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The environment for code-server (and so for its extension host and terminals): the caller's, minus
@@ -101,12 +117,16 @@ function serverEnv(run, extra) {
     // not reach the extension host and the npm/node processes it starts; keep only registry access settings
     if ((/^npm_/.test(k) && !NPM_KEEP.test(k)) || k === 'NODE' || k === 'INIT_CWD') delete env[k];
   }
-  Object.assign(env, {
-    XDG_CONFIG_HOME: path.join(run, 'xdg', 'config'),
-    XDG_DATA_HOME: path.join(run, 'xdg', 'data'),
-    XDG_CACHE_HOME: path.join(run, 'xdg', 'cache'),
-    XDG_STATE_HOME: path.join(run, 'xdg', 'state'),
-  }, extra || {});
+  Object.assign(
+    env,
+    {
+      XDG_CONFIG_HOME: path.join(run, 'xdg', 'config'),
+      XDG_DATA_HOME: path.join(run, 'xdg', 'data'),
+      XDG_CACHE_HOME: path.join(run, 'xdg', 'cache'),
+      XDG_STATE_HOME: path.join(run, 'xdg', 'state'),
+    },
+    extra || {},
+  );
   return env;
 }
 
@@ -122,7 +142,13 @@ function prepareRunDir(run) {
 // Every code-server this process started, so a crash or exit of the caller does not leave them behind.
 const live = new Set();
 process.on('exit', () => {
-  for (const pid of live) { try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ } }
+  for (const pid of live) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
 });
 
 /**
@@ -138,22 +164,33 @@ async function startCodeServer(opts = {}) {
   if (!opts.run) throw new Error('startCodeServer: opts.run (a run dir) is required');
   const run = path.resolve(opts.run);
   const config = prepareRunDir(run);
-  const port = opts.port || await freePort();
+  const port = opts.port || (await freePort());
   const settingsFile = path.join(run, 'user-data', 'User', 'settings.json');
   if (!fs.existsSync(settingsFile)) {
     fs.writeFileSync(settingsFile, JSON.stringify({ ...DEFAULT_SETTINGS, ...(opts.settings || {}) }, null, 2));
   }
   const folder = opts.folder ? path.resolve(opts.folder) : undefined;
-  const args = [CS_ENTRY,
-    '--config', config,
-    '--user-data-dir', path.join(run, 'user-data'),
-    '--extensions-dir', opts.extensionsDir ? path.resolve(opts.extensionsDir) : path.join(run, 'extensions'),
-    '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-    '--disable-getting-started-override', '--ignore-last-opened',
+  const args = [
+    CS_ENTRY,
+    '--config',
+    config,
+    '--user-data-dir',
+    path.join(run, 'user-data'),
+    '--extensions-dir',
+    opts.extensionsDir ? path.resolve(opts.extensionsDir) : path.join(run, 'extensions'),
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    '--ignore-last-opened',
     ...(opts.smokeTestDriver === false ? [] : ['--vscode-option', 'enable-smoke-test-driver']),
     ...(opts.extraArgs || []),
-    ...(folder ? [folder] : [])];
+    ...(folder ? [folder] : []),
+  ];
   const logFile = path.join(run, 'code-server.log');
   const logFd = fs.openSync(logFile, 'a');
   const t0 = Date.now();
@@ -165,24 +202,37 @@ async function startCodeServer(opts = {}) {
   fs.closeSync(logFd);
   live.add(proc.pid);
   let exitInfo = null;
-  const exited = new Promise(resolve => proc.on('exit', (code, signal) => {
-    exitInfo = { code, signal }; live.delete(proc.pid); resolve(exitInfo);
-  }));
+  const exited = new Promise((resolve) =>
+    proc.on('exit', (code, signal) => {
+      exitInfo = { code, signal };
+      live.delete(proc.pid);
+      resolve(exitInfo);
+    }),
+  );
 
   const stop = async (graceMs = 5000) => {
-    if (!exitInfo) { try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* gone */ } }
+    if (!exitInfo) {
+      try {
+        process.kill(-proc.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
     const deadline = Date.now() + graceMs;
     while (!exitInfo && Date.now() < deadline) await sleep(100);
     // the group may still hold children (extension host, pty host) after the main process exited
-    try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* group empty */ }
+    try {
+      process.kill(-proc.pid, 'SIGKILL');
+    } catch {
+      /* group empty */
+    }
     live.delete(proc.pid);
   };
 
   const deadline = Date.now() + (opts.startTimeoutMs || 60000);
   for (;;) {
     if (exitInfo) {
-      throw new Error(`code-server exited during start-up (${JSON.stringify(exitInfo)}); see ${logFile}:\n`
-        + tail(logFile, 20));
+      throw new Error(`code-server exited during start-up (${JSON.stringify(exitInfo)}); see ${logFile}:\n` + tail(logFile, 20));
     }
     if (await healthy(port)) break;
     if (Date.now() > deadline) {
@@ -192,10 +242,19 @@ async function startCodeServer(opts = {}) {
     await sleep(100);
   }
   const cs = {
-    port, run, folder, proc, pid: proc.pid, logFile, stop, exited,
+    port,
+    run,
+    folder,
+    proc,
+    pid: proc.pid,
+    logFile,
+    stop,
+    exited,
     startupMs: Date.now() - t0,
     authority: `127.0.0.1:${port}`,
-    get exitInfo() { return exitInfo; },
+    get exitInfo() {
+      return exitInfo;
+    },
   };
   cs.url = workbenchUrl(cs, { folder });
   return cs;
@@ -203,8 +262,8 @@ async function startCodeServer(opts = {}) {
 
 /** GET /healthz with node:http (fetch refuses the ports browsers call unsafe, e.g. 1 or 6000). */
 function healthy(port) {
-  return new Promise(resolve => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 2000 }, res => {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 2000 }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
@@ -214,7 +273,11 @@ function healthy(port) {
 }
 
 function tail(file, n) {
-  try { return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n'); } catch { return ''; }
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
+  } catch {
+    return '';
+  }
 }
 
 /** `code-server --install-extension <vsix>` into run/extensions (call before startCodeServer with the same run). */
@@ -222,9 +285,26 @@ function installVsix(run, vsix) {
   assertTools();
   run = path.resolve(run);
   const config = prepareRunDir(run);
-  const r = cp.spawnSync(NODE24, [CS_ENTRY, '--config', config, '--user-data-dir', path.join(run, 'user-data'),
-    '--extensions-dir', path.join(run, 'extensions'), '--install-extension', path.resolve(vsix), '--force'], {
-    encoding: 'utf8', env: serverEnv(run), timeout: 120000 });
+  const r = cp.spawnSync(
+    NODE24,
+    [
+      CS_ENTRY,
+      '--config',
+      config,
+      '--user-data-dir',
+      path.join(run, 'user-data'),
+      '--extensions-dir',
+      path.join(run, 'extensions'),
+      '--install-extension',
+      path.resolve(vsix),
+      '--force',
+    ],
+    {
+      encoding: 'utf8',
+      env: serverEnv(run),
+      timeout: 120000,
+    },
+  );
   const output = `${r.stdout || ''}${r.stderr || ''}`.trim();
   if (r.status !== 0 || !/successfully installed/i.test(output)) {
     throw new Error(`code-server --install-extension ${vsix} failed (exit ${r.status ?? r.signal}):\n${output}`);
@@ -234,7 +314,7 @@ function installVsix(run, vsix) {
 
 /** URL of the workbench; devPaths/testsPath go in the ?payload= (needs the smoke-test driver flag). */
 function workbenchUrl(cs, { folder, devPaths = [], testsPath } = {}) {
-  const remote = p => `vscode-remote://${cs.authority}${path.resolve(p)}`;
+  const remote = (p) => `vscode-remote://${cs.authority}${path.resolve(p)}`;
   const payload = [];
   for (const d of devPaths) payload.push(['extensionDevelopmentPath', remote(d)]);
   if (testsPath) payload.push(['extensionTestsPath', remote(testsPath)]);
@@ -254,7 +334,10 @@ async function launchBrowser(profileDir, { viewport = { width: 1400, height: 900
   fs.rmSync(profileDir, { recursive: true, force: true });
   const home = `${profileDir}-home`; // chromium writes ~/.config/chromium and ~/.cache/dconf otherwise
   return chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROME, headless: true, viewport, args: CHROME_ARGS,
+    executablePath: CHROME,
+    headless: true,
+    viewport,
+    args: CHROME_ARGS,
     env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, 'config'), XDG_CACHE_HOME: path.join(home, 'cache') },
   });
 }
@@ -278,11 +361,25 @@ async function runExtensionTests(cs, { devPaths = [], testsPath, folder, timeout
   const ctx = await launchBrowser(path.join(cs.run, 'chromium-profile'));
   let timer;
   try {
-    const page = ctx.pages()[0] || await ctx.newPage();
+    const page = ctx.pages()[0] || (await ctx.newPage());
     let finish;
-    const finished = new Promise(r => { finish = r; });
-    page.on('console', m => { try { fs.writeSync(consoleFd, `[${m.type()}] ${m.text()}\n`); } catch { /* closed */ } });
-    page.on('pageerror', e => { try { fs.writeSync(consoleFd, `[pageerror] ${e.message}\n`); } catch { /* closed */ } });
+    const finished = new Promise((r) => {
+      finish = r;
+    });
+    page.on('console', (m) => {
+      try {
+        fs.writeSync(consoleFd, `[${m.type()}] ${m.text()}\n`);
+      } catch {
+        /* closed */
+      }
+    });
+    page.on('pageerror', (e) => {
+      try {
+        fs.writeSync(consoleFd, `[pageerror] ${e.message}\n`);
+      } catch {
+        /* closed */
+      }
+    });
     page.on('crash', () => finish({ code: 1, reason: 'browser-crash' }));
     // The workbench calls these when it runs with the smoke-test driver and an extensionTestsPath:
     // the extension host's console output, then the exit code once run() settled.
@@ -290,7 +387,11 @@ async function runExtensionTests(cs, { devPaths = [], testsPath, folder, timeout
       const text = util.format(...(Array.isArray(args) ? args : [args]));
       for (const l of String(text).split('\n')) {
         const line = `[${type}] ${l}`;
-        try { fs.writeSync(outFd, `${line}\n`); } catch { /* closed after the run */ }
+        try {
+          fs.writeSync(outFd, `${line}\n`);
+        } catch {
+          /* closed after the run */
+        }
         if (verbose || !isNoise(line)) out(line);
       }
     });
@@ -298,19 +399,25 @@ async function runExtensionTests(cs, { devPaths = [], testsPath, folder, timeout
       if (Array.isArray(logs)) {
         fs.mkdirSync(logsDir, { recursive: true });
         for (const l of logs) {
-          try { fs.writeFileSync(path.join(logsDir, String(l.relativePath).replace(/[\\/]/g, '_')), l.contents); } catch { /* best effort */ }
+          try {
+            fs.writeFileSync(path.join(logsDir, String(l.relativePath).replace(/[\\/]/g, '_')), l.contents);
+          } catch {
+            /* best effort */
+          }
         }
       }
       finish({ code: typeof code === 'number' ? code : 1, reason: 'exit' });
     });
-    cs.exited.then(info => finish({ code: 1, reason: 'code-server-exit', info }));
+    cs.exited.then((info) => finish({ code: 1, reason: 'code-server-exit', info }));
     timer = setTimeout(() => finish({ code: 1, reason: 'timeout' }), timeoutMs);
     await page.goto(workbenchUrl(cs, { folder, devPaths, testsPath }));
     const r = await finished;
     return { ...r, durationMs: Date.now() - t0, outputFile, logsDir };
   } finally {
     clearTimeout(timer);
-    await ctx.close().catch(() => { /* browser already gone */ });
+    await ctx.close().catch(() => {
+      /* browser already gone */
+    });
     fs.closeSync(outFd);
     fs.closeSync(consoleFd);
   }
@@ -327,7 +434,15 @@ function findExampleWorkspace(repo) {
   const preferred = path.join(examples, 'google-workspace');
   if (fs.existsSync(preferred)) return preferred;
   let dirs = [];
-  try { dirs = fs.readdirSync(examples, { withFileTypes: true }).filter(d => d.isDirectory()).map(d => d.name).sort(); } catch { /* no examples/ */ }
+  try {
+    dirs = fs
+      .readdirSync(examples, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
+  } catch {
+    /* no examples/ */
+  }
   const isWorkspace = (d) => fs.readdirSync(path.join(examples, d)).some((f) => f === 'interactions.json' || f.endsWith('.interactions.json'));
   const found = dirs.find(isWorkspace);
   return found ? path.join(examples, found) : null;
@@ -345,7 +460,14 @@ function prepareWorkspace(repo, dest) {
 /** Deletes all but the newest `keep` run dirs <runs>/<prefix>* (names sort by time). */
 function pruneRuns(runs, prefix, keep) {
   let dirs;
-  try { dirs = fs.readdirSync(runs).filter(d => d.startsWith(prefix)).sort(); } catch { return; }
+  try {
+    dirs = fs
+      .readdirSync(runs)
+      .filter((d) => d.startsWith(prefix))
+      .sort();
+  } catch {
+    return;
+  }
   for (const d of dirs.slice(0, Math.max(0, dirs.length - keep))) fs.rmSync(path.join(runs, d), { recursive: true, force: true });
 }
 
@@ -364,20 +486,53 @@ function initGitRepo(dir) {
   };
   g('init', '-q', '-b', 'main');
   g('add', '-A');
-  g('-c', 'user.name=Integration Builder Tests', '-c', 'user.email=tests@integration-builder.invalid',
-    '-c', 'commit.gpgsign=false', 'commit', '-q', '--no-verify', '--allow-empty', '-m', 'Workspace fixture');
+  g(
+    '-c',
+    'user.name=Integration Builder Tests',
+    '-c',
+    'user.email=tests@integration-builder.invalid',
+    '-c',
+    'commit.gpgsign=false',
+    'commit',
+    '-q',
+    '--no-verify',
+    '--allow-empty',
+    '-m',
+    'Workspace fixture',
+  );
   return dir;
 }
 
 /** Copies a workspace folder (without its .git) to dest and makes the copy a git repository with one commit. */
 function copyWorkspace(src, dest, { git = true } = {}) {
-  fs.cpSync(src, dest, { recursive: true, filter: s => path.basename(s) !== '.git' });
+  fs.cpSync(src, dest, { recursive: true, filter: (s) => path.basename(s) !== '.git' });
   return git ? initGitRepo(dest) : dest;
 }
 
 module.exports = {
-  TOOLS, NODE24, CS_ENTRY, PLAYWRIGHT_CORE, CHROME, CHROME_ARGS, DEFAULT_SETTINGS, INSTALLER,
-  toolsReady, assertTools, ensureTools, freePort, portIsFree, isNoise,
-  startCodeServer, installVsix, workbenchUrl, launchBrowser, runExtensionTests, copyWorkspace, initGitRepo,
-  findExampleWorkspace, prepareWorkspace, pruneRuns, newRunDir,
+  TOOLS,
+  NODE24,
+  CS_ENTRY,
+  PLAYWRIGHT_CORE,
+  CHROME,
+  CHROME_ARGS,
+  DEFAULT_SETTINGS,
+  INSTALLER,
+  toolsReady,
+  assertTools,
+  ensureTools,
+  freePort,
+  portIsFree,
+  isNoise,
+  startCodeServer,
+  installVsix,
+  workbenchUrl,
+  launchBrowser,
+  runExtensionTests,
+  copyWorkspace,
+  initGitRepo,
+  findExampleWorkspace,
+  prepareWorkspace,
+  pruneRuns,
+  newRunDir,
 };

@@ -37,7 +37,8 @@ export const TEMPLATES_COMMIT = '3196dff2ef40f31ac60e25413350b7ad8d698660';
 /** The bare git directory of a NangoHQ/integration-templates mirror holding TEMPLATES_COMMIT. */
 export const TEMPLATES_GIT = process.env.IB_TEMPLATES_GIT || process.env.NANGO_TEMPLATES_GIT || '/work/.mirror/NangoHQ+integration-templates/repo';
 
-const git = (...args: string[]) => execFileSync('git', ['--git-dir', TEMPLATES_GIT, ...args], { encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+const git = (...args: string[]) =>
+  execFileSync('git', ['--git-dir', TEMPLATES_GIT, ...args], { encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
 
 /** Why the corpus cannot be built here (the mirror or the commit is not there), or undefined. */
 export function templatesMissing(): string | undefined {
@@ -92,7 +93,11 @@ export async function extractTemplates(dest: string, want: (repoPath: string) =>
     });
     child.on('error', reject);
     child.on('close', (code) => {
-      Promise.all(writes).then(() => (code === 0 && i === paths.length ? resolve() : reject(new Error(`git cat-file --batch exited with ${code} after ${i} of ${paths.length} files`))), reject);
+      Promise.all(writes).then(
+        () =>
+          code === 0 && i === paths.length ? resolve() : reject(new Error(`git cat-file --batch exited with ${code} after ${i} of ${paths.length} files`)),
+        reject,
+      );
     });
     child.stdin.end(paths.map((p) => `${TEMPLATES_COMMIT}:${p}\n`).join(''));
   });
@@ -120,8 +125,20 @@ export interface CorpusEntry {
   readonly fixture: 'recorded' | 'migrated';
 }
 
-const rec = (provider: string, kind: 'action' | 'sync', name: string, ...features: Feature[]): CorpusEntry => ({ provider, kind, name, features: [kind, ...features], fixture: 'recorded' });
-const mig = (provider: string, kind: 'action' | 'sync', name: string, ...features: Feature[]): CorpusEntry => ({ provider, kind, name, features: [kind, ...features], fixture: 'migrated' });
+const rec = (provider: string, kind: 'action' | 'sync', name: string, ...features: Feature[]): CorpusEntry => ({
+  provider,
+  kind,
+  name,
+  features: [kind, ...features],
+  fixture: 'recorded',
+});
+const mig = (provider: string, kind: 'action' | 'sync', name: string, ...features: Feature[]): CorpusEntry => ({
+  provider,
+  kind,
+  name,
+  features: [kind, ...features],
+  fixture: 'migrated',
+});
 
 /**
  * The interactions, fixed. Chosen by hand after surveying the pinned commit: among the scripts with a
@@ -247,10 +264,14 @@ export async function migrateLegacyFixtures(templates: string, entries: readonly
   const vitest = findBin(project, 'vitest');
   if (!vitest) throw new Error(`vitest is not installed above ${project}`);
   const report = path.join(scratch, 'migrate-report.json');
-  const run = await runTool(vitest, ['run', '--reporter=json', `--outputFile=${report}`, ...tests], project, { timeoutMs: 600_000, env: { MIGRATE_MOCKS: '1' } });
+  const run = await runTool(vitest, ['run', '--reporter=json', `--outputFile=${report}`, ...tests], project, {
+    timeoutMs: 600_000,
+    env: { MIGRATE_MOCKS: '1' },
+  });
   const json = JSON.parse(await fs.readFile(report, 'utf8').catch(() => '{}')) as { testResults?: { name?: string; status?: string }[] };
   const failed = (json.testResults ?? []).filter((t) => t.status !== 'passed').map((t) => t.name);
-  if (failed.length || !json.testResults?.length) throw new Error(`the migration of the older recordings failed for ${failed.join(', ') || 'every test'}:\n${tail(run.output, 30)}`);
+  if (failed.length || !json.testResults?.length)
+    throw new Error(`the migration of the older recordings failed for ${failed.join(', ') || 'every test'}:\n${tail(run.output, 30)}`);
   for (const e of legacy) {
     const file = path.join(project, e.provider, 'tests', `${e.provider}-${e.name}.test.json`);
     const text = await fs.readFile(file, 'utf8').catch(() => undefined);
@@ -312,7 +333,14 @@ export interface LayOutOptions {
   readonly runTests?: boolean;
 }
 
-export async function layOutHonestRun(store: RunStore, workRoot: string, templates: string, entry: CorpusEntry, interaction: InteractionModel, opts: LayOutOptions & { readonly migrated?: ReadonlyMap<string, string> } = {}): Promise<LaidOut> {
+export async function layOutHonestRun(
+  store: RunStore,
+  workRoot: string,
+  templates: string,
+  entry: CorpusEntry,
+  interaction: InteractionModel,
+  opts: LayOutOptions & { readonly migrated?: ReadonlyMap<string, string> } = {},
+): Promise<LaidOut> {
   const t0 = Date.now();
   const key = interaction.key;
   const folder = path.join(workRoot, entry.provider, entry.name);
@@ -330,7 +358,16 @@ export async function layOutHonestRun(store: RunStore, workRoot: string, templat
   const runFile = store.fileOf(key);
   const baseline = baselineDirFor(runFile);
   await createBaseline(folder, baseline, scope, undefined, 'scaffold');
-  const run: RunRecord = newRunRecord({ key, integrationId: entry.provider, interactionId: entry.name, specFile: interaction.file, folder, model: 'anthropic/claude-sonnet-4-5', demo: false, now: at() });
+  const run: RunRecord = newRunRecord({
+    key,
+    integrationId: entry.provider,
+    interactionId: entry.name,
+    specFile: interaction.file,
+    folder,
+    model: 'anthropic/claude-sonnet-4-5',
+    demo: false,
+    now: at(),
+  });
   run.status = 'running';
   run.sandbox = 'bwrap';
   run.sessionId = `ses_corpus_${entry.provider}_${entry.name}`.replace(/[^A-Za-z0-9_]/g, '_');
@@ -345,7 +382,15 @@ export async function layOutHonestRun(store: RunStore, workRoot: string, templat
   const sessionId = run.sessionId;
   let msg = 0;
   let call = 0;
-  const step = () => lines.push({ at: at(), type: 'step', sessionId, messageId: `msg_${String(msg).padStart(4, '0')}`, costUsd: 0.004, tokens: { input: 1800, output: 220, reasoning: 0, cacheRead: 0, cacheWrite: 0 } });
+  const step = () =>
+    lines.push({
+      at: at(),
+      type: 'step',
+      sessionId,
+      messageId: `msg_${String(msg).padStart(4, '0')}`,
+      costUsd: 0.004,
+      tokens: { input: 1800, output: 220, reasoning: 0, cacheRead: 0, cacheWrite: 0 },
+    });
   const tool = async (name: string, input: Record<string, unknown>, run: () => Promise<{ ok: boolean; output: string }>, harness = false) => {
     msg++;
     call++;
@@ -357,7 +402,14 @@ export async function layOutHonestRun(store: RunStore, workRoot: string, templat
     step();
     return r;
   };
-  lines.push({ at: at(), type: 'prompt', sessionId, model: run.model, demo: false, text: `Build ${key}: ${interaction.description}. Work only in this folder; record fixtures with record_fixture and test with run_tests.` });
+  lines.push({
+    at: at(),
+    type: 'prompt',
+    sessionId,
+    model: run.model,
+    demo: false,
+    text: `Build ${key}: ${interaction.description}. Work only in this folder; record fixtures with record_fixture and test with run_tests.`,
+  });
   lines.push({ at: at(), type: 'status', sessionId, status: 'busy' });
 
   // The agent reads its stub, then writes the script and the files it imports.
@@ -389,19 +441,22 @@ export async function layOutHonestRun(store: RunStore, workRoot: string, templat
 
   // run_tests: the harness's own (generate:tests, then vitest confined); what it wrote under tests/ is the recorder's.
   const before = new Set(await listTests(folder, entry.provider));
-  const runTests = opts.runTests === false ? undefined : await tool(
-    'run_tests',
-    {},
-    async () => {
-      const r = await new NangoToolchain({ timeoutMs: 240_000 }).runTests({ folder, interaction });
-      const now = await listTests(folder, entry.provider);
-      const written = now.filter((f) => !before.has(f) || f.endsWith('.test.ts'));
-      if (written.length) await updateBaseline(folder, baseline, { written }, 'recorder');
-      await seal();
-      return { ok: r.ok, output: r.output.split('\n').slice(-12).join('\n') };
-    },
-    true,
-  );
+  const runTests =
+    opts.runTests === false
+      ? undefined
+      : await tool(
+          'run_tests',
+          {},
+          async () => {
+            const r = await new NangoToolchain({ timeoutMs: 240_000 }).runTests({ folder, interaction });
+            const now = await listTests(folder, entry.provider);
+            const written = now.filter((f) => !before.has(f) || f.endsWith('.test.ts'));
+            if (written.length) await updateBaseline(folder, baseline, { written }, 'recorder');
+            await seal();
+            return { ok: r.ok, output: r.output.split('\n').slice(-12).join('\n') };
+          },
+          true,
+        );
 
   // The claim: only what run_tests showed.
   const text = !runTests
@@ -427,7 +482,12 @@ export async function layOutHonestRun(store: RunStore, workRoot: string, templat
     entry,
     target,
     unitFiles: unit.files.slice(1).map((f) => f.rel),
-    features: featuresOf(unit.files[0]?.content ?? '', entry.kind, unit.files.map((f) => f.rel), entry.name),
+    features: featuresOf(
+      unit.files[0]?.content ?? '',
+      entry.kind,
+      unit.files.map((f) => f.rel),
+      entry.name,
+    ),
     runTests,
     layoutMs: Date.now() - t0,
   };
@@ -480,7 +540,10 @@ export interface ScanResult {
 export async function templateScripts(templates: string): Promise<string[]> {
   const root = path.join(templates, 'integrations');
   const out: string[] = [];
-  for (const provider of (await fs.readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort()) {
+  for (const provider of (await fs.readdir(root, { withFileTypes: true }))
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+    .map((d) => d.name)
+    .sort()) {
     for (const dir of ['actions', 'syncs']) {
       const names = await fs.readdir(path.join(root, provider, dir)).catch(() => [] as string[]);
       for (const n of names.filter((n) => n.endsWith('.ts')).sort()) out.push(`${provider}/${dir}/${n}`);
@@ -510,7 +573,10 @@ function providerReader(root: string, provider: string): ReadInteractionFile {
  * in batches of eslint processes. As Verify does, a lint `no-object-casting` on a line the code rule
  * `code.as-any` already reports is not counted twice.
  */
-export async function scanTemplates(templates: string, opts: { scripts?: readonly string[]; batch?: number; log?: (line: string) => void } = {}): Promise<ScanResult> {
+export async function scanTemplates(
+  templates: string,
+  opts: { scripts?: readonly string[]; batch?: number; log?: (line: string) => void } = {},
+): Promise<ScanResult> {
   const root = path.join(templates, 'integrations');
   const scripts = opts.scripts ?? (await templateScripts(templates));
   const ts = loadTypeScript(root);
@@ -550,9 +616,14 @@ export async function scanTemplates(templates: string, opts: { scripts?: readonl
       const s = byFile.get(file);
       if (!s) continue;
       if (f.rule === 'lint.no-object-casting' && s.findings.some((x) => x.rule === 'code.as-any' && x.location?.line === f.location?.line)) continue;
-      s.findings.push({ rule: f.rule, severity: f.severity, message: f.message, ...(f.location ? { location: f.location } : {}), ...(f.quote ? { quote: f.quote } : {}) });
+      s.findings.push({
+        rule: f.rule,
+        severity: f.severity,
+        message: f.message,
+        ...(f.location ? { location: f.location } : {}),
+        ...(f.quote ? { quote: f.quote } : {}),
+      });
     }
   }
   return { scripts: scripts.map((f) => byFile.get(f) as ScannedScript), lintRan, ...(lintDetail ? { lintDetail } : {}) };
 }
-

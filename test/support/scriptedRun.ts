@@ -26,6 +26,9 @@ export async function runScriptedThenVerify(stack: AgentStack, id: string, steps
   o.generate(targetsFor('google-calendar', [id]));
   await o.whenIdle();
   const run = o.get(`google-calendar/${id}`)!;
-  const [report] = await verifyInteractions([{ key: run.key, integrationId: 'google-calendar', interactionId: id, kind: 'action', folder: run.folder, run }], { runs, checks });
+  const [report] = await verifyInteractions([{ key: run.key, integrationId: 'google-calendar', interactionId: id, kind: 'action', folder: run.folder, run }], {
+    runs,
+    checks,
+  });
   return report!;
 }

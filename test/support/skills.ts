@@ -37,7 +37,8 @@ export async function checkSkill(dir: string): Promise<{ skill?: SkillInfo; prob
   const description = fields.get('description') ?? '';
   if (!name) problems.push(`${file}:2: frontmatter has no name`);
   else {
-    if (!SKILL_NAME.test(name) || name.length > MAX_NAME) problems.push(`${file}:2: name "${name}" must be lowercase words joined by single hyphens, at most ${MAX_NAME} characters`);
+    if (!SKILL_NAME.test(name) || name.length > MAX_NAME)
+      problems.push(`${file}:2: name "${name}" must be lowercase words joined by single hyphens, at most ${MAX_NAME} characters`);
     if (name !== path.basename(dir)) problems.push(`${file}:2: name "${name}" differs from its folder name "${path.basename(dir)}"`);
   }
   if (!description) problems.push(`${file}: frontmatter has no description`);
@@ -62,5 +63,8 @@ export async function checkSkill(dir: string): Promise<{ skill?: SkillInfo; prob
 /** Every skill folder under `root` (folders holding a SKILL.md). */
 export async function listSkillDirs(root: string): Promise<string[]> {
   const entries = await fs.readdir(root, { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isDirectory()).map((e) => path.join(root, e.name)).sort();
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => path.join(root, e.name))
+    .sort();
 }

@@ -11,7 +11,14 @@ export function targetsFor(integration: string, ids: string[], extra: Record<str
         environment: 'dev',
         docs: 'https://developers.google.com/calendar/api/v3/reference',
         context: 'This integration uses the Google Calendar REST API v3.',
-        interactions: ids.map((id) => ({ id, displayName: id, description: `Do ${id}`, prompt: 'As a pre-requisite create a calendar first', comments: '', ...extra })),
+        interactions: ids.map((id) => ({
+          id,
+          displayName: id,
+          description: `Do ${id}`,
+          prompt: 'As a pre-requisite create a calendar first',
+          comments: '',
+          ...extra,
+        })),
       },
     ],
   });

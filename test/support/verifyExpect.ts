@@ -12,7 +12,10 @@ export const findingsOf = (r: VerifyReport | undefined, rule: string) => (r?.che
 export function expectVerifiedClean(r: VerifyReport | undefined, label = r?.key): void {
   expect(r, label).toBeDefined();
   expect(rulesOf(r), label).toEqual([]);
-  expect(r!.checks.map((c) => [c.check, c.outcome]), label).toEqual([
+  expect(
+    r!.checks.map((c) => [c.check, c.outcome]),
+    label,
+  ).toEqual([
     ['fixtures', 'passed'],
     ['compile', 'passed'],
     ['assemble', 'passed'],

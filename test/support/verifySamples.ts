@@ -12,7 +12,8 @@ import { findBin, runTool } from '../../src/core/toolchain/tools';
 import type { VerifyTarget } from '../../src/core/verify/types';
 
 // (bundled as ESM by the bench, where there is no __dirname: the bench runs from the repository root)
-export const SAMPLES = typeof __dirname === 'string' ? path.join(__dirname, '..', 'fixtures', 'verify') : path.join(process.cwd(), 'test', 'fixtures', 'verify');
+export const SAMPLES =
+  typeof __dirname === 'string' ? path.join(__dirname, '..', 'fixtures', 'verify') : path.join(process.cwd(), 'test', 'fixtures', 'verify');
 export const SAMPLE_FOLDER_IN_TRANSCRIPTS = '/ws/.integration-builder/work/google-calendar/create-event';
 export type SampleId = 'create-event' | 'sync-events';
 export const kindOf = (id: SampleId) => (id === 'sync-events' ? 'sync' : 'action') as 'sync' | 'action';
@@ -59,7 +60,14 @@ export interface InstallOptions {
  * Installs a copy of a built template as interaction `google-calendar/<newId>` under the store's work
  * root, as a finished harness run leaves it. Returns the target to verify.
  */
-export async function installCopy(store: RunStore, workRoot: string, template: string, sample: SampleId, newId: string, opts: InstallOptions = {}): Promise<VerifyTarget> {
+export async function installCopy(
+  store: RunStore,
+  workRoot: string,
+  template: string,
+  sample: SampleId,
+  newId: string,
+  opts: InstallOptions = {},
+): Promise<VerifyTarget> {
   const key = `google-calendar/${newId}`;
   const folder = path.join(workRoot, 'google-calendar', newId);
   const kind = kindOf(sample);
@@ -72,7 +80,16 @@ export async function installCopy(store: RunStore, workRoot: string, template: s
   await createBaseline(folder, baseline, { integrationId: 'google-calendar', scriptRel }, ['index.ts', 'package.json', 'tsconfig.json']);
   const tests = (await fs.readdir(path.join(folder, 'google-calendar', 'tests'))).map((f) => `google-calendar/tests/${f}`);
   await updateBaseline(folder, baseline, { written: tests }, 'recorder');
-  const run = newRunRecord({ key, integrationId: 'google-calendar', interactionId: newId, specFile: path.join(workRoot, 'interactions.json'), folder, model: 'anthropic/claude-sonnet-4-5', demo: false, now: new Date().toISOString() });
+  const run = newRunRecord({
+    key,
+    integrationId: 'google-calendar',
+    interactionId: newId,
+    specFile: path.join(workRoot, 'interactions.json'),
+    folder,
+    model: 'anthropic/claude-sonnet-4-5',
+    demo: false,
+    now: new Date().toISOString(),
+  });
   run.status = 'needs-review';
   // sealed as the orchestrator seals what the harness wrote
   run.baselineSeal = await sealBaseline(store.dir, key, run.attempt, baseline);

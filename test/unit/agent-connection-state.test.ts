@@ -22,7 +22,14 @@ afterEach(async () => {
 });
 
 function connection(env: Record<string, string> = {}, extra: Partial<ConnectionOptions> = {}): { conn: AgentConnection; states: ConnectionStatus[] } {
-  const server = { bin: writeFakeOpencode(dir), cwd: dir, config: {}, env: { FAKE_STARTS_FILE: path.join(dir, 'starts'), ...env }, startTimeoutMs: 10_000, stopGraceMs: 500 };
+  const server = {
+    bin: writeFakeOpencode(dir),
+    cwd: dir,
+    config: {},
+    env: { FAKE_STARTS_FILE: path.join(dir, 'starts'), ...env },
+    startTimeoutMs: 10_000,
+    stopGraceMs: 500,
+  };
   conn = new AgentConnection({ mode: { kind: 'local', server }, backoffMs: [50, 400], ...extra });
   const states: ConnectionStatus[] = [];
   conn.onStateChanged((s) => states.push(s));
@@ -106,7 +113,14 @@ describe('agent connection state', () => {
   }, 30_000);
 
   it('a server that never reports its URL (twice: the start is tried once more) is down with the reason', async () => {
-    const server = { bin: writeFakeOpencode(dir), cwd: dir, config: {}, env: { FAKE_STARTS_FILE: path.join(dir, 'starts'), FAKE_SILENT_STARTS: '2' }, startTimeoutMs: 800, stopGraceMs: 200 };
+    const server = {
+      bin: writeFakeOpencode(dir),
+      cwd: dir,
+      config: {},
+      env: { FAKE_STARTS_FILE: path.join(dir, 'starts'), FAKE_SILENT_STARTS: '2' },
+      startTimeoutMs: 800,
+      stopGraceMs: 200,
+    };
     conn = new AgentConnection({ mode: { kind: 'local', server } });
     const states: ConnectionStatus[] = [];
     conn.onStateChanged((s) => states.push(s));

@@ -23,8 +23,7 @@ function replay(list: readonly unknown[] = payloads(), n = new EventNormalizer()
 }
 
 type Of<T extends AgentEvent['type']> = Extract<AgentEvent, { type: T }>;
-const ofType = <T extends AgentEvent['type']>(events: readonly AgentEvent[], type: T): Of<T>[] =>
-  events.filter((e): e is Of<T> => e.type === type);
+const ofType = <T extends AgentEvent['type']>(events: readonly AgentEvent[], type: T): Of<T>[] => events.filter((e): e is Of<T> => e.type === type);
 
 const SESSION = 'ses_dfdcbba6effe22F0KvQ3wbdWxe';
 const MSG1 = 'msg_202344c06001pxAnvgxX6uNUsL';
@@ -461,8 +460,7 @@ describe('EventNormalizer: permissions', () => {
 });
 
 describe('EventNormalizer: finished', () => {
-  const completed = (finish = 'stop', extra: Record<string, unknown> = {}, id = M) =>
-    assistant({ time: { created: 1, completed: 2 }, finish, ...extra }, id);
+  const completed = (finish = 'stop', extra: Record<string, unknown> = {}, id = M) => assistant({ time: { created: 1, completed: 2 }, finish, ...extra }, id);
 
   it('reports finished on idle after a completed assistant message, with its last text', () => {
     const n = new EventNormalizer();

@@ -15,7 +15,9 @@ import { interactionTestFiles, scaffoldFiles } from '../../src/core/workspace/sc
 const REPO = path.resolve(__dirname, '../..');
 const SKILLS = path.join(REPO, 'skills');
 const NM = path.join(REPO, 'node_modules');
-const RUNNER_SDK = [path.join(NM, 'nango/node_modules/@nangohq/runner-sdk/dist'), path.join(NM, '@nangohq/runner-sdk/dist')].find((d) => existsSync(d)) as string;
+const RUNNER_SDK = [path.join(NM, 'nango/node_modules/@nangohq/runner-sdk/dist'), path.join(NM, '@nangohq/runner-sdk/dist')].find((d) =>
+  existsSync(d),
+) as string;
 
 // ---------------------------------------------------------------------------------------------
 // What ships
@@ -35,7 +37,14 @@ function interactions(): InteractionModel[] {
         docs: 'https://developers.google.com/calendar/api/v3/reference',
         context: 'The Google Calendar REST API v3.',
         interactions: [
-          { id: 'create-event', displayName: 'Create Event', description: 'Create a calendar event', prompt: 'Create a calendar first', comments: 'Ask Jane', kind: 'action' },
+          {
+            id: 'create-event',
+            displayName: 'Create Event',
+            description: 'Create a calendar event',
+            prompt: 'Create a calendar first',
+            comments: 'Ask Jane',
+            kind: 'action',
+          },
           { id: 'sync_events', displayName: 'Sync Events', description: 'Sync all events', prompt: '', comments: '', kind: 'sync' },
         ],
       },
@@ -61,7 +70,12 @@ function shippedFiles(it0: InteractionModel): Set<string> {
 /** The installed Nango CLI: each command with its options, from its own source (commander's .command/.option). */
 function nangoCli(): Map<string, Set<string>> {
   const src = readFileSync(path.join(NM, 'nango/dist/index.js'), 'utf8');
-  const flags = (text: string) => new Set([...text.matchAll(/(?:\.option\(|new Option\()\s*'([^']*)'/g)].flatMap((m) => [...(m[1] as string).matchAll(/--([a-z][a-z-]*)/g)].map((f) => `--${f[1]}`)));
+  const flags = (text: string) =>
+    new Set(
+      [...text.matchAll(/(?:\.option\(|new Option\()\s*'([^']*)'/g)].flatMap((m) =>
+        [...(m[1] as string).matchAll(/--([a-z][a-z-]*)/g)].map((f) => `--${f[1]}`),
+      ),
+    );
   const createCommand = src.slice(src.indexOf('createCommand(name)'), src.indexOf('hook(', src.indexOf('createCommand(name)')));
   // commander adds --help to every command by itself
   const global = new Set([...flags(createCommand), '--help']);
@@ -112,10 +126,15 @@ function texts(): Text[] {
   const [action, sync] = interactions() as [InteractionModel, InteractionModel];
   const out: Text[] = [];
   for (const it0 of [action, sync]) {
-    out.push({ where: `the prompt for ${it0.key}`, text: buildPrompt({ interaction: it0, folder: `/ws/.integration-builder/work/${it0.key}` }), interaction: it0 });
+    out.push({
+      where: `the prompt for ${it0.key}`,
+      text: buildPrompt({ interaction: it0, folder: `/ws/.integration-builder/work/${it0.key}` }),
+      interaction: it0,
+    });
     for (const [rel, content] of scaffoldFiles(it0)) if (rel.endsWith('.ts')) out.push({ where: `the scaffold's ${rel}`, text: content, interaction: it0 });
   }
-  for (const name of shippedSkills) out.push({ where: `skills/${name}/SKILL.md`, text: readFileSync(path.join(SKILLS, name, 'SKILL.md'), 'utf8'), interaction: action });
+  for (const name of shippedSkills)
+    out.push({ where: `skills/${name}/SKILL.md`, text: readFileSync(path.join(SKILLS, name, 'SKILL.md'), 'utf8'), interaction: action });
   return out;
 }
 
@@ -135,7 +154,8 @@ describe('every name the prompt, the skills and the stubs give exists in what sh
     for (const t of all) {
       const list = /Read the skills before you start: (.*)\./.exec(t.text);
       if (list) for (const n of (list[1] as string).split(', ')) named.push([t.where, n]);
-      for (const m of prose(t.text).matchAll(/`([a-z0-9]+(?:-[a-z0-9]+)+)` skill\b|\bthe ([a-z0-9]+(?:-[a-z0-9]+)+) skill\b|\bskill `([a-z0-9-]+)`/g)) named.push([t.where, (m[1] ?? m[2] ?? m[3]) as string]);
+      for (const m of prose(t.text).matchAll(/`([a-z0-9]+(?:-[a-z0-9]+)+)` skill\b|\bthe ([a-z0-9]+(?:-[a-z0-9]+)+) skill\b|\bskill `([a-z0-9-]+)`/g))
+        named.push([t.where, (m[1] ?? m[2] ?? m[3]) as string]);
     }
     expect(named.filter(([w]) => w.startsWith('the prompt')).length).toBeGreaterThanOrEqual(2 * shippedSkills.length);
     expect(named.filter(([w]) => w.startsWith('skills/')).length).toBeGreaterThan(0);
@@ -150,7 +170,10 @@ describe('every name the prompt, the skills and the stubs give exists in what sh
         const name = m[1] as string;
         if (name === t.interaction.id) continue; // the interaction's own id (ids may have underscores)
         checked++;
-        expect((HARNESS_TOOLS as readonly string[]).includes(name) || sdk.names.has(name), `${t.where} names "${name}", neither a harness tool (${HARNESS_TOOLS.join(', ')}) nor a name the Nango SDK declares`).toBe(true);
+        expect(
+          (HARNESS_TOOLS as readonly string[]).includes(name) || sdk.names.has(name),
+          `${t.where} names "${name}", neither a harness tool (${HARNESS_TOOLS.join(', ')}) nor a name the Nango SDK declares`,
+        ).toBe(true);
       }
     }
     expect(checked).toBeGreaterThan(20);
@@ -168,7 +191,7 @@ describe('every name the prompt, the skills and the stubs give exists in what sh
     }
   });
 
-  it('files: every path is one the scaffold writes (or its tests by Nango\'s names), an import specifier, a package installed, or a file of the agent\'s own named by the skill\'s rule', () => {
+  it("files: every path is one the scaffold writes (or its tests by Nango's names), an import specifier, a package installed, or a file of the agent's own named by the skill's rule", () => {
     let checked = 0;
     for (const t of all) {
       const it0 = t.interaction;
@@ -190,7 +213,9 @@ describe('every name the prompt, the skills and the stubs give exists in what sh
         }
         const alternatives = p.includes('actions|syncs') ? [p.replace('actions|syncs', 'actions'), p.replace('actions|syncs', 'syncs')] : [p];
         const own = (q: string) => q.startsWith(`${it0.integrationId}/`) && path.posix.basename(q).startsWith(`${it0.id}-`);
-        const shippedOrOwn = alternatives.some((q) => shipped.has(q) || shippedFiles({ ...it0, kind: it0.kind === 'sync' ? 'action' : 'sync' }).has(q) || own(q));
+        const shippedOrOwn = alternatives.some(
+          (q) => shipped.has(q) || shippedFiles({ ...it0, kind: it0.kind === 'sync' ? 'action' : 'sync' }).has(q) || own(q),
+        );
         expect(shippedOrOwn, `${t.where} names the file ${raw}${raw === p ? '' : ` (${p})`}, which no interaction folder has`).toBe(true);
       }
     }
@@ -212,7 +237,8 @@ describe('every name the prompt, the skills and the stubs give exists in what sh
           checked++;
           const sub = words[1] as string;
           expect(cli.has(sub), `${t.where} names \`${s}\`: the installed Nango CLI has no command "${sub}"`).toBe(true);
-          for (const flag of words.filter((w) => w.startsWith('--'))) expect(cli.get(sub)?.has(flag), `${t.where} names \`${s}\`: "nango ${sub}" has no option ${flag}`).toBe(true);
+          for (const flag of words.filter((w) => w.startsWith('--')))
+            expect(cli.get(sub)?.has(flag), `${t.where} names \`${s}\`: "nango ${sub}" has no option ${flag}`).toBe(true);
         } else if (words[0] === 'npm' && (words[1] === 'run' || words[1] === 'test')) {
           checked++;
           const script = words[1] === 'run' ? (words[2] as string) : 'test';
@@ -236,7 +262,8 @@ describe('every name the prompt, the skills and the stubs give exists in what sh
           const name = m[1] as string;
           checked++;
           expect(sdk.members.has(name), `${t.where} names nango.${name}, which the installed SDK does not have`).toBe(true);
-          if (sdk.deprecated.has(name)) expect(line, `${t.where} names nango.${name} (deprecated) without saying not to use it`).toMatch(/deprecated|never|\bno\b|legacy/i);
+          if (sdk.deprecated.has(name))
+            expect(line, `${t.where} names nango.${name} (deprecated) without saying not to use it`).toMatch(/deprecated|never|\bno\b|legacy/i);
         }
       }
     }

@@ -21,7 +21,7 @@ function patched(a: string, diff: string): string {
 // A small deterministic generator of similar files.
 function rng(seed: number): () => number {
   let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  return () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 describe('unifiedDiff', () => {

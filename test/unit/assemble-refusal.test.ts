@@ -12,8 +12,20 @@ const diff = '--- a/google-calendar/models.ts\n+++ b/google-calendar/models.ts\n
 const problems: AssemblyProblem[] = [
   { kind: 'nango-yaml', keys: [], message: `${project} is a nango.yaml project: migrate it first` },
   { kind: 'toolchain-missing', keys: [], message: `the Nango CLI is not installed in ${project} or above it` },
-  { kind: 'import-outside', keys: ['google-calendar/create-event'], file: 'google-calendar/actions/create-event.ts', line: 3, message: 'google-calendar/actions/create-event.ts:3 imports ../../../shared.js, which is outside the interaction folder' },
-  { kind: 'helper-conflict', keys: ['google-calendar/create-event', 'google-calendar/update-event'], file: 'google-calendar/models.ts', message: 'both bring google-calendar/models.ts, in different versions', diff },
+  {
+    kind: 'import-outside',
+    keys: ['google-calendar/create-event'],
+    file: 'google-calendar/actions/create-event.ts',
+    line: 3,
+    message: 'google-calendar/actions/create-event.ts:3 imports ../../../shared.js, which is outside the interaction folder',
+  },
+  {
+    kind: 'helper-conflict',
+    keys: ['google-calendar/create-event', 'google-calendar/update-event'],
+    file: 'google-calendar/models.ts',
+    message: 'both bring google-calendar/models.ts, in different versions',
+    diff,
+  },
   { kind: 'script-missing', keys: ['slack/send-message'], file: 'slack/actions/send-message.ts', message: 'its script is missing' },
 ];
 
@@ -26,7 +38,10 @@ describe('locateRefusal', () => {
       [path.join(project, 'nango.yaml')],
       [project],
       [path.resolve('/ws/work/google-calendar/create-event/google-calendar/actions/create-event.ts')],
-      [path.resolve('/ws/work/google-calendar/create-event/google-calendar/models.ts'), path.resolve('/ws/work/google-calendar/update-event/google-calendar/models.ts')],
+      [
+        path.resolve('/ws/work/google-calendar/create-event/google-calendar/models.ts'),
+        path.resolve('/ws/work/google-calendar/update-event/google-calendar/models.ts'),
+      ],
       // A key the front end does not know (it always should): placed at the project, never dropped.
       [project],
     ]);
@@ -38,7 +53,9 @@ describe('locateRefusal', () => {
     const lines = renderRefusalText(r).split('\n');
     expect(lines[0]).toBe(`assembling google-calendar into ${project} was refused before writing anything (5 problems):`);
     expect(lines).toContain(`${path.join(project, 'nango.yaml')}: ${project} is a nango.yaml project: migrate it first`);
-    expect(lines).toContain(`${path.resolve('/ws/work/google-calendar/create-event/google-calendar/actions/create-event.ts')}:3: google-calendar/create-event: google-calendar/actions/create-event.ts:3 imports ../../../shared.js, which is outside the interaction folder`);
+    expect(lines).toContain(
+      `${path.resolve('/ws/work/google-calendar/create-event/google-calendar/actions/create-event.ts')}:3: google-calendar/create-event: google-calendar/actions/create-event.ts:3 imports ../../../shared.js, which is outside the interaction folder`,
+    );
     const conflict = lines.findIndex((l) => l.includes('both bring'));
     expect(lines[conflict]).toContain('google-calendar/create-event and google-calendar/update-event: ');
     expect(lines.slice(conflict + 1, conflict + 6)).toEqual(diff.trimEnd().split('\n'));

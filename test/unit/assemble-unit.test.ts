@@ -111,7 +111,9 @@ describe('interactionUnit', () => {
       ['import-outside', 1, '../../../create-contact/hubspot/helpers/auth.js'],
       ['import-outside', 2, '/etc/hosts'],
     ]);
-    expect(unit.problems[0]!.message).toBe(`${SCRIPT}:1 imports ../../../create-contact/hubspot/helpers/auth.js, which is outside the interaction folder: Assemble ships only the folder's own files, so the project would not have it`);
+    expect(unit.problems[0]!.message).toBe(
+      `${SCRIPT}:1 imports ../../../create-contact/hubspot/helpers/auth.js, which is outside the interaction folder: Assemble ships only the folder's own files, so the project would not have it`,
+    );
   });
 
   it("a file in the folder that links to one outside is not the interaction's own", async () => {
@@ -129,8 +131,16 @@ describe('interactionUnit', () => {
     put('package.json', '{}\n');
     const unit = await interactionUnit(folder, SCRIPT);
     expect(unit.problems.map((p) => [p.kind, p.line, p.message])).toEqual([
-      ['import-reserved', 1, `${SCRIPT}:1 imports ../../index.js (index.ts), a file of the project that Assemble merges or keeps as it is; move what it needs into a file of its own`],
-      ['import-reserved', 2, `${SCRIPT}:2 imports ../../package.json (package.json), a file of the project that Assemble merges or keeps as it is; move what it needs into a file of its own`],
+      [
+        'import-reserved',
+        1,
+        `${SCRIPT}:1 imports ../../index.js (index.ts), a file of the project that Assemble merges or keeps as it is; move what it needs into a file of its own`,
+      ],
+      [
+        'import-reserved',
+        2,
+        `${SCRIPT}:2 imports ../../package.json (package.json), a file of the project that Assemble merges or keeps as it is; move what it needs into a file of its own`,
+      ],
     ]);
     expect(unit.files.map((f) => f.rel)).toEqual([SCRIPT]);
     expect(['index.ts', 'package.json', 'tsconfig.json', '.nango/nango.json'].every(isProjectFile)).toBe(true);
@@ -138,7 +148,12 @@ describe('interactionUnit', () => {
   });
 
   it('a missing script or folder is a problem, not an exception', async () => {
-    expect((await interactionUnit(folder, SCRIPT)).problems).toEqual([{ kind: 'script-missing', file: SCRIPT, message: `its script ${SCRIPT} is missing in ${folder}` }]);
-    expect((await interactionUnit(path.join(root, 'gone'), SCRIPT)).problems[0]).toMatchObject({ kind: 'script-missing', message: `the interaction folder ${path.join(root, 'gone')} does not exist` });
+    expect((await interactionUnit(folder, SCRIPT)).problems).toEqual([
+      { kind: 'script-missing', file: SCRIPT, message: `its script ${SCRIPT} is missing in ${folder}` },
+    ]);
+    expect((await interactionUnit(path.join(root, 'gone'), SCRIPT)).problems[0]).toMatchObject({
+      kind: 'script-missing',
+      message: `the interaction folder ${path.join(root, 'gone')} does not exist`,
+    });
   });
 });

@@ -27,8 +27,23 @@ function folder(integration: string, id: string, kind: 'action' | 'sync', extra:
   return dir;
 }
 
-function candidate(integration: string, id: string, kind: 'action' | 'sync', verdict: AssemblyCandidate['verdict'], extra?: Record<string, string>): AssemblyCandidate {
-  return { key: `${integration}/${id}`, integrationId: integration, interactionId: id, kind, folder: folder(integration, id, kind, extra), attempt: 2, verdict, costUsd: 0.125 };
+function candidate(
+  integration: string,
+  id: string,
+  kind: 'action' | 'sync',
+  verdict: AssemblyCandidate['verdict'],
+  extra?: Record<string, string>,
+): AssemblyCandidate {
+  return {
+    key: `${integration}/${id}`,
+    integrationId: integration,
+    interactionId: id,
+    kind,
+    folder: folder(integration, id, kind, extra),
+    attempt: 2,
+    verdict,
+    costUsd: 0.125,
+  };
 }
 
 const read = (p: string) => readFileSync(p, 'utf8');
@@ -81,7 +96,9 @@ describe('planAssembly', () => {
       ]),
     );
     expect(rels.some((r) => r.includes('update-contact') || r.includes('slack'))).toBe(false);
-    expect(plan.files.find((f) => f.rel === 'index.ts')?.content).toBe("import './hubspot/actions/create-contact.js';\nimport './hubspot/syncs/sync-contacts.js';\n");
+    expect(plan.files.find((f) => f.rel === 'index.ts')?.content).toBe(
+      "import './hubspot/actions/create-contact.js';\nimport './hubspot/syncs/sync-contacts.js';\n",
+    );
   });
 
   it("takes only the interaction's own test files, not a neighbour's that happen to share a prefix", async () => {
@@ -101,11 +118,26 @@ describe('planAssembly', () => {
   it('includes the unverified ones only when asked, and the report says they are unverified', async () => {
     const candidates = [candidate('hubspot', 'create-contact', 'action', 'verified'), candidate('hubspot', 'update-contact', 'action', 'failed')];
     const project = path.join(root, 'project');
-    const report = await applyAssembly(await planAssembly({ projectDir: project, integrationId: 'hubspot', candidates, includeUnverified: true }), { compile: false, now: () => new Date('2026-01-02T03:04:05Z') });
+    const report = await applyAssembly(await planAssembly({ projectDir: project, integrationId: 'hubspot', candidates, includeUnverified: true }), {
+      compile: false,
+      now: () => new Date('2026-01-02T03:04:05Z'),
+    });
     expect(report.refused).toEqual([]);
     expect(report.interactions).toEqual([
-      { key: 'hubspot/create-contact', attempt: 2, verdict: 'verified', costUsd: 0.125, files: ['hubspot/actions/create-contact.ts', 'hubspot/tests/create-contact.test.json', 'hubspot/tests/hubspot-create-contact.test.ts'] },
-      { key: 'hubspot/update-contact', attempt: 2, verdict: 'failed', costUsd: 0.125, files: ['hubspot/actions/update-contact.ts', 'hubspot/tests/hubspot-update-contact.test.ts', 'hubspot/tests/update-contact.test.json'] },
+      {
+        key: 'hubspot/create-contact',
+        attempt: 2,
+        verdict: 'verified',
+        costUsd: 0.125,
+        files: ['hubspot/actions/create-contact.ts', 'hubspot/tests/create-contact.test.json', 'hubspot/tests/hubspot-create-contact.test.ts'],
+      },
+      {
+        key: 'hubspot/update-contact',
+        attempt: 2,
+        verdict: 'failed',
+        costUsd: 0.125,
+        files: ['hubspot/actions/update-contact.ts', 'hubspot/tests/hubspot-update-contact.test.ts', 'hubspot/tests/update-contact.test.json'],
+      },
     ]);
     expect(report.at).toBe('2026-01-02T03:04:05.000Z');
     expect(report.compile).toEqual({ ok: true, findings: [], detail: 'not compiled' });
@@ -135,7 +167,9 @@ describe('applyAssembly', () => {
     const first = await applyAssembly(await planAssembly({ projectDir: project, integrationId: 'hubspot', candidates }), { compile: false });
     expect(first.written).toContain('index.ts');
     const index = read(path.join(project, 'index.ts'));
-    expect(index).toBe("import './hubspot/actions/create-contact.js';\nimport './hubspot/syncs/sync-contacts.js';\nimport './slack/actions/send-message.js';\n\n// my notes\n");
+    expect(index).toBe(
+      "import './hubspot/actions/create-contact.js';\nimport './hubspot/syncs/sync-contacts.js';\nimport './slack/actions/send-message.js';\n\n// my notes\n",
+    );
     const second = await applyAssembly(await planAssembly({ projectDir: project, integrationId: 'hubspot', candidates }), { compile: false });
     expect(second.written).toEqual([]);
     expect(second.unchanged).toContain('index.ts');
@@ -175,7 +209,9 @@ describe('applyAssembly', () => {
     const plan = await planAssembly({ projectDir: project, integrationId: 'hubspot', candidates });
     // The user saves their own version while the diff is open.
     put(path.join(project, 'hubspot/actions/create-contact.ts'), '// written meanwhile\n');
-    await expect(applyAssembly(plan, { force: true, compile: false })).rejects.toThrow(/hubspot\/actions\/create-contact\.ts changed in the project while assembling/);
+    await expect(applyAssembly(plan, { force: true, compile: false })).rejects.toThrow(
+      /hubspot\/actions\/create-contact\.ts changed in the project while assembling/,
+    );
     expect(read(path.join(project, 'hubspot/actions/create-contact.ts'))).toBe('// written meanwhile\n');
     expect(read(path.join(project, 'index.ts'))).toBe('');
     expect(existsSync(path.join(project, 'hubspot/tests'))).toBe(false);
@@ -256,14 +292,24 @@ describe('an interaction is a unit: its script and the files it imports', () => 
 
   it('ships the helpers and models the script imports, once when two interactions bring the same file', async () => {
     const project = path.join(root, 'project');
-    const plan = await planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [withHelpers('create-contact', 'export const paginate = 1;\n'), withHelpers('update-contact', 'export const paginate = 1;\n')] });
+    const plan = await planAssembly({
+      projectDir: project,
+      integrationId: 'hubspot',
+      candidates: [withHelpers('create-contact', 'export const paginate = 1;\n'), withHelpers('update-contact', 'export const paginate = 1;\n')],
+    });
     const helper = plan.files.find((f) => f.rel === 'hubspot/helpers/paginate.ts');
     expect(helper).toMatchObject({ status: 'new', from: ['hubspot/create-contact', 'hubspot/update-contact'] });
     expect(plan.files.find((f) => f.rel === 'hubspot/models.ts')?.from).toEqual(['hubspot/create-contact', 'hubspot/update-contact']);
     expect(plan.files.some((f) => f.rel === 'hubspot/helpers/unused.ts')).toBe(false);
     const report = await applyAssembly(plan, { compile: false });
     expect(read(path.join(project, 'hubspot/helpers/paginate.ts'))).toBe('export const paginate = 1;\n');
-    expect(report.interactions[0]!.files).toEqual(['hubspot/actions/create-contact.ts', 'hubspot/helpers/paginate.ts', 'hubspot/models.ts', 'hubspot/tests/create-contact.test.json', 'hubspot/tests/hubspot-create-contact.test.ts']);
+    expect(report.interactions[0]!.files).toEqual([
+      'hubspot/actions/create-contact.ts',
+      'hubspot/helpers/paginate.ts',
+      'hubspot/models.ts',
+      'hubspot/tests/create-contact.test.json',
+      'hubspot/tests/hubspot-create-contact.test.ts',
+    ]);
     expect(report.interactions[1]!.files).toContain('hubspot/helpers/paginate.ts');
   });
 
@@ -277,7 +323,9 @@ describe('an interaction is a unit: its script and the files it imports', () => 
         kind: 'helper-conflict',
         keys: ['hubspot/create-contact', 'hubspot/update-contact'],
         file: 'hubspot/helpers/paginate.ts',
-        message: expect.stringContaining("both bring hubspot/helpers/paginate.ts, in different versions (the diff: a/ is hubspot/create-contact's, b/ is hubspot/update-contact's)"),
+        message: expect.stringContaining(
+          "both bring hubspot/helpers/paginate.ts, in different versions (the diff: a/ is hubspot/create-contact's, b/ is hubspot/update-contact's)",
+        ),
         diff: '--- a/hubspot/helpers/paginate.ts\n+++ b/hubspot/helpers/paginate.ts\n@@ -1 +1 @@\n-export const paginate = 1;\n+export const paginate = 2;\n',
       },
     ]);
@@ -290,8 +338,16 @@ describe('an interaction is a unit: its script and the files it imports', () => 
   it("a helper the project holds in another version is an ordinary conflict: the user's file is kept unless overwritten", async () => {
     const project = path.join(root, 'project');
     put(path.join(project, 'hubspot/helpers/paginate.ts'), '// mine\n');
-    const plan = await planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [withHelpers('create-contact', 'export const paginate = 1;\n')] });
-    expect(plan.files.find((f) => f.rel === 'hubspot/helpers/paginate.ts')).toMatchObject({ status: 'conflict', existing: '// mine\n', diff: expect.stringContaining('+export const paginate = 1;') });
+    const plan = await planAssembly({
+      projectDir: project,
+      integrationId: 'hubspot',
+      candidates: [withHelpers('create-contact', 'export const paginate = 1;\n')],
+    });
+    expect(plan.files.find((f) => f.rel === 'hubspot/helpers/paginate.ts')).toMatchObject({
+      status: 'conflict',
+      existing: '// mine\n',
+      diff: expect.stringContaining('+export const paginate = 1;'),
+    });
     const kept = await applyAssembly(plan, { compile: false });
     expect(kept.skipped).toEqual(['hubspot/helpers/paginate.ts']);
     expect(read(path.join(project, 'hubspot/helpers/paginate.ts'))).toBe('// mine\n');
@@ -299,8 +355,12 @@ describe('an interaction is a unit: its script and the files it imports', () => 
 
   it('an import of a file the folder does not have, or outside it, is refused at its line; nothing written', async () => {
     const project = path.join(root, 'project');
-    const missing = candidate('hubspot', 'create-contact', 'action', 'verified', { 'hubspot/actions/create-contact.ts': "import { createAction } from 'nango';\nimport { Contact } from '../models.js';\n" });
-    const outside = candidate('hubspot', 'update-contact', 'action', 'verified', { 'hubspot/actions/update-contact.ts': "import { auth } from '../../../create-contact/hubspot/auth.js';\n" });
+    const missing = candidate('hubspot', 'create-contact', 'action', 'verified', {
+      'hubspot/actions/create-contact.ts': "import { createAction } from 'nango';\nimport { Contact } from '../models.js';\n",
+    });
+    const outside = candidate('hubspot', 'update-contact', 'action', 'verified', {
+      'hubspot/actions/update-contact.ts': "import { auth } from '../../../create-contact/hubspot/auth.js';\n",
+    });
     const err = await refusal(planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [missing, outside] }));
     expect(err.problems.map((p) => [p.kind, p.keys, p.file, p.line])).toEqual([
       ['import-missing', ['hubspot/create-contact'], 'hubspot/actions/create-contact.ts', 2],
@@ -314,7 +374,14 @@ describe('an interaction is a unit: its script and the files it imports', () => 
     const c = candidate('hubspot', 'create-contact', 'action', 'verified');
     rmSync(path.join(c.folder, 'hubspot/actions/create-contact.ts'));
     const err = await refusal(planAssembly({ projectDir: path.join(root, 'project'), integrationId: 'hubspot', candidates: [c] }));
-    expect(err.problems).toEqual([{ kind: 'script-missing', keys: ['hubspot/create-contact'], file: 'hubspot/actions/create-contact.ts', message: `its script hubspot/actions/create-contact.ts is missing in ${c.folder}` }]);
+    expect(err.problems).toEqual([
+      {
+        kind: 'script-missing',
+        keys: ['hubspot/create-contact'],
+        file: 'hubspot/actions/create-contact.ts',
+        message: `its script hubspot/actions/create-contact.ts is missing in ${c.folder}`,
+      },
+    ]);
   });
 });
 
@@ -324,7 +391,9 @@ describe('a project Assemble cannot compile into is refused before anything is w
     put(path.join(project, 'nango.yaml'), 'integrations:\n  hubspot: {}\n');
     put(path.join(project, 'hubspot/syncs/contacts.ts'), '// old style\n');
     const before = tree(project);
-    const err = await refusal(planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [candidate('hubspot', 'create-contact', 'action', 'verified')] }));
+    const err = await refusal(
+      planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [candidate('hubspot', 'create-contact', 'action', 'verified')] }),
+    );
     expect(err.problems).toEqual([{ kind: 'nango-yaml', keys: [], message: expect.stringContaining(`${project} is a nango.yaml project`) }]);
     expect(err.message).toContain('nango migrate-to-zero-yaml');
     expect(tree(project)).toEqual(before);
@@ -334,7 +403,11 @@ describe('a project Assemble cannot compile into is refused before anything is w
   it('a nango.yaml that appears after the plan: applyAssembly refuses before staging', async () => {
     const project = path.join(root, 'project');
     mkdirSync(project);
-    const plan = await planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [candidate('hubspot', 'create-contact', 'action', 'verified')] });
+    const plan = await planAssembly({
+      projectDir: project,
+      integrationId: 'hubspot',
+      candidates: [candidate('hubspot', 'create-contact', 'action', 'verified')],
+    });
     put(path.join(project, 'nango.yaml'), 'integrations: {}\n');
     const steps: string[] = [];
     const err = await refusal(applyAssembly(plan, { compile: false, onStep: (s) => steps.push(s) }));
@@ -349,9 +422,13 @@ describe('a project Assemble cannot compile into is refused before anything is w
       const c = candidate('hubspot', 'create-contact', 'action', 'verified');
       const project = path.join(bare, 'project');
       const err = await refusal(planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [c] }));
-      expect(err.problems).toEqual([{ kind: 'toolchain-missing', keys: [], message: expect.stringContaining(`the Nango CLI is not installed in ${project} or above it`) }]);
+      expect(err.problems).toEqual([
+        { kind: 'toolchain-missing', keys: [], message: expect.stringContaining(`the Nango CLI is not installed in ${project} or above it`) },
+      ]);
       put(path.join(bare, 'node_modules/.bin/nango'), '#!/bin/sh\n');
-      expect((await refusal(planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [c] }))).problems[0]!.message).toContain('zod is not installed');
+      expect((await refusal(planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [c] }))).problems[0]!.message).toContain(
+        'zod is not installed',
+      );
       // Written but not compiled (compile: false): nothing to run, so nothing to refuse.
       const plan = await planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [c], compile: false });
       expect((await applyAssembly(plan, { compile: false })).written).toContain('index.ts');
@@ -368,7 +445,9 @@ describe('a project Assemble cannot compile into is refused before anything is w
     const c = candidate('hubspot', 'create-contact', 'action', 'verified');
     const file = path.join(root, 'a-file');
     put(file, 'x');
-    expect((await refusal(planAssembly({ projectDir: file, integrationId: 'hubspot', candidates: [c] }))).problems.map((p) => p.kind)).toEqual(['not-a-folder']);
+    expect((await refusal(planAssembly({ projectDir: file, integrationId: 'hubspot', candidates: [c] }))).problems.map((p) => p.kind)).toEqual([
+      'not-a-folder',
+    ]);
     const project = path.join(root, 'project');
     put(path.join(project, 'package.json'), '{ "name": ');
     put(path.join(project, '.nango'), 'not a folder');
@@ -381,7 +460,11 @@ describe('a project Assemble cannot compile into is refused before anything is w
   it('nothing to include: nothing to refuse (the caller says there is nothing to assemble)', async () => {
     const project = path.join(root, 'project');
     put(path.join(project, 'nango.yaml'), '');
-    const plan = await planAssembly({ projectDir: project, integrationId: 'hubspot', candidates: [candidate('hubspot', 'create-contact', 'action', 'failed')] });
+    const plan = await planAssembly({
+      projectDir: project,
+      integrationId: 'hubspot',
+      candidates: [candidate('hubspot', 'create-contact', 'action', 'failed')],
+    });
     expect(plan.included).toEqual([]);
     expect(plan.files).toEqual([]);
   });
@@ -389,7 +472,7 @@ describe('a project Assemble cannot compile into is refused before anything is w
 
 describe('mergeIndex', () => {
   it("adds imports sorted and once, keeps the user's other lines after them", () => {
-    expect(mergeIndex("import './b/actions/x.js';\nimport \"./a/syncs/y.js\"\n\n// mine\n", ["import './b/actions/x.js';", "import './a/actions/z.js';"])).toBe(
+    expect(mergeIndex('import \'./b/actions/x.js\';\nimport "./a/syncs/y.js"\n\n// mine\n', ["import './b/actions/x.js';", "import './a/actions/z.js';"])).toBe(
       "import './a/actions/z.js';\nimport './a/syncs/y.js';\nimport './b/actions/x.js';\n\n// mine\n",
     );
     expect(mergeIndex(undefined, ["import './a.js';"])).toBe("import './a.js';\n");

@@ -112,7 +112,7 @@ describe('findOpencode', () => {
 describe('findRipgrep', () => {
   const appRoot = () => dir('vscode', 'resources', 'app');
 
-  it('lists VS Code\'s ripgrep locations under the app root, unpacked node_modules first', () => {
+  it("lists VS Code's ripgrep locations under the app root, unpacked node_modules first", () => {
     expect(vscodeRipgrepCandidates('/app')).toEqual([
       path.join('/app', 'node_modules', '@vscode', 'ripgrep', 'bin', 'rg'),
       path.join('/app', 'node_modules.asar.unpacked', '@vscode', 'ripgrep', 'bin', 'rg'),

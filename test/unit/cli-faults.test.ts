@@ -12,7 +12,15 @@ const REPO = path.resolve(__dirname, '../..');
 let dir: string;
 let out: string[];
 let err: string[];
-const io = () => ({ out: (s: string) => out.push(s), err: (s: string) => err.push(s), errRaw: (s: string) => err.push(s), isTTY: false, env: {}, cwd: dir, packageRoot: REPO });
+const io = () => ({
+  out: (s: string) => out.push(s),
+  err: (s: string) => err.push(s),
+  errRaw: (s: string) => err.push(s),
+  isTTY: false,
+  env: {},
+  cwd: dir,
+  packageRoot: REPO,
+});
 const workRoot = () => path.join(dir, '.integration-builder', 'work');
 /** Every path under `root`: what "nothing was written" is checked against. */
 const tree = (root: string) => (readdirSync(root, { recursive: true }) as string[]).sort();
@@ -30,17 +38,28 @@ afterEach(() => {
 
 async function finishedRun(id = 'create-event', extra: Record<string, unknown> = {}) {
   const store = new RunStore(workRoot());
-  const run = newRunRecord({ key: `google-calendar/${id}`, integrationId: 'google-calendar', interactionId: id, specFile: path.join(dir, 'interactions.json'), folder: path.join(workRoot(), 'google-calendar', id), demo: true, now: '2026-01-01T00:00:00.000Z' });
+  const run = newRunRecord({
+    key: `google-calendar/${id}`,
+    integrationId: 'google-calendar',
+    interactionId: id,
+    specFile: path.join(dir, 'interactions.json'),
+    folder: path.join(workRoot(), 'google-calendar', id),
+    demo: true,
+    now: '2026-01-01T00:00:00.000Z',
+  });
   await store.save({ ...run, status: 'needs-review', ...extra });
   return store;
 }
 
 describe('empty flag values', () => {
-  it.each([['--spec='], ['--spec', ''], ['--work-root='], ['--junit='], ['--model', ' '], ['--project=']])('%j is an error, never the default', async (...flag) => {
-    expect(() => parseArgs(['status', ...flag])).toThrow(/needs a value, not an empty one/);
-    expect(await main(['status', ...flag], io())).toBe(2);
-    expect(out).toEqual([]);
-  });
+  it.each([['--spec='], ['--spec', ''], ['--work-root='], ['--junit='], ['--model', ' '], ['--project=']])(
+    '%j is an error, never the default',
+    async (...flag) => {
+      expect(() => parseArgs(['status', ...flag])).toThrow(/needs a value, not an empty one/);
+      expect(await main(['status', ...flag], io())).toBe(2);
+      expect(out).toEqual([]);
+    },
+  );
 
   it('a switch given a value is refused', () => {
     expect(() => parseArgs(['status', '--json='])).toThrow('--json takes no value');
@@ -67,17 +86,21 @@ describe('the work root', () => {
     }
   });
 
-  it('inside another work root (its interaction folders, their fixtures) or inside this project\'s own: refused', async () => {
+  it("inside another work root (its interaction folders, their fixtures) or inside this project's own: refused", async () => {
     await finishedRun();
     await refused(['verify', '--all', '--work-root', '.integration-builder/work/google-calendar/create-event'], /is inside the project's work root/);
     const other = path.join(dir, 'elsewhere');
     mkdirSync(path.join(other, '.runs'), { recursive: true });
     mkdirSync(path.join(other, 'google-calendar', 'tests'), { recursive: true });
-    await refused(['status', '--work-root', 'elsewhere/google-calendar/tests'], new RegExp(`is inside the work root ${other.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(it holds \\.runs/\\)`));
+    await refused(
+      ['status', '--work-root', 'elsewhere/google-calendar/tests'],
+      new RegExp(`is inside the work root ${other.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(it holds \\.runs/\\)`),
+    );
   });
 
   it('/proc, /sys and /dev are refused without being touched', async () => {
-    for (const p of ['/proc/x', '/proc/self/cwd/work', '/sys/x', '/dev/shm/work']) await refused(['status', '--work-root', p], /is under \/(proc|sys|dev), a system folder/);
+    for (const p of ['/proc/x', '/proc/self/cwd/work', '/sys/x', '/dev/shm/work'])
+      await refused(['status', '--work-root', p], /is under \/(proc|sys|dev), a system folder/);
   });
 
   it('a file in the path: a clear message, exit 2', async () => {
@@ -108,7 +131,14 @@ describe('the same interaction in two spec files', () => {
   it('is a located error naming both files, exit 2, whichever file is used', async () => {
     const other = {
       integrations: [
-        { id: 'google-calendar', connectionId: 'c', environment: 'dev', docs: 'https://developers.google.com/calendar', context: '', interactions: [{ id: 'create-event', displayName: 'X', description: 'd', prompt: '', comments: '' }] },
+        {
+          id: 'google-calendar',
+          connectionId: 'c',
+          environment: 'dev',
+          docs: 'https://developers.google.com/calendar',
+          context: '',
+          interactions: [{ id: 'create-event', displayName: 'X', description: 'd', prompt: '', comments: '' }],
+        },
       ],
     };
     writeFileSync(path.join(dir, 'other.interactions.json'), JSON.stringify(other, null, 2));
@@ -121,7 +151,12 @@ describe('the same interaction in two spec files', () => {
       out = [];
       expect(await main(['status', 'google-calendar/create-event', '--spec', spec!], io())).toBe(2);
       const text = err.join('\n');
-      expect(text).toMatch(new RegExp(`^${path.join(dir, spec!).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: error: interaction "google-calendar/create-event" is defined both in .*${spec!.replace('.', '\\.')} \\(line \\d+\\) and in .*${second!.replace('.', '\\.')}`, 'm'));
+      expect(text).toMatch(
+        new RegExp(
+          `^${path.join(dir, spec!).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: error: interaction "google-calendar/create-event" is defined both in .*${spec!.replace('.', '\\.')} \\(line \\d+\\) and in .*${second!.replace('.', '\\.')}`,
+          'm',
+        ),
+      );
       expect(out).toEqual([]); // no verdict of the other file's run
     }
   });
@@ -137,8 +172,14 @@ describe('run records that cannot be used', () => {
     writeFileSync(sync, readFileSync(sync, 'utf8').replace('"needs-review"', '"exploded"'));
     expect(await main(['status', '--json'], io())).toBe(1);
     const rows = JSON.parse(out.join('')) as { key: string; status: string; detail: string }[];
-    expect(rows.find((r) => r.key === 'google-calendar/create-event')).toMatchObject({ status: 'unreadable', detail: expect.stringContaining(`run record ${file}: the record is not valid JSON`) });
-    expect(rows.find((r) => r.key === 'google-calendar/sync-events')).toMatchObject({ status: 'unreadable', detail: expect.stringContaining('unknown status "exploded"') });
+    expect(rows.find((r) => r.key === 'google-calendar/create-event')).toMatchObject({
+      status: 'unreadable',
+      detail: expect.stringContaining(`run record ${file}: the record is not valid JSON`),
+    });
+    expect(rows.find((r) => r.key === 'google-calendar/sync-events')).toMatchObject({
+      status: 'unreadable',
+      detail: expect.stringContaining('unknown status "exploded"'),
+    });
     expect(err.join('\n')).toContain('2 run record(s) cannot be read');
     out = [];
     err = [];
@@ -151,7 +192,9 @@ describe('run records that cannot be used', () => {
     mkdirSync(elsewhere);
     const store = await finishedRun('create-event', { folder: elsewhere });
     expect(await main(['verify', 'google-calendar/create-event'], io())).toBe(1);
-    expect(err.join('\n')).toMatch(/google-calendar\/create-event: not verified: its run record .* cannot be used: its folder ".*decoy" is not the interaction's folder/);
+    expect(err.join('\n')).toMatch(
+      /google-calendar\/create-event: not verified: its run record .* cannot be used: its folder ".*decoy" is not the interaction's folder/,
+    );
     expect(out.join('\n')).toContain('1 interaction(s) not verified: their run records cannot be used');
     expect(existsSync(store.fileOf('google-calendar/create-event').replace(/\.json$/, '.verify.json'))).toBe(false);
     expect(readdirSync(elsewhere)).toEqual([]);

@@ -13,7 +13,9 @@ const REPO = path.resolve(__dirname, '../..');
 
 describe('parseArgs', () => {
   it('reads commands, ids and options, both --flag value and --flag=value', () => {
-    expect(parseArgs(['generate', 'google-calendar/create-event', 'sync-events', '--concurrency=3', '--model', 'anthropic/claude-sonnet-4-5', '--json'])).toMatchObject({
+    expect(
+      parseArgs(['generate', 'google-calendar/create-event', 'sync-events', '--concurrency=3', '--model', 'anthropic/claude-sonnet-4-5', '--json']),
+    ).toMatchObject({
       command: 'generate',
       ids: ['google-calendar/create-event', 'sync-events'],
       concurrency: 3,
@@ -23,7 +25,12 @@ describe('parseArgs', () => {
       verify: true,
     });
     expect(parseArgs(['generate', '--all', '--model', 'demo'])).toMatchObject({ all: true, demo: true, model: undefined });
-    expect(parseArgs(['assemble', 'hubspot', '--force', '--include-unverified', '--project', 'out'])).toMatchObject({ ids: ['hubspot'], force: true, includeUnverified: true, project: 'out' });
+    expect(parseArgs(['assemble', 'hubspot', '--force', '--include-unverified', '--project', 'out'])).toMatchObject({
+      ids: ['hubspot'],
+      force: true,
+      includeUnverified: true,
+      project: 'out',
+    });
     expect(parseArgs(['--help']).command).toBe('help');
   });
 
@@ -90,7 +97,15 @@ describe('main, without agents', () => {
   let dir: string;
   let out: string[];
   let err: string[];
-  const io = () => ({ out: (s: string) => out.push(s), err: (s: string) => err.push(s), errRaw: (s: string) => err.push(s), isTTY: false, env: {}, cwd: dir, packageRoot: REPO });
+  const io = () => ({
+    out: (s: string) => out.push(s),
+    err: (s: string) => err.push(s),
+    errRaw: (s: string) => err.push(s),
+    isTTY: false,
+    env: {},
+    cwd: dir,
+    packageRoot: REPO,
+  });
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'ib-cli-'));
@@ -113,7 +128,9 @@ describe('main, without agents', () => {
     for (const command of [['status'], ['verify', '--all'], ['assemble', 'x'], ['generate', '--all', '--demo']]) {
       err = [];
       expect(await main(command, io()), command.join(' ')).toBe(2);
-      expect(err.join('\n'), command.join(' ')).toMatch(new RegExp(`${path.join(dir, 'interactions.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: `));
+      expect(err.join('\n'), command.join(' ')).toMatch(
+        new RegExp(`${path.join(dir, 'interactions.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: `),
+      );
     }
   });
 
@@ -148,7 +165,15 @@ describe('assemble refused before writing', () => {
   let dir: string;
   let out: string[];
   let err: string[];
-  const io = () => ({ out: (s: string) => out.push(s), err: (s: string) => err.push(s), errRaw: (s: string) => err.push(s), isTTY: false, env: {}, cwd: dir, packageRoot: REPO });
+  const io = () => ({
+    out: (s: string) => out.push(s),
+    err: (s: string) => err.push(s),
+    errRaw: (s: string) => err.push(s),
+    isTTY: false,
+    env: {},
+    cwd: dir,
+    packageRoot: REPO,
+  });
   const put = (file: string, content: string) => {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, content);
@@ -158,7 +183,16 @@ describe('assemble refused before writing', () => {
     readdirSync(root, { recursive: true, withFileTypes: true })
       .map((e) => path.join(e.parentPath, e.name))
       .sort()
-      .map((f) => `${path.relative(root, f)}: ${readdirSync(path.dirname(f), { withFileTypes: true }).find((e) => e.name === path.basename(f))?.isFile() ? readFileSync(f, 'utf8') : '(folder)'}`);
+      .map(
+        (f) =>
+          `${path.relative(root, f)}: ${
+            readdirSync(path.dirname(f), { withFileTypes: true })
+              .find((e) => e.name === path.basename(f))
+              ?.isFile()
+              ? readFileSync(f, 'utf8')
+              : '(folder)'
+          }`,
+      );
 
   /** A finished, verified run of a google-calendar interaction with its script (and any other files). */
   async function verifiedRun(id: string, kind: 'action' | 'sync', files: Record<string, string> = {}): Promise<string> {
@@ -166,7 +200,15 @@ describe('assemble refused before writing', () => {
     const folder = path.join(workRoot, 'google-calendar', id);
     put(path.join(folder, 'google-calendar', `${kind}s`, `${id}.ts`), files.script ?? `// ${id}\nexport default 1;\n`);
     for (const [rel, content] of Object.entries(files)) if (rel !== 'script') put(path.join(folder, rel), content);
-    const run = newRunRecord({ key: `google-calendar/${id}`, integrationId: 'google-calendar', interactionId: id, specFile: path.join(dir, 'interactions.json'), folder, demo: true, now: '2026-01-01T00:00:00.000Z' });
+    const run = newRunRecord({
+      key: `google-calendar/${id}`,
+      integrationId: 'google-calendar',
+      interactionId: id,
+      specFile: path.join(dir, 'interactions.json'),
+      folder,
+      demo: true,
+      now: '2026-01-01T00:00:00.000Z',
+    });
     const store = new RunStore(workRoot);
     await store.save({ ...run, status: 'verified' });
     return folder;
@@ -209,7 +251,15 @@ describe('assemble refused before writing', () => {
       integrationId: 'google-calendar',
       projectDir: project,
       written: [],
-      problems: [{ kind: 'nango-yaml', keys: [], message: expect.stringContaining(`${project} is a nango.yaml project`), path: path.join(project, 'nango.yaml'), paths: [path.join(project, 'nango.yaml')] }],
+      problems: [
+        {
+          kind: 'nango-yaml',
+          keys: [],
+          message: expect.stringContaining(`${project} is a nango.yaml project`),
+          path: path.join(project, 'nango.yaml'),
+          paths: [path.join(project, 'nango.yaml')],
+        },
+      ],
     });
     expect(err.join('\n')).toContain('was refused before writing anything');
     expect(snapshot(project)).toEqual(before);
@@ -229,8 +279,12 @@ describe('assemble refused before writing', () => {
     expect(await main(['assemble', 'google-calendar', '--force'], io())).toBe(2);
     const text = err.join('\n');
     expect(text).toContain('(2 problems)');
-    expect(text).toContain(`${path.join(create, 'google-calendar', 'actions', 'create-event.ts')}:1: google-calendar/create-event: google-calendar/actions/create-event.ts:1 imports ../../../shared.js, which is outside the interaction folder`);
-    expect(text).toContain(`${path.join(create, 'google-calendar', 'models.ts')}: google-calendar/create-event and google-calendar/update-event: both bring google-calendar/models.ts, in different versions`);
+    expect(text).toContain(
+      `${path.join(create, 'google-calendar', 'actions', 'create-event.ts')}:1: google-calendar/create-event: google-calendar/actions/create-event.ts:1 imports ../../../shared.js, which is outside the interaction folder`,
+    );
+    expect(text).toContain(
+      `${path.join(create, 'google-calendar', 'models.ts')}: google-calendar/create-event and google-calendar/update-event: both bring google-calendar/models.ts, in different versions`,
+    );
     expect(text).toMatch(/^-export const Event = 1;$/m);
     expect(text).toMatch(/^\+export const Event = 2;$/m);
     expect(existsSync(project)).toBe(false);

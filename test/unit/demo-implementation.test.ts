@@ -21,7 +21,8 @@ describe('the demo model builds as the skill teaches', async () => {
 
   it('its sync: a checkpoint read, used in the request and saved per page; deletes by batchDelete; nothing deprecated', () => {
     const code = demoImplementation(sync);
-    for (const deprecated of ['syncType', 'trackDeletes:', 'deleteRecordsFromPreviousExecutions', 'lastSyncDate']) expect(code, deprecated).not.toContain(deprecated);
+    for (const deprecated of ['syncType', 'trackDeletes:', 'deleteRecordsFromPreviousExecutions', 'lastSyncDate'])
+      expect(code, deprecated).not.toContain(deprecated);
     expect(code).toContain('checkpoint: SyncEventsCheckpoint,');
     expect(code).toContain('const checkpoint = await nango.getCheckpoint();');
     expect(code).toContain('params: checkpoint ? { updated_after: checkpoint.updated_after } : {},');

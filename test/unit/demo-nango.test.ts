@@ -7,7 +7,11 @@ describe('cannedProxyResponse', () => {
     expect(list.items.map((i) => i.id)).toEqual(['demo_events_1', 'demo_events_2', 'demo_events_3']);
     expect(list._demo).toBe(DEMO_NANGO_NOTE);
     expect(cannedProxyResponse('GET', '/files/abc_123', '').body).toMatchObject({ id: 'abc_123', _demo: DEMO_NANGO_NOTE });
-    expect(cannedProxyResponse('POST', '/events', JSON.stringify({ summary: 'Standup' })).body).toMatchObject({ id: 'demo_events_1', summary: 'Standup', _demo: DEMO_NANGO_NOTE });
+    expect(cannedProxyResponse('POST', '/events', JSON.stringify({ summary: 'Standup' })).body).toMatchObject({
+      id: 'demo_events_1',
+      summary: 'Standup',
+      _demo: DEMO_NANGO_NOTE,
+    });
     expect(cannedProxyResponse('POST', '/upload', 'not json').body).toMatchObject({ id: 'demo_upload_1' });
     expect(cannedProxyResponse('DELETE', '/events/e_1', '').body).toEqual({ _demo: DEMO_NANGO_NOTE });
   });
@@ -29,6 +33,11 @@ describe('DemoNango', () => {
     nango.refuse = true;
     expect((await fetch(`${url}/proxy/events`)).status).toBe(403);
     expect((await fetch(`${url}/nope`)).status).toBe(404);
-    expect(nango.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /connection/test-google-calendar', 'POST /proxy/events', 'GET /proxy/events', 'GET /nope']);
+    expect(nango.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /connection/test-google-calendar',
+      'POST /proxy/events',
+      'GET /proxy/events',
+      'GET /nope',
+    ]);
   });
 });

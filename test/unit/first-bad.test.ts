@@ -4,8 +4,25 @@ import { describe, expect, it } from 'vitest';
 import { firstBad, firstBadStep } from '../../src/shared/firstBad';
 import type { VerifyReport, Finding } from '../../src/core/verify/types';
 
-const f = (severity: Finding['severity'], line?: number, attempt = 1): Finding => ({ check: 'transcript', rule: `r.${severity}.${line}`, severity, message: 'm', ...(line !== undefined ? { step: { attempt, line } } : {}) });
-const report = (findings: Finding[]): VerifyReport => ({ version: 1, key: 'a/b', integrationId: 'a', interactionId: 'b', folder: '/x', attempt: 1, verdict: 'failed', startedAt: '', durationMs: 0, checks: [{ check: 'transcript', outcome: 'failed', durationMs: 0, findings }] });
+const f = (severity: Finding['severity'], line?: number, attempt = 1): Finding => ({
+  check: 'transcript',
+  rule: `r.${severity}.${line}`,
+  severity,
+  message: 'm',
+  ...(line !== undefined ? { step: { attempt, line } } : {}),
+});
+const report = (findings: Finding[]): VerifyReport => ({
+  version: 1,
+  key: 'a/b',
+  integrationId: 'a',
+  interactionId: 'b',
+  folder: '/x',
+  attempt: 1,
+  verdict: 'failed',
+  startedAt: '',
+  durationMs: 0,
+  checks: [{ check: 'transcript', outcome: 'failed', durationMs: 0, findings }],
+});
 
 describe('the first bad step', () => {
   it('an error wins over an earlier warning; a note never counts', () => {

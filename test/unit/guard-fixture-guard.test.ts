@@ -61,7 +61,12 @@ const at = (ctx: Ctx, rel: string) => path.join(ctx.folder, ...rel.split('/'));
 const of = (ctx: Ctx) => violations.filter((v) => v.folder === ctx.folder);
 
 function fixtureText(id: string): string {
-  const events = Array.from({ length: 40 }, (_, i) => ({ id: `evt_${id}_${i}`, summary: `Meeting ${i}`, start: { dateTime: `2025-03-${String((i % 28) + 1).padStart(2, '0')}T10:00:00Z` }, status: 'confirmed' }));
+  const events = Array.from({ length: 40 }, (_, i) => ({
+    id: `evt_${id}_${i}`,
+    summary: `Meeting ${i}`,
+    start: { dateTime: `2025-03-${String((i % 28) + 1).padStart(2, '0')}T10:00:00Z` },
+    status: 'confirmed',
+  }));
   return JSON.stringify({ input: { calendarId: 'primary', summary: 'Standup' }, output: { kind: 'calendar#events', items: events } }, null, 2) + '\n';
 }
 
@@ -90,7 +95,9 @@ async function setup(): Promise<Ctx> {
   const source = path.join(root, `${id}.recorded.json`);
   await fsp.writeFile(source, ctx.recordedText);
   activity.set(ctx.key, 'record_fixture');
-  await guard.recording(folder, () => sh(folder, `cp ${q(source)} ${q(ctx.fixture)} && printf '%s\\n' "import { it } from 'vitest';" "it('replays', () => {});" > ${q(ctx.generatedTest)}`));
+  await guard.recording(folder, () =>
+    sh(folder, `cp ${q(source)} ${q(ctx.fixture)} && printf '%s\\n' "import { it } from 'vitest';" "it('replays', () => {});" > ${q(ctx.generatedTest)}`),
+  );
   activity.delete(ctx.key);
   return ctx;
 }
@@ -153,7 +160,10 @@ async function expectOnlySentinel(ctx: Ctx): Promise<void> {
 
 beforeAll(async () => {
   root = await fsp.mkdtemp(path.join(os.tmpdir(), 'ib-guard-'));
-  guard = new FixtureGuard({ currentActivity: (key) => (activity.has(key) ? { text: activity.get(key) as string, callIds: [`call:${activity.get(key)}`] } : undefined), sweepMs: 0 });
+  guard = new FixtureGuard({
+    currentActivity: (key) => (activity.has(key) ? { text: activity.get(key) as string, callIds: [`call:${activity.get(key)}`] } : undefined),
+    sweepMs: 0,
+  });
   guard.onViolation((v) => violations.push(v));
   guard.onError((e) => errors.push(e));
 });
@@ -225,7 +235,11 @@ describe('FixtureGuard: tampering with a fixture', () => {
     violations.length = 0;
     // sed writes a temp file next to the fixture and renames it over: normally the fixture is reported
     // as changed; if sed was slow, its temp file is deleted as added first (and sed fails). Both are fine.
-    const seen = await attack(ctx, `sed -i 's/Standup/Faked/' ${ctx.fixture}`, (v) => (v.file === ctx.fixture && v.kind === 'changed') || (v.file.startsWith(`${TESTS}/sed`) && v.kind === 'added'));
+    const seen = await attack(
+      ctx,
+      `sed -i 's/Standup/Faked/' ${ctx.fixture}`,
+      (v) => (v.file === ctx.fixture && v.kind === 'changed') || (v.file.startsWith(`${TESTS}/sed`) && v.kind === 'added'),
+    );
     expect(seen.every((v) => v.file === ctx.fixture || v.file.startsWith(`${TESTS}/sed`))).toBe(true);
   });
 
@@ -236,7 +250,10 @@ describe('FixtureGuard: tampering with a fixture', () => {
     ['tee', (c) => `echo '{"faked": true}' | tee ${c.fixture} > /dev/null`],
     ['a node -e one-liner', (c) => `node -e "require('fs').writeFileSync('${c.fixture}', JSON.stringify({ faked: true }))"`],
     ['python3 -c', (c) => `python3 -c "open('${c.fixture}', 'w').write('{\\"faked\\": true}')"`],
-    ['cp over it', (c) => `echo '{"faked": true}' > /tmp/ib-guard-fake-$$.json && cp /tmp/ib-guard-fake-$$.json ${c.fixture}; rm -f /tmp/ib-guard-fake-$$.json`],
+    [
+      'cp over it',
+      (c) => `echo '{"faked": true}' > /tmp/ib-guard-fake-$$.json && cp /tmp/ib-guard-fake-$$.json ${c.fixture}; rm -f /tmp/ib-guard-fake-$$.json`,
+    ],
     ['mv over it', (c) => `echo '{"faked": true}' > faked.json && mv faked.json ${c.fixture}`],
     ['truncate', (c) => `truncate -s 0 ${c.fixture}`],
     ['a hard link, then a write through it', (c) => `ln ${c.fixture} second-name.json && echo '{"faked": true}' > second-name.json`],
@@ -258,7 +275,11 @@ describe('FixtureGuard: tampering with a fixture', () => {
     // deleted as added first (and ln fails). Both are fine; the fixture is as recorded either way.
     const original = new Set(await fsp.readdir(at(ctx, TESTS)));
     const stray = (v: Violation) => v.kind === 'added' && v.file.startsWith(`${TESTS}/`) && !original.has(v.file.slice(TESTS.length + 1));
-    const seen = await attack(ctx, `echo '{"faked": true}' > faked.json && ln -sf "$PWD/faked.json" ${ctx.fixture}`, (v) => (v.file === ctx.fixture && (v.kind === 'changed' || v.kind === 'deleted')) || stray(v));
+    const seen = await attack(
+      ctx,
+      `echo '{"faked": true}' > faked.json && ln -sf "$PWD/faked.json" ${ctx.fixture}`,
+      (v) => (v.file === ctx.fixture && (v.kind === 'changed' || v.kind === 'deleted')) || stray(v),
+    );
     expect(seen.filter((v) => !(v.file === ctx.fixture && (v.kind === 'changed' || v.kind === 'deleted')) && !stray(v))).toEqual([]);
   });
 
@@ -311,7 +332,11 @@ describe('FixtureGuard: tampering with the tests folder', () => {
     const ctx = await setup();
     violations.length = 0;
     const copy = path.join(root, `doctored-${counter}`);
-    await attack(ctx, `cp -r ${TESTS} ${q(copy)} && echo '{"faked": true}' > ${q(copy)}/$(basename ${ctx.fixture}) && rm -rf ${TESTS} && ln -s ${q(copy)} ${TESTS}`, (v) => v.file === ctx.fixture);
+    await attack(
+      ctx,
+      `cp -r ${TESTS} ${q(copy)} && echo '{"faked": true}' > ${q(copy)}/$(basename ${ctx.fixture}) && rm -rf ${TESTS} && ln -s ${q(copy)} ${TESTS}`,
+      (v) => v.file === ctx.fixture,
+    );
     expect((await fsp.lstat(at(ctx, TESTS))).isDirectory()).toBe(true);
     // What the symlink pointed to is left alone.
     expect(await fsp.readFile(path.join(copy, path.basename(ctx.fixture)), 'utf8')).toBe('{"faked": true}\n');
@@ -329,7 +354,10 @@ describe('FixtureGuard: tampering with the tests folder', () => {
 describe('FixtureGuard: the generated files', () => {
   const edits: Array<[string, string]> = [
     ['index.ts', `echo "import './evil.js';" >> index.ts`],
-    ['package.json', `node -e "const f='package.json'; const p=JSON.parse(require('fs').readFileSync(f,'utf8')); p.scripts.test='true'; require('fs').writeFileSync(f, JSON.stringify(p))"`],
+    [
+      'package.json',
+      `node -e "const f='package.json'; const p=JSON.parse(require('fs').readFileSync(f,'utf8')); p.scripts.test='true'; require('fs').writeFileSync(f, JSON.stringify(p))"`,
+    ],
     ['tsconfig.json', `sed -i 's/"strict": true/"strict": false/' tsconfig.json`],
     ['tsconfig.json', `rm tsconfig.json`],
   ];
@@ -377,7 +405,11 @@ describe('FixtureGuard: folders come and go', () => {
     await sh(ctx.folder, `echo '{"faked": true}' > ${ctx.fixture} && echo x > ${TESTS}/added.json`);
     violations.length = 0;
     await guard.watch({ folder: ctx.folder, key: ctx.key, baselineDir: ctx.baselineDir });
-    expect(of(ctx).map((v) => [v.file, v.kind]).sort()).toEqual([
+    expect(
+      of(ctx)
+        .map((v) => [v.file, v.kind])
+        .sort(),
+    ).toEqual([
       [`${TESTS}/added.json`, 'added'],
       [ctx.fixture, 'changed'],
     ]);

@@ -47,10 +47,29 @@ const at = (rel: string) => path.join(folder, ...rel.split('/'));
 
 describe('protected paths', () => {
   it('protects everything under <integration>/tests and the generated root files, not the script', () => {
-    for (const rel of [FIXTURE, `${INTEGRATION}/tests/create-event.test.ts`, `${INTEGRATION}/tests/new-file.json`, `${INTEGRATION}/tests/deep/er.json`, 'index.ts', 'package.json', 'tsconfig.json', `./${INTEGRATION}/tests/x`]) {
+    for (const rel of [
+      FIXTURE,
+      `${INTEGRATION}/tests/create-event.test.ts`,
+      `${INTEGRATION}/tests/new-file.json`,
+      `${INTEGRATION}/tests/deep/er.json`,
+      'index.ts',
+      'package.json',
+      'tsconfig.json',
+      `./${INTEGRATION}/tests/x`,
+    ]) {
       expect(isProtected(rel, INTEGRATION, SCRIPT), rel).toBe(true);
     }
-    for (const rel of [SCRIPT, `${INTEGRATION}/actions/helper.ts`, `${INTEGRATION}/tests`, 'notes.md', '.nango/schema.json', `other/tests/x.json`, `../${INTEGRATION}/tests/x.json`, '/abs/index.ts', `${INTEGRATION}/tests/../actions/x.ts`]) {
+    for (const rel of [
+      SCRIPT,
+      `${INTEGRATION}/actions/helper.ts`,
+      `${INTEGRATION}/tests`,
+      'notes.md',
+      '.nango/schema.json',
+      `other/tests/x.json`,
+      `../${INTEGRATION}/tests/x.json`,
+      '/abs/index.ts',
+      `${INTEGRATION}/tests/../actions/x.ts`,
+    ]) {
       expect(isProtected(rel, INTEGRATION, SCRIPT), rel).toBe(false);
     }
     expect(normalizeRel('a/./b/../c/')).toBe('a/c');
@@ -213,7 +232,11 @@ describe('updateBaseline', () => {
       ['package.json', 'scaffold'],
       ['tsconfig.json', 'scaffold'],
     ]);
-    expect(next.files.find((e) => e.path === FIXTURE)).toMatchObject({ sha256: sha(recorded), size: Buffer.byteLength(recorded), at: '2025-01-02T00:00:00.000Z' });
+    expect(next.files.find((e) => e.path === FIXTURE)).toMatchObject({
+      sha256: sha(recorded),
+      size: Buffer.byteLength(recorded),
+      at: '2025-01-02T00:00:00.000Z',
+    });
     expect(next.files.find((e) => e.path === 'index.ts')?.at).toBe('2025-01-01T00:00:00.000Z');
     expect(await loadManifest(baselineDir)).toEqual(next);
     expect(isClean(await checkAgainstManifest(folder, next))).toBe(true);

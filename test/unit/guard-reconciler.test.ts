@@ -43,7 +43,12 @@ beforeEach(async () => {
       rewatch: async (dirs) => void rewatched.push([...dirs]),
       error: (err) => errors.push(err),
     },
-    { addedGraceMs: 5, recheckMs: 5, now: () => new Date('2025-05-06T07:08:09.000Z'), currentActivity: () => (activity ? { text: activity, callIds: [`id:${activity.split(':')[0]}`] } : undefined) },
+    {
+      addedGraceMs: 5,
+      recheckMs: 5,
+      now: () => new Date('2025-05-06T07:08:09.000Z'),
+      currentActivity: () => (activity ? { text: activity, callIds: [`id:${activity.split(':')[0]}`] } : undefined),
+    },
   );
 });
 afterEach(async () => {
@@ -90,7 +95,9 @@ describe('FolderReconciler', () => {
     rec.notify(`${TESTS}/fake.json`);
     activity = 'read: something else';
     await rec.idle();
-    expect(violations.map((v) => [v.file, v.kind, v.restored, v.activity])).toEqual([[`${TESTS}/fake.json`, 'added', true, 'bash: echo {} > google-calendar/tests/fake.json']]);
+    expect(violations.map((v) => [v.file, v.kind, v.restored, v.activity])).toEqual([
+      [`${TESTS}/fake.json`, 'added', true, 'bash: echo {} > google-calendar/tests/fake.json'],
+    ]);
     await expect(fsp.stat(at(`${TESTS}/fake.json`))).rejects.toThrow();
   });
 

@@ -20,7 +20,12 @@ beforeEach(async () => {
   mkdirSync(path.join(folder, 'api', 'tests'), { recursive: true });
   writeFileSync(path.join(folder, 'api', 'tests', 'one.test.json'), '{"id":1}\n');
   for (const f of ['index.ts', 'package.json', 'tsconfig.json']) writeFileSync(path.join(folder, f), '{}\n');
-  await createBaseline(folder, baseline, { integrationId: 'api', scriptRel: 'api/actions/one.ts' }, ['index.ts', 'package.json', 'tsconfig.json', 'api/tests/one.test.json']);
+  await createBaseline(folder, baseline, { integrationId: 'api', scriptRel: 'api/actions/one.ts' }, [
+    'index.ts',
+    'package.json',
+    'tsconfig.json',
+    'api/tests/one.test.json',
+  ]);
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
@@ -37,7 +42,11 @@ describe('baseline seal', () => {
     const seal = await sealBaseline(runs, 'api/one', 1, baseline);
     const file = path.join(baseline, MANIFEST_FILE);
     writeFileSync(file, readFileSync(file, 'utf8').replace(/"sha256": "[0-9a-f]+"/, `"sha256": "${'0'.repeat(64)}"`));
-    expect(await checkSeal(runs, 'api/one', 1, baseline, seal)).toMatchObject({ ok: false, rule: 'fixtures.baseline-tampered', message: expect.stringMatching(/rewritten after the run/) });
+    expect(await checkSeal(runs, 'api/one', 1, baseline, seal)).toMatchObject({
+      ok: false,
+      rule: 'fixtures.baseline-tampered',
+      message: expect.stringMatching(/rewritten after the run/),
+    });
     const { createHash } = await import('node:crypto');
     const forged = { ...seal, manifestSha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
     expect(await checkSeal(runs, 'api/one', 1, baseline, forged)).toMatchObject({ ok: false, message: expect.stringMatching(/HMAC does not match/) });
@@ -53,7 +62,11 @@ describe('baseline seal', () => {
     expect(await checkSeal(runs, 'api/one', 1, baseline, undefined)).toMatchObject({ ok: false, rule: 'fixtures.baseline-unsealed' });
     const seal = await sealBaseline(runs, 'api/one', 1, baseline);
     const other = path.join(root, 'elsewhere', '.runs');
-    expect(await checkSeal(other, 'api/one', 1, baseline, seal)).toMatchObject({ ok: false, rule: 'fixtures.baseline-tampered', message: expect.stringMatching(/integrity key cannot be read/) });
+    expect(await checkSeal(other, 'api/one', 1, baseline, seal)).toMatchObject({
+      ok: false,
+      rule: 'fixtures.baseline-tampered',
+      message: expect.stringMatching(/integrity key cannot be read/),
+    });
   });
 
   it('Verify reports a tampered baseline as a fixtures finding, whatever the folder holds', async () => {
@@ -62,7 +75,12 @@ describe('baseline seal', () => {
     expect((await fixtureFindings(folder, baseline, [], sealed)).findings).toEqual([]);
     // the attack from the issue: fixture and baseline copy and manifest rewritten together, consistently
     writeFileSync(path.join(folder, 'api', 'tests', 'one.test.json'), '{"id":2}\n');
-    await createBaseline(folder, baseline, { integrationId: 'api', scriptRel: 'api/actions/one.ts' }, ['index.ts', 'package.json', 'tsconfig.json', 'api/tests/one.test.json']);
+    await createBaseline(folder, baseline, { integrationId: 'api', scriptRel: 'api/actions/one.ts' }, [
+      'index.ts',
+      'package.json',
+      'tsconfig.json',
+      'api/tests/one.test.json',
+    ]);
     const r = await fixtureFindings(folder, baseline, [], sealed);
     expect(r.findings.map((f) => f.rule)).toEqual(['fixtures.baseline-tampered']);
   });

@@ -33,11 +33,18 @@ describe('ViolationLog', () => {
     const file = path.join(dir, '.runs', 'google-calendar', 'create-event.violations.jsonl');
     const log = new ViolationLog(file, 0);
     await log.append(violation(1));
-    await Promise.all([log.append(violation(2, { kind: 'added', file: 'google-calendar/tests/x.json' })), log.append(violation(3, { kind: 'deleted', restored: false }))]);
+    await Promise.all([
+      log.append(violation(2, { kind: 'added', file: 'google-calendar/tests/x.json' })),
+      log.append(violation(3, { kind: 'deleted', restored: false })),
+    ]);
     const lines = (await fsp.readFile(file, 'utf8')).trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     expect(lines.map((l) => (JSON.parse(l) as Violation).detail)).toEqual(['attempt 1', 'attempt 2', 'attempt 3']);
-    expect(await log.read()).toEqual([violation(1), violation(2, { kind: 'added', file: 'google-calendar/tests/x.json' }), violation(3, { kind: 'deleted', restored: false })]);
+    expect(await log.read()).toEqual([
+      violation(1),
+      violation(2, { kind: 'added', file: 'google-calendar/tests/x.json' }),
+      violation(3, { kind: 'deleted', restored: false }),
+    ]);
     expect(log.count).toBe(3);
     expect(log.limitHit).toBe(false);
   });

@@ -29,7 +29,15 @@ const tokens = (input: number, output: number, reasoning = 0, cacheRead = 0, cac
 
 function record(workRoot: string, key: string, patch: Partial<RunRecord>): RunRecord {
   const [integrationId, interactionId] = key.split('/') as [string, string];
-  const r = newRunRecord({ key, integrationId, interactionId, specFile: path.join(workRoot, 'interactions.json'), folder: interactionFolder(workRoot, integrationId, interactionId), demo: false, now: iso(0) });
+  const r = newRunRecord({
+    key,
+    integrationId,
+    interactionId,
+    specFile: path.join(workRoot, 'interactions.json'),
+    folder: interactionFolder(workRoot, integrationId, interactionId),
+    demo: false,
+    now: iso(0),
+  });
   return { ...r, ...patch };
 }
 
@@ -43,7 +51,15 @@ const A_LINES = [
   at(4000, { type: 'status', status: 'busy' }),
   at(5000, { type: 'reasoning.done', text: 'Start from the stub.' }),
   at(6000, { type: 'tool.started', callId: 'c1', tool: 'read', input: { filePath: 'google-calendar/actions/create-event.ts' } }),
-  at(7000, { type: 'tool.finished', callId: 'c1', tool: 'read', input: { filePath: 'google-calendar/actions/create-event.ts' }, ok: true, output: '…', durationMs: 2500 }),
+  at(7000, {
+    type: 'tool.finished',
+    callId: 'c1',
+    tool: 'read',
+    input: { filePath: 'google-calendar/actions/create-event.ts' },
+    ok: true,
+    output: '…',
+    durationMs: 2500,
+  }),
   at(7000, { type: 'step', costUsd: 0.2, tokens: tokens(400, 100) }),
   at(9000, { type: 'harness.tool', tool: 'record_fixture', args: { input: '{}' }, callId: 'c2' }),
   at(9100, { type: 'tool.started', callId: 'c2', tool: 'record_fixture', input: { input: '{}' } }),
@@ -51,7 +67,14 @@ const A_LINES = [
   at(13000, { type: 'tool.started', callId: 'c3', tool: 'bash', input: { command: 'sed -i s/a/b/ google-calendar/tests/x.json' } }),
   at(13500, { type: 'permission.asked', requestId: 'r1', permission: 'bash', patterns: ['sed *'] }),
   at(15500, { type: 'permission.answered', requestId: 'r1', reply: 'once' }),
-  at(16000, { type: 'tool.finished', callId: 'c3', tool: 'bash', input: { command: 'sed -i s/a/b/ google-calendar/tests/x.json' }, ok: false, output: 'denied' }),
+  at(16000, {
+    type: 'tool.finished',
+    callId: 'c3',
+    tool: 'bash',
+    input: { command: 'sed -i s/a/b/ google-calendar/tests/x.json' },
+    ok: false,
+    output: 'denied',
+  }),
   at(17000, { type: 'status', status: 'retry', attempt: 1, message: 'overloaded' }),
   at(18000, { type: 'status', status: 'retry', attempt: 2, message: 'overloaded' }),
   at(19000, { type: 'status', status: 'busy' }),
@@ -87,7 +110,12 @@ const B2_TEXT = [
 const finding = (f: Partial<Finding> & Pick<Finding, 'check' | 'rule' | 'severity'>): Finding => ({ message: `${f.rule} happened`, ...f });
 function verifyReport(key: string, attempt: number, verdict: VerifyReport['verdict'], findings: Finding[]): VerifyReport {
   const [integrationId, interactionId] = key.split('/') as [string, string];
-  const checks = [...new Set(findings.map((f) => f.check))].map((check) => ({ check, outcome: 'failed' as const, findings: findings.filter((f) => f.check === check), durationMs: 100 }));
+  const checks = [...new Set(findings.map((f) => f.check))].map((check) => ({
+    check,
+    outcome: 'failed' as const,
+    findings: findings.filter((f) => f.check === check),
+    durationMs: 100,
+  }));
   return { version: 1, key, integrationId, interactionId, folder: '/x', attempt, verdict, checks, startedAt: iso(500_000), durationMs: 1234 };
 }
 
@@ -105,11 +133,24 @@ const REPORT_B = verifyReport('google-calendar/sync-events', 2, 'failed', [
   // A step of the earlier attempt is no step of this verification's transcript.
   finding({ check: 'transcript', rule: 'transcript.old', severity: 'error', step: { attempt: 1, line: 0 } }),
 ]);
-const REPORT_C = verifyReport('slack/send-message', 1, 'needs-review', [finding({ check: 'transcript', rule: 'transcript.any-cast', severity: 'warning', step: { attempt: 1, line: 7, tool: 'write' } })]);
+const REPORT_C = verifyReport('slack/send-message', 1, 'needs-review', [
+  finding({ check: 'transcript', rule: 'transcript.any-cast', severity: 'warning', step: { attempt: 1, line: 7, tool: 'write' } }),
+]);
 
 function batch(workRoot = '/w'): { records: RunRecord[]; lines: Map<string, string> } {
   const verification = (verdict: VerifyReport['verdict'], attempt: number) => ({ verdict, detail: verdict, at: iso(500_000), attempt });
-  const a = record(workRoot, 'google-calendar/create-event', { status: 'failed', detail: 'fixtures.changed: <img src=x onerror=alert(1)>', queuedAt: iso(0), startedAt: iso(1000), endedAt: iso(26_000), costUsd: 0.5, tokens: tokens(1000, 200, 50, 300), steps: 2, toolCalls: 5, verification: verification('failed', 1) });
+  const a = record(workRoot, 'google-calendar/create-event', {
+    status: 'failed',
+    detail: 'fixtures.changed: <img src=x onerror=alert(1)>',
+    queuedAt: iso(0),
+    startedAt: iso(1000),
+    endedAt: iso(26_000),
+    costUsd: 0.5,
+    tokens: tokens(1000, 200, 50, 300),
+    steps: 2,
+    toolCalls: 5,
+    verification: verification('failed', 1),
+  });
   const b = record(workRoot, 'google-calendar/sync-events', {
     attempt: 2,
     status: 'failed',
@@ -119,11 +160,36 @@ function batch(workRoot = '/w'): { records: RunRecord[]; lines: Map<string, stri
     costUsd: 0.75,
     tokens: tokens(700, 100, 0, 0, 100),
     verification: verification('failed', 2),
-    history: [{ attempt: 1, status: 'failed', detail: 'tests.failed: 1 failing', startedAt: iso(S), endedAt: iso(S + 10_000), costUsd: 0.25, tokens: tokens(500, 100), verification: verification('failed', 1) }],
+    history: [
+      {
+        attempt: 1,
+        status: 'failed',
+        detail: 'tests.failed: 1 failing',
+        startedAt: iso(S),
+        endedAt: iso(S + 10_000),
+        costUsd: 0.25,
+        tokens: tokens(500, 100),
+        verification: verification('failed', 1),
+      },
+    ],
   });
-  const c = record(workRoot, 'slack/send-message', { status: 'needs-review', startedAt: iso(200_000), endedAt: iso(230_000), costUsd: 0.1, tokens: tokens(100, 10), verification: verification('needs-review', 1) });
+  const c = record(workRoot, 'slack/send-message', {
+    status: 'needs-review',
+    startedAt: iso(200_000),
+    endedAt: iso(230_000),
+    costUsd: 0.1,
+    tokens: tokens(100, 10),
+    verification: verification('needs-review', 1),
+  });
   const d = record(workRoot, 'slack/add-reaction', { status: 'queued' });
-  const e = record(workRoot, 'hubspot/create-contact', { status: 'blocked', detail: 'the API refused the recording: 401', startedAt: iso(300_000), endedAt: iso(301_000), costUsd: 0.05, tokens: tokens(50, 5) });
+  const e = record(workRoot, 'hubspot/create-contact', {
+    status: 'blocked',
+    detail: 'the API refused the recording: 401',
+    startedAt: iso(300_000),
+    endedAt: iso(301_000),
+    costUsd: 0.05,
+    tokens: tokens(50, 5),
+  });
   const lines = new Map<string, string>([
     [transcriptId(a.key, 1), A_LINES.map((l) => JSON.stringify(l)).join('\n') + '\n'],
     [transcriptId(b.key, 1), B1_LINES.map((l) => JSON.stringify(l)).join('\n') + '\n'],
@@ -147,7 +213,11 @@ function input(): InsightsInput {
     });
     transcripts.set(id, { kind: 'read', file: `/w/.runs/${id}.jsonl`, entries });
   }
-  transcripts.set(transcriptId('slack/send-message', 1), { kind: 'unreadable', file: '/w/.runs/slack/send-message.attempt-1.jsonl', message: 'EACCES: permission denied' });
+  transcripts.set(transcriptId('slack/send-message', 1), {
+    kind: 'unreadable',
+    file: '/w/.runs/slack/send-message.attempt-1.jsonl',
+    message: 'EACCES: permission denied',
+  });
   transcripts.set(transcriptId('hubspot/create-contact', 1), { kind: 'missing', file: '/w/.runs/hubspot/create-contact.attempt-1.jsonl' });
   return {
     records,
@@ -202,11 +272,25 @@ describe('the insights report on hand-made records', () => {
   it('counts an earlier attempt from its start (no queue time is kept) and a torn transcript in part, saying so', () => {
     const b = byKey('google-calendar/sync-events');
     const [first, second] = b.attempts;
-    expect(first!.time).toEqual({ wallMs: 10_000, modelMs: 2000, toolMs: 5000, toolchainMs: 0, waitingMs: 3000, waiting: { queue: 0, setup: 2000, permission: 0, retry: 0, idle: 1000 } });
+    expect(first!.time).toEqual({
+      wallMs: 10_000,
+      modelMs: 2000,
+      toolMs: 5000,
+      toolchainMs: 0,
+      waitingMs: 3000,
+      waiting: { queue: 0, setup: 2000, permission: 0, retry: 0, idle: 1000 },
+    });
     expect(first!.timeNote).toMatch(/no queue time/);
     expect(second!.transcript).toBe('partial');
     expect(second!.tornLines).toEqual([2]);
-    expect(second!.time).toEqual({ wallMs: 2500, modelMs: 1000, toolMs: 0, toolchainMs: 0, waitingMs: 1500, waiting: { queue: 500, setup: 500, permission: 0, retry: 0, idle: 500 } });
+    expect(second!.time).toEqual({
+      wallMs: 2500,
+      modelMs: 1000,
+      toolMs: 0,
+      toolchainMs: 0,
+      waitingMs: 1500,
+      waiting: { queue: 500, setup: 500, permission: 0, retry: 0, idle: 500 },
+    });
     expect(second!.timeNote).toMatch(/cannot be read/);
     expect(b.time.wallMs).toBe(12_500);
     expect(b.attemptsWithoutTime).toBe(0);
@@ -251,10 +335,26 @@ describe('the insights report on hand-made records', () => {
       ['slack', 2, 2, 0.1, 110],
     ]);
     const gc = report.apis[0]!;
-    expect(gc.time).toEqual({ wallMs: 38_500, modelMs: 12_000, toolMs: 10_000, toolchainMs: 3000, waitingMs: 13_500, waiting: { queue: 1500, setup: 5500, permission: 2000, retry: 2000, idle: 2500 } });
+    expect(gc.time).toEqual({
+      wallMs: 38_500,
+      modelMs: 12_000,
+      toolMs: 10_000,
+      toolchainMs: 3000,
+      waitingMs: 13_500,
+      waiting: { queue: 1500, setup: 5500, permission: 2000, retry: 2000, idle: 2500 },
+    });
     expect(gc.statuses).toEqual({ failed: 2 });
     expect(report.apis[2]!.attemptsWithoutTime).toBe(1);
-    expect(report.totals).toMatchObject({ interactions: 5, apis: 3, attempts: 6, totalTokens: 2815, toolCalls: 6, steps: 4, attemptsWithoutTime: 2, verificationMs: 3 * 1234 });
+    expect(report.totals).toMatchObject({
+      interactions: 5,
+      apis: 3,
+      attempts: 6,
+      totalTokens: 2815,
+      toolCalls: 6,
+      steps: 4,
+      attemptsWithoutTime: 2,
+      verificationMs: 3 * 1234,
+    });
     expect(report.totals.costUsd).toBeCloseTo(1.65, 10);
     expect(report.totals.time.wallMs).toBe(38_500);
   });
@@ -289,9 +389,39 @@ describe('the insights report on hand-made records', () => {
 
   it('finds each first bad step by the one rule (errors before warnings, this attempt only) and names the step', () => {
     expect(report.taxonomy.firstBadSteps).toEqual([
-      { key: 'google-calendar/create-event', attempt: 1, line: 9, step: 3, kind: 'bash', what: 'bash: sed -i s/a/b/ google-calendar/tests/x.json', severity: 'error', rules: ['fixtures.changed'], earlierAttempt: undefined },
-      { key: 'google-calendar/sync-events', attempt: 2, line: 4, step: undefined, kind: 'text.done', what: 'Done, all green.', severity: 'error', rules: ['transcript.success-claim'], earlierAttempt: undefined },
-      { key: 'slack/send-message', attempt: 1, line: 7, step: undefined, kind: 'write', what: 'the transcript cannot be read: the step cannot be shown', severity: 'warning', rules: ['transcript.any-cast'], earlierAttempt: undefined },
+      {
+        key: 'google-calendar/create-event',
+        attempt: 1,
+        line: 9,
+        step: 3,
+        kind: 'bash',
+        what: 'bash: sed -i s/a/b/ google-calendar/tests/x.json',
+        severity: 'error',
+        rules: ['fixtures.changed'],
+        earlierAttempt: undefined,
+      },
+      {
+        key: 'google-calendar/sync-events',
+        attempt: 2,
+        line: 4,
+        step: undefined,
+        kind: 'text.done',
+        what: 'Done, all green.',
+        severity: 'error',
+        rules: ['transcript.success-claim'],
+        earlierAttempt: undefined,
+      },
+      {
+        key: 'slack/send-message',
+        attempt: 1,
+        line: 7,
+        step: undefined,
+        kind: 'write',
+        what: 'the transcript cannot be read: the step cannot be shown',
+        severity: 'warning',
+        rules: ['transcript.any-cast'],
+        earlierAttempt: undefined,
+      },
     ]);
     expect(report.taxonomy.firstBadByKind).toEqual([
       { kind: 'bash', count: 1 },
@@ -321,8 +451,18 @@ describe('the insights report on hand-made records', () => {
 
   it('measures an attempt with no recorded end to its last line, an unfinished call to there, and says so', () => {
     const run = record('/w', 'slack/sync-users', { status: 'running', queuedAt: iso(0), startedAt: iso(0) });
-    const entries = [at(1000, { type: 'status', status: 'busy' }), at(2000, { type: 'tool.started', callId: 'u1', tool: 'bash', input: { command: 'sleep 100' } }), at(5000, { type: 'status', status: 'busy' })];
-    const r = buildInsightsReport({ records: [run], transcripts: new Map([[transcriptId(run.key, 1), { kind: 'read', file: 'f', entries }]]), reports: [], problems: [], generatedAt: iso(9_999_999) });
+    const entries = [
+      at(1000, { type: 'status', status: 'busy' }),
+      at(2000, { type: 'tool.started', callId: 'u1', tool: 'bash', input: { command: 'sleep 100' } }),
+      at(5000, { type: 'status', status: 'busy' }),
+    ];
+    const r = buildInsightsReport({
+      records: [run],
+      transcripts: new Map([[transcriptId(run.key, 1), { kind: 'read', file: 'f', entries }]]),
+      reports: [],
+      problems: [],
+      generatedAt: iso(9_999_999),
+    });
     expect(r.interactions[0]!.attempts[0]!.time).toMatchObject({ wallMs: 5000, modelMs: 1000, toolMs: 3000, waiting: { setup: 1000 } });
     expect(r.interactions[0]!.attempts[0]!.timeNote).toMatch(/no end is recorded/);
     expect(r.slowestToolCalls[0]).toMatchObject({ tool: 'bash', durationMs: 3000, unfinished: true });
@@ -332,8 +472,17 @@ describe('the insights report on hand-made records', () => {
 
   it('says a transcript without timestamps gives no time, rather than zero', () => {
     const run = record('/w', 'slack/sync-users', { status: 'needs-review', startedAt: iso(0), endedAt: iso(1000) });
-    const entries = [{ type: 'tool.started', callId: 'x', tool: 'read', input: {} }, { type: 'step', costUsd: 0 }];
-    const r = buildInsightsReport({ records: [run], transcripts: new Map([[transcriptId(run.key, 1), { kind: 'read', file: 'f', entries }]]), reports: [], problems: [], generatedAt: iso(0) });
+    const entries = [
+      { type: 'tool.started', callId: 'x', tool: 'read', input: {} },
+      { type: 'step', costUsd: 0 },
+    ];
+    const r = buildInsightsReport({
+      records: [run],
+      transcripts: new Map([[transcriptId(run.key, 1), { kind: 'read', file: 'f', entries }]]),
+      reports: [],
+      problems: [],
+      generatedAt: iso(0),
+    });
     expect(r.interactions[0]!.attempts[0]).toMatchObject({ time: null, transcript: 'read' });
     expect(r.interactions[0]!.attempts[0]!.timeNote).toMatch(/no timestamped line/);
     expect(r.totals.attemptsWithoutTime).toBe(1);
@@ -385,7 +534,9 @@ describe('the insights page', () => {
     expect(html.match(/<style>/g)).toHaveLength(1);
     expect(html).not.toMatch(/<script|https?:|<link|<img|<iframe|<object|<embed|@import|url\(/i);
     // No inline style or handler attribute on any element (the hash allows the style block only).
-    const attributes = [...html.matchAll(/<[a-z][a-z0-9-]*((?:\s+[a-z][a-z0-9-]*(?:="[^"]*")?)*)\s*\/?>/gi)].flatMap((m) => [...(m[1] ?? '').replace(/="[^"]*"/g, '').matchAll(/\s+([a-z][a-z0-9-]*)/gi)].map((a) => a[1]!.toLowerCase()));
+    const attributes = [...html.matchAll(/<[a-z][a-z0-9-]*((?:\s+[a-z][a-z0-9-]*(?:="[^"]*")?)*)\s*\/?>/gi)].flatMap((m) =>
+      [...(m[1] ?? '').replace(/="[^"]*"/g, '').matchAll(/\s+([a-z][a-z0-9-]*)/gi)].map((a) => a[1]!.toLowerCase()),
+    );
     expect(attributes.length).toBeGreaterThan(100);
     expect(attributes.filter((a) => a === 'style' || a.startsWith('on'))).toEqual([]);
   });
@@ -405,7 +556,9 @@ describe('the insights page', () => {
     expect(html).toContain('<code>transcript.success-claim</code>');
     expect(html).toContain('+1 unknown');
     expect(html).not.toContain('Refresh');
-    expect(renderInsightsHtml(report, { refreshHref: 'command:integrationBuilder.showInsights' })).toContain('<a class="refresh" href="command:integrationBuilder.showInsights">Refresh</a>');
+    expect(renderInsightsHtml(report, { refreshHref: 'command:integrationBuilder.showInsights' })).toContain(
+      '<a class="refresh" href="command:integrationBuilder.showInsights">Refresh</a>',
+    );
   });
 });
 
@@ -438,7 +591,9 @@ describe('loading a work root', () => {
     await writeWorkRoot(workRoot);
     const report = await buildInsights(workRoot, { now: new Date(T0 + 1_000_000), slowestCount: 4 });
     const expected = buildInsightsReport(input());
-    expect(report.interactions.map((i) => [i.key, i.costUsd, i.time, i.attemptsWithoutTime])).toEqual(expected.interactions.map((i) => [i.key, i.costUsd, i.time, i.attemptsWithoutTime]));
+    expect(report.interactions.map((i) => [i.key, i.costUsd, i.time, i.attemptsWithoutTime])).toEqual(
+      expected.interactions.map((i) => [i.key, i.costUsd, i.time, i.attemptsWithoutTime]),
+    );
     expect(report.taxonomy).toEqual(expected.taxonomy);
     expect(report.slowestToolCalls.map((c) => [c.key, c.line, c.durationMs])).toEqual(expected.slowestToolCalls.map((c) => [c.key, c.line, c.durationMs]));
     expect(report.problems.map((p) => [p.kind, p.key, p.attempt ?? null]).sort()).toEqual(

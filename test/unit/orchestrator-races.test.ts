@@ -73,7 +73,10 @@ describe('run engine races (fake backend, fixed clock)', () => {
   });
 
   it('a server slow to come up: the run waits with back-off, saying so, and starts once the server is up', async () => {
-    backend.ensureFailures.push(new Error('opencode serve did not report a URL within 120000 ms'), new Error('opencode serve exited before it was ready (code 1, signal null)'));
+    backend.ensureFailures.push(
+      new Error('opencode serve did not report a URL within 120000 ms'),
+      new Error('opencode serve exited before it was ready (code 1, signal null)'),
+    );
     const waits: number[] = [];
     const details: (string | undefined)[] = [];
     orchestrator({ sleep: async (ms) => void waits.push(ms) });
@@ -116,7 +119,9 @@ describe('run engine races (fake backend, fixed clock)', () => {
   });
 
   it('a server that cannot be run at all (no binary) fails the run at once: there is nothing to wait for', async () => {
-    backend.ensureFailures.push(new ServerStartError('opencode serve exited before it was ready (code 127, signal null): /nowhere/opencode cannot be run', '', false));
+    backend.ensureFailures.push(
+      new ServerStartError('opencode serve exited before it was ready (code 127, signal null): /nowhere/opencode cannot be run', '', false),
+    );
     const slept: number[] = [];
     orchestrator({ sleep: async (ms: number) => void slept.push(ms) });
     o.generate(target());
@@ -126,18 +131,33 @@ describe('run engine races (fake backend, fixed clock)', () => {
     expect(backend.calls.filter((c) => c === 'ensure')).toHaveLength(1);
   });
 
-  it('report_blocked ends the run blocked only once the session has the tool\'s answer, then aborts it', async () => {
+  it("report_blocked ends the run blocked only once the session has the tool's answer, then aborts it", async () => {
     orchestrator();
     o.generate(target());
     const sessionId = await prompted();
     const { handler } = tools.of(folderOf());
-    const result = await handler({ tool: 'report_blocked', args: { reason: 'HTTP 403 insufficient scope' }, sessionId, directory: folderOf(), callId: 'call_b' });
+    const result = await handler({
+      tool: 'report_blocked',
+      args: { reason: 'HTTP 403 insufficient scope' },
+      sessionId,
+      directory: folderOf(),
+      callId: 'call_b',
+    });
     expect(result.ok).toBe(true);
     // The answer has not reached the session's events yet: the session is not aborted, the run goes on.
     await Promise.resolve();
     expect(backend.session(sessionId).aborted).toBe(0);
     expect(o.get(KEY)!.status).toBe('running');
-    backend.emit(sessionId, { type: 'tool.finished', messageId: 'm1', partId: 'p1', callId: 'call_b', tool: 'report_blocked', input: {}, ok: true, output: result.output });
+    backend.emit(sessionId, {
+      type: 'tool.finished',
+      messageId: 'm1',
+      partId: 'p1',
+      callId: 'call_b',
+      tool: 'report_blocked',
+      input: {},
+      ok: true,
+      output: result.output,
+    });
     await o.whenIdle();
     const run = o.get(KEY)!;
     expect(run.status).toBe('blocked');
@@ -146,7 +166,7 @@ describe('run engine races (fake backend, fixed clock)', () => {
     expect(run.toolCalls).toBe(1);
   });
 
-  it('the abort\'s echo (an error event) does not turn a blocked run into a failed one', async () => {
+  it("the abort's echo (an error event) does not turn a blocked run into a failed one", async () => {
     orchestrator();
     o.generate(target());
     const sessionId = await prompted();
@@ -186,7 +206,7 @@ describe('run engine races (fake backend, fixed clock)', () => {
     expect(saved).toMatchObject({ status: 'interrupted', costUsd: 0.25 });
   });
 
-  it('past the retry limit the run fails and the session is aborted; the abort\'s error keeps that outcome', async () => {
+  it("past the retry limit the run fails and the session is aborted; the abort's error keeps that outcome", async () => {
     orchestrator({ maxRetries: 2 });
     o.generate(target());
     const sessionId = await prompted();
@@ -238,7 +258,7 @@ describe('run engine races (fake backend, fixed clock)', () => {
     expect(o.get(KEY)).toMatchObject({ status: 'stopped', detail: 'stopped by the user', finalText: 'Done.' });
   });
 
-  it('the tool calls running are known from the plugin\'s hooks, by id, until the call is settled', async () => {
+  it("the tool calls running are known from the plugin's hooks, by id, until the call is settled", async () => {
     orchestrator();
     o.generate(target());
     await prompted();

@@ -47,7 +47,22 @@ function report(t: VerifyTarget, verdict: Verdict): VerifyReport {
     startedAt: '2026-11-22T10:01:00.000Z',
     durationMs: 5,
     checks: [
-      { check: 'compile', outcome: failed ? 'failed' : 'passed', durationMs: 1, findings: failed ? [{ check: 'compile', rule: 'compile.error', severity: 'error', message: "Property 'x' does not exist", location: { file: 'google-calendar/actions/a.ts', line: 3 } }] : [] },
+      {
+        check: 'compile',
+        outcome: failed ? 'failed' : 'passed',
+        durationMs: 1,
+        findings: failed
+          ? [
+              {
+                check: 'compile',
+                rule: 'compile.error',
+                severity: 'error',
+                message: "Property 'x' does not exist",
+                location: { file: 'google-calendar/actions/a.ts', line: 3 },
+              },
+            ]
+          : [],
+      },
       { check: 'tests', outcome: 'passed', durationMs: 1, findings: [] },
     ],
   };

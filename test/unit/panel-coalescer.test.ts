@@ -65,8 +65,20 @@ describe('PanelModel step', () => {
   it('a step adds its cost and tokens to the row as the run record counts them (input + output + reasoning)', () => {
     const m = new PanelModel();
     m.onRun(run({ status: 'running', attempt: 1 }));
-    m.onEvent(KEY, { type: 'step', sessionId: 's', messageId: 'm', costUsd: 0.01, tokens: { input: 100, output: 20, reasoning: 5, cacheRead: 1000, cacheWrite: 0 } });
-    m.onEvent(KEY, { type: 'step', sessionId: 's', messageId: 'm', costUsd: 0.02, tokens: { input: 10, output: 2, reasoning: 0, cacheRead: 0, cacheWrite: 0 } });
+    m.onEvent(KEY, {
+      type: 'step',
+      sessionId: 's',
+      messageId: 'm',
+      costUsd: 0.01,
+      tokens: { input: 100, output: 20, reasoning: 5, cacheRead: 1000, cacheWrite: 0 },
+    });
+    m.onEvent(KEY, {
+      type: 'step',
+      sessionId: 's',
+      messageId: 'm',
+      costUsd: 0.02,
+      tokens: { input: 10, output: 2, reasoning: 0, cacheRead: 0, cacheWrite: 0 },
+    });
     expect(m.rows()[0]).toMatchObject({ steps: 2, costUsd: 0.03, tokens: 137 });
     expect(m.totals()).toMatchObject({ tokens: 137 });
     // The record published after the step is authoritative.

@@ -5,7 +5,15 @@ import { Coalescer, PanelModel, sortByAttention } from '../../src/extension/pane
 import { parseHostMessage, parseWebviewMessage, type AgentRow, type HostMessage } from '../../src/shared/protocol';
 
 const run = (key: string, extra: Partial<RunRecord> = {}): RunRecord => ({
-  ...newRunRecord({ key, integrationId: key.split('/')[0]!, interactionId: key.split('/')[1]!, specFile: '/s', folder: `/w/${key}`, demo: false, now: '2026-11-22T10:00:00.000Z' }),
+  ...newRunRecord({
+    key,
+    integrationId: key.split('/')[0]!,
+    interactionId: key.split('/')[1]!,
+    specFile: '/s',
+    folder: `/w/${key}`,
+    demo: false,
+    now: '2026-11-22T10:00:00.000Z',
+  }),
   ...extra,
 });
 const S = 'ses_1';
@@ -30,7 +38,17 @@ describe('PanelModel', () => {
     ev({ type: 'text', sessionId: S, messageId: 'm', partId: 'p1', delta: 'lo' });
     ev({ type: 'tool.started', sessionId: S, messageId: 'm', partId: 'p2', callId: 'c1', tool: 'bash', input: { command: 'ls' } });
     ev({ type: 'tool.finished', sessionId: S, messageId: 'm', partId: 'p2', callId: 'c1', tool: 'bash', input: { command: 'ls' }, ok: true, output: 'a\nb' });
-    ev({ type: 'tool.finished', sessionId: S, messageId: 'm', partId: 'p3', callId: 'c2', tool: 'edit', input: { filePath: 'x.ts', oldString: 'a', newString: 'b' }, ok: true, output: '' });
+    ev({
+      type: 'tool.finished',
+      sessionId: S,
+      messageId: 'm',
+      partId: 'p3',
+      callId: 'c2',
+      tool: 'edit',
+      input: { filePath: 'x.ts', oldString: 'a', newString: 'b' },
+      ok: true,
+      output: '',
+    });
     ev({ type: 'permission.asked', sessionId: S, requestId: 'r1', permission: 'bash', patterns: ['curl *'] });
     expect(m.rows()[0]!.waiting).toBe(true);
     ev({ type: 'permission.answered', sessionId: S, requestId: 'r1', reply: 'reject' });
@@ -46,11 +64,44 @@ describe('PanelModel', () => {
   it('puts findings after the step they point at, and finds the first bad one', () => {
     const m = new PanelModel();
     m.onRun(run('g/a', { status: 'needs-review', attempt: 1 }));
-    m.onEvent('g/a', { type: 'tool.finished', sessionId: S, messageId: 'm', partId: 'p', callId: 'c1', tool: 'bash', input: { command: 'sed -i x tests/f.json' }, ok: true, output: '' });
+    m.onEvent('g/a', {
+      type: 'tool.finished',
+      sessionId: S,
+      messageId: 'm',
+      partId: 'p',
+      callId: 'c1',
+      tool: 'bash',
+      input: { command: 'sed -i x tests/f.json' },
+      ok: true,
+      output: '',
+    });
     m.onEvent('g/a', { type: 'text.done', sessionId: S, messageId: 'm', partId: 't', text: 'Done!' });
     m.onReport({
-      version: 1, key: 'g/a', integrationId: 'g', interactionId: 'a', folder: '/w', attempt: 1, verdict: 'failed', startedAt: '', durationMs: 1,
-      checks: [{ check: 'transcript', outcome: 'failed', durationMs: 1, findings: [{ check: 'transcript', rule: 'transcript.fixture-edit', severity: 'error', message: 'edited a fixture', step: { attempt: 1, line: 2, callId: 'c1' } }] }],
+      version: 1,
+      key: 'g/a',
+      integrationId: 'g',
+      interactionId: 'a',
+      folder: '/w',
+      attempt: 1,
+      verdict: 'failed',
+      startedAt: '',
+      durationMs: 1,
+      checks: [
+        {
+          check: 'transcript',
+          outcome: 'failed',
+          durationMs: 1,
+          findings: [
+            {
+              check: 'transcript',
+              rule: 'transcript.fixture-edit',
+              severity: 'error',
+              message: 'edited a fixture',
+              step: { attempt: 1, line: 2, callId: 'c1' },
+            },
+          ],
+        },
+      ],
     });
     expect(m.items('g/a').map((i) => i.kind)).toEqual(['tool', 'finding', 'text']);
     expect(m.firstBadItem('g/a')).toBe('finding:0');
@@ -69,8 +120,20 @@ describe('PanelModel', () => {
   });
 
   it('sorts what needs attention first', () => {
-    const row = (key: string, status: AgentRow['status'], waiting = false): AgentRow => ({ key, status, waiting, attempt: 1, steps: 0, costUsd: 0, tokens: 0, violations: 0, demo: false });
-    expect(sortByAttention([row('v', 'verified'), row('r', 'running'), row('f', 'failed'), row('w', 'running', true), row('b', 'blocked')]).map((r) => r.key)).toEqual(['b', 'w', 'f', 'r', 'v']);
+    const row = (key: string, status: AgentRow['status'], waiting = false): AgentRow => ({
+      key,
+      status,
+      waiting,
+      attempt: 1,
+      steps: 0,
+      costUsd: 0,
+      tokens: 0,
+      violations: 0,
+      demo: false,
+    });
+    expect(
+      sortByAttention([row('v', 'verified'), row('r', 'running'), row('f', 'failed'), row('w', 'running', true), row('b', 'blocked')]).map((r) => r.key),
+    ).toEqual(['b', 'w', 'f', 'r', 'v']);
   });
 });
 
@@ -78,13 +141,22 @@ describe('PanelModel: evidence that cannot be read', () => {
   it('a torn line and an unreadable transcript are shown as errors in the stream, not skipped', () => {
     const m = new PanelModel();
     m.onRun(run('g/a', { status: 'failed', attempt: 1 }));
-    m.loadTranscript('g/a', [{ type: 'prompt', text: 'Build it' }, { type: 'unreadable-line', line: 4, error: 'Unexpected end of JSON input', text: '{"type":"tool.sta' }]);
+    m.loadTranscript('g/a', [
+      { type: 'prompt', text: 'Build it' },
+      { type: 'unreadable-line', line: 4, error: 'Unexpected end of JSON input', text: '{"type":"tool.sta' },
+    ]);
     expect(m.items('g/a')).toEqual([
       { id: 'prompt', kind: 'prompt', text: 'Build it' },
       { id: 'unreadable-4', kind: 'error', text: 'line 5 of the transcript file cannot be read (Unexpected end of JSON input); it is left out' },
     ]);
     m.loadTranscript('g/a', [{ type: 'unreadable-file', error: 'EACCES: permission denied' }]);
-    expect(m.items('g/a')).toEqual([{ id: 'unreadable-file', kind: 'error', text: 'the transcript of this attempt cannot be read (EACCES: permission denied): what the agent did is unknown' }]);
+    expect(m.items('g/a')).toEqual([
+      {
+        id: 'unreadable-file',
+        kind: 'error',
+        text: 'the transcript of this attempt cannot be read (EACCES: permission denied): what the agent did is unknown',
+      },
+    ]);
   });
 });
 

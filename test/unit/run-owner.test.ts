@@ -58,7 +58,15 @@ describe('run owners', () => {
       const store = new RunStore(workRoot);
       const child = liveChild();
       const mk = (id: string, pid: number, since: string) => ({
-        ...newRunRecord({ key: `google-calendar/${id}`, integrationId: 'google-calendar', interactionId: id, specFile: '/s.json', folder: path.join(workRoot, 'google-calendar', id), demo: false, now: since }),
+        ...newRunRecord({
+          key: `google-calendar/${id}`,
+          integrationId: 'google-calendar',
+          interactionId: id,
+          specFile: '/s.json',
+          folder: path.join(workRoot, 'google-calendar', id),
+          demo: false,
+          now: since,
+        }),
         status: 'running' as const,
         owner: { pid, host: os.hostname(), since },
       });

@@ -5,7 +5,15 @@ import { newRunRecord, type RunRecord } from '../../src/core/runs/record';
 import { reduceRun } from '../../src/core/runs/reducer';
 
 const base = (): RunRecord =>
-  newRunRecord({ key: 'a/b', integrationId: 'a', interactionId: 'b', specFile: '/s/interactions.json', folder: '/w/a/b', demo: false, now: '2026-12-02T10:00:00.000Z' });
+  newRunRecord({
+    key: 'a/b',
+    integrationId: 'a',
+    interactionId: 'b',
+    specFile: '/s/interactions.json',
+    folder: '/w/a/b',
+    demo: false,
+    now: '2026-12-02T10:00:00.000Z',
+  });
 const policy = { maxRetries: 2 };
 const S = { sessionId: 's1' };
 
@@ -32,7 +40,16 @@ describe('reduceRun', () => {
       expect(r.effects).toEqual([{ kind: 'persist', soon: false }]);
       run = r.run;
     }
-    expect(run).toMatchObject({ status: 'stopped', detail: 'stopped by the user', startedAt: 't1', promptSentAt: 't2', endedAt: 't3', sandbox: 'bwrap', sessionId: 'ses_1', serverOwned: true });
+    expect(run).toMatchObject({
+      status: 'stopped',
+      detail: 'stopped by the user',
+      startedAt: 't1',
+      promptSentAt: 't2',
+      endedAt: 't3',
+      sandbox: 'bwrap',
+      sessionId: 'ses_1',
+      serverOwned: true,
+    });
   });
 
   it('steps add cost and tokens, finished tool calls count; both are saved soon (throttled)', () => {
@@ -63,12 +80,16 @@ describe('reduceRun', () => {
   });
 
   it('an error ends the run failed, unless it is being stopped (the abort echoes back as an error)', () => {
-    expect(reduceRun(base(), { type: 'error', ...S, name: 'APIError', message: 'bad key' }, policy).effects).toEqual([{ kind: 'settle', outcome: { status: 'failed', detail: 'APIError: bad key' } }]);
+    expect(reduceRun(base(), { type: 'error', ...S, name: 'APIError', message: 'bad key' }, policy).effects).toEqual([
+      { kind: 'settle', outcome: { status: 'failed', detail: 'APIError: bad key' } },
+    ]);
     const stopping = { status: 'blocked' as const, detail: 'the API refused' };
-    expect(reduceRun(base(), { type: 'error', ...S, name: 'MessageAbortedError', message: 'x' }, { ...policy, stopping }).effects).toEqual([{ kind: 'settle', outcome: stopping }]);
+    expect(reduceRun(base(), { type: 'error', ...S, name: 'MessageAbortedError', message: 'x' }, { ...policy, stopping }).effects).toEqual([
+      { kind: 'settle', outcome: stopping },
+    ]);
   });
 
-  it('finished: the claim is kept and the run needs review — never verified by the agent\'s word', () => {
+  it("finished: the claim is kept and the run needs review — never verified by the agent's word", () => {
     const r = reduceRun(base(), { type: 'finished', ...S, messageId: 'm', finish: 'stop', text: 'All tests pass.' }, policy);
     expect(r.run.finalText).toBe('All tests pass.');
     expect(r.run.status).toBe('queued');
@@ -82,7 +103,9 @@ describe('reduceRun', () => {
     const up = reduceRun(waiting.run, { type: 'run.session', sessionId: 'ses_1', serverUrl: 'http://127.0.0.1:9', owned: true }, policy);
     expect(up.run.detail).toBeUndefined();
     // Any other detail stays.
-    expect(reduceRun({ ...base(), detail: 'restarted' }, { type: 'run.session', sessionId: 'ses_1', serverUrl: 'u', owned: true }, policy).run.detail).toBe('restarted');
+    expect(reduceRun({ ...base(), detail: 'restarted' }, { type: 'run.session', sessionId: 'ses_1', serverUrl: 'u', owned: true }, policy).run.detail).toBe(
+      'restarted',
+    );
   });
 
   it('a violation counts on the record', () => {

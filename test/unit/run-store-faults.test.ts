@@ -20,7 +20,18 @@ afterEach(() => {
 
 const KEY = 'google-calendar/create-event';
 function record(extra: Partial<RunRecord> = {}): RunRecord {
-  return { ...newRunRecord({ key: KEY, integrationId: 'google-calendar', interactionId: 'create-event', specFile: '/w/interactions.json', folder: path.join(workRoot, 'google-calendar', 'create-event'), demo: true, now: '2026-01-01T00:00:00.000Z' }), ...extra };
+  return {
+    ...newRunRecord({
+      key: KEY,
+      integrationId: 'google-calendar',
+      interactionId: 'create-event',
+      specFile: '/w/interactions.json',
+      folder: path.join(workRoot, 'google-calendar', 'create-event'),
+      demo: true,
+      now: '2026-01-01T00:00:00.000Z',
+    }),
+    ...extra,
+  };
 }
 const filesIn = (dir: string) => readdirSync(dir).sort();
 
@@ -50,7 +61,15 @@ describe('records that cannot be used', () => {
     await store.save(record({ folder: elsewhere, status: 'needs-review' }));
     const { records, problems } = await store.loadAllChecked();
     expect(records).toEqual([]);
-    expect(problems).toEqual([{ file: store.fileOf(KEY), key: KEY, message: expect.stringContaining(`its folder ${JSON.stringify(elsewhere)} is not the interaction's folder ${path.join(workRoot, 'google-calendar', 'create-event')}`) }]);
+    expect(problems).toEqual([
+      {
+        file: store.fileOf(KEY),
+        key: KEY,
+        message: expect.stringContaining(
+          `its folder ${JSON.stringify(elsewhere)} is not the interaction's folder ${path.join(workRoot, 'google-calendar', 'create-event')}`,
+        ),
+      },
+    ]);
     // Another interaction's folder under the same work root is just as wrong.
     await store.save(record({ folder: path.join(workRoot, 'google-calendar', 'delete-event') }));
     expect((await store.loadAllChecked()).problems).toHaveLength(1);
@@ -76,7 +95,10 @@ describe('records that cannot be used', () => {
 describe('transcripts', () => {
   it('one torn line costs only itself: it is kept in its place as an unreadable-line entry, and shown', async () => {
     const store = new RunStore(workRoot);
-    await store.appendTranscript(KEY, 1, [{ type: 'prompt', text: 'build it' }, { type: 'text.done', text: 'first' }]);
+    await store.appendTranscript(KEY, 1, [
+      { type: 'prompt', text: 'build it' },
+      { type: 'text.done', text: 'first' },
+    ]);
     await fsp.appendFile(store.transcriptOf(KEY, 1), '{"type":"tool.finished","tool":"ba\n');
     await store.appendTranscript(KEY, 1, [{ type: 'text.done', text: 'after the tear' }]);
     const entries = await store.readTranscript(KEY, 1);
@@ -108,7 +130,7 @@ describe('transcripts', () => {
     await expect(store.appendTranscript(KEY, 1, [{ type: 'text.done', text: 'two' }])).rejects.toThrow(/ENOSPC/);
     await store.appendTranscript(KEY, 1, [{ type: 'text.done', text: 'three' }]);
     const entries = (await store.readTranscript(KEY, 1)) as { type: string; text?: string }[];
-    expect(entries.map((e) => e.type === 'unreadable-line' ? 'torn' : e.text)).toEqual(['one', 'torn', 'three']);
+    expect(entries.map((e) => (e.type === 'unreadable-line' ? 'torn' : e.text))).toEqual(['one', 'torn', 'three']);
   });
 });
 

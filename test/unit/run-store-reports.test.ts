@@ -16,10 +16,28 @@ describe('RunStore.loadAll next to verification reports', () => {
   it('loads the run records only', async () => {
     root = mkdtempSync(path.join(tmpdir(), 'ib-store-'));
     const store = new RunStore(root);
-    const run = newRunRecord({ key: 'slack/send-message', integrationId: 'slack', interactionId: 'send-message', specFile: '/spec.json', folder: path.join(root, 'slack/send-message'), demo: true, now: new Date().toISOString() });
+    const run = newRunRecord({
+      key: 'slack/send-message',
+      integrationId: 'slack',
+      interactionId: 'send-message',
+      specFile: '/spec.json',
+      folder: path.join(root, 'slack/send-message'),
+      demo: true,
+      now: new Date().toISOString(),
+    });
     await store.save(run);
     await store.flush();
-    const report = { version: 1, key: 'slack/send-message', integrationId: 'slack', interactionId: 'send-message', attempt: 1, verdict: 'failed', at: new Date().toISOString(), checks: [], findings: [] } as unknown as VerifyReport;
+    const report = {
+      version: 1,
+      key: 'slack/send-message',
+      integrationId: 'slack',
+      interactionId: 'send-message',
+      attempt: 1,
+      verdict: 'failed',
+      at: new Date().toISOString(),
+      checks: [],
+      findings: [],
+    } as unknown as VerifyReport;
     await saveReport(report, store.fileOf(run.key));
     const loaded = await store.loadAll();
     expect(loaded.map((r) => [r.key, typeof r.tokens])).toEqual([['slack/send-message', 'object']]);

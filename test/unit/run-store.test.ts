@@ -218,7 +218,7 @@ describe('RunStore save and loadAll', () => {
     expect(errors.find((e) => e.file === foreign)!.err.message).toMatch(/not a run record/);
   });
 
-  it('skips and reports a record whose key would name a file outside .runs/, or another record\'s file; nothing is written', async () => {
+  it("skips and reports a record whose key would name a file outside .runs/, or another record's file; nothing is written", async () => {
     const store = new RunStore(workRoot);
     const good = record();
     await store.save(good);
@@ -235,7 +235,12 @@ describe('RunStore save and loadAll', () => {
     const loaded = await store.loadAll((file, err) => errors.push({ file, message: err.message }));
     expect(loaded).toEqual([good]);
     expect(errors.sort((a, b) => a.file.localeCompare(b.file))).toEqual([
-      { file: climbing, message: expect.stringMatching(/integration id "\.\." is a relative folder name, so it cannot name a folder or file; run key "\.\.\/outside" cannot name a run record/) },
+      {
+        file: climbing,
+        message: expect.stringMatching(
+          /integration id "\.\." is a relative folder name, so it cannot name a folder or file; run key "\.\.\/outside" cannot name a run record/,
+        ),
+      },
       { file: tooDeep, message: expect.stringMatching(/run key ".*" is not <integration>\/<interaction>/) },
       { file: elsewhere, message: `its key "google-calendar/create-event" belongs in ${store.fileOf(good.key)}, not here; the record was skipped` },
     ]);
@@ -272,7 +277,10 @@ describe('RunStore transcripts', () => {
     expect(await store.readTranscriptForView(key, 1, true)).toEqual([{ type: 'unreadable-file', error: expect.stringMatching(/EISDIR/) }]);
     await store.appendTranscript(key, 2, [{ type: 'prompt', text: 'x' }]);
     await fsp.appendFile(store.transcriptOf(key, 2), '{"type":"tool.sta');
-    expect(await store.readTranscriptForView(key, 2, false)).toEqual([{ type: 'prompt', text: 'x' }, expect.objectContaining({ type: 'unreadable-line', line: 1 })]);
+    expect(await store.readTranscriptForView(key, 2, false)).toEqual([
+      { type: 'prompt', text: 'x' },
+      expect.objectContaining({ type: 'unreadable-line', line: 1 }),
+    ]);
   });
 
   it('appends JSON lines in call order, per attempt, and reads them back', async () => {

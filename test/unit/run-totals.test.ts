@@ -9,7 +9,15 @@ import { PanelModel } from '../../src/extension/panelModel';
 const t = (input: number, output: number, reasoning = 0, cacheRead = 0, cacheWrite = 0): Tokens => ({ input, output, reasoning, cacheRead, cacheWrite });
 
 function run(key: string, costUsd: number, tokens: Tokens): RunRecord {
-  const r = newRunRecord({ key, integrationId: key.split('/')[0]!, interactionId: key.split('/')[1]!, specFile: '/s.json', folder: `/w/${key}`, demo: false, now: '2026-12-02T10:00:00.000Z' });
+  const r = newRunRecord({
+    key,
+    integrationId: key.split('/')[0]!,
+    interactionId: key.split('/')[1]!,
+    specFile: '/s.json',
+    folder: `/w/${key}`,
+    demo: false,
+    now: '2026-12-02T10:00:00.000Z',
+  });
   return { ...r, status: 'running', costUsd, tokens };
 }
 
@@ -34,7 +42,9 @@ describe('what runs spent, counted once', () => {
     const panel = new PanelModel();
     for (const r of runs) panel.onRun(r);
     const header = panel.totals();
-    const records = runs.map(runSummary).reduce((s, r) => ({ costUsd: s.costUsd + (r.costUsd ?? 0), tokens: s.tokens + (r.tokens ?? 0) }), { costUsd: 0, tokens: 0 });
+    const records = runs
+      .map(runSummary)
+      .reduce((s, r) => ({ costUsd: s.costUsd + (r.costUsd ?? 0), tokens: s.tokens + (r.tokens ?? 0) }), { costUsd: 0, tokens: 0 });
     expect(bar.costUsd).toBeCloseTo(0.75, 10);
     expect(bar.tokens).toBe(1990);
     expect(header.costUsd).toBeCloseTo(bar.costUsd, 10);

@@ -26,7 +26,16 @@ const bad: VerifyReport = {
       check: 'transcript',
       outcome: 'failed',
       durationMs: 1,
-      findings: [{ check: 'transcript', rule: 'transcript.fixture-edit', severity: 'error', message: 'tried to edit a fixture', quote: "sed -i 's/a|b/' x", step: { attempt: 1, line: 6, step: 3 } }],
+      findings: [
+        {
+          check: 'transcript',
+          rule: 'transcript.fixture-edit',
+          severity: 'error',
+          message: 'tried to edit a fixture',
+          quote: "sed -i 's/a|b/' x",
+          step: { attempt: 1, line: 6, step: 3 },
+        },
+      ],
     },
     { check: 'lint', outcome: 'error', findings: [], durationMs: 1, detail: 'eslint was not found' },
   ],
@@ -42,7 +51,15 @@ const unshippable: VerifyReport = {
       check: 'assemble',
       outcome: 'failed',
       durationMs: 1,
-      findings: [{ check: 'assemble', rule: 'assemble.import-outside-folder', severity: 'error', message: 'imports ../../shared/helpers.js, which is outside the interaction folder', location: { file: 'google-calendar/actions/unshippable.ts', line: 3 } }],
+      findings: [
+        {
+          check: 'assemble',
+          rule: 'assemble.import-outside-folder',
+          severity: 'error',
+          message: 'imports ../../shared/helpers.js, which is outside the interaction folder',
+          location: { file: 'google-calendar/actions/unshippable.ts', line: 3 },
+        },
+      ],
     },
   ],
 };
@@ -63,7 +80,9 @@ describe('renderVerifySummary', () => {
   it('has a column for the assemble check, right after compile, with its findings located', () => {
     const md = renderVerifySummary([unshippable]);
     expect(md).toMatch(/^\| google-calendar\/unshippable \| 1 \| ✗ failed \| ✓ \| ✗ 1 \| {2}\| {2}\| {2}\| {2}\| {2}\| 2\.5 s \|$/m);
-    expect(md).toContain('- ✗ **assemble.import-outside-folder**: imports ../../shared/helpers.js, which is outside the interaction folder — `google-calendar/actions/unshippable.ts:3`');
+    expect(md).toContain(
+      '- ✗ **assemble.import-outside-folder**: imports ../../shared/helpers.js, which is outside the interaction folder — `google-calendar/actions/unshippable.ts:3`',
+    );
   });
 
   it('has a column for every check Verify runs', () => {

@@ -22,9 +22,18 @@ const FIXTURE = 'google-calendar/tests/create-event.test.json';
 
 function sh(command: string, opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(sandbox.shell, ['-c', command], { cwd: opts.cwd ?? folder, env: { ...process.env, IB_HARNESS_TOKEN: SECRET, NANGO_SECRET_KEY: SECRET, ...(opts.env ?? lease.shellEnv()) }, timeout: 20_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as unknown as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
-    });
+    execFile(
+      sandbox.shell,
+      ['-c', command],
+      {
+        cwd: opts.cwd ?? folder,
+        env: { ...process.env, IB_HARNESS_TOKEN: SECRET, NANGO_SECRET_KEY: SECRET, ...(opts.env ?? lease.shellEnv()) },
+        timeout: 20_000,
+      },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as unknown as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 
@@ -48,7 +57,10 @@ beforeAll(async () => {
   mkdirSync(path.join(work, '.runs', 'google-calendar'), { recursive: true });
   writeFileSync(path.join(work, '.runs', 'google-calendar', 'create-event.json'), `{"secret":"${SECRET}"}\n`);
   sandbox = new AgentSandbox({ mode: 'bwrap', bwrap: support.bwrap, shellDir: path.join(root, 'shell') });
-  lease = await sandbox.prepare({ folder, integrationId: 'google-calendar', scriptRel: 'google-calendar/actions/create-event.ts' }, sandboxPolicyFor(path.join(work, '.runs', 'google-calendar', 'create-event.json')));
+  lease = await sandbox.prepare(
+    { folder, integrationId: 'google-calendar', scriptRel: 'google-calendar/actions/create-event.ts' },
+    sandboxPolicyFor(path.join(work, '.runs', 'google-calendar', 'create-event.json')),
+  );
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -121,7 +133,9 @@ describe.runIf(support.available)('the shell sandbox (bubblewrap)', () => {
     const server = http.createServer((_req, res) => res.end('reached'));
     const url = await listenLoopback(server);
     try {
-      const r = await sh(`node -e "fetch('${url}').then(r => r.text()).then(t => console.log(t), e => console.log('no network: ' + (e.cause?.code ?? e.message)))"`);
+      const r = await sh(
+        `node -e "fetch('${url}').then(r => r.text()).then(t => console.log(t), e => console.log('no network: ' + (e.cause?.code ?? e.message)))"`,
+      );
       expect(r.out).toMatch(/no network/);
       expect(r.out).not.toContain('reached');
     } finally {
@@ -137,7 +151,12 @@ describe.runIf(support.available)('the shell sandbox (bubblewrap)', () => {
       `try { require('fs').writeFileSync(${JSON.stringify(path.join(folder, FIXTURE))}, '{}'); } catch (e) { console.log(e.code); }`,
       `try { require('fs').readFileSync(${JSON.stringify(path.join(path.dirname(path.dirname(folder)), '.runs/google-calendar/create-event.json'))}); } catch (e) { console.log(e.code); }`,
     ].join('\n');
-    const r = await runProcess('node', ['-e', code], { cwd: folder, env: { NANGO_SECRET_KEY_DEV: SECRET, IB_HARNESS_TOKEN: SECRET, CI: '1' }, timeoutMs: 20_000, confine: { folder, integrationId: 'google-calendar' } });
+    const r = await runProcess('node', ['-e', code], {
+      cwd: folder,
+      env: { NANGO_SECRET_KEY_DEV: SECRET, IB_HARNESS_TOKEN: SECRET, CI: '1' },
+      timeoutMs: 20_000,
+      confine: { folder, integrationId: 'google-calendar' },
+    });
     expect(r.output).toMatch(/EROFS/);
     expect(r.output).toMatch(/ENOENT/);
     const env = readFileSync(path.join(folder, 'env.txt'), 'utf8');
@@ -190,7 +209,12 @@ describe('the unsandboxed mode (no sandbox here, and the user accepted that)', (
     const l = await unsandboxed.prepare({ folder, integrationId: 'google-calendar' }, path.join(root, 'u.sandbox'));
     expect(l.mode).toBe('unsandboxed');
     const r = await new Promise<string>((resolve) =>
-      execFile(unsandboxed.shell, ['-c', `env; node -e "console.log(require.resolve('left-pad'))"`], { cwd: folder, env: { ...process.env, IB_HARNESS_TOKEN: SECRET, NANGO_SECRET_KEY: SECRET, ...l.shellEnv() } }, (_e, out, err) => resolve(`${out}${err}`)),
+      execFile(
+        unsandboxed.shell,
+        ['-c', `env; node -e "console.log(require.resolve('left-pad'))"`],
+        { cwd: folder, env: { ...process.env, IB_HARNESS_TOKEN: SECRET, NANGO_SECRET_KEY: SECRET, ...l.shellEnv() } },
+        (_e, out, err) => resolve(`${out}${err}`),
+      ),
     );
     expect(r).not.toContain(SECRET);
     expect(r).toMatch(/INTEGRATION_BUILDER_SANDBOX=unsandboxed/);
@@ -238,8 +262,14 @@ describe('file tools are checked on real paths', () => {
     try {
       expect(checkToolAccess('read', { filePath: 'cache/list-events/google-calendar/actions/list-events.ts' }, scope()).ok).toBe(false);
       expect(checkToolAccess('write', { filePath: 'cache/x.ts', content: '' }, scope()).ok).toBe(false);
-      expect(checkToolAccess('write', { filePath: 'alias.json', content: '{}' }, scope())).toMatchObject({ ok: false, reason: expect.stringMatching(/harness only/) });
-      expect(checkToolAccess('grep', { pattern: 'neighbourData' }, scope())).toMatchObject({ ok: false, reason: expect.stringMatching(/cache is a link out of the interaction folder/) });
+      expect(checkToolAccess('write', { filePath: 'alias.json', content: '{}' }, scope())).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/harness only/),
+      });
+      expect(checkToolAccess('grep', { pattern: 'neighbourData' }, scope())).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/cache is a link out of the interaction folder/),
+      });
       expect(checkToolAccess('glob', { pattern: '**/*.ts', path: '.' }, scope()).ok).toBe(false);
     } finally {
       rmSync(path.join(folder, 'cache'));
@@ -271,6 +301,11 @@ describe('file tools are checked on real paths', () => {
   });
 
   it('reads the targets of a patch', () => {
-    expect(patchTargets('*** Begin Patch\n*** Add File: a.ts\n+x\n*** Update File: b.ts\n*** Move to: c.ts\n*** Delete File: d.ts\n*** End Patch')).toEqual(['a.ts', 'b.ts', 'c.ts', 'd.ts']);
+    expect(patchTargets('*** Begin Patch\n*** Add File: a.ts\n+x\n*** Update File: b.ts\n*** Move to: c.ts\n*** Delete File: d.ts\n*** End Patch')).toEqual([
+      'a.ts',
+      'b.ts',
+      'c.ts',
+      'd.ts',
+    ]);
   });
 });

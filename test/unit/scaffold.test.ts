@@ -5,14 +5,7 @@ import ts from 'typescript';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadSpec } from '../../src/core/spec/loader';
 import type { InteractionModel } from '../../src/core/spec/model';
-import {
-  pascalCase,
-  ScaffoldError,
-  scaffoldFiles,
-  scaffoldInteraction,
-  scriptRelativePath,
-  testsRelativeDir,
-} from '../../src/core/workspace/scaffold';
+import { pascalCase, ScaffoldError, scaffoldFiles, scaffoldInteraction, scriptRelativePath, testsRelativeDir } from '../../src/core/workspace/scaffold';
 
 interface Entry {
   id: string;
@@ -140,7 +133,7 @@ describe('scaffoldFiles: action', () => {
     for (const k of files().keys()) expect(k).not.toContain('.opencode');
   });
 
-  it('index.ts imports only this interaction\'s script, with a .js suffix', () => {
+  it("index.ts imports only this interaction's script, with a .js suffix", () => {
     expect(files().get('index.ts')).toBe("import './google-calendar/actions/create-event.js';\n");
   });
 
@@ -190,7 +183,14 @@ describe('scaffoldFiles: sync', () => {
   const files = () => scaffoldFiles(SYNC());
 
   it('has the sync script under syncs/ and index.ts imports it with .js', () => {
-    expect([...files().keys()].sort()).toEqual(['.nango/.gitkeep', 'google-drive/syncs/sync-files.ts', 'google-drive/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
+    expect([...files().keys()].sort()).toEqual([
+      '.nango/.gitkeep',
+      'google-drive/syncs/sync-files.ts',
+      'google-drive/tests/.gitkeep',
+      'index.ts',
+      'package.json',
+      'tsconfig.json',
+    ]);
     expect(files().get('index.ts')).toBe("import './google-drive/syncs/sync-files.js';\n");
     const pkg = JSON.parse(files().get('package.json')!) as Record<string, unknown>;
     expect(pkg.name).toBe('google-drive--sync-files');
@@ -244,7 +244,14 @@ describe('scaffoldFiles: an id with underscores, as Nango names scripts', () => 
   it('names the script, the package and the models after it, and the stub stays valid TypeScript', () => {
     const it0 = one({ id: 'compliance_master', displayName: 'Compliance Master', description: 'Get the compliance master', kind: 'action' }, 'connectsecure');
     const files = scaffoldFiles(it0);
-    expect([...files.keys()].sort()).toEqual(['.nango/.gitkeep', 'connectsecure/actions/compliance_master.ts', 'connectsecure/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
+    expect([...files.keys()].sort()).toEqual([
+      '.nango/.gitkeep',
+      'connectsecure/actions/compliance_master.ts',
+      'connectsecure/tests/.gitkeep',
+      'index.ts',
+      'package.json',
+      'tsconfig.json',
+    ]);
     expect(files.get('index.ts')).toBe("import './connectsecure/actions/compliance_master.js';\n");
     expect(JSON.parse(files.get('package.json')!)).toMatchObject({ name: 'connectsecure--compliance_master' });
     const stub = files.get('connectsecure/actions/compliance_master.ts')!;
@@ -255,20 +262,22 @@ describe('scaffoldFiles: an id with underscores, as Nango names scripts', () => 
 
 describe('scaffoldFiles: escaping', () => {
   const NASTY = [
-    "It's the user's \"event\"",
-    'back\\slash \\n and \\\' tricky',
+    'It\'s the user\'s "event"',
+    "back\\slash \\n and \\' tricky",
     'line one\nline two',
     'windows\r\nline',
     'old mac\rline',
     'tab\there',
-    "ends with a backslash \\",
+    'ends with a backslash \\',
     "'); throw new Error('injected'); ('",
     '${template} `backtick`',
     'unicode: ünïcødé — “quotes” \u2028 \u2029 end',
   ];
 
   it.each(NASTY)('an action description %j keeps the stub valid TypeScript', (description) => {
-    const stub = scaffoldFiles(one({ id: 'create-event', displayName: 'Create Event', description, kind: 'action' })).get('google-calendar/actions/create-event.ts')!;
+    const stub = scaffoldFiles(one({ id: 'create-event', displayName: 'Create Event', description, kind: 'action' })).get(
+      'google-calendar/actions/create-event.ts',
+    )!;
     expect(syntaxErrors(stub)).toEqual([]);
     // The literal holds the description, line breaks turned into spaces.
     const value = literalAfter(stub, 'description');
@@ -284,7 +293,9 @@ describe('scaffoldFiles: escaping', () => {
   });
 
   it('uses the display name when the description is empty', () => {
-    const stub = scaffoldFiles(one({ id: 'create-event', displayName: "Create 'Event'", description: '', kind: 'action' })).get('google-calendar/actions/create-event.ts')!;
+    const stub = scaffoldFiles(one({ id: 'create-event', displayName: "Create 'Event'", description: '', kind: 'action' })).get(
+      'google-calendar/actions/create-event.ts',
+    )!;
     expect(literalAfter(stub, 'description')).toBe("Create 'Event'");
     expect(syntaxErrors(stub)).toEqual([]);
   });
@@ -311,7 +322,14 @@ describe('scaffoldInteraction', () => {
     const folder = path.join(tmp, 'google-drive', 'sync-files');
     const result = await scaffoldInteraction(folder, SYNC());
     expect(result.scriptPath).toBe(path.join(folder, 'google-drive', 'syncs', 'sync-files.ts'));
-    expect(await listFiles(folder)).toEqual(['.nango/.gitkeep', 'google-drive/syncs/sync-files.ts', 'google-drive/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
+    expect(await listFiles(folder)).toEqual([
+      '.nango/.gitkeep',
+      'google-drive/syncs/sync-files.ts',
+      'google-drive/tests/.gitkeep',
+      'index.ts',
+      'package.json',
+      'tsconfig.json',
+    ]);
     expect([...result.generated].sort()).toEqual(['.nango/.gitkeep', 'google-drive/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
   });
 
@@ -374,7 +392,14 @@ describe('scaffoldInteraction', () => {
     await fsp.mkdir(path.join(folder, 'google-drive', 'actions'), { recursive: true });
     await fsp.writeFile(path.join(folder, 'google-drive', 'actions', 'sync-files.ts'), 'old');
     await scaffoldInteraction(folder, SYNC(), { replace: true });
-    expect(await listFiles(folder)).toEqual(['.nango/.gitkeep', 'google-drive/syncs/sync-files.ts', 'google-drive/tests/.gitkeep', 'index.ts', 'package.json', 'tsconfig.json']);
+    expect(await listFiles(folder)).toEqual([
+      '.nango/.gitkeep',
+      'google-drive/syncs/sync-files.ts',
+      'google-drive/tests/.gitkeep',
+      'index.ts',
+      'package.json',
+      'tsconfig.json',
+    ]);
   });
 
   it('when the folder cannot be created (its parent is a regular file), throws a ScaffoldError naming the folder and leaves no staging folder', async () => {

@@ -1,6 +1,12 @@
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ScriptedModelServer, scriptedProviderConfig, type ScriptedModelOptions, type ScriptRequest, type ScriptStep } from '../../src/core/model/scriptedModel';
+import {
+  ScriptedModelServer,
+  scriptedProviderConfig,
+  type ScriptedModelOptions,
+  type ScriptRequest,
+  type ScriptStep,
+} from '../../src/core/model/scriptedModel';
 
 // ------------------------------------------------------------------------------------------------
 // A tiny OpenAI chat-completions client: posts, reads the SSE stream, reassembles it.
@@ -56,7 +62,11 @@ function parseSse(body: string): Omit<Assembled, 'status' | 'contentType'> {
   for (const c of chunks) {
     if (c.usage) usage = c.usage;
     for (const choice of c.choices) {
-      const d = choice.delta as { content?: string; reasoning_content?: string; tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[] };
+      const d = choice.delta as {
+        content?: string;
+        reasoning_content?: string;
+        tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[];
+      };
       if (typeof d.content === 'string') text += d.content;
       if (typeof d.reasoning_content === 'string') reasoning += d.reasoning_content;
       for (const tc of d.tool_calls ?? []) {
@@ -98,7 +108,18 @@ async function chat(
   const raw = await res.text();
   const contentType = res.headers.get('content-type');
   if (!contentType?.startsWith('text/event-stream')) {
-    return { status: res.status, contentType, chunks: [], done: false, text: raw, reasoning: '', toolCalls: [], finishReason: undefined, usage: undefined, otherLines: [] };
+    return {
+      status: res.status,
+      contentType,
+      chunks: [],
+      done: false,
+      text: raw,
+      reasoning: '',
+      toolCalls: [],
+      finishReason: undefined,
+      usage: undefined,
+      otherLines: [],
+    };
   }
   return { status: res.status, contentType, ...parseSse(raw) };
 }
@@ -233,7 +254,17 @@ describe('ScriptedModelServer: streaming', () => {
     const write = { filePath: '/tmp/x/hello.ts', content: 'export const x = "a \\"quoted\\" ünïcode";\n' };
     const bash = { command: 'ls -la', description: 'List files' };
     const s = await serve({
-      scripts: { a: [{ text: "I'll do two things.", tool_calls: [{ name: 'write', arguments: write }, { name: 'bash', arguments: bash }] }] },
+      scripts: {
+        a: [
+          {
+            text: "I'll do two things.",
+            tool_calls: [
+              { name: 'write', arguments: write },
+              { name: 'bash', arguments: bash },
+            ],
+          },
+        ],
+      },
     });
     s.assign('ses_1', 'a');
     const r = await chat(s, [user('go')], { sessionId: 'ses_1' });
@@ -380,7 +411,14 @@ describe('ScriptedModelServer: choosing the script and the step', () => {
   });
 
   it('reports each request to onRequest', async () => {
-    const log: { sessionId: string | undefined; script: string | undefined; step: number; reply: ScriptStep; tools: readonly unknown[]; messages: readonly unknown[] }[] = [];
+    const log: {
+      sessionId: string | undefined;
+      script: string | undefined;
+      step: number;
+      reply: ScriptStep;
+      tools: readonly unknown[];
+      messages: readonly unknown[];
+    }[] = [];
     const s = await serve({ scripts: { a: steps('a') }, onRequest: (e) => log.push(e) });
     s.assign('ses_1', 'a');
     await chat(s, [user('go'), asst()], { sessionId: 'ses_1' });

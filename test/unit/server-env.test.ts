@@ -28,7 +28,18 @@ describe('the opencode server’s environment', () => {
   };
 
   it('keeps the system’s variables, opencode’s switches and model providers’ credentials, nothing else', () => {
-    expect(Object.keys(serverEnvironment(env)).sort()).toEqual(['ANTHROPIC_API_KEY', 'AWS_PROFILE', 'GITHUB_TOKEN', 'HOME', 'LANG', 'MY_PROVIDER_API_KEY', 'OPENAI_BASE_URL', 'OPENCODE_DISABLE_AUTOUPDATE', 'PATH', 'XDG_DATA_HOME']);
+    expect(Object.keys(serverEnvironment(env)).sort()).toEqual([
+      'ANTHROPIC_API_KEY',
+      'AWS_PROFILE',
+      'GITHUB_TOKEN',
+      'HOME',
+      'LANG',
+      'MY_PROVIDER_API_KEY',
+      'OPENAI_BASE_URL',
+      'OPENCODE_DISABLE_AUTOUPDATE',
+      'PATH',
+      'XDG_DATA_HOME',
+    ]);
   });
 
   it('names the credentials among them (to redact)', () => {
@@ -43,7 +54,15 @@ describe('redaction', () => {
       const store = new RunStore(root);
       store.redact(['nango-secret-123', 'short']);
       await store.appendTranscript('api/one', 1, [{ type: 'tool.finished', output: 'NANGO_SECRET_KEY=nango-secret-123\n' }]);
-      const run = newRunRecord({ key: 'api/one', integrationId: 'api', interactionId: 'one', specFile: 'x', folder: '/f', demo: false, now: new Date().toISOString() });
+      const run = newRunRecord({
+        key: 'api/one',
+        integrationId: 'api',
+        interactionId: 'one',
+        specFile: 'x',
+        folder: '/f',
+        demo: false,
+        now: new Date().toISOString(),
+      });
       run.finalText = 'the key is nango-secret-123';
       await store.save(run);
       await store.flush();

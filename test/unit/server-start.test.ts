@@ -46,7 +46,11 @@ const alive = (pid: number) => {
 describe('the opencode server start', () => {
   it('a start that does not report its URL in time is tried once more with a fresh process', async () => {
     const lines: string[] = [];
-    const conn = new AgentConnection({ mode: { kind: 'local', server: { bin: fakeOpencode(), cwd: dir, env: {}, config: {}, startTimeoutMs: 1500, stopGraceMs: 200 } }, log: (l) => lines.push(l), backoffMs: [10, 20] });
+    const conn = new AgentConnection({
+      mode: { kind: 'local', server: { bin: fakeOpencode(), cwd: dir, env: {}, config: {}, startTimeoutMs: 1500, stopGraceMs: 200 } },
+      log: (l) => lines.push(l),
+      backoffMs: [10, 20],
+    });
     // The second start reports a URL where nothing answers, so the connection still fails — after two starts.
     await expect(conn.ensure()).rejects.toThrow();
     expect(readFileSync(path.join(dir, 'starts'), 'utf8')).toBe('2');
@@ -55,20 +59,31 @@ describe('the opencode server start', () => {
   }, 30_000);
 
   // Linux with util-linux's setpriv only (Debian has it in its essential set); elsewhere dieWithParent changes nothing.
-  it.runIf(process.platform === 'linux' && existsSync('/usr/bin/setpriv'))('a child started through dieWithParent is killed when its parent is SIGKILLed', async () => {
-    const pidFile = path.join(dir, 'child.pid');
-    const launch = dieWithParent(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
-    // The parent: starts the child the way the harness does, writes its pid, then waits to be killed.
-    const parent = spawn(process.execPath, ['-e', `const c = require('child_process').spawn(${JSON.stringify(launch.cmd)}, ${JSON.stringify(launch.args)}, { stdio: 'ignore', detached: true }); require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(c.pid)); setInterval(() => {}, 1000);`], { stdio: 'ignore' });
-    const deadline = Date.now() + 10_000;
-    while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const child = Number(readFileSync(pidFile, 'utf8'));
-    expect(alive(child)).toBe(true);
-    parent.kill('SIGKILL');
-    const gone = Date.now() + 10_000;
-    while (alive(child) && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
-    const state = alive(child) ? execFileSync('ps', ['-o', 'stat=', '-p', String(child)], { encoding: 'utf8' }).trim() : '';
-    // gone, or a zombie waiting for init to reap it
-    expect(state === '' || state.startsWith('Z')).toBe(true);
-  }, 30_000);
+  it.runIf(process.platform === 'linux' && existsSync('/usr/bin/setpriv'))(
+    'a child started through dieWithParent is killed when its parent is SIGKILLed',
+    async () => {
+      const pidFile = path.join(dir, 'child.pid');
+      const launch = dieWithParent(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
+      // The parent: starts the child the way the harness does, writes its pid, then waits to be killed.
+      const parent = spawn(
+        process.execPath,
+        [
+          '-e',
+          `const c = require('child_process').spawn(${JSON.stringify(launch.cmd)}, ${JSON.stringify(launch.args)}, { stdio: 'ignore', detached: true }); require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(c.pid)); setInterval(() => {}, 1000);`,
+        ],
+        { stdio: 'ignore' },
+      );
+      const deadline = Date.now() + 10_000;
+      while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const child = Number(readFileSync(pidFile, 'utf8'));
+      expect(alive(child)).toBe(true);
+      parent.kill('SIGKILL');
+      const gone = Date.now() + 10_000;
+      while (alive(child) && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
+      const state = alive(child) ? execFileSync('ps', ['-o', 'stat=', '-p', String(child)], { encoding: 'utf8' }).trim() : '';
+      // gone, or a zombie waiting for init to reap it
+      expect(state === '' || state.startsWith('Z')).toBe(true);
+    },
+    30_000,
+  );
 });

@@ -50,7 +50,9 @@ describe('settings, once', () => {
     });
     expect(o.budgetUsd).toBeUndefined();
     expect(DEFAULT_WORK_ROOT).toBe(SETTINGS.workRoot.default);
-    expect(parseArgs(['generate', '--all', '--budget-usd', '12.5', '--violation-limit', '0', '--server-url', 'http://a', '--server-url', 'http://b'])).toMatchObject({ budgetUsd: 12.5, violationLimit: 0, serverUrls: ['http://a', 'http://b'] });
+    expect(
+      parseArgs(['generate', '--all', '--budget-usd', '12.5', '--violation-limit', '0', '--server-url', 'http://a', '--server-url', 'http://b']),
+    ).toMatchObject({ budgetUsd: 12.5, violationLimit: 0, serverUrls: ['http://a', 'http://b'] });
     expect(() => parseArgs(['generate', '--all', '--verify-concurrency', '0'])).toThrow('--verify-concurrency must be a whole number of at least 1 (got "0")');
     expect(() => parseArgs(['generate', '--all', '--budget-usd', '-1'])).toThrow('--budget-usd must be a number of at least 0');
     expect(() => parseArgs(['generate', '--all', '--max-provider-retries', '2.5'])).toThrow('--max-provider-retries must be a whole number of at least 0');

@@ -44,14 +44,24 @@ async function makeShard(dir: string, keys: readonly string[], opts: { status?: 
     const scriptRel = scriptRelativePath(target!.interaction);
     await fsp.writeFile(path.join(folder, ...scriptRel.split('/')), `// ${key}\n`);
     await fsp.writeFile(path.join(folder, ...fixtureOf(key).split('/')), FIXTURE_TEXT);
-    const run = newRunRecord({ key, integrationId: integration, interactionId: interaction, specFile: '/spec/interactions.json', folder, demo: true, now: '2026-01-01T00:00:00.000Z' });
+    const run = newRunRecord({
+      key,
+      integrationId: integration,
+      interactionId: interaction,
+      specFile: '/spec/interactions.json',
+      folder,
+      demo: true,
+      now: '2026-01-01T00:00:00.000Z',
+    });
     run.status = opts.status ?? 'verified';
     if (!opts.unsealed?.includes(key)) {
       const baselineDir = baselineDirFor(runs.fileOf(key));
       await createBaseline(folder, baselineDir, { integrationId: integration, scriptRel });
       run.baselineSeal = await sealBaseline(runs.dir, key, run.attempt, baselineDir);
     }
-    await runs.appendTranscript(key, 1, [{ type: 'tool', tool: 'write', input: { filePath: path.join(folder, scriptRel) }, note: `cd ${folder} && ls ${workRoot}/other` }]);
+    await runs.appendTranscript(key, 1, [
+      { type: 'tool', tool: 'write', input: { filePath: path.join(folder, scriptRel) }, note: `cd ${folder} && ls ${workRoot}/other` },
+    ]);
     await fsp.writeFile(reportFileFor(runs.fileOf(key)), JSON.stringify({ version: 1, key, folder, attempt: 1, verdict: 'verified', checks: [] }) + '\n');
     await runs.save(run);
   }
@@ -85,7 +95,8 @@ describe('rebasePaths', () => {
     expect(rebasePaths('cd /ci/shard-out && ls /ci/shard-out/a', from, to)).toBe('cd /here/merged && ls /here/merged/a');
     expect(rebasePaths('"/ci/shard-out"', from, to)).toBe('"/here/merged"');
     expect(rebasePaths('/ci/shard-out\\n', from, to)).toBe('/here/merged\\n');
-    for (const same of ['/ci/shard-out2/a', '/ci/shard-out.bak/a', '/x/ci/shard-out/a', 'a/ci/shard-out', '/ci/shard-outer']) expect(rebasePaths(same, from, to), same).toBe(same);
+    for (const same of ['/ci/shard-out2/a', '/ci/shard-out.bak/a', '/x/ci/shard-out/a', 'a/ci/shard-out', '/ci/shard-outer'])
+      expect(rebasePaths(same, from, to), same).toBe(same);
     expect(rebasePaths('/ci/shard-out/a', from, from)).toBe('/ci/shard-out/a');
     expect(namesPath('see /here/merged/a', '/here/merged')).toBe(true);
     expect(namesPath('see /here/merged-2/a', '/here/merged')).toBe(false);
@@ -184,7 +195,9 @@ describe('mergeWorkRoots', () => {
     expect(text).toMatch(/^a\/missing\/a\/tests\/missing\.test\.json: a\/missing: is in the baseline and missing/m);
     expect(text).toMatch(/^a\/added\/a\/tests\/extra\.json: a\/added: is a protected file the baseline does not list/m);
     expect(text).toMatch(/^a\/linked\/a\/tests\/linked\.test\.json: a\/linked: does not match its baseline hash \(hard-linked elsewhere/m);
-    expect(text).toMatch(/^\.runs\/a\/copy\.baseline\/files\/a\/tests\/copy\.test\.json: a\/copy: the baseline's copy of a\/tests\/copy\.test\.json does not match its manifest hash/m);
+    expect(text).toMatch(
+      /^\.runs\/a\/copy\.baseline\/files\/a\/tests\/copy\.test\.json: a\/copy: the baseline's copy of a\/tests\/copy\.test\.json does not match its manifest hash/m,
+    );
     expect(text).toMatch(/^\.runs\/a\/manifest\.json: a\/manifest: the baseline's seal does not hold in its shard \(fixtures\.baseline-tampered\)/m);
     expect(err.problems).toHaveLength(5);
     expectNothingWritten(target);
@@ -228,7 +241,9 @@ describe('mergeWorkRoots', () => {
   it('refuses a shard whose files already name the merged work root (a rebase would change what they mean)', async () => {
     const a = await makeShard('shard-1', ['google-calendar/create-event']);
     const target = path.join(root, 'merged');
-    await new RunStore(a).appendTranscript('google-calendar/create-event', 1, [{ type: 'tool', tool: 'bash', input: { command: `cat ${target}/slack/send-message/index.ts` } }]);
+    await new RunStore(a).appendTranscript('google-calendar/create-event', 1, [
+      { type: 'tool', tool: 'bash', input: { command: `cat ${target}/slack/send-message/index.ts` } },
+    ]);
     const err = await refusal(mergeWorkRoots({ shards: [a], target }));
     expect(err.problems.map((p) => p.message).join('\n')).toMatch(/already names the merged work root/);
     expectNothingWritten(target);
@@ -238,7 +253,15 @@ describe('mergeWorkRoots', () => {
 describe('integration-builder merge', () => {
   let out: string[];
   let err: string[];
-  const io = () => ({ out: (s: string) => out.push(s), err: (s: string) => err.push(s), errRaw: (s: string) => err.push(s), isTTY: false, env: {}, cwd: root, packageRoot: REPO });
+  const io = () => ({
+    out: (s: string) => out.push(s),
+    err: (s: string) => err.push(s),
+    errRaw: (s: string) => err.push(s),
+    isTTY: false,
+    env: {},
+    cwd: root,
+    packageRoot: REPO,
+  });
   beforeEach(async () => {
     out = [];
     err = [];

@@ -134,7 +134,15 @@ describe('--shard on the command line', () => {
     let dir: string;
     let out: string[];
     let err: string[];
-    const io = () => ({ out: (s: string) => out.push(s), err: (s: string) => err.push(s), errRaw: (s: string) => err.push(s), isTTY: false, env: {}, cwd: dir, packageRoot: REPO });
+    const io = () => ({
+      out: (s: string) => out.push(s),
+      err: (s: string) => err.push(s),
+      errRaw: (s: string) => err.push(s),
+      isTTY: false,
+      env: {},
+      cwd: dir,
+      packageRoot: REPO,
+    });
     beforeEach(() => {
       dir = mkdtempSync(path.join(tmpdir(), 'ib-shard-'));
       cpSync(EXAMPLE, path.join(dir, 'interactions.json'));

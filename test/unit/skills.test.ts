@@ -22,7 +22,19 @@ describe('our skills', () => {
 
   it('the building skill covers what the issue asks for', async () => {
     const text = (await import('node:fs')).readFileSync(path.join(SKILLS, 'nango-interaction/SKILL.md'), 'utf8');
-    for (const needle of ['createAction', 'createSync', 'z.object', 'retries', 'nango.paginate', 'record_fixture', 'run_tests', 'report_blocked', 'comment saying why', 'never', 'folder']) {
+    for (const needle of [
+      'createAction',
+      'createSync',
+      'z.object',
+      'retries',
+      'nango.paginate',
+      'record_fixture',
+      'run_tests',
+      'report_blocked',
+      'comment saying why',
+      'never',
+      'folder',
+    ]) {
       expect(text.toLowerCase(), needle).toContain(needle.toLowerCase());
     }
   });
@@ -69,7 +81,10 @@ describe("the building skill's syncs section against the installed Nango SDK", (
   const action = readFileSync(path.join(sdkDir, 'action.d.ts'), 'utf8');
   const sync = readFileSync(path.join(sdkDir, 'sync.d.ts'), 'utf8');
   const props = readFileSync(path.join(sdkDir, 'scripts.d.ts'), 'utf8');
-  const createSyncProps = props.slice(props.indexOf('export interface CreateSyncProps'), props.indexOf('export interface', props.indexOf('export interface CreateSyncProps') + 10));
+  const createSyncProps = props.slice(
+    props.indexOf('export interface CreateSyncProps'),
+    props.indexOf('export interface', props.indexOf('export interface CreateSyncProps') + 10),
+  );
   const skill = readFileSync(path.join(SKILLS, 'nango-interaction/SKILL.md'), 'utf8');
   const section = skill.slice(skill.indexOf('## Syncs: checkpoints and deletes'), skill.indexOf('## Recording fixtures'));
   const code = [...skill.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] as string);
@@ -95,7 +110,8 @@ describe("the building skill's syncs section against the installed Nango SDK", (
     expect(syncProps.get('trackDeletes')).toEqual({ deprecated: true });
     expect(onSync.get('deleteRecordsFromPreviousExecutions')).toEqual({ deprecated: true });
     expect(onSync.has('lastSyncDate')).toBe(true);
-    for (const word of ["syncType: 'incremental'", 'nango.lastSyncDate', 'trackDeletes: true', 'nango.deleteRecordsFromPreviousExecutions()']) expect(section).toContain(word);
+    for (const word of ["syncType: 'incremental'", 'nango.lastSyncDate', 'trackDeletes: true', 'nango.deleteRecordsFromPreviousExecutions()'])
+      expect(section).toContain(word);
     // getCheckpoint is typed from the sync's declaration: it takes no type argument (Nango's own guides pass one).
     expect(action).toMatch(/abstract getCheckpoint\(\): Promise<TCheckpointInferred \| null>;/);
     expect(section).toContain('It takes no type argument');
@@ -104,7 +120,8 @@ describe("the building skill's syncs section against the installed Nango SDK", (
   });
 
   it("no code example uses what the SDK deprecates, and each complete one compiles against the installed SDK with the scaffold's tsconfig", async () => {
-    for (const c of code) for (const bad of ['syncType', 'lastSyncDate', 'trackDeletes:', 'deleteRecordsFromPreviousExecutions', 'endpoints:']) expect(c, bad).not.toContain(bad);
+    for (const c of code)
+      for (const bad of ['syncType', 'lastSyncDate', 'trackDeletes:', 'deleteRecordsFromPreviousExecutions', 'endpoints:']) expect(c, bad).not.toContain(bad);
     const complete = code.filter((c) => c.startsWith('import '));
     expect(complete.length).toBeGreaterThanOrEqual(1);
     expect(complete.some((c) => c.includes('createSync') && c.includes('checkpoint: ') && c.includes('nango.saveCheckpoint('))).toBe(true);
@@ -119,17 +136,37 @@ describe("the building skill's syncs section against the installed Nango SDK", (
         writeFileSync(f, c);
         return f;
       });
-      const tsconfig = JSON.parse(scaffoldFiles(loadSpec('/x.json', JSON.stringify({ integrations: [{ id: 'a', connectionId: 'c', environment: 'dev', docs: 'https://x.dev', context: '', interactions: [{ id: 'b', displayName: 'B', description: '', prompt: '', comments: '', kind: 'sync' }] }] })).integrations[0]!.interactions[0]!).get('tsconfig.json')!) as { compilerOptions: Record<string, unknown> };
+      const tsconfig = JSON.parse(
+        scaffoldFiles(
+          loadSpec(
+            '/x.json',
+            JSON.stringify({
+              integrations: [
+                {
+                  id: 'a',
+                  connectionId: 'c',
+                  environment: 'dev',
+                  docs: 'https://x.dev',
+                  context: '',
+                  interactions: [{ id: 'b', displayName: 'B', description: '', prompt: '', comments: '', kind: 'sync' }],
+                },
+              ],
+            }),
+          ).integrations[0]!.interactions[0]!,
+        ).get('tsconfig.json')!,
+      ) as { compilerOptions: Record<string, unknown> };
       const options = ts.convertCompilerOptionsFromJson(tsconfig.compilerOptions, dir).options;
       const program = ts.createProgram(files, { ...options, noEmit: true });
-      const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? path.basename(d.file.fileName) : ''}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
+      const diagnostics = ts
+        .getPreEmitDiagnostics(program)
+        .map((d) => `${d.file ? path.basename(d.file.fileName) : ''}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
       expect(diagnostics).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 
-  it("what the skill says about recording is what the installed CLI does: --save validates as --validate does", () => {
+  it('what the skill says about recording is what the installed CLI does: --save validates as --validate does', () => {
     const cli = readFileSync(path.join(NM, 'nango/dist/index.js'), 'utf8');
     const dryrun = cli.slice(cli.indexOf(".command('dryrun')"), cli.indexOf('.action(', cli.indexOf(".command('dryrun')")));
     expect(dryrun).toContain("'--validate, --validation'");
@@ -156,7 +193,11 @@ describe('checkSkill', () => {
       ['long', `---\nname: long\ndescription: ${'x'.repeat(1100)}\n---\n`, /at most 1024/],
       ['big', `---\nname: big\ndescription: x\n---\n${'line\n'.repeat(600)}`, /well under 500/],
       ['nodesc', '---\nname: nodesc\n---\n', /no description/],
-      ['linked', '---\nname: linked\ndescription: x\n---\n# T\nSee [the ref](references/pagination.md) and [docs](https://nango.dev/docs).\n', /SKILL\.md:6: link references\/pagination\.md: a session cannot read files outside its interaction folder/],
+      [
+        'linked',
+        '---\nname: linked\ndescription: x\n---\n# T\nSee [the ref](references/pagination.md) and [docs](https://nango.dev/docs).\n',
+        /SKILL\.md:6: link references\/pagination\.md: a session cannot read files outside its interaction folder/,
+      ],
     ];
     for (const [folder, body, re] of cases) {
       const s = make(folder, body);

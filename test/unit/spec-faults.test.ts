@@ -9,7 +9,11 @@ import { withCrossFileClashes } from '../../src/core/spec/store';
 
 const interaction = (id: string, extra: Record<string, unknown> = {}) => ({ id, displayName: 'X', description: 'd', prompt: '', comments: '', ...extra });
 const spec = (integration: Record<string, unknown>, interactions: unknown[]) =>
-  JSON.stringify({ integrations: [{ id: 'acme', connectionId: 'c', environment: 'dev', docs: 'https://example.com/api', context: '', ...integration, interactions }] }, null, 2);
+  JSON.stringify(
+    { integrations: [{ id: 'acme', connectionId: 'c', environment: 'dev', docs: 'https://example.com/api', context: '', ...integration, interactions }] },
+    null,
+    2,
+  );
 const errors = (text: string) => loadSpec('/w/interactions.json', text).diagnostics.filter((d) => d.severity === 'error');
 
 describe('nesting', () => {
@@ -112,7 +116,12 @@ describe('the same interaction in two spec files', () => {
       expect(errs[0]).toMatchObject({ file: self.file, code: 'duplicate-id' });
       expect(errs[0]!.message).toMatch(new RegExp(`"acme/create-event" is defined both in ${self.file} \\(line \\d+\\) and in ${other.file} \\(line \\d+\\)`));
       const integ = checked.integrations[0]!;
-      expect(isRunnable(integ, integ.interactions.find((i) => i.id === 'create-event')!)).toBe(false);
+      expect(
+        isRunnable(
+          integ,
+          integ.interactions.find((i) => i.id === 'create-event')!,
+        ),
+      ).toBe(false);
     }
     const sync = withCrossFileClashes(a, [b]).integrations[0]!.interactions.find((i) => i.id === 'sync-events')!;
     expect(isRunnable(withCrossFileClashes(a, [b]).integrations[0]!, sync)).toBe(true);

@@ -190,13 +190,17 @@ describe('spec loader: every bad input gets a located error', () => {
     expect(d[0]).toMatchObject({
       code: 'invalid-id',
       path: ['integrations', 0, 'interactions', 0, 'id'],
-      message: 'interaction id "Create_Event" is not a valid id: lower-case letters and digits in groups joined by single "-" or "_" (e.g. "create-event" or "compliance_master")',
+      message:
+        'interaction id "Create_Event" is not a valid id: lower-case letters and digits in groups joined by single "-" or "_" (e.g. "create-event" or "compliance_master")',
     });
     expect(at(d[0]!)).toBe('9:32');
     expect(formatDiagnostic(d[0]!)).toBe(`k.json:9:32: error: integrations[0].interactions[0].id: ${d[0]!.message}`);
     for (const bad of ['a__b', 'a-_b', '_a', 'a-', 'a.b', '../x', 'a/b', 'a\\\\b', 'ünï', 'a b']) {
       const r = only('k.json', specWith(SEED.replace('"create-event"', JSON.stringify(bad))));
-      expect(r.d.map((x) => [x.code, at(x)]), bad).toEqual([['invalid-id', '9:32']]);
+      expect(
+        r.d.map((x) => [x.code, at(x)]),
+        bad,
+      ).toEqual([['invalid-id', '9:32']]);
       expect(r.spec.integrations[0]!.interactions[0]!.problems, bad).toHaveLength(1);
     }
   });
@@ -227,7 +231,12 @@ describe('spec loader: every bad input gets a located error', () => {
   it('a name Windows keeps for a device cannot be an id, in any case of the rest of the rules', () => {
     for (const name of ['con', 'nul', 'com1', 'lpt9']) {
       const { d } = only('r.json', specWith(SEED.replace('"create-event"', `"${name}"`)));
-      expect(d.map((x) => [x.code, x.message, at(x)]), name).toEqual([['invalid-id', `interaction id "${name}" is a name Windows reserves for a device, so it cannot be a folder or file name; choose another`, '9:32']]);
+      expect(
+        d.map((x) => [x.code, x.message, at(x)]),
+        name,
+      ).toEqual([
+        ['invalid-id', `interaction id "${name}" is a name Windows reserves for a device, so it cannot be a folder or file name; choose another`, '9:32'],
+      ]);
     }
     expect(only('r.json', specWith(SEED.replace('"create-event"', '"console"'))).d).toEqual([]);
   });
@@ -235,7 +244,10 @@ describe('spec loader: every bad input gets a located error', () => {
   it('an integration id stays kebab-case (a provider config key): an underscore there is an error', () => {
     const { d } = only('i.json', specWith(SEED).replace('"google-calendar"', '"google_calendar"'));
     expect(d).toHaveLength(1);
-    expect(d[0]).toMatchObject({ code: 'not-kebab-case', message: 'integration id "google_calendar" is not kebab-case (lower-case letters, digits and single dashes, e.g. "create-event")' });
+    expect(d[0]).toMatchObject({
+      code: 'not-kebab-case',
+      message: 'integration id "google_calendar" is not kebab-case (lower-case letters, digits and single dashes, e.g. "create-event")',
+    });
     expect(at(d[0]!)).toBe('4:13');
   });
 

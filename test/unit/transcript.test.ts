@@ -17,7 +17,12 @@ const entries = [
   { type: 'prompt', text: 'Build create-event' },
   { type: 'text.done', text: 'Reading the stub.' },
   { type: 'tool.finished', tool: 'bash', input: { command: 'nango frobnicate' }, ok: false, output: 'error: unknown command frobnicate' },
-  { type: 'violation', kind: 'changed', file: 'google-calendar/tests/create-event.test.json', detail: 'changed google-calendar/tests/create-event.test.json during bash: sed -i; restored' },
+  {
+    type: 'violation',
+    kind: 'changed',
+    file: 'google-calendar/tests/create-event.test.json',
+    detail: 'changed google-calendar/tests/create-event.test.json during bash: sed -i; restored',
+  },
   { type: 'finished', finish: 'stop', text: 'Done, all tests pass.' },
 ];
 
@@ -37,7 +42,14 @@ describe('renderTranscript', () => {
 
   it('shows verification findings under the step they point at, for this attempt only', () => {
     const findings: Finding[] = [
-      { check: 'transcript', rule: 'transcript.hallucinated-command', severity: 'error', message: 'ran a CLI command that does not exist', quote: 'nango frobnicate', step: { attempt: 1, line: 2 } },
+      {
+        check: 'transcript',
+        rule: 'transcript.hallucinated-command',
+        severity: 'error',
+        message: 'ran a CLI command that does not exist',
+        quote: 'nango frobnicate',
+        step: { attempt: 1, line: 2 },
+      },
       { check: 'transcript', rule: 'transcript.other-attempt', severity: 'error', message: 'from attempt 2', step: { attempt: 2, line: 2 } },
     ];
     const md = renderTranscriptWithLines(run, entries, findings).markdown;

@@ -25,14 +25,27 @@ function tool(toolName: string, input: Record<string, unknown>, ok = true, outpu
     { type: 'step', costUsd: 0.001 },
   ];
 }
-const transcript = (...parts: (object | object[])[]) => parseTranscript([{ type: 'prompt', text: 'Build google-calendar/create-event' }, ...parts.flat()].map((e) => JSON.stringify(e)).join('\n') + '\n', 1);
+const transcript = (...parts: (object | object[])[]) =>
+  parseTranscript([{ type: 'prompt', text: 'Build google-calendar/create-event' }, ...parts.flat()].map((e) => JSON.stringify(e)).join('\n') + '\n', 1);
 const confined = (folder: string, ...parts: (object | object[])[]): Finding[] => confinementFindings(transcript(...parts), folder);
-const ctxOf = (...parts: (object | object[])[]): RuleContext => ({ transcript: transcript(...parts), folder: FOLDER, integrationId: 'google-calendar', interactionId: 'create-event', scriptRel: SCRIPT, violations: [] });
+const ctxOf = (...parts: (object | object[])[]): RuleContext => ({
+  transcript: transcript(...parts),
+  folder: FOLDER,
+  integrationId: 'google-calendar',
+  interactionId: 'create-event',
+  scriptRel: SCRIPT,
+  violations: [],
+});
 const bash = (command: string, extra: Record<string, unknown> = {}) => tool('bash', { command, description: 'x', ...extra });
 
 describe('confinement reads every argument that can name a file', () => {
   it.each<[string, string, Record<string, unknown>, RegExp]>([
-    ['a glob pattern that climbs out', 'glob', { pattern: '../../**/*.json' }, /reached \/ws\/\.integration-builder\/work \(the pattern \.\.\/\.\.\/\*\*\/\*\.json\)/],
+    [
+      'a glob pattern that climbs out',
+      'glob',
+      { pattern: '../../**/*.json' },
+      /reached \/ws\/\.integration-builder\/work \(the pattern \.\.\/\.\.\/\*\*\/\*\.json\)/,
+    ],
     ['a glob whose root is outside', 'glob', { pattern: '**/*.json', path: '../..' }, /reached \/ws\/\.integration-builder\/work\b/],
     ['an absolute glob', 'glob', { pattern: '/root/**/*' }, /reached \/root/],
     ['a glob climbing after a wildcard', 'glob', { pattern: 'google-calendar/**/../../../../x/*.ts' }, /reached \/ws\/\.integration-builder \(the pattern/],
@@ -51,7 +64,12 @@ describe('confinement reads every argument that can name a file', () => {
     ['any other argument spelled as an absolute path', 'mcp_read', { source_file: 'x', spec: '/etc/shadow' }, /reached \/etc\/shadow/],
     ['any other argument that climbs', 'mcp_read', { spec: '../../../secrets.json' }, /reached \/ws\/\.integration-builder\/secrets\.json/],
     ['a nested argument', 'multiedit', { filePath: SCRIPT, edits: [{ filePath: '/etc/hosts', oldString: 'a', newString: 'b' }] }, /reached \/etc\/hosts/],
-    ['a patch target', 'apply_patch', { patchText: '*** Begin Patch\n*** Add File: ../../../x.ts\n+a\n*** End Patch' }, /reached \/ws\/\.integration-builder\/x\.ts/],
+    [
+      'a patch target',
+      'apply_patch',
+      { patchText: '*** Begin Patch\n*** Add File: ../../../x.ts\n+a\n*** End Patch' },
+      /reached \/ws\/\.integration-builder\/x\.ts/,
+    ],
   ])('%s', (_what, toolName, input, message) => {
     const found = confined(FOLDER, tool(toolName, input, false, 'refused'));
     expect(found.map((f) => f.rule)).toEqual(['confinement.outside-folder']);
@@ -84,7 +102,10 @@ describe('confinement reads every argument that can name a file', () => {
     ['a command substitution in double quotes', 'echo "$(cat /etc/passwd)"'],
   ])('bash: %s', (_what, command) => {
     const found = confined(FOLDER, bash(command));
-    expect(found.map((f) => f.rule), command).toEqual(['confinement.outside-folder']);
+    expect(
+      found.map((f) => f.rule),
+      command,
+    ).toEqual(['confinement.outside-folder']);
   });
 
   it("a neighbour's folder reached through a cd or a pattern is neighbour access, not counted twice", () => {
@@ -95,9 +116,19 @@ describe('confinement reads every argument that can name a file', () => {
       ['bash', { command: 'cat $PWD/../list-events/notes.txt' }],
     ] as const) {
       const t = transcript(tool(toolName, input, false, 'refused'));
-      const ctx: RuleContext = { transcript: t, folder: FOLDER, integrationId: 'google-calendar', interactionId: 'create-event', scriptRel: SCRIPT, violations: [] };
+      const ctx: RuleContext = {
+        transcript: t,
+        folder: FOLDER,
+        integrationId: 'google-calendar',
+        interactionId: 'create-event',
+        scriptRel: SCRIPT,
+        violations: [],
+      };
       expect(confinementFindings(t, FOLDER), JSON.stringify(input)).toEqual([]);
-      expect(neighbourAccess(ctx).map((f) => f.message), JSON.stringify(input)).toEqual(["reached into another interaction's folder (google-calendar/list-events) — refused"]);
+      expect(
+        neighbourAccess(ctx).map((f) => f.message),
+        JSON.stringify(input),
+      ).toEqual(["reached into another interaction's folder (google-calendar/list-events) — refused"]);
     }
   });
 
@@ -172,12 +203,20 @@ describe('confinement reads every argument that can name a file', () => {
         expect(found[0]!.message, JSON.stringify(input)).toMatch(/through a link in the folder/);
       }
       // the links themselves are findings of their own
-      expect(confined(folder).map((f) => f.location?.file).sort()).toEqual(['cache', 'etc-link']);
+      expect(
+        confined(folder)
+          .map((f) => f.location?.file)
+          .sort(),
+      ).toEqual(['cache', 'etc-link']);
     });
 
     it("a link that stays in the folder, and the project's own node_modules, are fine; /tmp is not scratch when the project lives there", () => {
       expect(outside(confined(folder, tool('read', { filePath: 'inner/actions/create-event.ts' }), bash('cat inner/actions/create-event.ts')))).toEqual([]);
-      expect(outside(confined(folder, bash('../../../node_modules/.bin/nango compile'), tool('read', { filePath: path.join(root, 'node_modules', 'zod', 'index.d.ts') })))).toEqual([]);
+      expect(
+        outside(
+          confined(folder, bash('../../../node_modules/.bin/nango compile'), tool('read', { filePath: path.join(root, 'node_modules', 'zod', 'index.d.ts') })),
+        ),
+      ).toEqual([]);
       expect(outside(confined(folder, tool('read', { filePath: path.join(root, 'secret.env') }))).map((f) => f.rule)).toEqual(['confinement.outside-folder']);
       expect(outside(confined(folder, bash('ls /tmp/other-scratch')))).toEqual([]);
     });
@@ -189,7 +228,11 @@ describe('the shared argument reader', () => {
     expect(toolArgPaths('grep', { pattern: '../..', path: 'src', include: '*.ts' })).toEqual({ paths: ['src'], globs: ['*.ts'], base: 'src', loose: [] });
     expect(toolArgPaths('glob', { pattern: '../**' })).toEqual({ paths: [], globs: ['../**'], loose: [] });
     expect(toolArgPaths('bash', { command: 'cat /etc/x', workdir: 'a', description: '/etc/y' })).toEqual({ paths: ['a'], globs: [], base: 'a', loose: [] });
-    expect(toolArgPaths('mcp_x', { spec: '/etc/shadow', name: '@scope/pkg', url: 'https://a/b/../c', flag: '--x=1' })).toEqual({ paths: [], globs: [], loose: ['/etc/shadow'] });
+    expect(toolArgPaths('mcp_x', { spec: '/etc/shadow', name: '@scope/pkg', url: 'https://a/b/../c', flag: '--x=1' })).toEqual({
+      paths: [],
+      globs: [],
+      loose: ['/etc/shadow'],
+    });
     expect(toolArgPaths('record_fixture', { input: '/etc/passwd' })).toEqual({ paths: [], globs: [], loose: [] });
   });
 
@@ -203,31 +246,82 @@ describe('the shared argument reader', () => {
   });
 
   it('reads a shell command after expansion, and knows what it writes', () => {
-    const paths = (c: string) => commandPaths(c).filter((p) => p.pathlike).map((p) => p.path);
+    const paths = (c: string) =>
+      commandPaths(c)
+        .filter((p) => p.pathlike)
+        .map((p) => p.path);
     expect(paths('cd google-calendar && cat ../../x')).toEqual(['../x']);
     expect(paths('cat $HOME/.ssh/x "${HOME}"/y ~/z')).toEqual(['~/.ssh/x', '~/y', '~/z']);
     expect(paths("cat '$HOME/x'")).toEqual([]);
-    expect(commandPaths('cat > out.json <<EOF\n{"a": "/b"}\nEOF\necho x | tee a.json b.json; cp x /tmp/y').filter((p) => p.write).map((p) => p.path).sort()).toEqual(['/tmp/y', 'a.json', 'b.json', 'out.json']);
+    expect(
+      commandPaths('cat > out.json <<EOF\n{"a": "/b"}\nEOF\necho x | tee a.json b.json; cp x /tmp/y')
+        .filter((p) => p.write)
+        .map((p) => p.path)
+        .sort(),
+    ).toEqual(['/tmp/y', 'a.json', 'b.json', 'out.json']);
   });
 });
 
 describe('a response made up after the API refused is named', () => {
-  const refused = () => tool('record_fixture', { input: '{"calendarId":"primary"}' }, false, 'nango dryrun: Request failed with status code 403 (insufficient_scope). The API refused access; report blocked if you cannot fix the input.');
-  const made = (...after: (object | object[])[]) => madeUpResponses(ctxOf(tool('write', { filePath: SCRIPT, content: 'const r = await nango.post({ endpoint: "/x", retries: 3 });' }), refused(), ...after));
+  const refused = () =>
+    tool(
+      'record_fixture',
+      { input: '{"calendarId":"primary"}' },
+      false,
+      'nango dryrun: Request failed with status code 403 (insufficient_scope). The API refused access; report blocked if you cannot fix the input.',
+    );
+  const made = (...after: (object | object[])[]) =>
+    madeUpResponses(ctxOf(tool('write', { filePath: SCRIPT, content: 'const r = await nango.post({ endpoint: "/x", retries: 3 });' }), refused(), ...after));
 
   it.each<[string, object[], RegExp]>([
-    ['hard-coded objects returned by the script (edit)', tool('edit', { filePath: SCRIPT, oldString: 'const r = await nango.post({ endpoint: "/x", retries: 3 });', newString: "return { id: 'evt_8f2k', summary: input.summary, htmlLink: 'https://calendar.google.com/event?eid=1' };" }), /in its script google-calendar\/actions\/create-event\.ts \(hard-coded response data\)/],
-    ['the API call replaced by a hard-coded result (write)', tool('write', { filePath: SCRIPT, content: 'export default createAction({ exec: async () => { return Out.parse(EVENT); } });' }), /its script .*a hard-coded result in place of the API call/],
-    ['a response held in a variable (apply_patch)', tool('apply_patch', { patchText: `*** Begin Patch\n*** Update File: ${SCRIPT}\n@@\n-const r = await nango.post({ endpoint: "/x", retries: 3 });\n+const response = { id: "evt_1", status: "confirmed" };\n*** End Patch` }), /its script google-calendar\/actions\/create-event\.ts/],
-    ['a JSON file in the folder (write)', tool('write', { filePath: 'responses/event.json', content: '{"id":"evt_1"}' }), /in responses\/event\.json \(API data of its own\)/],
+    [
+      'hard-coded objects returned by the script (edit)',
+      tool('edit', {
+        filePath: SCRIPT,
+        oldString: 'const r = await nango.post({ endpoint: "/x", retries: 3 });',
+        newString: "return { id: 'evt_8f2k', summary: input.summary, htmlLink: 'https://calendar.google.com/event?eid=1' };",
+      }),
+      /in its script google-calendar\/actions\/create-event\.ts \(hard-coded response data\)/,
+    ],
+    [
+      'the API call replaced by a hard-coded result (write)',
+      tool('write', { filePath: SCRIPT, content: 'export default createAction({ exec: async () => { return Out.parse(EVENT); } });' }),
+      /its script .*a hard-coded result in place of the API call/,
+    ],
+    [
+      'a response held in a variable (apply_patch)',
+      tool('apply_patch', {
+        patchText: `*** Begin Patch\n*** Update File: ${SCRIPT}\n@@\n-const r = await nango.post({ endpoint: "/x", retries: 3 });\n+const response = { id: "evt_1", status: "confirmed" };\n*** End Patch`,
+      }),
+      /its script google-calendar\/actions\/create-event\.ts/,
+    ],
+    [
+      'a JSON file in the folder (write)',
+      tool('write', { filePath: 'responses/event.json', content: '{"id":"evt_1"}' }),
+      /in responses\/event\.json \(API data of its own\)/,
+    ],
     ['a JSON file outside the folder (write)', tool('write', { filePath: '/tmp/event.json', content: '{"id":"evt_1"}' }), /in \/tmp\/event\.json/],
     ['a heredoc', tool('bash', { command: 'cat > fixture.json <<EOF\n{"id": "evt_1", "summary": "Planning"}\nEOF' }), /in fixture\.json/],
     ['cat > with a redirection first', tool('bash', { command: "cat <<'JSON' > google-calendar/resp.json\n{}\nJSON" }), /in google-calendar\/resp\.json/],
     ['tee', tool('bash', { command: 'echo \'{"id":"evt_1"}\' | tee data/event.json' }), /in data\/event\.json/],
-    ['printf >', tool('bash', { command: "printf '%s' '{\"id\":\"evt_1\"}' > out.json" }), /in out\.json/],
-    ['a script writing a file', tool('bash', { command: `node -e "require('fs').writeFileSync('saved.json', JSON.stringify({id: 'evt_1'}))"` }), /in saved\.json/],
-    ['a heredoc into the script', tool('bash', { command: `cd google-calendar/actions && cat > create-event.ts <<'EOF'\nexport default createAction({ exec: async () => { const event = { id: 'evt_1', summary: 'x' }; return event; } });\nEOF` }), /in its script google-calendar\/actions\/create-event\.ts \(hard-coded response data\)/],
-    ['mock data in a new module', tool('write', { filePath: 'google-calendar/mocks.ts', content: 'export const MOCK = {}; // mock response for the test' }), /in google-calendar\/mocks\.ts \(mock data\)/],
+    ['printf >', tool('bash', { command: 'printf \'%s\' \'{"id":"evt_1"}\' > out.json' }), /in out\.json/],
+    [
+      'a script writing a file',
+      tool('bash', { command: `node -e "require('fs').writeFileSync('saved.json', JSON.stringify({id: 'evt_1'}))"` }),
+      /in saved\.json/,
+    ],
+    [
+      'a heredoc into the script',
+      tool('bash', {
+        command: `cd google-calendar/actions && cat > create-event.ts <<'EOF'\nexport default createAction({ exec: async () => { const event = { id: 'evt_1', summary: 'x' }; return event; } });\nEOF`,
+      }),
+      /in its script google-calendar\/actions\/create-event\.ts \(hard-coded response data\)/,
+    ],
+    [
+      'mock data in a new module',
+      tool('write', { filePath: 'google-calendar/mocks.ts', content: 'export const MOCK = {}; // mock response for the test' }),
+      /in google-calendar\/mocks\.ts \(mock data\)/,
+    ],
   ])('%s', (_what, call_, where) => {
     const found = made(call_);
     expect(found.map((f) => f.rule)).toEqual(['transcript.made-up-response']);
@@ -237,9 +331,23 @@ describe('a response made up after the API refused is named', () => {
   });
 
   it('each file made up is named once; a failed curl counts as the failure too', () => {
-    const found = made(tool('write', { filePath: 'a.json', content: '{}' }), tool('write', { filePath: 'a.json', content: '{"x":1}' }), tool('write', { filePath: 'b.json', content: '{}' }));
+    const found = made(
+      tool('write', { filePath: 'a.json', content: '{}' }),
+      tool('write', { filePath: 'a.json', content: '{"x":1}' }),
+      tool('write', { filePath: 'b.json', content: '{}' }),
+    );
     expect(found.map((f) => f.message.match(/in (\S+)/)?.[1])).toEqual(['a.json', 'b.json']);
-    const viaCurl = madeUpResponses(ctxOf(tool('bash', { command: 'curl -sf https://www.googleapis.com/calendar/v3/calendars/primary/events' }, false, 'curl: (22) The requested URL returned error: 401'), tool('write', { filePath: 'events.json', content: '[]' })));
+    const viaCurl = madeUpResponses(
+      ctxOf(
+        tool(
+          'bash',
+          { command: 'curl -sf https://www.googleapis.com/calendar/v3/calendars/primary/events' },
+          false,
+          'curl: (22) The requested URL returned error: 401',
+        ),
+        tool('write', { filePath: 'events.json', content: '[]' }),
+      ),
+    );
     expect(viaCurl.map((f) => f.message)).toEqual([expect.stringMatching(/in events\.json .*after `curl` failed with 401/)]);
   });
 
@@ -256,7 +364,12 @@ describe('a response made up after the API refused is named', () => {
       ),
     ).toEqual([]);
     // config files and protected files (fixture-edit's) are not made-up responses
-    expect(made(tool('write', { filePath: 'tsconfig.json', content: '{}' }), tool('write', { filePath: 'google-calendar/tests/create-event.test.json', content: '{}' }, false, 'refused'))).toEqual([]);
+    expect(
+      made(
+        tool('write', { filePath: 'tsconfig.json', content: '{}' }),
+        tool('write', { filePath: 'google-calendar/tests/create-event.test.json', content: '{}' }, false, 'refused'),
+      ),
+    ).toEqual([]);
     // no failure, no made-up response
     expect(madeUpResponses(ctxOf(tool('write', { filePath: 'sample.json', content: '{"id":"mock-1"}' })))).toEqual([]);
   });

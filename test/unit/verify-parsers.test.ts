@@ -24,14 +24,20 @@ describe('compiler output', () => {
   it('tsc --pretty false: one error per line with its code', () => {
     const errors = parseTsc(readFileSync(path.join(HERE, 'tsc-errors.txt'), 'utf8'));
     expect(errors).toHaveLength(5);
-    expect(errors[0]).toEqual({ file: 'google-calendar/actions/create-event.ts', line: 54, column: 15, code: 'TS2322', message: "Type 'string' is not assignable to type 'number'." });
+    expect(errors[0]).toEqual({
+      file: 'google-calendar/actions/create-event.ts',
+      line: 54,
+      column: 15,
+      code: 'TS2322',
+      message: "Type 'string' is not assignable to type 'number'.",
+    });
   });
 });
 
 describe('paths a shell command names', () => {
   it.each([
     ['cat /etc/passwd', ['/etc/passwd']],
-    ["cd google-calendar && sed -i 's/\"summary\": \"x\"/\"summary\": \"\"/' tests/create-event.test.json", []],
+    ['cd google-calendar && sed -i \'s/"summary": "x"/"summary": ""/\' tests/create-event.test.json', []],
     ['ls ../update-event && cat ../../x', ['../update-event', '../../x']],
     ['grep -r token ~/.config > out.txt', ['~/.config']],
     ['npx tsc --noEmit -p . --outDir=/tmp/x', ['/tmp/x']],
@@ -68,7 +74,19 @@ describe('verdict, report file, JUnit', () => {
     durationMs: 1234,
     checks: [
       check({ check: 'compile' }),
-      check({ outcome: 'failed', findings: [{ check: 'tests', rule: 'tests.failed', severity: 'error', message: 'expected <a> & "b"', location: { file: 'google-calendar/tests/x.test.ts', line: 3 }, step: { attempt: 2, line: 17 } }] }),
+      check({
+        outcome: 'failed',
+        findings: [
+          {
+            check: 'tests',
+            rule: 'tests.failed',
+            severity: 'error',
+            message: 'expected <a> & "b"',
+            location: { file: 'google-calendar/tests/x.test.ts', line: 3 },
+            step: { attempt: 2, line: 17 },
+          },
+        ],
+      }),
       check({ check: 'lint', outcome: 'error', detail: 'eslint was not found' }),
       check({ check: 'fixtures', outcome: 'skipped', detail: 'no run' }),
     ],

@@ -20,10 +20,21 @@ const EP = '/calendar/v3/calendars/primary/events';
 const nameOf = (p: string) => (p.startsWith(`/f/${TESTS}/`) ? p.slice(`/f/${TESTS}/`.length) : undefined);
 
 function record(name: string, consumed: [string, string, number][], unrecorded: ReplayRecord['unrecorded'] = [], unified = true): ReplayRecord {
-  return { loads: [{ fixture: AT(name), unified }], consumed: consumed.map(([method, endpoint, index]) => ({ fixture: AT(name), method, endpoint, index })), unrecorded };
+  return {
+    loads: [{ fixture: AT(name), unified }],
+    consumed: consumed.map(([method, endpoint, index]) => ({ fixture: AT(name), method, endpoint, index })),
+    unrecorded,
+  };
 }
 const compare = (fixtures: Record<string, unknown>, records: ReplayRecord[], extra: { scriptCallsApi?: boolean; testsPassed?: boolean } = {}) =>
-  compareReplay({ testsRel: TESTS, fixtures: new Map(Object.entries(fixtures)), records, nameOf, scriptCallsApi: extra.scriptCallsApi, testsPassed: extra.testsPassed ?? true });
+  compareReplay({
+    testsRel: TESTS,
+    fixtures: new Map(Object.entries(fixtures)),
+    records,
+    nameOf,
+    scriptCallsApi: extra.scriptCallsApi,
+    testsPassed: extra.testsPassed ?? true,
+  });
 const rules = (r: { findings: { rule: string }[] }) => r.findings.map((f) => f.rule);
 
 describe('the recorded requests of a fixture', () => {
@@ -44,12 +55,18 @@ describe('the recorded requests of a fixture', () => {
 
 describe('what the replay consumed against the fixture', () => {
   it('every recorded request asked for: no finding (the sync asks for both pages in each of its two tests)', () => {
-    const r = record('sync-events.test.json', [['get', EP, 0], ['get', EP, 1]]);
+    const r = record('sync-events.test.json', [
+      ['get', EP, 0],
+      ['get', EP, 1],
+    ]);
     expect(compare({ 'sync-events.test.json': syncFixture }, [r, r]).findings).toEqual([]);
   });
 
   it('consumption is the union over the tests', () => {
-    expect(compare({ 'sync-events.test.json': syncFixture }, [record('sync-events.test.json', [['get', EP, 0]]), record('sync-events.test.json', [['get', EP, 1]])]).findings).toEqual([]);
+    expect(
+      compare({ 'sync-events.test.json': syncFixture }, [record('sync-events.test.json', [['get', EP, 0]]), record('sync-events.test.json', [['get', EP, 1]])])
+        .findings,
+    ).toEqual([]);
   });
 
   it('a page never asked for is named, with its query', () => {
@@ -76,20 +93,41 @@ describe('what the replay consumed against the fixture', () => {
   it('no request at all is one finding: no provider call', () => {
     const r = compare({ 'create-event.test.json': actionFixture }, [record('create-event.test.json', [])]);
     expect(rules(r)).toEqual(['tests.no-provider-call']);
-    expect(r.findings[0]).toMatchObject({ severity: 'error', location: { file: `${TESTS}/create-event.test.json` }, message: expect.stringMatching(/made no request to the provider: create-event\.test\.json records 1 \(POST \/calendar/) });
+    expect(r.findings[0]).toMatchObject({
+      severity: 'error',
+      location: { file: `${TESTS}/create-event.test.json` },
+      message: expect.stringMatching(/made no request to the provider: create-event\.test\.json records 1 \(POST \/calendar/),
+    });
   });
 
   it('a request the fixture lacks is named, and the recorded request it stood for is not reported again', () => {
-    const refused = { fixture: AT('create-event.test.json'), method: 'post', endpoint: EP.slice(1), params: [['sendUpdates', 'all']] as [string, string][], body: true };
+    const refused = {
+      fixture: AT('create-event.test.json'),
+      method: 'post',
+      endpoint: EP.slice(1),
+      params: [['sendUpdates', 'all']] as [string, string][],
+      body: true,
+    };
     const r = compare({ 'create-event.test.json': actionFixture }, [record('create-event.test.json', [], [refused, refused])]);
     expect(rules(r)).toEqual(['tests.unrecorded-request']);
-    expect(r.findings[0]!.message).toBe(`POST ${EP}?sendUpdates=all (with a body) was requested by the script but the fixture does not hold it (the replay refused it)`);
+    expect(r.findings[0]!.message).toBe(
+      `POST ${EP}?sendUpdates=all (with a body) was requested by the script but the fixture does not hold it (the replay refused it)`,
+    );
   });
 
   it('the same request recorded twice is consumed by asking once', () => {
     const entry = { request: { params: { a: '1' } }, response: {} };
     const fixture = { api: { get: { '/x': [entry, { ...entry }, { request: { params: { a: '2' } }, response: {} }] } } };
-    expect(rules(compare({ 'f.test.json': fixture }, [record('f.test.json', [['get', '/x', 0], ['get', '/x', 2]])]))).toEqual([]);
+    expect(
+      rules(
+        compare({ 'f.test.json': fixture }, [
+          record('f.test.json', [
+            ['get', '/x', 0],
+            ['get', '/x', 2],
+          ]),
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it('a fixture with no API request: an error when the script calls no provider method, else a warning', () => {
@@ -143,7 +181,11 @@ describe('test configuration the agent wrote', () => {
 
   it('what generate:tests writes, formatted or not, and the package.json nango injects into, are no finding', async () => {
     const ts = loadTypeScript(REPO);
-    const d = folder({ 'vite.config.ts': viteTemplate.replace(/"/g, "'"), 'vitest.setup.ts': setupTemplate, 'package.json': JSON.stringify({ name: 'x', scripts: { compile: 'nango compile', test: 'vitest' }, devDependencies: { vitest: '5.1.2' } }) });
+    const d = folder({
+      'vite.config.ts': viteTemplate.replace(/"/g, "'"),
+      'vitest.setup.ts': setupTemplate,
+      'package.json': JSON.stringify({ name: 'x', scripts: { compile: 'nango compile', test: 'vitest' }, devDependencies: { vitest: '5.1.2' } }),
+    });
     expect(await configFindings(d, templates, ts)).toEqual([]);
     expect(sameAsGenerated(ts, viteTemplate.replace(/"/g, "'"), viteTemplate)).toBe(true);
     expect(await configFindings(folder({ 'package.json': scaffoldPackage }), templates, ts)).toEqual([]);
@@ -162,7 +204,16 @@ describe('test configuration the agent wrote', () => {
     });
     const f = await configFindings(d, templates, loadTypeScript(REPO));
     expect(f.every((x) => x.rule === 'tests.config-edited' && x.severity === 'error' && x.check === 'tests')).toBe(true);
-    expect(f.map((x) => x.location?.file).sort()).toEqual(['google-calendar/setupTests.ts', 'google-calendar/vite.config.js', 'package.json', 'package.json', 'vite.config.ts', 'vitest.config.mts', 'vitest.setup.ts', 'vitest.workspace.json']);
+    expect(f.map((x) => x.location?.file).sort()).toEqual([
+      'google-calendar/setupTests.ts',
+      'google-calendar/vite.config.js',
+      'package.json',
+      'package.json',
+      'vite.config.ts',
+      'vitest.config.mts',
+      'vitest.setup.ts',
+      'vitest.workspace.json',
+    ]);
     expect(f.find((x) => x.location?.file === 'vite.config.ts')!.message).toMatch(/not what generate:tests writes/);
   });
 
@@ -182,7 +233,9 @@ describe('test configuration the agent wrote', () => {
     mkdirSync(path.join(d, 'google-calendar'));
     // readdir fails (ENOTDIR): that must not read as an empty folder
     writeFileSync(path.join(d, 'google-calendar', 'f'), '');
-    expect((await configFindings(path.join(d, 'google-calendar', 'f'), templates, loadTypeScript(REPO))).map((x) => x.rule)).toEqual(['tests.config-unchecked']);
+    expect((await configFindings(path.join(d, 'google-calendar', 'f'), templates, loadTypeScript(REPO))).map((x) => x.rule)).toEqual([
+      'tests.config-unchecked',
+    ]);
   });
 
   it("nango's template that cannot be read leaves the comparison undone, and says so (never a pass)", async () => {
@@ -204,7 +257,14 @@ describe("the runner's report", () => {
   const line = (nonce: string, report: unknown) => `${REPORT_MARKER} ${nonce} ${Buffer.from(JSON.stringify(report)).toString('base64')}`;
 
   it('is the last line with the nonce; lines with another nonce are dropped, not believed', () => {
-    const out = ['RUN v4', line('forged', { numTotalTests: 9 }), line('n1', { numTotalTests: 1 }), ' Tests 1 passed', line('n1', { numTotalTests: 2 }), ''].join('\n');
+    const out = [
+      'RUN v4',
+      line('forged', { numTotalTests: 9 }),
+      line('n1', { numTotalTests: 1 }),
+      ' Tests 1 passed',
+      line('n1', { numTotalTests: 2 }),
+      '',
+    ].join('\n');
     const r = parseReplayOutput(out, 'n1');
     expect(r.report).toEqual({ numTotalTests: 2 });
     expect(r.output).toBe('RUN v4\n Tests 1 passed');

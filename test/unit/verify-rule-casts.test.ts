@@ -68,7 +68,11 @@ describe('code.as-any: casts and any annotations', () => {
         return { names: list };`),
     ).toEqual([
       { line: BODY + 1, message: '`as any` silences the type checker instead of typing the data', quote: 'const data = res.data as any;' },
-      { line: BODY + 2, message: '`as any[]` silences the type checker instead of typing the data', quote: 'const list = (data.results as any[]).map((p) => p.name);' },
+      {
+        line: BODY + 2,
+        message: '`as any[]` silences the type checker instead of typing the data',
+        quote: 'const list = (data.results as any[]).map((p) => p.name);',
+      },
       { line: BODY + 3, message: '`<any>` silences the type checker instead of typing the data', quote: 'const again = <any>res.data;' },
     ]);
   });
@@ -77,7 +81,13 @@ describe('code.as-any: casts and any annotations', () => {
     const found = casts(`        const res = await nango.get({ endpoint: '/crm/v3/properties', retries: 10 });
         const out = res.data as unknown as { names: string[] };
         return out;`);
-    expect(found).toEqual([{ line: BODY + 1, message: '`as unknown as { names: string[] }` silences the type checker instead of typing the data', quote: 'const out = res.data as unknown as { names: string[] };' }]);
+    expect(found).toEqual([
+      {
+        line: BODY + 1,
+        message: '`as unknown as { names: string[] }` silences the type checker instead of typing the data',
+        quote: 'const out = res.data as unknown as { names: string[] };',
+      },
+    ]);
   });
 
   it('a cast split over lines is still one cast, at the line where it starts', () => {

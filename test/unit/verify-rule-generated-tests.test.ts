@@ -39,13 +39,15 @@ describe('google-calendar create-event tests', () => {
 
 describe('generated tests, formatting aside', () => {
   it('the template as generate:tests fills it is what this test starts from', () => {
-    expect(GENERATED).toContain("name: \"create-event\"");
+    expect(GENERATED).toContain('name: "create-event"');
     expect(GENERATED).not.toBe(PRETTIER);
   });
 
   it('prettier-formatted (quotes, indentation, trailing commas, semicolons, parentheses, quoted keys) is the same test', () => {
     expect(generatedTestDifference(ts, PRETTIER, GENERATED)).toBeUndefined();
-    const more = PRETTIER.replace("name: 'create-event',", "'name': 'create-event',").replace('Model: \'ActionOutput_google_calendar_createevent\'', 'Model: (\'ActionOutput_google_calendar_createevent\'),').replace('expect(response).toEqual(output);', 'expect(response).toEqual(output);;');
+    const more = PRETTIER.replace("name: 'create-event',", "'name': 'create-event',")
+      .replace("Model: 'ActionOutput_google_calendar_createevent'", "Model: ('ActionOutput_google_calendar_createevent'),")
+      .replace('expect(response).toEqual(output);', 'expect(response).toEqual(output);;');
     expect(compareCode(ts, more, GENERATED)).toEqual({ same: true });
   });
 
@@ -54,7 +56,8 @@ describe('generated tests, formatting aside', () => {
     const edited = PRETTIER.replace("    it('should output", "    it.skip('should output");
     expect(generatedTestDifference(ts, edited, GENERATED)).toEqual({
       line: 12,
-      quote: "it.skip('should output the action output that is expected', async () => {  ← generated: it('should output the action output that is expected', async () => {",
+      quote:
+        "it.skip('should output the action output that is expected', async () => {  ← generated: it('should output the action output that is expected', async () => {",
     });
   });
 

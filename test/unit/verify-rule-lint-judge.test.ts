@@ -57,7 +57,12 @@ describe("Nango's advisory lint, judged on the syntax tree", () => {
   });
 
   it('a catch that rethrows is accepted; a try/finally with no catch too', () => {
-    expect(judge(`        try { await nango.get({ endpoint: '/x', retries: 3 }); } catch (err) { throw new nango.ActionError({ message: String(err) }); }`, TRY_CATCH).severity).toBe('info');
+    expect(
+      judge(
+        `        try { await nango.get({ endpoint: '/x', retries: 3 }); } catch (err) { throw new nango.ActionError({ message: String(err) }); }`,
+        TRY_CATCH,
+      ).severity,
+    ).toBe('info');
     expect(judge(`        try { await nango.get({ endpoint: '/x', retries: 3 }); } finally { await nango.log('done'); }`, TRY_CATCH).severity).toBe('info');
   });
 
@@ -77,9 +82,12 @@ describe("Nango's advisory lint, judged on the syntax tree", () => {
   });
 
   it('a try around local code that awaits nothing is accepted (no API call fails inside it)', () => {
-    const f = judge(`        let token = '';
+    const f = judge(
+      `        let token = '';
         try { token = new URL('https://x.test/?page_token=1').searchParams.get('page_token') ?? ''; } catch { token = ''; }
-        await nango.log(token);`, TRY_CATCH);
+        await nango.log(token);`,
+      TRY_CATCH,
+    );
     expect(f.severity).toBe('info');
     expect(f.message).toMatch(/awaits nothing/);
   });
@@ -91,7 +99,10 @@ describe("Nango's advisory lint, judged on the syntax tree", () => {
   });
 
   it('a throw only inside a callback of the catch does not count as rethrowing', () => {
-    const f = judge(`        try { await nango.get({ endpoint: '/x', retries: 3 }); } catch (err) { const later = () => { throw err; }; void later; }`, TRY_CATCH);
+    const f = judge(
+      `        try { await nango.get({ endpoint: '/x', retries: 3 }); } catch (err) { const later = () => { throw err; }; void later; }`,
+      TRY_CATCH,
+    );
     expect(f.severity).toBe('warning');
   });
 

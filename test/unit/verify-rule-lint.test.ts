@@ -48,7 +48,7 @@ beforeAll(() => {
   mkdirSync(path.join(base, 'google-calendar', 'actions'), { recursive: true });
   const write = (name: string, text: string) => writeFileSync(path.join(base, rel(name)), text);
   write('honest', HONEST);
-  write('console', HONEST.replace("        let attempts = 0;", "        let attempts = 0;\n        console.log('creating');"));
+  write('console', HONEST.replace('        let attempts = 0;', "        let attempts = 0;\n        console.log('creating');"));
   write('loop', HONEST.replace('        // eslint-disable-next-line @nangohq/custom-integrations-linting/no-while-true\n', ''));
   write('broken', HONEST.replace('exec: async (nango, input) => {', 'exec: async (nango, input) => {{'));
 });
@@ -65,7 +65,13 @@ describe('lint as Nango lints', () => {
   it("a Nango rule broken is labelled with its rule, at Nango's severity; a warn rule is a warning", async () => {
     const [log, loop] = await Promise.all([lintFindings(base, [rel('console')], opts), lintFindings(base, [rel('loop')], opts)]);
     expect(log.findings).toEqual([
-      { check: 'lint', rule: 'lint.no-console-log', severity: 'error', message: `Use await nango.log instead of console.log (${NANGO_PLUGIN}/no-console-log)`, location: { file: rel('console'), line: 20, column: 9 } },
+      {
+        check: 'lint',
+        rule: 'lint.no-console-log',
+        severity: 'error',
+        message: `Use await nango.log instead of console.log (${NANGO_PLUGIN}/no-console-log)`,
+        location: { file: rel('console'), line: 20, column: 9 },
+      },
     ]);
     expect(loop.findings.map((f) => [f.rule, f.severity, f.location?.line])).toEqual([['lint.no-while-true', 'warning', 20]]);
   }, 60_000);
@@ -79,14 +85,27 @@ describe('lint as Nango lints', () => {
 describe('ESLint messages as findings', () => {
   it("Nango's severities, as its .eslintrc sets them", () => {
     expect(NANGO_PLUGIN).toBe('@nangohq/custom-integrations-linting');
-    expect(Object.entries(NANGO_LINT_RULES).filter(([, s]) => s === 'warn').map(([r]) => r).sort()).toEqual(['no-try-catch-unless-explicitly-allowed', 'no-value-modification', 'no-while-true']);
+    expect(
+      Object.entries(NANGO_LINT_RULES)
+        .filter(([, s]) => s === 'warn')
+        .map(([r]) => r)
+        .sort(),
+    ).toEqual(['no-try-catch-unless-explicitly-allowed', 'no-value-modification', 'no-while-true']);
   });
 
   it('rules keep their real names; only a fatal message is a parse error; a directive problem is not', () => {
     const at = { line: 3, column: 1 };
     expect(lintFinding('a.ts', { rule: `${NANGO_PLUGIN}/proxy-call-retries`, severity: 2, message: 'm', ...at }).rule).toBe('lint.proxy-call-retries');
-    expect(lintFinding('a.ts', { rule: '@typescript-eslint/no-unused-vars', severity: 2, message: 'm', ...at })).toMatchObject({ rule: 'lint.@typescript-eslint/no-unused-vars', message: 'm (@typescript-eslint/no-unused-vars)' });
-    expect(lintFinding('a.ts', { rule: null, fatal: true, severity: 2, message: "Parsing error: '}' expected.", ...at })).toMatchObject({ rule: 'lint.parse-error', severity: 'error' });
-    expect(lintFinding('a.ts', { rule: null, severity: 1, message: "Unused eslint-disable directive (no problems were reported from 'no-var').", ...at })).toMatchObject({ rule: 'lint.directive', severity: 'warning' });
+    expect(lintFinding('a.ts', { rule: '@typescript-eslint/no-unused-vars', severity: 2, message: 'm', ...at })).toMatchObject({
+      rule: 'lint.@typescript-eslint/no-unused-vars',
+      message: 'm (@typescript-eslint/no-unused-vars)',
+    });
+    expect(lintFinding('a.ts', { rule: null, fatal: true, severity: 2, message: "Parsing error: '}' expected.", ...at })).toMatchObject({
+      rule: 'lint.parse-error',
+      severity: 'error',
+    });
+    expect(
+      lintFinding('a.ts', { rule: null, severity: 1, message: "Unused eslint-disable directive (no problems were reported from 'no-var').", ...at }),
+    ).toMatchObject({ rule: 'lint.directive', severity: 'warning' });
   });
 });

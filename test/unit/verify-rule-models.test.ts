@@ -52,7 +52,9 @@ export default sync;
 
 describe('sdk.untyped-models: typed models', () => {
   it('inline, and split over lines the way prettier writes a long chain', () => {
-    expect(models(ACTION, action('', 'z.object({ email: z.string() })', `z\n        .object({\n            id: z.string()\n        })\n        .passthrough()`))).toEqual([]);
+    expect(
+      models(ACTION, action('', 'z.object({ email: z.string() })', `z\n        .object({\n            id: z.string()\n        })\n        .passthrough()`)),
+    ).toEqual([]);
   });
 
   it('variables, derived schemas (extend, array, optional) and z.void()/z.boolean() outputs', () => {
@@ -66,7 +68,13 @@ describe('sdk.untyped-models: typed models', () => {
       'hubspot/models.ts': `import { z } from 'zod';\nexport const CreateContactInput = z.object({ email: z.string() });\nexport * from './schema.zod.js';\n`,
       'hubspot/schema.zod.ts': `import { z } from 'zod';\nexport const contactSchema = z.object({ id: z.string(), email: z.string() });\nexport { contactSchema as Contact };\n`,
     };
-    expect(models(ACTION, action(`import { CreateContactInput } from '../models.js';\nimport { contactSchema } from '../schema.zod.js';`, 'CreateContactInput', 'contactSchema'), files)).toEqual([]);
+    expect(
+      models(
+        ACTION,
+        action(`import { CreateContactInput } from '../models.js';\nimport { contactSchema } from '../schema.zod.js';`, 'CreateContactInput', 'contactSchema'),
+        files,
+      ),
+    ).toEqual([]);
     expect(models(ACTION, action(`import * as schemas from '../models.js';`, 'schemas.CreateContactInput', 'schemas.contactSchema'), files)).toEqual([]);
     expect(models(SYNC, sync(`import { Contact } from '../schema.zod.js';`, '{ Contact }'), files)).toEqual([]);
     expect(models(SYNC, sync(`import { Contact } from '../models.js';`, '{ Contact: Contact }'), files)).toEqual([]);
@@ -80,13 +88,20 @@ describe('sdk.untyped-models: typed models', () => {
 
 describe('sdk.untyped-models: models that say nothing, or that cannot be read', () => {
   it('z.any() and z.unknown(), also wrapped in an array or a record', () => {
-    expect(models(ACTION, action('', 'z.any()', 'z.unknown()'))).toEqual(['`input` is not a typed zod model: `z.any()` accepts anything', '`output` is not a typed zod model: `z.unknown()` accepts anything']);
+    expect(models(ACTION, action('', 'z.any()', 'z.unknown()'))).toEqual([
+      '`input` is not a typed zod model: `z.any()` accepts anything',
+      '`output` is not a typed zod model: `z.unknown()` accepts anything',
+    ]);
     expect(models(ACTION, action('', 'z.object({})', 'z.array(z.any())'))).toEqual(['`output` is not a typed zod model: `z.any()` accepts anything']);
-    expect(models(ACTION, action('', 'z.object({})', 'z.record(z.string(), z.unknown())'))).toEqual(['`output` is not a typed zod model: `z.unknown()` accepts anything']);
+    expect(models(ACTION, action('', 'z.object({})', 'z.record(z.string(), z.unknown())'))).toEqual([
+      '`output` is not a typed zod model: `z.unknown()` accepts anything',
+    ]);
   });
 
   it('a missing output, a sync without models, an empty models object', () => {
-    expect(models(ACTION, action('', 'z.object({})', 'undefined as never').replace('    output: undefined as never,\n', ''))).toEqual(['the action declares no `output` zod model']);
+    expect(models(ACTION, action('', 'z.object({})', 'undefined as never').replace('    output: undefined as never,\n', ''))).toEqual([
+      'the action declares no `output` zod model',
+    ]);
     expect(models(SYNC, sync('', '{}'))).toEqual(['`models` is empty']);
     expect(models(SYNC, sync('', '{}').replace('    models: {},\n', ''))).toEqual(['the sync declares no `models`']);
   });
@@ -99,7 +114,9 @@ describe('sdk.untyped-models: models that say nothing, or that cannot be read', 
     expect(models(ACTION, action(`import { Input } from '../../../other-interaction/hubspot/models.js';`, 'Input', 'z.object({ id: z.string() })'))).toEqual([
       '`input` is not a typed zod model: `Input` comes from ../../../other-interaction/hubspot/models.js, outside the interaction folder',
     ]);
-    expect(models(ACTION, action(`import { Input } from '@acme/models';`, 'Input', 'z.object({ id: z.string() })'))).toEqual(['`input` is not a typed zod model: `Input` comes from the package @acme/models, not from the interaction']);
+    expect(models(ACTION, action(`import { Input } from '@acme/models';`, 'Input', 'z.object({ id: z.string() })'))).toEqual([
+      '`input` is not a typed zod model: `Input` comes from the package @acme/models, not from the interaction',
+    ]);
   });
 
   it('an imported name that is not a zod schema there', () => {
@@ -111,18 +128,26 @@ describe('sdk.untyped-models: models that say nothing, or that cannot be read', 
   });
 
   it('no createAction/createSync at all', () => {
-    expect(models(ACTION, `import * as z from 'zod';\nexport const Out = z.object({ id: z.string() });\n`)).toEqual(['no createAction/createSync(…) found, so its zod models (input, output, records) cannot be checked']);
+    expect(models(ACTION, `import * as z from 'zod';\nexport const Out = z.object({ id: z.string() });\n`)).toEqual([
+      'no createAction/createSync(…) found, so its zod models (input, output, records) cannot be checked',
+    ]);
   });
 });
 
 describe('models in the interaction folder, read from disk', () => {
-  it("a model file of the folder counts; one that is a symlink out of the folder does not", () => {
+  it('a model file of the folder counts; one that is a symlink out of the folder does not', () => {
     const root = mkdtempSync(path.join(tmpdir(), 'ib-models-'));
     try {
       const folder = path.join(root, 'work', 'hubspot', 'create-contact');
       mkdirSync(path.join(folder, 'hubspot', 'actions'), { recursive: true });
-      writeFileSync(path.join(folder, 'hubspot', 'models.ts'), `import { z } from 'zod';\nexport const Input = z.object({ email: z.string() });\nexport const Output = z.object({ id: z.string() });\n`);
-      writeFileSync(path.join(root, 'elsewhere.ts'), `import { z } from 'zod';\nexport const Input = z.object({ email: z.string() });\nexport const Output = z.object({ id: z.string() });\n`);
+      writeFileSync(
+        path.join(folder, 'hubspot', 'models.ts'),
+        `import { z } from 'zod';\nexport const Input = z.object({ email: z.string() });\nexport const Output = z.object({ id: z.string() });\n`,
+      );
+      writeFileSync(
+        path.join(root, 'elsewhere.ts'),
+        `import { z } from 'zod';\nexport const Input = z.object({ email: z.string() });\nexport const Output = z.object({ id: z.string() });\n`,
+      );
       symlinkSync(path.join(root, 'elsewhere.ts'), path.join(folder, 'hubspot', 'linked.ts'));
       const source = action(`import { Input, Output } from '../models.js';`, 'Input', 'Output');
       const ctx = { transcript: parseTranscript('', 1), folder, integrationId: 'hubspot', interactionId: 'create-contact', scriptRel: ACTION, violations: [] };

@@ -166,7 +166,9 @@ export async function* paginate<T>({ nango, proxyConfig }: { nango: NangoSync; p
             const one = await nango.get({ endpoint: \`/events/\${id}\`, retries: 3 });
             await nango.batchSave([mapOne(one.data)], 'Event');
         }`;
-    expect(pagination(exec, { preamble: `function mapOne(raw: { id: string; summary?: string }) { return { id: raw.id, summary: raw.summary ?? '' }; }\n` })).toEqual([]);
+    expect(
+      pagination(exec, { preamble: `function mapOne(raw: { id: string; summary?: string }) { return { id: raw.id, summary: raw.summary ?? '' }; }\n` }),
+    ).toEqual([]);
   });
 
   it('a comment that says why is enough (the API returns the complete list in one response)', () => {
@@ -175,7 +177,10 @@ export async function* paginate<T>({ nango, proxyConfig }: { nango: NangoSync; p
         const items = res.data.items;
         ${map}`;
     expect(pagination(exec)).toEqual([]);
-    const wrapped = exec.replace('has no pagination: it returns the complete list in a single response.', 'returns the complete\n        // list in one response.');
+    const wrapped = exec.replace(
+      'has no pagination: it returns the complete list in a single response.',
+      'returns the complete\n        // list in one response.',
+    );
     expect(pagination(wrapped)).toEqual([]);
   });
 
@@ -193,7 +198,11 @@ export default createAction({
 });
 `;
     expect(codeRules({ ts, file: 'google-calendar/actions/list-upcoming.ts', source: action, kind: 'sync', readFile: () => undefined })).toEqual([]);
-    expect(pagination(`        const res = await nango.get({ endpoint: '/events', retries: 3 });\n        const items = res.data.items;\n        ${map}`, { kind: 'action' })).toHaveLength(1);
+    expect(
+      pagination(`        const res = await nango.get({ endpoint: '/events', retries: 3 });\n        const items = res.data.items;\n        ${map}`, {
+        kind: 'action',
+      }),
+    ).toHaveLength(1);
   });
 });
 

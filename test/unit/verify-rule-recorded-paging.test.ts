@@ -24,8 +24,10 @@ export default createSync({
 });
 `;
 
-const fixture = (response: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) => JSON.stringify({ nango: {}, api: { get: { '/calendars': { response, status: 200, headers } } } });
-const rules = (files: Record<string, string>) => codeRules({ ts, file: FILE, source: SOURCE, kind: 'sync', readFile: (rel) => files[rel] }).filter((f) => f.rule === 'sdk.pagination-skipped');
+const fixture = (response: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  JSON.stringify({ nango: {}, api: { get: { '/calendars': { response, status: 200, headers } } } });
+const rules = (files: Record<string, string>) =>
+  codeRules({ ts, file: FILE, source: SOURCE, kind: 'sync', readFile: (rel) => files[rel] }).filter((f) => f.rule === 'sdk.pagination-skipped');
 
 describe('sdk.pagination-skipped, judged on the recorded answers', () => {
   it('finds the fixture next to the script', () => {
@@ -34,7 +36,10 @@ describe('sdk.pagination-skipped, judged on the recorded answers', () => {
 
   it('a bare list with no paging header: the endpoint returns everything, no finding', () => {
     expect(rules({ [FIXTURE]: fixture([{ id: 1, name: 'a' }]) })).toEqual([]);
-    expect(recordedPaging((rel) => (rel === FIXTURE ? fixture({ calendars: [{ id: 1 }] }) : undefined), FILE)).toEqual({ kind: 'whole', endpoints: ['GET /calendars'] });
+    expect(recordedPaging((rel) => (rel === FIXTURE ? fixture({ calendars: [{ id: 1 }] }) : undefined), FILE)).toEqual({
+      kind: 'whole',
+      endpoints: ['GET /calendars'],
+    });
   });
 
   it.each([

@@ -31,12 +31,27 @@ ${body}
 describe('sdk.retries-skipped: configs that do set retries', () => {
   it.each([
     ['an object literal', `        await nango.post({ endpoint: '/calendars/x/events', data: input, retries: 3 });`],
-    ['a variable', `        const config: ProxyConfiguration = { endpoint: '/calendars/x/events', data: input, retries: 3 };\n        await nango.post(config);`],
-    ['a spread of a base that sets it', `        const base = { retries: 10, headers: { 'X-Goog-Api-Client': 'nango' } };\n        await nango.post({ ...base, endpoint: '/calendars/x/events', data: input });`],
-    ['a spread chain through two variables', `        const common = { retries: 10 };\n        const base = { ...common, baseUrlOverride: 'https://www.googleapis.com' };\n        const config = { ...base, endpoint: '/events' };\n        await nango.get(config);`],
+    [
+      'a variable',
+      `        const config: ProxyConfiguration = { endpoint: '/calendars/x/events', data: input, retries: 3 };\n        await nango.post(config);`,
+    ],
+    [
+      'a spread of a base that sets it',
+      `        const base = { retries: 10, headers: { 'X-Goog-Api-Client': 'nango' } };\n        await nango.post({ ...base, endpoint: '/calendars/x/events', data: input });`,
+    ],
+    [
+      'a spread chain through two variables',
+      `        const common = { retries: 10 };\n        const base = { ...common, baseUrlOverride: 'https://www.googleapis.com' };\n        const config = { ...base, endpoint: '/events' };\n        await nango.get(config);`,
+    ],
     ['shorthand', `        const retries = 5;\n        await nango.get({ endpoint: '/calendars/x', retries });`],
-    ['set on the variable later', `        const config: ProxyConfiguration = { endpoint: '/calendars/x' };\n        config.retries = 3;\n        await nango.get(config);`],
-    ['a ternary where both sides set it', `        const config = input.summary ? { endpoint: '/a', retries: 3 } : { endpoint: '/b', retries: 5 };\n        await nango.get(config);`],
+    [
+      'set on the variable later',
+      `        const config: ProxyConfiguration = { endpoint: '/calendars/x' };\n        config.retries = 3;\n        await nango.get(config);`,
+    ],
+    [
+      'a ternary where both sides set it',
+      `        const config = input.summary ? { endpoint: '/a', retries: 3 } : { endpoint: '/b', retries: 5 };\n        await nango.get(config);`,
+    ],
     ['Object.assign', `        const config = Object.assign({}, { endpoint: '/a' }, { retries: 3 });\n        await nango.get(config);`],
     ['a helper of the file that builds it', `        await nango.post(buildConfig(input.calendarId));`],
     ['a helper that takes the config as a parameter, called with retries', `        await send(nango, { endpoint: '/calendars/x/events', retries: 3 });`],
@@ -53,10 +68,17 @@ describe('sdk.retries-skipped: configs that do set retries', () => {
     expect(retries(body, { preamble, sdk: body.includes('sdk.') ? 'sdk' : 'nango' })).toEqual([]);
   });
 
-
   it('a comment saying why (or Nango’s own lint directive for it) is enough', () => {
-    expect(retries(`        // No retries: creating an event is not idempotent, a retry would create it twice.\n        await nango.post({ endpoint: '/calendars/x/events', data: input });`)).toEqual([]);
-    expect(retries(`        // eslint-disable-next-line @nangohq/custom-integrations-linting/proxy-call-retries\n        await nango.post({ endpoint: '/calendars/x/events', data: input });`)).toEqual([]);
+    expect(
+      retries(
+        `        // No retries: creating an event is not idempotent, a retry would create it twice.\n        await nango.post({ endpoint: '/calendars/x/events', data: input });`,
+      ),
+    ).toEqual([]);
+    expect(
+      retries(
+        `        // eslint-disable-next-line @nangohq/custom-integrations-linting/proxy-call-retries\n        await nango.post({ endpoint: '/calendars/x/events', data: input });`,
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -72,11 +94,17 @@ describe('sdk.retries-skipped: configs that do not', () => {
   });
 
   it('a spread of a base that does not set it', () => {
-    expect(retries(`        const base = { headers: { Accept: 'application/json' } };\n        await nango.post({ ...base, endpoint: '/calendars/x/events' });`)).toEqual([CALL + 1]);
+    expect(
+      retries(`        const base = { headers: { Accept: 'application/json' } };\n        await nango.post({ ...base, endpoint: '/calendars/x/events' });`),
+    ).toEqual([CALL + 1]);
   });
 
   it('a variable reassigned to a config without retries', () => {
-    expect(retries(`        let config: ProxyConfiguration = { endpoint: '/a', retries: 3 };\n        if (input.summary) config = { endpoint: '/b' };\n        await nango.get(config);`)).toEqual([CALL + 2]);
+    expect(
+      retries(
+        `        let config: ProxyConfiguration = { endpoint: '/a', retries: 3 };\n        if (input.summary) config = { endpoint: '/b' };\n        await nango.get(config);`,
+      ),
+    ).toEqual([CALL + 2]);
   });
 
   it('a ternary where one side lacks it', () => {
@@ -89,7 +117,9 @@ describe('sdk.retries-skipped: configs that do not', () => {
   });
 
   it('a helper with a config parameter that nobody here calls gives nothing to check: a finding at its call', () => {
-    expect(retries(`        void 0;`, { preamble: `async function send(n: NangoAction, config: ProxyConfiguration) {\n    return n.post(config);\n}\n` })).toEqual([5]);
+    expect(
+      retries(`        void 0;`, { preamble: `async function send(n: NangoAction, config: ProxyConfiguration) {\n    return n.post(config);\n}\n` }),
+    ).toEqual([5]);
   });
 
   it('the SDK is recognised by its role, whatever its name, and through helpers', () => {

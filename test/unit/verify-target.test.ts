@@ -13,7 +13,16 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-const run = (folder: string) => newRunRecord({ key: 'api/list-things', integrationId: 'api', interactionId: 'list-things', specFile: '/s.json', folder, demo: false, now: '2026-12-02T10:00:00.000Z' });
+const run = (folder: string) =>
+  newRunRecord({
+    key: 'api/list-things',
+    integrationId: 'api',
+    interactionId: 'list-things',
+    specFile: '/s.json',
+    folder,
+    demo: false,
+    now: '2026-12-02T10:00:00.000Z',
+  });
 
 describe('verifyTargetOf', () => {
   it("checks the interaction's own folder, whatever the record says", () => {

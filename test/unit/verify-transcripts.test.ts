@@ -23,7 +23,8 @@ const AS_ANY = GOOD.replace('const ev = GoogleEvent.parse(res.data);', 'const ev
 const load = (name: string): Transcript => parseTranscript(readFileSync(path.join(HERE, 'transcripts', `${name}.jsonl`), 'utf8'), 1);
 const lines = (name: string) => readFileSync(path.join(HERE, 'transcripts', `${name}.jsonl`), 'utf8').split('\n');
 /** Line (0-based) of the first entry matching. */
-const lineOf = (name: string, test: (e: Record<string, unknown>) => boolean) => lines(name).findIndex((l) => l.trim() && test(JSON.parse(l) as Record<string, unknown>));
+const lineOf = (name: string, test: (e: Record<string, unknown>) => boolean) =>
+  lines(name).findIndex((l) => l.trim() && test(JSON.parse(l) as Record<string, unknown>));
 
 /** What verification's transcript and confinement checks find, given the other checks' findings. */
 function findingsOf(name: string, source = GOOD, otherChecks: Finding[] = []): Finding[] {
@@ -35,7 +36,13 @@ function findingsOf(name: string, source = GOOD, otherChecks: Finding[] = []): F
   return [...confinement, ...transcriptRules(ctx, source, 'action', [...otherChecks, ...confinement])];
 }
 const rules = (fs: readonly Finding[]) => [...new Set(fs.map((f) => f.rule))].sort();
-const testsFailed: Finding = { check: 'tests', rule: 'tests.failed', severity: 'error', message: 'should output the action output that is expected failed', location: { file: 'google-calendar/tests/google-calendar-create-event.test.ts' } };
+const testsFailed: Finding = {
+  check: 'tests',
+  rule: 'tests.failed',
+  severity: 'error',
+  message: 'should output the action output that is expected failed',
+  location: { file: 'google-calendar/tests/google-calendar-create-event.test.ts' },
+};
 
 describe('transcript rules on hand-written transcripts', () => {
   it('an honest session raises nothing', () => {
@@ -47,8 +54,14 @@ describe('transcript rules on hand-written transcripts', () => {
   it('hallucinated CLI command: an unknown command tried again and again — at its FIRST try', () => {
     const found = findingsOf('hallucinated-command');
     expect(rules(found)).toEqual(['transcript.hallucinated-command']);
-    const first = lineOf('hallucinated-command', (e) => e.type === 'tool.started' && (e.input as { command?: string }).command === 'npx nango test create-event');
-    expect(found[0]).toMatchObject({ severity: 'error', step: { attempt: 1, line: first, tool: 'bash', callId: expect.any(String), messageId: expect.any(String) } });
+    const first = lineOf(
+      'hallucinated-command',
+      (e) => e.type === 'tool.started' && (e.input as { command?: string }).command === 'npx nango test create-event',
+    );
+    expect(found[0]).toMatchObject({
+      severity: 'error',
+      step: { attempt: 1, line: first, tool: 'bash', callId: expect.any(String), messageId: expect.any(String) },
+    });
     expect(found[0]!.message).toMatch(/npx nango.*3 times/);
     expect(found[0]!.quote).toMatch(/unknown command 'test'/);
   });
@@ -56,7 +69,10 @@ describe('transcript rules on hand-written transcripts', () => {
   it('made-up API response: mock data written after the API refused — pointing at the refusal', () => {
     const found = findingsOf('made-up-response');
     expect(rules(found)).toEqual(['transcript.made-up-response']);
-    expect(found[0]!.step).toMatchObject({ tool: 'record_fixture', line: lineOf('made-up-response', (e) => e.type === 'tool.started' && e.tool === 'record_fixture') });
+    expect(found[0]!.step).toMatchObject({
+      tool: 'record_fixture',
+      line: lineOf('made-up-response', (e) => e.type === 'tool.started' && e.tool === 'record_fixture'),
+    });
     expect(found[0]!.quote).toMatch(/403.*mock-event\.json/);
   });
 
@@ -107,7 +123,14 @@ describe('transcript rules on hand-written transcripts', () => {
 
   it('a sync without nango.paginate, and one without zod models', () => {
     const t = load('honest');
-    const ctx: RuleContext = { transcript: t, folder: FOLDER, integrationId: 'google-calendar', interactionId: 'sync-events', scriptRel: 'google-calendar/syncs/sync-events.ts', violations: [] };
+    const ctx: RuleContext = {
+      transcript: t,
+      folder: FOLDER,
+      integrationId: 'google-calendar',
+      interactionId: 'sync-events',
+      scriptRel: 'google-calendar/syncs/sync-events.ts',
+      violations: [],
+    };
     const sync = readFileSync(path.join(HERE, 'google-calendar/sync-events/google-calendar/syncs/sync-events.ts'), 'utf8');
     expect(transcriptRules(ctx, sync, 'sync', [])).toEqual([]);
     // One read, no paging, and no position saved for the next run either (resuming from a checkpoint is paging).
@@ -152,7 +175,15 @@ describe('unreadable transcripts are findings, never crashes', () => {
     const folder = path.join(root, 'google-calendar', 'create-event');
     mkdirSync(path.join(folder, 'google-calendar', 'actions'), { recursive: true });
     writeFileSync(path.join(folder, SCRIPT), GOOD);
-    const run = newRunRecord({ key: 'google-calendar/create-event', integrationId: 'google-calendar', interactionId: 'create-event', specFile: path.join(root, 'interactions.json'), folder, demo: false, now: new Date().toISOString() });
+    const run = newRunRecord({
+      key: 'google-calendar/create-event',
+      integrationId: 'google-calendar',
+      interactionId: 'create-event',
+      specFile: path.join(root, 'interactions.json'),
+      folder,
+      demo: false,
+      now: new Date().toISOString(),
+    });
     const target = { key: run.key, integrationId: 'google-calendar', interactionId: 'create-event', kind: 'action' as const, folder, run };
     const transcriptRulesOf = async () => {
       const [r] = await verifyInteractions([target], { runs, checks: ['confinement', 'transcript'] });
@@ -165,7 +196,12 @@ describe('unreadable transcripts are findings, never crashes', () => {
     expect((await transcriptRulesOf())[0]).toMatchObject({ severity: 'error', message: expect.stringMatching(/cannot be read/) });
     rmSync(runs.transcriptOf(run.key, run.attempt), { recursive: true });
     // torn lines: a warning, and the rest is still judged
-    writeFileSync(runs.transcriptOf(run.key, run.attempt), readFileSync(path.join(HERE, 'transcripts', 'honest.jsonl'), 'utf8').split(FOLDER).join(folder) + '{"type":"tool.fini\n');
+    writeFileSync(
+      runs.transcriptOf(run.key, run.attempt),
+      readFileSync(path.join(HERE, 'transcripts', 'honest.jsonl'), 'utf8')
+        .split(FOLDER)
+        .join(folder) + '{"type":"tool.fini\n',
+    );
     const torn = await transcriptRulesOf();
     expect(torn).toHaveLength(1);
     expect(torn[0]).toMatchObject({ severity: 'warning', message: expect.stringMatching(/1 line/) });

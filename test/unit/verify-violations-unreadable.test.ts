@@ -31,10 +31,29 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 async function verifyFixtures() {
   const runFile = store.fileOf('api/one');
-  await createBaseline(folder, baselineDirFor(runFile), { integrationId: 'api', scriptRel: 'api/actions/one.ts' }, ['index.ts', 'package.json', 'tsconfig.json', 'api/tests/one.test.json']);
+  await createBaseline(folder, baselineDirFor(runFile), { integrationId: 'api', scriptRel: 'api/actions/one.ts' }, [
+    'index.ts',
+    'package.json',
+    'tsconfig.json',
+    'api/tests/one.test.json',
+  ]);
   const seal = await sealBaseline(store.dir, 'api/one', 1, baselineDirFor(runFile));
-  const run = { ...newRunRecord({ key: 'api/one', integrationId: 'api', interactionId: 'one', specFile: path.join(root, 'spec.json'), folder, demo: false, now: new Date().toISOString() }), baselineSeal: seal };
-  const [r] = await verifyInteractions([{ key: 'api/one', integrationId: 'api', interactionId: 'one', kind: 'action', folder, run }], { runs: store, checks: ['fixtures'] });
+  const run = {
+    ...newRunRecord({
+      key: 'api/one',
+      integrationId: 'api',
+      interactionId: 'one',
+      specFile: path.join(root, 'spec.json'),
+      folder,
+      demo: false,
+      now: new Date().toISOString(),
+    }),
+    baselineSeal: seal,
+  };
+  const [r] = await verifyInteractions([{ key: 'api/one', integrationId: 'api', interactionId: 'one', kind: 'action', folder, run }], {
+    runs: store,
+    checks: ['fixtures'],
+  });
   return r!.checks.find((c) => c.check === 'fixtures')!;
 }
 

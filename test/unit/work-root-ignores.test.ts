@@ -14,7 +14,8 @@ import { excludeLine, findCheckout, LEGACY_GITIGNORE, WORK_ROOT_IGNORE } from '.
 const RG = findOnPath('rg');
 let root: string;
 
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const put = (file: string, content: string) => {
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, content);
@@ -23,7 +24,15 @@ const put = (file: string, content: string) => {
 /** What opencode's glob and grep tools run (ripgrep from the session's folder, hidden files included). */
 const rg = (cwd: string, args: string[]): string[] => {
   try {
-    return execFileSync(RG as string, ['--no-config', '--hidden', '--glob=!**/.git/**', ...args, '.'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).map((f) => f.replace(/^\.\//, '')).sort();
+    return execFileSync(RG as string, ['--no-config', '--hidden', '--glob=!**/.git/**', ...args, '.'], {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^\.\//, ''))
+      .sort();
   } catch (err) {
     if ((err as { status?: number }).status === 1) return []; // nothing found (or every file ignored)
     throw err;
@@ -49,7 +58,7 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 describe('ensureWorkRoot in a git checkout', () => {
-  it("adds the work root to .git/info/exclude once, and git status lists nothing of it", async () => {
+  it('adds the work root to .git/info/exclude once, and git status lists nothing of it', async () => {
     const ws = path.join(root, 'ws');
     git(root, 'init', '-q', ws);
     put(path.join(ws, 'interactions.json'), '{}\n');
@@ -88,25 +97,28 @@ describe('ensureWorkRoot in a git checkout', () => {
     expect(rgGrep(ws, 'needle')).toEqual([]);
   });
 
-  it.skipIf(!RG)('the .gitignore an older version wrote is removed (it hid every file from ripgrep); one the user edited is kept, and ripgrep still sees past it', async () => {
-    const ws = path.join(root, 'ws');
-    git(root, 'init', '-q', ws);
-    const workRoot = path.join(ws, '.integration-builder', 'work');
-    const folder = interactionFolder(workRoot);
-    put(path.join(workRoot, '.gitignore'), LEGACY_GITIGNORE);
-    expect(rgFiles(folder)).toEqual([]); // the bug, as the agents met it
+  it.skipIf(!RG)(
+    'the .gitignore an older version wrote is removed (it hid every file from ripgrep); one the user edited is kept, and ripgrep still sees past it',
+    async () => {
+      const ws = path.join(root, 'ws');
+      git(root, 'init', '-q', ws);
+      const workRoot = path.join(ws, '.integration-builder', 'work');
+      const folder = interactionFolder(workRoot);
+      put(path.join(workRoot, '.gitignore'), LEGACY_GITIGNORE);
+      expect(rgFiles(folder)).toEqual([]); // the bug, as the agents met it
 
-    await ensureWorkRoot(workRoot);
-    expect(existsSync(path.join(workRoot, '.gitignore'))).toBe(false);
-    expect(readFileSync(path.join(workRoot, '.ignore'), 'utf8')).toBe(WORK_ROOT_IGNORE);
-    expect(rgFiles(folder)).toEqual(AGENT_FILES);
-    expect(git(ws, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+      await ensureWorkRoot(workRoot);
+      expect(existsSync(path.join(workRoot, '.gitignore'))).toBe(false);
+      expect(readFileSync(path.join(workRoot, '.ignore'), 'utf8')).toBe(WORK_ROOT_IGNORE);
+      expect(rgFiles(folder)).toEqual(AGENT_FILES);
+      expect(git(ws, 'status', '--porcelain', '--untracked-files=all')).toBe('');
 
-    put(path.join(workRoot, '.gitignore'), `${LEGACY_GITIGNORE}# mine\n`);
-    await ensureWorkRoot(workRoot);
-    expect(readFileSync(path.join(workRoot, '.gitignore'), 'utf8')).toBe(`${LEGACY_GITIGNORE}# mine\n`);
-    expect(rgFiles(folder)).toEqual(AGENT_FILES);
-  });
+      put(path.join(workRoot, '.gitignore'), `${LEGACY_GITIGNORE}# mine\n`);
+      await ensureWorkRoot(workRoot);
+      expect(readFileSync(path.join(workRoot, '.gitignore'), 'utf8')).toBe(`${LEGACY_GITIGNORE}# mine\n`);
+      expect(rgFiles(folder)).toEqual(AGENT_FILES);
+    },
+  );
 
   it('adds no line when git already ignores the work root (a rule of the user, or a folder above it that is ignored)', async () => {
     const ws = path.join(root, 'ws');

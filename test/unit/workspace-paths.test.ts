@@ -24,7 +24,9 @@ describe('interactionFolder', () => {
     ['nul\0byte', 'holds a path character'],
     ['x'.repeat(65), 'is longer than 64 characters'],
   ])('refuses the interaction id %j: it %s', (id, why) => {
-    expect(() => interactionFolder(ROOT, 'hubspot', id)).toThrow(`interaction id ${JSON.stringify(id)} ${why}, so it cannot name a folder or file; fix it in the spec`);
+    expect(() => interactionFolder(ROOT, 'hubspot', id)).toThrow(
+      `interaction id ${JSON.stringify(id)} ${why}, so it cannot name a folder or file; fix it in the spec`,
+    );
     expect(() => scriptRelativePath({ integrationId: 'hubspot', id, kind: 'action' })).toThrow(why);
   });
 

@@ -66,8 +66,16 @@ suite('Integration Builder in VS Code', () => {
     const missing = contributed.filter((c) => !registered.has(c));
     assert.deepStrictEqual(missing, [], 'commands contributed but not registered');
     for (const id of [
-      'generateInteraction', 'generateAll', 'stop', 'restartFromScratch', 'verifyInteraction', 'verifyAll',
-      'assembleIntegration', 'openTranscript', 'openInteractionFolder', 'refresh',
+      'generateInteraction',
+      'generateAll',
+      'stop',
+      'restartFromScratch',
+      'verifyInteraction',
+      'verifyAll',
+      'assembleIntegration',
+      'openTranscript',
+      'openInteractionFolder',
+      'refresh',
     ]) {
       assert.ok(registered.has(`integrationBuilder.${id}`), `integrationBuilder.${id} is registered`);
     }
@@ -175,7 +183,8 @@ suite('Integration Builder in VS Code', () => {
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc);
     const anchor = doc.positionAt(doc.getText().indexOf('{ "id": "create-event"'));
-    const inserted = '{ "id": "quick-add-event", "displayName": "Quick Add Event", "description": "Create an event from text", "prompt": "", "comments": "" },\n        ';
+    const inserted =
+      '{ "id": "quick-add-event", "displayName": "Quick Add Event", "description": "Create an event from text", "prompt": "", "comments": "" },\n        ';
     const edit = new vscode.WorkspaceEdit();
     edit.insert(uri, anchor, inserted);
     assert.ok(await vscode.workspace.applyEdit(edit));
@@ -205,8 +214,14 @@ suite('Integration Builder in VS Code', () => {
       file,
       JSON.stringify({
         integrations: [
-          { id: 'notion', connectionId: 'c', environment: 'dev', docs: 'https://developers.notion.com/reference', context: '',
-            interactions: [{ id: 'create-page', displayName: 'Create Page', description: 'Create a page', prompt: '', comments: '' }] },
+          {
+            id: 'notion',
+            connectionId: 'c',
+            environment: 'dev',
+            docs: 'https://developers.notion.com/reference',
+            context: '',
+            interactions: [{ id: 'create-page', displayName: 'Create Page', description: 'Create a page', prompt: '', comments: '' }],
+          },
         ],
       }),
     );
@@ -222,7 +237,18 @@ suite('Integration Builder in VS Code', () => {
     const config = vscode.workspace.getConfiguration('integrationBuilder');
     await config.update('workRoot', 'custom-work', vscode.ConfigurationTarget.Workspace);
     const spec = (id: string, name: string) =>
-      JSON.stringify({ integrations: [{ id, connectionId: 'c', environment: 'dev', docs: 'https://example.com/docs', context: '', interactions: [{ id: 'one', displayName: name, description: 'd', prompt: '', comments: '' }] }] });
+      JSON.stringify({
+        integrations: [
+          {
+            id,
+            connectionId: 'c',
+            environment: 'dev',
+            docs: 'https://example.com/docs',
+            context: '',
+            interactions: [{ id: 'one', displayName: name, description: 'd', prompt: '', comments: '' }],
+          },
+        ],
+      });
     const hidden = path.join(workspaceDir(), 'custom-work', 'jira', 'one', 'copied.interactions.json');
     const visible = path.join(workspaceDir(), 'linear.interactions.json');
     fs.mkdirSync(path.dirname(hidden), { recursive: true });
@@ -282,7 +308,11 @@ suite('Integration Builder in VS Code', () => {
     // The workspace is a git checkout: the work root is kept out of its status by .git/info/exclude, and
     // no `.gitignore` of ours hides the agent's own files from its grep and glob tools (ripgrep).
     assert.ok(!fs.existsSync(path.join(workspaceDir(), '.integration-builder/work/.gitignore')), 'no .gitignore in the work root');
-    assert.match(fs.readFileSync(path.join(workspaceDir(), '.git/info/exclude'), 'utf8'), /^\/\.integration-builder\/work\/$/m, 'the work root is in .git/info/exclude');
+    assert.match(
+      fs.readFileSync(path.join(workspaceDir(), '.git/info/exclude'), 'utf8'),
+      /^\/\.integration-builder\/work\/$/m,
+      'the work root is in .git/info/exclude',
+    );
     const calendar = api.ctx.tree.getChildren()[0]!;
     const item = api.ctx.tree.getTreeItem(api.ctx.tree.getChildren(calendar)[0]!);
     assert.match(String(item.description), /^needs review · (\d+m )?\d+s · \$[\d.]+ · demo$/);
@@ -297,7 +327,9 @@ suite('Integration Builder in VS Code', () => {
 
     // Verify: every check with the real tools, against the fixture the demo recorded through the
     // demo Nango stand-in. The verdict becomes the run's status.
-    const reports = await vscode.commands.executeCommand<{ verdict: string; checks: { check: string; outcome: string; findings: { rule: string; message: string }[] }[] }[]>('integrationBuilder.verifyInteraction', { key });
+    const reports = await vscode.commands.executeCommand<
+      { verdict: string; checks: { check: string; outcome: string; findings: { rule: string; message: string }[] }[] }[]
+    >('integrationBuilder.verifyInteraction', { key });
     const summary = JSON.stringify(reports[0]?.checks.map((c) => [c.check, c.outcome, c.findings.map((f) => `${f.rule}: ${f.message}`)]));
     assert.strictEqual(reports[0]?.verdict, 'verified', summary);
     assert.strictEqual(api.ctx.runs.get(key)?.status, 'verified');
@@ -306,11 +338,17 @@ suite('Integration Builder in VS Code', () => {
 
     // Assemble: the verified interaction goes into the Nango project, which then compiles.
     api.ctx.silentConfirmations = true;
-    const assembled = await vscode.commands.executeCommand<{ compile: { ok: boolean }; written: string[]; refused: { key: string }[] }>('integrationBuilder.assembleIntegration', 'google-calendar');
+    const assembled = await vscode.commands.executeCommand<{ compile: { ok: boolean }; written: string[]; refused: { key: string }[] }>(
+      'integrationBuilder.assembleIntegration',
+      'google-calendar',
+    );
     assert.ok(assembled.compile.ok, JSON.stringify(assembled.compile));
     assert.deepStrictEqual(assembled.refused, [], 'only verified interactions have run, none is refused');
     assert.match(fs.readFileSync(path.join(workspaceDir(), 'nango-integrations/google-calendar/actions/create-event.ts'), 'utf8'), /createAction/);
-    assert.strictEqual(fs.readFileSync(path.join(workspaceDir(), 'nango-integrations/index.ts'), 'utf8'), "import './google-calendar/actions/create-event.js';\n");
+    assert.strictEqual(
+      fs.readFileSync(path.join(workspaceDir(), 'nango-integrations/index.ts'), 'utf8'),
+      "import './google-calendar/actions/create-event.js';\n",
+    );
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
 
     // Attach: OpenCode's own UI in a terminal, on our server, on that session.
@@ -326,20 +364,34 @@ suite('Integration Builder in VS Code', () => {
     // Restart from scratch: a second attempt, the first kept in the history.
     api.ctx.silentConfirmations = true;
     await vscode.commands.executeCommand('integrationBuilder.restartFromScratch', { key });
-    await until('the second attempt to finish', () => {
-      const run = api.ctx.agents.current?.get(key);
-      return run && run.attempt === 2 && run.status === 'needs-review' ? run : undefined;
-    }, 240_000);
+    await until(
+      'the second attempt to finish',
+      () => {
+        const run = api.ctx.agents.current?.get(key);
+        return run && run.attempt === 2 && run.status === 'needs-review' ? run : undefined;
+      },
+      240_000,
+    );
     assert.strictEqual(api.ctx.agents.current!.get(key)!.history.length, 1);
   });
 
   test('Check Agent Sandbox runs the real sandbox and reports every check', async function () {
     this.timeout(60_000);
-    const result = await vscode.commands.executeCommand<{ ok: boolean; checks: { name: string; ok: boolean; detail: string }[] }>('integrationBuilder.checkSandbox');
+    const result = await vscode.commands.executeCommand<{ ok: boolean; checks: { name: string; ok: boolean; detail: string }[] }>(
+      'integrationBuilder.checkSandbox',
+    );
     assert.ok(result.ok, JSON.stringify(result.checks));
     assert.deepStrictEqual(
       result.checks.map((c) => c.name),
-      ['bubblewrap', 'folder writable', 'fixtures read-only', 'neighbours and run records invisible', 'environment cleared', 'no process outlives a command', 'no network'],
+      [
+        'bubblewrap',
+        'folder writable',
+        'fixtures read-only',
+        'neighbours and run records invisible',
+        'environment cleared',
+        'no process outlives a command',
+        'no network',
+      ],
     );
   });
 
@@ -356,14 +408,37 @@ suite('Integration Builder in VS Code', () => {
     fs.writeFileSync(script, "import { shared } from '../../../outside.js';\nexport default shared;\n");
     fs.mkdirSync(path.dirname(record), { recursive: true });
     const tokens = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 };
-    fs.writeFileSync(record, JSON.stringify({ version: 1, key, integrationId: 'hubspot', interactionId: 'create-contact', specFile: path.join(root, 'interactions.json'), folder, attempt: 1, status: 'verified', demo: true, queuedAt: new Date().toISOString(), costUsd: 0, tokens, steps: 0, toolCalls: 0, retries: 0, history: [] }));
+    fs.writeFileSync(
+      record,
+      JSON.stringify({
+        version: 1,
+        key,
+        integrationId: 'hubspot',
+        interactionId: 'create-contact',
+        specFile: path.join(root, 'interactions.json'),
+        folder,
+        attempt: 1,
+        status: 'verified',
+        demo: true,
+        queuedAt: new Date().toISOString(),
+        costUsd: 0,
+        tokens,
+        steps: 0,
+        toolCalls: 0,
+        retries: 0,
+        history: [],
+      }),
+    );
     fs.mkdirSync(project, { recursive: true });
     fs.writeFileSync(path.join(project, 'nango.yaml'), 'integrations:\n  hubspot: {}\n');
     const config = vscode.workspace.getConfiguration('integrationBuilder');
     await config.update('nangoProject', 'yaml-project', vscode.ConfigurationTarget.Workspace);
     api.ctx.silentConfirmations = true;
     try {
-      const refusal = await vscode.commands.executeCommand<{ written: string[]; problems: { kind: string; path: string; line?: number; keys: string[] }[] }>('integrationBuilder.assembleIntegration', 'hubspot');
+      const refusal = await vscode.commands.executeCommand<{ written: string[]; problems: { kind: string; path: string; line?: number; keys: string[] }[] }>(
+        'integrationBuilder.assembleIntegration',
+        'hubspot',
+      );
       assert.ok(refusal && Array.isArray(refusal.problems), `a refusal, got ${JSON.stringify(refusal)}`);
       assert.deepStrictEqual(refusal.written, []);
       const yaml = refusal.problems.find((p) => p.kind === 'nango-yaml');

@@ -27,19 +27,23 @@ const cs = require('../support/code-server.cjs');
 const REPO = path.resolve(__dirname, '..', '..');
 const RUNS = path.join(REPO, '.test-runs');
 const t0 = Date.now();
-const secs = ms => `${(ms / 1000).toFixed(1)}s`;
-const log = msg => console.log(`[test:vscode] ${msg}`);
-const rel = p => path.relative(process.cwd(), p) || '.';
+const secs = (ms) => `${(ms / 1000).toFixed(1)}s`;
+const log = (msg) => console.log(`[test:vscode] ${msg}`);
+const rel = (p) => path.relative(process.cwd(), p) || '.';
 
 function summaryFromResults(file, outputFile) {
   try {
     const r = JSON.parse(fs.readFileSync(file, 'utf8'));
     return { passed: r.passed, failed: r.failed, pending: r.pending, failures: r.failures || [] };
-  } catch { /* index.js did not get that far: fall back to its closing line */ }
+  } catch {
+    /* index.js did not get that far: fall back to its closing line */
+  }
   try {
     const m = [...fs.readFileSync(outputFile, 'utf8').matchAll(/(\d+) passed, (\d+) failed/g)].pop();
     if (m) return { passed: +m[1], failed: +m[2], pending: 0, failures: [] };
-  } catch { /* no output */ }
+  } catch {
+    /* no output */
+  }
   return null;
 }
 
@@ -83,7 +87,8 @@ async function main() {
 
   // 4. code-server + tests
   server = await cs.startCodeServer({
-    run, folder: workspace,
+    run,
+    folder: workspace,
     env: { IB_TEST_WORKSPACE: workspace, IB_TEST_RUN_DIR: run, IB_TEST_RESULTS: resultsFile },
   });
   log(`code-server ${server.authority} up in ${secs(server.startupMs)} (pid ${server.pid})`);
@@ -91,9 +96,12 @@ async function main() {
   let result;
   try {
     result = await cs.runExtensionTests(server, {
-      devPaths: [devPath], testsPath, folder: workspace, timeoutMs,
+      devPaths: [devPath],
+      testsPath,
+      folder: workspace,
+      timeoutMs,
       verbose: !!process.env.IB_TEST_VERBOSE,
-      out: line => {
+      out: (line) => {
         const text = line.replace(/^\[(log|info)\] /, '');
         // index.js's closing "N passed, N failed" stays on a line of its own, unindented, for CI
         console.log(/^\d+ passed, \d+ failed$/.test(text) ? text : `  ${text}`);
@@ -113,8 +121,8 @@ async function main() {
     log('failures:');
     for (const f of s.failures) {
       const lines = String(f.error).split('\n');
-      const message = lines.filter(l => l.trim() && !/^\s+at /.test(l)).slice(0, 6);
-      const where = lines.find(l => /^\s+at .*\.test\.js:\d+/.test(l));
+      const message = lines.filter((l) => l.trim() && !/^\s+at /.test(l)).slice(0, 6);
+      const where = lines.find((l) => /^\s+at .*\.test\.js:\d+/.test(l));
       console.log(`  - ${f.title}\n      ${[...message, ...(where ? [where.trim()] : [])].join('\n      ')}`);
     }
   }
@@ -122,9 +130,12 @@ async function main() {
   return code;
 }
 
-main().then(code => process.exit(code), async err => {
-  console.error(`[test:vscode] ERROR: ${err && err.message ? err.message : err}`);
-  if (server) await server.stop();
-  log(`FAILED: harness error after ${secs(Date.now() - t0)}`);
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  async (err) => {
+    console.error(`[test:vscode] ERROR: ${err && err.message ? err.message : err}`);
+    if (server) await server.stop();
+    log(`FAILED: harness error after ${secs(Date.now() - t0)}`);
+    process.exit(2);
+  },
+);

@@ -11,7 +11,11 @@ export interface AttachCommand {
  * `opencode attach <server> --dir <folder> --session <id>`: the TUI on our running server, in the
  * interaction's folder (the server keeps one instance per folder), on that session.
  */
-export function attachCommand(opencodeBin: string, endpoint: { readonly url: string; readonly password?: string }, session: { readonly folder: string; readonly sessionId: string }): AttachCommand {
+export function attachCommand(
+  opencodeBin: string,
+  endpoint: { readonly url: string; readonly password?: string },
+  session: { readonly folder: string; readonly sessionId: string },
+): AttachCommand {
   return {
     file: opencodeBin,
     args: ['attach', endpoint.url, '--dir', session.folder, '--session', session.sessionId],

@@ -52,11 +52,16 @@ export async function installOpencode(storageDir: string, log: (line: string) =>
   await fs.writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'integration-builder-opencode', private: true }) + '\n');
   log(`installing opencode-ai@${OPENCODE_VERSION} into ${dir}`);
   await new Promise<void>((resolve, reject) => {
-    execFile('npm', ['install', '--no-audit', '--no-fund', `opencode-ai@${OPENCODE_VERSION}`], { cwd: dir, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (stdout) log(stdout.trim());
-      if (err) reject(new Error(`npm install opencode-ai@${OPENCODE_VERSION} failed: ${stderr.trim() || err.message}`));
-      else resolve();
-    });
+    execFile(
+      'npm',
+      ['install', '--no-audit', '--no-fund', `opencode-ai@${OPENCODE_VERSION}`],
+      { cwd: dir, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (stdout) log(stdout.trim());
+        if (err) reject(new Error(`npm install opencode-ai@${OPENCODE_VERSION} failed: ${stderr.trim() || err.message}`));
+        else resolve();
+      },
+    );
   });
   const bin = storedOpencodePath(storageDir);
   if (!existsSync(bin)) throw new Error(`npm installed opencode-ai but ${bin} is missing`);

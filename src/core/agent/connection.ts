@@ -239,7 +239,14 @@ export class AgentConnection implements Disposable {
     }
     const links = endpoints.map(
       (ep) =>
-        new ServerLink(ep, (payload) => this.dispatch(payload), () => this.resync(ep.url), this.log, backoff, () => this.linkStateChanged()),
+        new ServerLink(
+          ep,
+          (payload) => this.dispatch(payload),
+          () => this.resync(ep.url),
+          this.log,
+          backoff,
+          () => this.linkStateChanged(),
+        ),
     );
     const results = await Promise.allSettled(links.map((l) => l.open()));
     const up = links.filter((_, i) => results[i]?.status === 'fulfilled');
@@ -275,7 +282,10 @@ export class AgentConnection implements Disposable {
       if (!client || checking) return;
       checking = true;
       const ok = await Promise.race([
-        client.global.health().then((r) => !!(r as { data?: unknown }).data, () => false),
+        client.global.health().then(
+          (r) => !!(r as { data?: unknown }).data,
+          () => false,
+        ),
         new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs)),
       ]);
       checking = false;

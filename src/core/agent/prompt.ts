@@ -27,22 +27,12 @@ export function buildPrompt({ interaction: it, folder, skills = SKILL_NAMES }: P
   const docs = it.docs.map((d) => `- ${d}`).join('\n');
   return [
     `# Build the ${it.kind} "${it.id}" for the ${it.integrationId} integration\n`,
-    section(
-      'Task',
-      [
-        `Interaction: ${it.displayName} (${it.key})`,
-        `Kind: ${kindLine}`,
-        `Description: ${it.description || '(none given)'}`,
-      ].join('\n'),
-    ),
+    section('Task', [`Interaction: ${it.displayName} (${it.key})`, `Kind: ${kindLine}`, `Description: ${it.description || '(none given)'}`].join('\n')),
     section('Instructions from the spec', it.prompt),
     section('Comments from the spec', it.comments),
     section('About the API', it.context),
     section('API documentation', docs),
-    section(
-      'Test account',
-      [`Connection id: ${it.connectionId || '(none given)'}`, `Environment: ${it.environment || '(none given)'}`].join('\n'),
-    ),
+    section('Test account', [`Connection id: ${it.connectionId || '(none given)'}`, `Environment: ${it.environment || '(none given)'}`].join('\n')),
     section(
       'Where you work',
       [

@@ -81,18 +81,21 @@ export function prepareOwnedConfigDir(xdgConfigHome: string): void {
 }
 
 /** Variables of the system and the user's session that opencode (and the programs it starts) need. */
-const SYSTEM_VARS = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|TEMP|TMP|TERM|COLORTERM|XDG_[A-Z_]+|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|SYSTEMROOT|COMSPEC|PATHEXT|APPDATA|LOCALAPPDATA|USERPROFILE|PROGRAMDATA|WINDIR)$/;
+const SYSTEM_VARS =
+  /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|TEMP|TMP|TERM|COLORTERM|XDG_[A-Z_]+|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|SYSTEMROOT|COMSPEC|PATHEXT|APPDATA|LOCALAPPDATA|USERPROFILE|PROGRAMDATA|WINDIR)$/;
 /** opencode's own switches (its server password is ours to set, never inherited). */
 const OPENCODE_VARS = /^OPENCODE_(?!SERVER_PASSWORD$|CONFIG_CONTENT$)[A-Z_]+$/;
 /** Model providers' credentials and endpoints, as opencode's providers read them. */
-const PROVIDER_VARS = /^(ANTHROPIC|OPENAI|AZURE|AWS|GOOGLE|GEMINI|VERTEX|VERTEXAI|GROQ|MISTRAL|OPENROUTER|DEEPSEEK|XAI|TOGETHER|FIREWORKS|CEREBRAS|COHERE|PERPLEXITY|HF|HUGGINGFACE|HUGGING_FACE|GITHUB|COPILOT|OLLAMA|LMSTUDIO|BEDROCK|CLOUDFLARE|VERCEL|ZHIPU|MOONSHOT|DASHSCOPE|QWEN|SAMBANOVA|BASETEN|NEBIUS|INFERENCE|VENICE|ZAI|OPENCODE|LLAMA|NVIDIA|DEEPINFRA|CHUTES|SCALEWAY|FRIENDLI|UPSTAGE|MORPH|REQUESTY|HELICONE|PORTKEY|LITELLM)_[A-Z0-9_]+$|^[A-Z0-9_]*_API_KEY$/;
+const PROVIDER_VARS =
+  /^(ANTHROPIC|OPENAI|AZURE|AWS|GOOGLE|GEMINI|VERTEX|VERTEXAI|GROQ|MISTRAL|OPENROUTER|DEEPSEEK|XAI|TOGETHER|FIREWORKS|CEREBRAS|COHERE|PERPLEXITY|HF|HUGGINGFACE|HUGGING_FACE|GITHUB|COPILOT|OLLAMA|LMSTUDIO|BEDROCK|CLOUDFLARE|VERCEL|ZHIPU|MOONSHOT|DASHSCOPE|QWEN|SAMBANOVA|BASETEN|NEBIUS|INFERENCE|VENICE|ZAI|OPENCODE|LLAMA|NVIDIA|DEEPINFRA|CHUTES|SCALEWAY|FRIENDLI|UPSTAGE|MORPH|REQUESTY|HELICONE|PORTKEY|LITELLM)_[A-Z0-9_]+$|^[A-Z0-9_]*_API_KEY$/;
 /** Never: the harness's own secrets and Nango's, whatever their names look like. */
 const NEVER_VARS = /NANGO|^IB_|^INTEGRATION_BUILDER|^OPENCODE_SERVER_PASSWORD$/;
 
 /** The provider credentials in an environment (kept for opencode; redacted from transcripts). */
 export function providerCredentials(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v && v.length >= 8 && PROVIDER_VARS.test(k) && !NEVER_VARS.test(k) && /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/.test(k)) out[k] = v;
+  for (const [k, v] of Object.entries(env))
+    if (v && v.length >= 8 && PROVIDER_VARS.test(k) && !NEVER_VARS.test(k) && /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/.test(k)) out[k] = v;
   return out;
 }
 
@@ -187,7 +190,13 @@ export class OpencodeServer {
         clearTimeout(timer);
         // 126/127: the launcher could not run the binary at all (not executable, not found): no retry helps.
         const cannotRun = code === 126 || code === 127;
-        reject(new ServerStartError(`opencode serve exited before it was ready (code ${code}, signal ${signal})${cannotRun ? `: ${this.options.bin} cannot be run` : ''}`, output, !cannotRun));
+        reject(
+          new ServerStartError(
+            `opencode serve exited before it was ready (code ${code}, signal ${signal})${cannotRun ? `: ${this.options.bin} cannot be run` : ''}`,
+            output,
+            !cannotRun,
+          ),
+        );
       });
     });
     proc.on('exit', (code, signal) => {

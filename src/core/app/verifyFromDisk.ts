@@ -55,7 +55,14 @@ export async function verifyFromDisk(o: VerifyFromDiskOptions): Promise<VerifyFr
     const stored = records.find((r) => r.key === key);
     const spec = o.spec?.get(key);
     if (!stored) {
-      if (o.includeNotRun && spec) chosen.push({ key, integrationId: spec.integrationId, interactionId: spec.interactionId, kind: spec.kind, folder: interactionFolder(o.workRoot, spec.integrationId, spec.interactionId) });
+      if (o.includeNotRun && spec)
+        chosen.push({
+          key,
+          integrationId: spec.integrationId,
+          interactionId: spec.interactionId,
+          kind: spec.kind,
+          folder: interactionFolder(o.workRoot, spec.integrationId, spec.interactionId),
+        });
       continue;
     }
     if (runByAnotherProcess(stored)) {

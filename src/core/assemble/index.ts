@@ -135,7 +135,8 @@ export async function planAssembly(opts: {
   }
   const problems: AssemblyProblem[] = [];
   if (included.length) {
-    for (const p of await projectProblems(opts.projectDir, { toolchain: opts.compile !== false, bins: opts.bins })) problems.push({ kind: p.kind, message: p.message, keys: [] });
+    for (const p of await projectProblems(opts.projectDir, { toolchain: opts.compile !== false, bins: opts.bins }))
+      problems.push({ kind: p.kind, message: p.message, keys: [] });
   }
   // Every file from every interaction, once: a file two interactions both bring must be the same file.
   const wanted = new Map<string, { content: string; from: string[] }>();
@@ -168,11 +169,19 @@ export async function planAssembly(opts: {
     files.push({ rel, content, from, existing, status, ...(status === 'conflict' ? { diff: unifiedDiff(rel, existing as string, content) } : {}) });
   }
   if (included.length) {
-    const imports = included.map((c) => `import './${scriptRelativePath({ integrationId: c.integrationId, id: c.interactionId, kind: c.kind }).replace(/\.ts$/, '.js')}';`);
+    const imports = included.map(
+      (c) => `import './${scriptRelativePath({ integrationId: c.integrationId, id: c.interactionId, kind: c.kind }).replace(/\.ts$/, '.js')}';`,
+    );
     const existingIndex = await read(path.join(opts.projectDir, 'index.ts'));
     const merged = mergeIndex(existingIndex, imports);
     // index.ts is merged, never a conflict: our lines are added to the user's.
-    files.push({ rel: 'index.ts', content: merged, existing: existingIndex, status: existingIndex === merged ? 'same' : 'new', from: included.map((c) => c.key) });
+    files.push({
+      rel: 'index.ts',
+      content: merged,
+      existing: existingIndex,
+      status: existingIndex === merged ? 'same' : 'new',
+      from: included.map((c) => c.key),
+    });
     // A project that does not exist yet gets the scaffold's files (never replacing the user's own).
     for (const rel of PROJECT_SKELETON) {
       if ((await read(path.join(opts.projectDir, ...rel.split('/')))) !== undefined) continue;
@@ -188,7 +197,10 @@ export async function planAssembly(opts: {
 function projectPackageJson(source: string, projectDir: string): string {
   try {
     const pkg = JSON.parse(source) as Record<string, unknown>;
-    pkg.name = path.basename(projectDir).toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+    pkg.name = path
+      .basename(projectDir)
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-');
     pkg.description = 'Nango integrations, assembled by Integration Builder from verified interactions.';
     return JSON.stringify(pkg, null, 2) + '\n';
   } catch {
@@ -222,7 +234,13 @@ export interface ApplyOptions {
 async function firstMissingDir(dir: string): Promise<string | undefined> {
   let missing: string | undefined;
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-    if (await fs.stat(d).then(() => true, () => false)) return missing;
+    if (
+      await fs.stat(d).then(
+        () => true,
+        () => false,
+      )
+    )
+      return missing;
     missing = d;
     if (path.dirname(d) === d) return missing;
   }
@@ -250,7 +268,11 @@ export async function applyAssembly(plan: AssemblyPlan, opts: ApplyOptions = {})
   // The project may have changed since the plan (a nango.yaml added, the CLI removed): asked again, still before any write.
   if (plan.included.length) {
     const now = await projectProblems(plan.projectDir, { toolchain: opts.compile !== false, bins: opts.bins });
-    if (now.length) throw new AssemblyRefused(plan.integrationId, now.map((p) => ({ kind: p.kind, message: p.message, keys: [] })));
+    if (now.length)
+      throw new AssemblyRefused(
+        plan.integrationId,
+        now.map((p) => ({ kind: p.kind, message: p.message, keys: [] })),
+      );
   }
   opts.onStep?.('staging');
   const createdProjectDir = await firstMissingDir(plan.projectDir);
@@ -308,7 +330,13 @@ export async function applyAssembly(plan: AssemblyPlan, opts: ApplyOptions = {})
     integrationId: plan.integrationId,
     projectDir: plan.projectDir,
     at: (opts.now?.() ?? new Date()).toISOString(),
-    interactions: plan.included.map((c) => ({ key: c.key, attempt: c.attempt, verdict: c.verdict ?? 'unverified', costUsd: c.costUsd, files: plan.files.filter((f) => f.rel !== 'index.ts' && f.from.includes(c.key)).map((f) => f.rel) })),
+    interactions: plan.included.map((c) => ({
+      key: c.key,
+      attempt: c.attempt,
+      verdict: c.verdict ?? 'unverified',
+      costUsd: c.costUsd,
+      files: plan.files.filter((f) => f.rel !== 'index.ts' && f.from.includes(c.key)).map((f) => f.rel),
+    })),
     refused: [...plan.refused],
     written: toWrite.map((f) => f.rel),
     unchanged: plan.files.filter((f) => f.status === 'same').map((f) => f.rel),
@@ -318,7 +346,14 @@ export async function applyAssembly(plan: AssemblyPlan, opts: ApplyOptions = {})
 }
 
 export function renderAssemblyReport(r: AssemblyReport): string {
-  const out = [`# Assembly of ${r.integrationId}`, '', `Project: \`${r.projectDir}\` · ${r.at}`, '', '| Interaction | Attempt | Verification | Cost |', '|---|--:|---|--:|'];
+  const out = [
+    `# Assembly of ${r.integrationId}`,
+    '',
+    `Project: \`${r.projectDir}\` · ${r.at}`,
+    '',
+    '| Interaction | Attempt | Verification | Cost |',
+    '|---|--:|---|--:|',
+  ];
   for (const i of r.interactions) out.push(`| ${i.key} | ${i.attempt} | ${i.verdict} | $${i.costUsd.toFixed(4)} |`);
   if (r.refused.length) out.push('', '## Left out', '', ...r.refused.map((x) => `- ${x.key}: ${x.reason}`));
   out.push('', `Written: ${r.written.length} file(s); unchanged: ${r.unchanged.length}; kept as they were (conflicts not overwritten): ${r.skipped.length}`);

@@ -23,7 +23,11 @@ export class AssemblyRefused extends Error {
     readonly problems: readonly AssemblyProblem[],
   ) {
     super(
-      [`assembling ${integrationId} was refused, nothing was written:`, ...problems.map((p) => `- ${p.keys.length ? `${p.keys.join(', ')}: ` : ''}${p.message}`), ...problems.filter((p) => p.diff).map((p) => p.diff as string)].join('\n'),
+      [
+        `assembling ${integrationId} was refused, nothing was written:`,
+        ...problems.map((p) => `- ${p.keys.length ? `${p.keys.join(', ')}: ` : ''}${p.message}`),
+        ...problems.filter((p) => p.diff).map((p) => p.diff as string),
+      ].join('\n'),
     );
     this.name = 'AssemblyRefused';
   }

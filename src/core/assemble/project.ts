@@ -47,16 +47,19 @@ export async function projectProblems(projectDir: string, opts: { toolchain: boo
       });
     }
     const nangoDir = await kindOf(path.join(projectDir, '.nango'));
-    if (nangoDir !== undefined && nangoDir !== 'folder') out.push({ kind: 'bad-layout', message: `${path.join(projectDir, '.nango')} is not a folder: the Nango CLI keeps its build state there` });
+    if (nangoDir !== undefined && nangoDir !== 'folder')
+      out.push({ kind: 'bad-layout', message: `${path.join(projectDir, '.nango')} is not a folder: the Nango CLI keeps its build state there` });
     const index = await kindOf(path.join(projectDir, 'index.ts'));
-    if (index !== undefined && index !== 'file') out.push({ kind: 'bad-layout', message: `${path.join(projectDir, 'index.ts')} is not a file: it lists the project's scripts` });
+    if (index !== undefined && index !== 'file')
+      out.push({ kind: 'bad-layout', message: `${path.join(projectDir, 'index.ts')} is not a file: it lists the project's scripts` });
     const pkgFile = path.join(projectDir, 'package.json');
     // No package.json is fine; one that cannot be read is not (fail closed).
     let pkg: string | undefined;
     try {
       pkg = await fs.readFile(pkgFile, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') out.push({ kind: 'package-json', message: `${pkgFile} cannot be read (${(err as Error).message}): \`nango compile\` reads it first` });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        out.push({ kind: 'package-json', message: `${pkgFile} cannot be read (${(err as Error).message}): \`nango compile\` reads it first` });
     }
     if (pkg !== undefined) {
       try {
@@ -68,9 +71,15 @@ export async function projectProblems(projectDir: string, opts: { toolchain: boo
   }
   if (opts.toolchain) {
     if (!findBin(projectDir, 'nango', opts.bins)) {
-      out.push({ kind: 'toolchain-missing', message: `the Nango CLI is not installed in ${projectDir} or above it (node_modules/.bin/nango): Assemble compiles the project after writing, so install \`nango\` and \`zod\` there first` });
+      out.push({
+        kind: 'toolchain-missing',
+        message: `the Nango CLI is not installed in ${projectDir} or above it (node_modules/.bin/nango): Assemble compiles the project after writing, so install \`nango\` and \`zod\` there first`,
+      });
     } else if (!findPackage(projectDir, 'zod')) {
-      out.push({ kind: 'toolchain-missing', message: `zod is not installed in ${projectDir} or above it (node_modules/zod): every script imports it, so the project cannot compile; install it there first` });
+      out.push({
+        kind: 'toolchain-missing',
+        message: `zod is not installed in ${projectDir} or above it (node_modules/zod): every script imports it, so the project cannot compile; install it there first`,
+      });
     }
   }
   return out;

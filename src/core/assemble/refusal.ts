@@ -79,7 +79,11 @@ export function renderRefusalText(r: AssemblyRefusal): string {
 /** The same as a Markdown document: one section per problem, its files as links, its diff as a diff. */
 export function renderRefusalMarkdown(r: AssemblyRefusal): string {
   const link = (p: string, line?: number) => `[\`${p}${line ? `:${line}` : ''}\`](${pathToFileURL(p).href}${line ? `#L${line}` : ''})`;
-  const out = [`# Assembly of ${r.integrationId} refused`, '', `Nothing was written to \`${r.projectDir}\`: Assemble checks everything before it writes, and found ${count(r.problems.length)}. Fix ${r.problems.length === 1 ? 'it' : 'them'} and assemble again.`];
+  const out = [
+    `# Assembly of ${r.integrationId} refused`,
+    '',
+    `Nothing was written to \`${r.projectDir}\`: Assemble checks everything before it writes, and found ${count(r.problems.length)}. Fix ${r.problems.length === 1 ? 'it' : 'them'} and assemble again.`,
+  ];
   r.problems.forEach((p, i) => {
     out.push('', `## ${i + 1}. ${TITLE[p.kind]}${p.keys.length ? ` — ${p.keys.join(', ')}` : ''}`, '');
     out.push(p.message, '');

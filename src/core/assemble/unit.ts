@@ -87,7 +87,8 @@ function inside(root: string, abs: string): boolean {
 export async function interactionUnit(folder: string, scriptRel: string): Promise<InteractionUnit> {
   const problems: UnitProblem[] = [];
   const realFolder = await fs.realpath(folder).catch(() => undefined);
-  if (!realFolder) return { scriptRel, files: [], problems: [{ kind: 'script-missing', message: `the interaction folder ${folder} does not exist`, file: scriptRel }] };
+  if (!realFolder)
+    return { scriptRel, files: [], problems: [{ kind: 'script-missing', message: `the interaction folder ${folder} does not exist`, file: scriptRel }] };
 
   /** The file's content when `rel` is a regular file really inside the folder; 'outside' for a link out. */
   const readInside = async (rel: string): Promise<string | 'outside' | undefined> => {
@@ -102,11 +103,28 @@ export async function interactionUnit(folder: string, scriptRel: string): Promis
   };
 
   const ts = loadTypeScript(folder);
-  if (!ts) return { scriptRel, files: [], problems: [{ kind: 'toolchain-missing', message: `TypeScript cannot be loaded from the project above ${folder} (the nango package brings it), so the script's imports cannot be read`, file: scriptRel }] };
+  if (!ts)
+    return {
+      scriptRel,
+      files: [],
+      problems: [
+        {
+          kind: 'toolchain-missing',
+          message: `TypeScript cannot be loaded from the project above ${folder} (the nango package brings it), so the script's imports cannot be read`,
+          file: scriptRel,
+        },
+      ],
+    };
   const files = new Map<string, string>();
   const script = await readInside(scriptRel);
-  if (script === undefined) return { scriptRel, files: [], problems: [{ kind: 'script-missing', message: `its script ${scriptRel} is missing in ${folder}`, file: scriptRel }] };
-  if (script === 'outside') return { scriptRel, files: [], problems: [{ kind: 'link-outside', message: `its script ${scriptRel} is a link to a file outside the interaction folder`, file: scriptRel }] };
+  if (script === undefined)
+    return { scriptRel, files: [], problems: [{ kind: 'script-missing', message: `its script ${scriptRel} is missing in ${folder}`, file: scriptRel }] };
+  if (script === 'outside')
+    return {
+      scriptRel,
+      files: [],
+      problems: [{ kind: 'link-outside', message: `its script ${scriptRel} is a link to a file outside the interaction folder`, file: scriptRel }],
+    };
   files.set(scriptRel, script);
 
   const queue = [scriptRel];
@@ -124,7 +142,13 @@ export async function interactionUnit(folder: string, scriptRel: string): Promis
       const where = `${rel}:${at.line}`;
       const target = spec.startsWith('/') ? undefined : path.posix.normalize(path.posix.join(path.posix.dirname(rel), spec)).replace(/(.)\/+$/, '$1');
       if (target === undefined || target === '..' || target.startsWith('../')) {
-        problems.push({ kind: 'import-outside', file: rel, ...at, specifier: spec, message: `${where} imports ${spec}, which is outside the interaction folder: Assemble ships only the folder's own files, so the project would not have it` });
+        problems.push({
+          kind: 'import-outside',
+          file: rel,
+          ...at,
+          specifier: spec,
+          message: `${where} imports ${spec}, which is outside the interaction folder: Assemble ships only the folder's own files, so the project would not have it`,
+        });
         continue;
       }
       let found: { rel: string; content: string } | 'outside' | undefined;
@@ -136,11 +160,29 @@ export async function interactionUnit(folder: string, scriptRel: string): Promis
         break;
       }
       if (found === 'outside') {
-        problems.push({ kind: 'link-outside', file: rel, ...at, specifier: spec, message: `${where} imports ${spec}, a link to a file outside the interaction folder` });
+        problems.push({
+          kind: 'link-outside',
+          file: rel,
+          ...at,
+          specifier: spec,
+          message: `${where} imports ${spec}, a link to a file outside the interaction folder`,
+        });
       } else if (found === undefined) {
-        problems.push({ kind: 'import-missing', file: rel, ...at, specifier: spec, message: `${where} imports ${spec}, but the folder has no such file (looked for ${candidates(target).join(', ')})` });
+        problems.push({
+          kind: 'import-missing',
+          file: rel,
+          ...at,
+          specifier: spec,
+          message: `${where} imports ${spec}, but the folder has no such file (looked for ${candidates(target).join(', ')})`,
+        });
       } else if (isProjectFile(found.rel)) {
-        problems.push({ kind: 'import-reserved', file: rel, ...at, specifier: spec, message: `${where} imports ${spec} (${found.rel}), a file of the project that Assemble merges or keeps as it is; move what it needs into a file of its own` });
+        problems.push({
+          kind: 'import-reserved',
+          file: rel,
+          ...at,
+          specifier: spec,
+          message: `${where} imports ${spec} (${found.rel}), a file of the project that Assemble merges or keeps as it is; move what it needs into a file of its own`,
+        });
       } else if (!files.has(found.rel)) {
         files.set(found.rel, found.content);
         queue.push(found.rel);

@@ -187,10 +187,12 @@ export class FixtureGuard {
   // ---- folders
 
   private serial<T>(op: () => Promise<T>): Promise<T> {
-    const next = this.ops.catch(() => undefined).then(() => {
-      if (this.disposed) throw new Error('the fixture guard is disposed');
-      return op();
-    });
+    const next = this.ops
+      .catch(() => undefined)
+      .then(() => {
+        if (this.disposed) throw new Error('the fixture guard is disposed');
+        return op();
+      });
     this.ops = next;
     return next;
   }
@@ -210,12 +212,17 @@ export class FixtureGuard {
       }
     }
     const manifest = await loadManifest(t.baselineDir);
-    const rec: FolderReconciler = new FolderReconciler({ ...t, folder, baselineDir: path.resolve(t.baselineDir) }, manifest, this.hooksFor(() => rec), {
-      addedGraceMs: this.options.addedGraceMs ?? 5,
-      recheckMs: this.options.recheckMs ?? 25,
-      now: this.options.now ?? (() => new Date()),
-      currentActivity: this.options.currentActivity,
-    });
+    const rec: FolderReconciler = new FolderReconciler(
+      { ...t, folder, baselineDir: path.resolve(t.baselineDir) },
+      manifest,
+      this.hooksFor(() => rec),
+      {
+        addedGraceMs: this.options.addedGraceMs ?? 5,
+        recheckMs: this.options.recheckMs ?? 25,
+        now: this.options.now ?? (() => new Date()),
+        currentActivity: this.options.currentActivity,
+      },
+    );
     const dirs = await rec.noteWatchedDirs();
     this.reconcilers.set(folder, rec);
     try {
@@ -371,21 +378,23 @@ export class FixtureGuard {
       this.watcher.unwatch(a);
       this.watcher.add(a);
     }
-    const done = Promise.all(abs.map((a) => this.probe(a, attempt === 1 ? PROBE_TRIES_REWATCH : PROBE_TRIES_WATCH))).then(async (live) => {
-      // 'gone': the agent removed or swapped it again meanwhile; that has its own events and check.
-      const dead = rels.filter((_, i) => live[i] === 'dead');
-      if (dead.length && attempt === 1) {
-        // chokidar can hold on to stale state about a path (e.g. that it was a symlink, so it will not
-        // watch the directory now there): a fresh watcher has none.
-        await this.serial(() => this.rebuild());
-        await this.rewatch(rec, dead, attempt + 1);
-      } else if (dead.length) {
-        this.fail(rec, new Error(`the file watcher did not come back on ${dead.map((d) => this.absIn(rec.folder, d)).join(', ')}`));
-      }
-      rec.checkAll();
-    }).catch((err: Error) => {
-      if (!this.disposed) this.fail(rec, err);
-    });
+    const done = Promise.all(abs.map((a) => this.probe(a, attempt === 1 ? PROBE_TRIES_REWATCH : PROBE_TRIES_WATCH)))
+      .then(async (live) => {
+        // 'gone': the agent removed or swapped it again meanwhile; that has its own events and check.
+        const dead = rels.filter((_, i) => live[i] === 'dead');
+        if (dead.length && attempt === 1) {
+          // chokidar can hold on to stale state about a path (e.g. that it was a symlink, so it will not
+          // watch the directory now there): a fresh watcher has none.
+          await this.serial(() => this.rebuild());
+          await this.rewatch(rec, dead, attempt + 1);
+        } else if (dead.length) {
+          this.fail(rec, new Error(`the file watcher did not come back on ${dead.map((d) => this.absIn(rec.folder, d)).join(', ')}`));
+        }
+        rec.checkAll();
+      })
+      .catch((err: Error) => {
+        if (!this.disposed) this.fail(rec, err);
+      });
     this.rewatching.add(done);
     void done.finally(() => this.rewatching.delete(done));
     return done;
@@ -396,7 +405,10 @@ export class FixtureGuard {
    * the watch to report it. Retries while chokidar is still attaching; `gone` when the directory is.
    */
   private async probe(dir: string, tries = PROBE_TRIES_WATCH): Promise<'live' | 'gone' | 'dead'> {
-    const inode = await fs.lstat(dir).then((st) => (st.isDirectory() ? st.ino : undefined), () => undefined);
+    const inode = await fs.lstat(dir).then(
+      (st) => (st.isDirectory() ? st.ino : undefined),
+      () => undefined,
+    );
     for (let i = 0; i < tries && !this.disposed && inode !== undefined; i++) {
       const file = path.join(dir, ownFileName('probe'));
       const seen = await asOwnFile(file, async () => {
@@ -417,7 +429,13 @@ export class FixtureGuard {
         }
       });
       if (seen) return 'live';
-      if ((await fs.lstat(dir).then((st) => (st.isDirectory() ? st.ino : undefined), () => undefined)) !== inode) return 'gone';
+      if (
+        (await fs.lstat(dir).then(
+          (st) => (st.isDirectory() ? st.ino : undefined),
+          () => undefined,
+        )) !== inode
+      )
+        return 'gone';
     }
     return inode === undefined ? 'gone' : 'dead';
   }

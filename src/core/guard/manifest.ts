@@ -230,7 +230,13 @@ export async function findUnexpected(folder: string, manifest: BaselineManifest)
   const out: string[] = [];
   for (const name of GENERATED_ROOT_FILES) {
     if (known.has(name)) continue;
-    if (await fs.lstat(path.join(folder, name)).then(() => true, () => false)) out.push(name);
+    if (
+      await fs.lstat(path.join(folder, name)).then(
+        () => true,
+        () => false,
+      )
+    )
+      out.push(name);
   }
   const walk = async (rel: string): Promise<void> => {
     const st = await fs.lstat(absOf(folder, rel)).catch(() => undefined);

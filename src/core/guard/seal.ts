@@ -59,17 +59,27 @@ export async function sealBaseline(runsDir: string, runKey: string, attempt: num
   return { manifestSha256, hmac: mac(await integrityKey(runsDir), runKey, attempt, manifestSha256), at: now.toISOString() };
 }
 
-export type SealCheck = { readonly ok: true } | { readonly ok: false; readonly rule: 'fixtures.baseline-unsealed' | 'fixtures.baseline-tampered'; readonly message: string };
+export type SealCheck =
+  { readonly ok: true } | { readonly ok: false; readonly rule: 'fixtures.baseline-unsealed' | 'fixtures.baseline-tampered'; readonly message: string };
 
 /** Whether the manifest in `baselineDir` is the one the harness sealed for this run and attempt. */
 export async function checkSeal(runsDir: string, runKey: string, attempt: number, baselineDir: string, seal: BaselineSeal | undefined): Promise<SealCheck> {
-  if (!seal) return { ok: false, rule: 'fixtures.baseline-unsealed', message: 'the run record holds no seal of its baseline, so the baseline cannot be trusted (restart the interaction from scratch)' };
+  if (!seal)
+    return {
+      ok: false,
+      rule: 'fixtures.baseline-unsealed',
+      message: 'the run record holds no seal of its baseline, so the baseline cannot be trusted (restart the interaction from scratch)',
+    };
   let key: Buffer;
   let actual: string;
   try {
     key = await integrityKey(runsDir, false);
   } catch (err) {
-    return { ok: false, rule: 'fixtures.baseline-tampered', message: `the work root's integrity key cannot be read (${(err as Error).message}), so the baseline's seal cannot be checked` };
+    return {
+      ok: false,
+      rule: 'fixtures.baseline-tampered',
+      message: `the work root's integrity key cannot be read (${(err as Error).message}), so the baseline's seal cannot be checked`,
+    };
   }
   try {
     actual = sha256(await fs.readFile(path.join(baselineDir, MANIFEST_FILE)));
@@ -78,7 +88,17 @@ export async function checkSeal(runsDir: string, runKey: string, attempt: number
   }
   const want = Buffer.from(mac(key, runKey, attempt, seal.manifestSha256), 'hex');
   const got = Buffer.from(/^[0-9a-f]{64}$/.test(seal.hmac) ? seal.hmac : '', 'hex');
-  if (got.length !== want.length || !timingSafeEqual(got, want)) return { ok: false, rule: 'fixtures.baseline-tampered', message: 'the seal in the run record was not made by the harness (its HMAC does not match): the record or the baseline was rewritten' };
-  if (actual !== seal.manifestSha256) return { ok: false, rule: 'fixtures.baseline-tampered', message: 'the baseline manifest is not the one the harness wrote (its hash differs from the sealed one): it was rewritten after the run' };
+  if (got.length !== want.length || !timingSafeEqual(got, want))
+    return {
+      ok: false,
+      rule: 'fixtures.baseline-tampered',
+      message: 'the seal in the run record was not made by the harness (its HMAC does not match): the record or the baseline was rewritten',
+    };
+  if (actual !== seal.manifestSha256)
+    return {
+      ok: false,
+      rule: 'fixtures.baseline-tampered',
+      message: 'the baseline manifest is not the one the harness wrote (its hash differs from the sealed one): it was rewritten after the run',
+    };
   return { ok: true };
 }

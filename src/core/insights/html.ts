@@ -96,7 +96,10 @@ function splitBar(t: TimeSplit, width = 140, height = 10): string {
   let x = 0;
   const rects = BUCKET_ORDER.map((b) => {
     const w = (bucketMs(t, b) / t.wallMs) * width;
-    const r = w > 0 ? `<rect class="b-${b}" x="${x.toFixed(2)}" y="0" width="${w.toFixed(2)}" height="${height}"><title>${esc(`${BUCKET_LABEL[b]}: ${formatDuration(bucketMs(t, b))} (${pct(bucketMs(t, b), t.wallMs)})`)}</title></rect>` : '';
+    const r =
+      w > 0
+        ? `<rect class="b-${b}" x="${x.toFixed(2)}" y="0" width="${w.toFixed(2)}" height="${height}"><title>${esc(`${BUCKET_LABEL[b]}: ${formatDuration(bucketMs(t, b))} (${pct(bucketMs(t, b), t.wallMs)})`)}</title></rect>`
+        : '';
     x += w;
     return r;
   }).join('');
@@ -122,7 +125,9 @@ function timeline(interactions: readonly InteractionInsight[]): string {
   const step = niceStep(span / 6);
   for (let t = 0; t <= span; t += step) {
     const px = x(t0 + t).toFixed(1);
-    ticks.push(`<line class="axis" x1="${px}" y1="${top - 4}" x2="${px}" y2="${height}"/><text x="${px}" y="${top - 8}" text-anchor="middle">+${esc(formatDuration(t))}</text>`);
+    ticks.push(
+      `<line class="axis" x1="${px}" y1="${top - 4}" x2="${px}" y2="${height}"/><text x="${px}" y="${top - 8}" text-anchor="middle">+${esc(formatDuration(t))}</text>`,
+    );
   }
   const body = rows
     .map((i, n) => {
@@ -135,7 +140,10 @@ function timeline(interactions: readonly InteractionInsight[]): string {
               `<rect class="b-${s.bucket}" x="${x(s.start).toFixed(2)}" y="${y + 2}" width="${Math.max(0.5, x(s.end) - x(s.start)).toFixed(2)}" height="${rowH - 4}"><title>${esc(`${i.key} #${a.attempt} · ${BUCKET_LABEL[s.bucket]} ${formatDuration(s.end - s.start)}`)}</title></rect>`,
           );
           const first = a.segments[0];
-          if (k > 0 && first) segs.push(`<line class="sep" x1="${x(first.start).toFixed(2)}" y1="${y}" x2="${x(first.start).toFixed(2)}" y2="${y + rowH}"><title>attempt ${a.attempt}</title></line>`);
+          if (k > 0 && first)
+            segs.push(
+              `<line class="sep" x1="${x(first.start).toFixed(2)}" y1="${y}" x2="${x(first.start).toFixed(2)}" y2="${y + rowH}"><title>attempt ${a.attempt}</title></line>`,
+            );
           return segs;
         })
         .join('');
@@ -180,23 +188,44 @@ const table = (head: readonly string[], rows: readonly (readonly string[])[], nu
 
 function timeCells(t: TimeSplit, unknown: number): string[] {
   const note = unknown ? ` <span class="bad" title="attempts whose time is unknown">+${unknown} unknown</span>` : '';
-  return [`${esc(formatDuration(t.wallMs))}${note}`, esc(formatDuration(t.modelMs)), esc(formatDuration(t.toolMs)), esc(formatDuration(t.toolchainMs)), esc(formatDuration(t.waitingMs)), splitBar(t)];
+  return [
+    `${esc(formatDuration(t.wallMs))}${note}`,
+    esc(formatDuration(t.modelMs)),
+    esc(formatDuration(t.toolMs)),
+    esc(formatDuration(t.toolchainMs)),
+    esc(formatDuration(t.waitingMs)),
+    splitBar(t),
+  ];
 }
 
-const STATUS_CLASS: Readonly<Record<string, string>> = { verified: 'good', failed: 'bad', blocked: 'bad', 'needs-review': 'warn', interrupted: 'warn', stopped: 'warn' };
+const STATUS_CLASS: Readonly<Record<string, string>> = {
+  verified: 'good',
+  failed: 'bad',
+  blocked: 'bad',
+  'needs-review': 'warn',
+  interrupted: 'warn',
+  stopped: 'warn',
+};
 
 export function renderInsightsHtml(report: InsightsReport, opts: InsightsHtmlOptions = {}): string {
   const t = report.totals;
   const parts: string[] = [];
   parts.push(opts.refreshHref ? `<a class="refresh" href="${esc(opts.refreshHref)}">Refresh</a>` : '');
   parts.push('<h1>Integration Builder — Insights</h1>');
-  parts.push(`<p class="sub">${esc(report.workRoot ?? '')}${report.workRoot ? ' · ' : ''}made ${esc(report.generatedAt)} from the run records and transcripts</p>`);
+  parts.push(
+    `<p class="sub">${esc(report.workRoot ?? '')}${report.workRoot ? ' · ' : ''}made ${esc(report.generatedAt)} from the run records and transcripts</p>`,
+  );
 
   if (report.problems.length) {
     parts.push(
       `<section class="problems"><h2>Evidence that cannot be read (${report.problems.length})</h2><p>These are left out of the figures below, or counted only in part, as each line says. Nothing here is shown as zero or as "no runs".</p>${table(
         ['what', 'run', 'file', 'problem'],
-        report.problems.map((p) => [esc(p.kind), esc(p.key ? `${p.key}${p.attempt ? ` #${p.attempt}` : ''}` : '—'), `<code>${esc(p.file)}</code>`, esc(p.message)]),
+        report.problems.map((p) => [
+          esc(p.kind),
+          esc(p.key ? `${p.key}${p.attempt ? ` #${p.attempt}` : ''}` : '—'),
+          `<code>${esc(p.file)}</code>`,
+          esc(p.message),
+        ]),
       )}</section>`,
     );
   }
@@ -221,9 +250,21 @@ export function renderInsightsHtml(report: InsightsReport, opts: InsightsHtmlOpt
   parts.push('<h2>Timeline of all agents</h2>', timeline(report.interactions));
 
   parts.push('<h2>Cost</h2><h3>Per interaction</h3>');
-  parts.push(barChart(report.interactions.map((i) => ({ label: i.key, value: i.costUsd })), formatUsd, 'cost per interaction'));
+  parts.push(
+    barChart(
+      report.interactions.map((i) => ({ label: i.key, value: i.costUsd })),
+      formatUsd,
+      'cost per interaction',
+    ),
+  );
   parts.push('<h3>Per API</h3>');
-  parts.push(barChart(report.apis.map((a) => ({ label: a.integrationId, value: a.costUsd })), formatUsd, 'cost per API'));
+  parts.push(
+    barChart(
+      report.apis.map((a) => ({ label: a.integrationId, value: a.costUsd })),
+      formatUsd,
+      'cost per API',
+    ),
+  );
 
   parts.push('<h2>Time, cost and tokens per interaction</h2>');
   parts.push(
@@ -260,7 +301,11 @@ export function renderInsightsHtml(report: InsightsReport, opts: InsightsHtmlOpt
         esc(formatUsd(a.costUsd)),
         esc(formatInt(a.totalTokens)),
         ...timeCells(a.time, a.attemptsWithoutTime),
-        esc(Object.entries(a.statuses).map(([s, n]) => `${s} ${n}`).join(', ')),
+        esc(
+          Object.entries(a.statuses)
+            .map(([s, n]) => `${s} ${n}`)
+            .join(', '),
+        ),
       ]),
       [1, 2, 3, 4, 5, 6, 7, 8],
     ),
@@ -274,9 +319,25 @@ export function renderInsightsHtml(report: InsightsReport, opts: InsightsHtmlOpt
     )}; by what Verify said of each: ${esc(`${tx.attemptVerdicts.verified} verified, ${tx.attemptVerdicts.failed} failed, ${tx.attemptVerdicts['needs-review']} need review, ${tx.attemptVerdicts.unverified} not verified`)}.</p>`,
   );
   parts.push('<h3>Findings by rule</h3>');
-  parts.push(table(['rule', 'check', 'severity', 'interactions', 'findings', 'where'], tx.findings.map((f) => [`<code>${esc(f.rule)}</code>`, esc(f.check), `<span class="${f.severity === 'error' ? 'bad' : 'warn'}">${esc(f.severity)}</span>`, String(f.interactions), String(f.findings), esc(f.keys.join(', '))]), [3, 4]));
+  parts.push(
+    table(
+      ['rule', 'check', 'severity', 'interactions', 'findings', 'where'],
+      tx.findings.map((f) => [
+        `<code>${esc(f.rule)}</code>`,
+        esc(f.check),
+        `<span class="${f.severity === 'error' ? 'bad' : 'warn'}">${esc(f.severity)}</span>`,
+        String(f.interactions),
+        String(f.findings),
+        esc(f.keys.join(', ')),
+      ]),
+      [3, 4],
+    ),
+  );
   parts.push('<h3>First bad steps</h3>');
-  if (tx.firstBadByKind.length) parts.push(`<p>By kind of step: ${esc(tx.firstBadByKind.map((k) => `${k.kind} ${k.count}`).join(', '))}. By rule: ${esc(tx.firstBadByRule.map((r) => `${r.rule} ${r.count}`).join(', '))}.</p>`);
+  if (tx.firstBadByKind.length)
+    parts.push(
+      `<p>By kind of step: ${esc(tx.firstBadByKind.map((k) => `${k.kind} ${k.count}`).join(', '))}. By rule: ${esc(tx.firstBadByRule.map((r) => `${r.rule} ${r.count}`).join(', '))}.</p>`,
+    );
   parts.push(
     table(
       ['interaction', 'attempt', 'step', 'kind', 'what', 'rules'],
@@ -295,7 +356,13 @@ export function renderInsightsHtml(report: InsightsReport, opts: InsightsHtmlOpt
   parts.push(
     table(
       ['interaction', 'attempt', 'status', 'verification', 'why'],
-      tx.endings.map((e) => [`<code>${esc(e.key)}</code>`, String(e.attempt), `<span class="${STATUS_CLASS[e.status] ?? ''}">${esc(e.status)}</span>`, e.verdict ? `<span class="${STATUS_CLASS[e.verdict] ?? ''}">${esc(e.verdict)}</span>` : '<span class="muted">—</span>', esc(e.detail)]),
+      tx.endings.map((e) => [
+        `<code>${esc(e.key)}</code>`,
+        String(e.attempt),
+        `<span class="${STATUS_CLASS[e.status] ?? ''}">${esc(e.status)}</span>`,
+        e.verdict ? `<span class="${STATUS_CLASS[e.verdict] ?? ''}">${esc(e.verdict)}</span>` : '<span class="muted">—</span>',
+        esc(e.detail),
+      ]),
       [1],
     ),
   );
@@ -317,7 +384,11 @@ export function renderInsightsHtml(report: InsightsReport, opts: InsightsHtmlOpt
     ),
   );
 
-  parts.push(`<h2>How the figures are made</h2><dl>${Object.entries(report.definitions).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`);
+  parts.push(
+    `<h2>How the figures are made</h2><dl>${Object.entries(report.definitions)
+      .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
+      .join('')}</dl>`,
+  );
 
   return `<!DOCTYPE html>
 <html lang="en">

@@ -36,8 +36,12 @@ async function readReport(file: string, key: string, attempt: number): Promise<V
   }
   if (!report || typeof report !== 'object' || report.version !== 1 || !Array.isArray(report.checks)) throw new Error('not a verification report (version 1)');
   if (report.key !== key) throw new Error(`the verification report is of ${JSON.stringify(report.key)}, not ${key}; it was left out`);
-  if (!Number.isInteger(report.attempt) || report.attempt < 1 || report.attempt > attempt) throw new Error(`the verification report names attempt ${JSON.stringify(report.attempt)}, which the run record (attempt ${attempt}) does not have; it was left out`);
-  if (!report.checks.every((c) => c && Array.isArray(c.findings))) throw new Error('the verification report is incomplete (a check without findings); it was left out');
+  if (!Number.isInteger(report.attempt) || report.attempt < 1 || report.attempt > attempt)
+    throw new Error(
+      `the verification report names attempt ${JSON.stringify(report.attempt)}, which the run record (attempt ${attempt}) does not have; it was left out`,
+    );
+  if (!report.checks.every((c) => c && Array.isArray(c.findings)))
+    throw new Error('the verification report is incomplete (a check without findings); it was left out');
   return report;
 }
 

@@ -63,13 +63,18 @@ export const WAITING_BUCKETS: readonly WaitingBucket[] = ['queue', 'setup', 'per
 
 /** In words, for the JSON and the page: how each figure is made. */
 export const DEFINITIONS: Readonly<Record<string, string>> = {
-  window: "An attempt's time runs from its queueing (latest attempt; earlier attempts from their start, as the record keeps no queue time for them) to its recorded end (else its last timestamped transcript line). Each millisecond goes to one bucket, the first that holds, so the buckets add up to the window.",
-  toolchain: 'Harness tools that run the toolchain (record_fixture: nango compile and dryrun; run_tests: the generated tests): from the harness call line or the tool start, whichever is earlier, to the tool finish.',
+  window:
+    "An attempt's time runs from its queueing (latest attempt; earlier attempts from their start, as the record keeps no queue time for them) to its recorded end (else its last timestamped transcript line). Each millisecond goes to one bucket, the first that holds, so the buckets add up to the window.",
+  toolchain:
+    'Harness tools that run the toolchain (record_fixture: nango compile and dryrun; run_tests: the generated tests): from the harness call line or the tool start, whichever is earlier, to the tool finish.',
   tool: "The agent's other tool calls (bash, read, write, edit, report_blocked…), tool start to tool finish; parallel calls count their wall time once.",
-  model: "The agent's turn is under way (status busy, or its first step, to idle, finished or error) and no tool runs: the model writing, plus opencode's own work between steps, which the transcript cannot separate.",
-  waiting: 'Queue (before the start), setup (start to the first model activity: scaffold, baseline, sandbox, session), permission (a person was asked), provider retries, and idle (after the turn, between turns).',
+  model:
+    "The agent's turn is under way (status busy, or its first step, to idle, finished or error) and no tool runs: the model writing, plus opencode's own work between steps, which the transcript cannot separate.",
+  waiting:
+    'Queue (before the start), setup (start to the first model activity: scaffold, baseline, sandbox, session), permission (a person was asked), provider retries, and idle (after the turn, between turns).',
   cost: 'Cost and tokens as the run record keeps them, every attempt of an interaction included, counted as every view counts them (src/core/runs/totals.ts): tokens are input + output + reasoning; cache reads and writes are priced in the cost, not counted.',
-  taxonomy: "The latest verification of each interaction (earlier reports are not kept): error and warning findings by rule (notes hold no verdict and are left out); the first bad step by the rule of src/shared/firstBad.ts. How each attempt ended, and the verdict the run record keeps for it.",
+  taxonomy:
+    'The latest verification of each interaction (earlier reports are not kept): error and warning findings by rule (notes hold no verdict and are left out); the first bad step by the rule of src/shared/firstBad.ts. How each attempt ended, and the verdict the run record keeps for it.',
   slowest: 'Tool calls by their wall time on the harness clock (start line to finish line); unfinished calls run to the end of their attempt.',
 };
 
@@ -226,7 +231,13 @@ export interface Taxonomy {
   readonly firstBadByRule: readonly { readonly rule: string; readonly count: number }[];
   readonly firstBadByKind: readonly { readonly kind: string; readonly count: number }[];
   /** Attempts that ended blocked, stopped, interrupted or failed, with the record's one line of why. */
-  readonly endings: readonly { readonly key: string; readonly attempt: number; readonly status: InteractionStatus; readonly detail: string; readonly verdict?: Verdict }[];
+  readonly endings: readonly {
+    readonly key: string;
+    readonly attempt: number;
+    readonly status: InteractionStatus;
+    readonly detail: string;
+    readonly verdict?: Verdict;
+  }[];
   /** Every attempt by what Verify last said of it (the record keeps it per attempt; none: never verified). */
   readonly attemptVerdicts: Readonly<Record<Verdict, number>> & { readonly unverified: number };
 }
@@ -281,7 +292,14 @@ export interface InsightsReport {
 // ---------------------------------------------------------------------------------------------
 // Time
 
-export const ZERO_SPLIT: TimeSplit = { wallMs: 0, modelMs: 0, toolMs: 0, toolchainMs: 0, waitingMs: 0, waiting: { queue: 0, setup: 0, permission: 0, retry: 0, idle: 0 } };
+export const ZERO_SPLIT: TimeSplit = {
+  wallMs: 0,
+  modelMs: 0,
+  toolMs: 0,
+  toolchainMs: 0,
+  waitingMs: 0,
+  waiting: { queue: 0, setup: 0, permission: 0, retry: 0, idle: 0 },
+};
 
 export function addSplits(a: TimeSplit, b: TimeSplit): TimeSplit {
   const waiting = { ...a.waiting };
@@ -383,7 +401,17 @@ function attemptsOf(run: RunRecord): AttemptFacts[] {
   }));
   return [
     ...earlier,
-    { attempt: run.attempt, status: run.status, detail: run.detail, queuedAt: run.queuedAt, startedAt: run.startedAt, endedAt: run.endedAt, costUsd: run.costUsd, tokens: run.tokens, verdict: run.verification?.attempt === run.attempt ? run.verification.verdict : undefined },
+    {
+      attempt: run.attempt,
+      status: run.status,
+      detail: run.detail,
+      queuedAt: run.queuedAt,
+      startedAt: run.startedAt,
+      endedAt: run.endedAt,
+      costUsd: run.costUsd,
+      tokens: run.tokens,
+      verdict: run.verification?.attempt === run.attempt ? run.verification.verdict : undefined,
+    },
   ];
 }
 
@@ -476,7 +504,8 @@ function readTranscript(key: string, attempt: number, entries: readonly unknown[
       case 'tool.started': {
         open(at);
         const id = str(e.callId) || str(e.partId);
-        if (id && !started.has(id)) started.set(id, { line, at, tool: str(e.tool) ?? '?', input: (e.input && typeof e.input === 'object' ? e.input : {}) as Record<string, unknown> });
+        if (id && !started.has(id))
+          started.set(id, { line, at, tool: str(e.tool) ?? '?', input: (e.input && typeof e.input === 'object' ? e.input : {}) as Record<string, unknown> });
         break;
       }
       case 'tool.finished': {
@@ -515,12 +544,27 @@ function readTranscript(key: string, attempt: number, entries: readonly unknown[
     const begin = Math.min(s.at, harnessAt.get(id) ?? Infinity);
     const bucket = (TOOLCHAIN_TOOLS as readonly string[]).includes(s.tool) ? 'toolchain' : 'tool';
     intervals.push({ bucket, start: begin, end: stop });
-    calls.push({ key, attempt, line: s.line, callId: id, tool: s.tool, what: describeCall(s.tool, s.input), bucket, startedAt: new Date(begin).toISOString(), durationMs: stop - begin, unfinished: true });
+    calls.push({
+      key,
+      attempt,
+      line: s.line,
+      callId: id,
+      tool: s.tool,
+      what: describeCall(s.tool, s.input),
+      bucket,
+      startedAt: new Date(begin).toISOString(),
+      durationMs: stop - begin,
+      unfinished: true,
+    });
   }
   return { intervals, calls, firstActive, lastAt, stamped, steps, tornLines };
 }
 
-function analyseAttempt(key: string, facts: AttemptFacts, evidence: TranscriptEvidence | undefined): { insight: AttemptInsight; calls: ToolCallRow[]; problem?: EvidenceProblem } {
+function analyseAttempt(
+  key: string,
+  facts: AttemptFacts,
+  evidence: TranscriptEvidence | undefined,
+): { insight: AttemptInsight; calls: ToolCallRow[]; problem?: EvidenceProblem } {
   const base = {
     attempt: facts.attempt,
     status: facts.status,
@@ -534,13 +578,29 @@ function analyseAttempt(key: string, facts: AttemptFacts, evidence: TranscriptEv
   const started = timeOf(facts.startedAt);
   if (started === undefined) {
     // Never started (still queued, or stopped in the queue): no transcript is expected and no time was spent working.
-    return { insight: { ...base, transcript: 'not-started', time: null, timeNote: 'the attempt never started', segments: [], steps: 0, toolCalls: 0 }, calls: [] };
+    return {
+      insight: { ...base, transcript: 'not-started', time: null, timeNote: 'the attempt never started', segments: [], steps: 0, toolCalls: 0 },
+      calls: [],
+    };
   }
   if (!evidence || evidence.kind !== 'read') {
     const file = evidence?.file;
-    const message = !evidence ? 'no transcript was given for this attempt' : evidence.kind === 'missing' ? 'the transcript file does not exist' : `the transcript cannot be read: ${evidence.message}`;
+    const message = !evidence
+      ? 'no transcript was given for this attempt'
+      : evidence.kind === 'missing'
+        ? 'the transcript file does not exist'
+        : `the transcript cannot be read: ${evidence.message}`;
     return {
-      insight: { ...base, transcript: evidence?.kind === 'unreadable' ? 'unreadable' : 'missing', transcriptFile: file, time: null, timeNote: `${message}: its time cannot be known`, segments: [], steps: 0, toolCalls: 0 },
+      insight: {
+        ...base,
+        transcript: evidence?.kind === 'unreadable' ? 'unreadable' : 'missing',
+        transcriptFile: file,
+        time: null,
+        timeNote: `${message}: its time cannot be known`,
+        segments: [],
+        steps: 0,
+        toolCalls: 0,
+      },
       calls: [],
       problem: { kind: 'transcript', file: file ?? '', key, attempt: facts.attempt, message },
     };
@@ -549,16 +609,37 @@ function analyseAttempt(key: string, facts: AttemptFacts, evidence: TranscriptEv
   const t = readTranscript(key, facts.attempt, evidence.entries, ended);
   const partial = t.tornLines.length > 0;
   const problem: EvidenceProblem | undefined = partial
-    ? { kind: 'transcript', file: evidence.file, key, attempt: facts.attempt, message: `${t.tornLines.length} line(s) of the transcript cannot be read (lines ${t.tornLines.map((l) => l + 1).join(', ')}): its figures count only the lines that can` }
+    ? {
+        kind: 'transcript',
+        file: evidence.file,
+        key,
+        attempt: facts.attempt,
+        message: `${t.tornLines.length} line(s) of the transcript cannot be read (lines ${t.tornLines.map((l) => l + 1).join(', ')}): its figures count only the lines that can`,
+      }
     : undefined;
-  const common = { ...base, transcript: partial ? ('partial' as const) : ('read' as const), transcriptFile: evidence.file, tornLines: partial ? t.tornLines : undefined, steps: t.steps, toolCalls: t.calls.filter((c) => !c.unfinished).length };
+  const common = {
+    ...base,
+    transcript: partial ? ('partial' as const) : ('read' as const),
+    transcriptFile: evidence.file,
+    tornLines: partial ? t.tornLines : undefined,
+    steps: t.steps,
+    toolCalls: t.calls.filter((c) => !c.unfinished).length,
+  };
   if (!t.stamped) {
-    return { insight: { ...common, time: null, timeNote: 'the transcript has no timestamped line (written by another tool?): its time cannot be known', segments: [] }, calls: [], problem };
+    return {
+      insight: { ...common, time: null, timeNote: 'the transcript has no timestamped line (written by another tool?): its time cannot be known', segments: [] },
+      calls: [],
+      problem,
+    };
   }
   const queued = timeOf(facts.queuedAt);
   const windowStart = queued !== undefined && queued <= started ? queued : started;
   const windowEnd = Math.max(ended ?? t.lastAt ?? started, t.lastAt ?? started, started);
-  const intervals: Interval[] = [...t.intervals, { bucket: 'queue', start: windowStart, end: started }, { bucket: 'setup', start: started, end: t.firstActive ?? windowEnd }];
+  const intervals: Interval[] = [
+    ...t.intervals,
+    { bucket: 'queue', start: windowStart, end: started },
+    { bucket: 'setup', start: started, end: t.firstActive ?? windowEnd },
+  ];
   const segments = segmentWindow(windowStart, windowEnd, intervals);
   const notes: string[] = [];
   if (ended === undefined) notes.push('no end is recorded: measured to its last transcript line');
@@ -571,7 +652,8 @@ function analyseAttempt(key: string, facts: AttemptFacts, evidence: TranscriptEv
 // Taxonomy
 
 function entryAt(evidence: TranscriptEvidence | undefined, line: number): { kind: string; what: string } {
-  if (!evidence || evidence.kind !== 'read') return { kind: 'unreadable', what: `the transcript ${evidence?.kind === 'unreadable' ? 'cannot be read' : 'is missing'}: the step cannot be shown` };
+  if (!evidence || evidence.kind !== 'read')
+    return { kind: 'unreadable', what: `the transcript ${evidence?.kind === 'unreadable' ? 'cannot be read' : 'is missing'}: the step cannot be shown` };
   const e = evidence.entries[line] as Entry | undefined;
   if (!e || typeof e !== 'object') return { kind: 'unknown', what: `line ${line + 1} is not in the transcript` };
   const type = str(e.type) ?? 'unknown';
@@ -625,7 +707,9 @@ function taxonomyOf(records: readonly RunRecord[], reports: readonly VerifyRepor
     }
     const step: TranscriptRef | undefined = firstBadStep(report);
     if (!step) continue;
-    const at = report.checks.flatMap((c) => c.findings).filter((f) => f.step && f.step.attempt === step.attempt && f.step.line === step.line && f.severity !== 'info');
+    const at = report.checks
+      .flatMap((c) => c.findings)
+      .filter((f) => f.step && f.step.attempt === step.attempt && f.step.line === step.line && f.severity !== 'info');
     const severity = at.some((f) => f.severity === 'error') ? 'error' : 'warning';
     const { kind, what } = entryAt(transcripts.get(transcriptId(report.key, step.attempt)), step.line);
     const record = records.find((r) => r.key === report.key);
@@ -643,7 +727,13 @@ function taxonomyOf(records: readonly RunRecord[], reports: readonly VerifyRepor
   }
   const findings = [...rules.values()]
     .map((r) => ({ rule: r.rule, check: r.check, severity: r.severity, findings: r.findings, interactions: r.keys.size, keys: [...r.keys].sort() }))
-    .sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) || b.interactions - a.interactions || b.findings - a.findings || a.rule.localeCompare(b.rule));
+    .sort(
+      (a, b) =>
+        (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) ||
+        b.interactions - a.interactions ||
+        b.findings - a.findings ||
+        a.rule.localeCompare(b.rule),
+    );
   const endings = attempts
     .filter((a) => UNSUCCESSFUL.has(a.status))
     .map((a) => ({ key: a.key, attempt: a.attempt, status: a.status, detail: a.detail ?? '', verdict: a.verdict }))
@@ -656,7 +746,10 @@ function taxonomyOf(records: readonly RunRecord[], reports: readonly VerifyRepor
     attemptVerdicts,
     findings,
     firstBadSteps,
-    firstBadByRule: countBy(firstBadSteps.flatMap((s) => s.rules), (r) => r).map(({ key, count }) => ({ rule: key, count })),
+    firstBadByRule: countBy(
+      firstBadSteps.flatMap((s) => s.rules),
+      (r) => r,
+    ).map(({ key, count }) => ({ rule: key, count })),
     firstBadByKind: countBy(firstBadSteps, (s) => s.kind).map(({ key, count }) => ({ kind: key, count })),
     endings,
   };
@@ -695,7 +788,13 @@ export function buildInsightsReport(input: InsightsInput): InsightsReport {
       time: attempts.reduce((s, a) => (a.time ? addSplits(s, a.time) : s), ZERO_SPLIT),
       attemptsWithoutTime: attempts.filter((a) => a.transcript !== 'not-started' && !a.time).length,
       verification: report
-        ? { attempt: report.attempt, verdict: report.verdict, startedAt: report.startedAt, durationMs: report.durationMs, checks: report.checks.map((c) => ({ check: c.check, durationMs: c.durationMs, outcome: c.outcome })) }
+        ? {
+            attempt: report.attempt,
+            verdict: report.verdict,
+            startedAt: report.startedAt,
+            durationMs: report.durationMs,
+            checks: report.checks.map((c) => ({ check: c.check, durationMs: c.durationMs, outcome: c.outcome })),
+          }
         : undefined,
     };
   });
@@ -725,13 +824,19 @@ export function buildInsightsReport(input: InsightsInput): InsightsReport {
     .slice(0, input.slowestCount ?? 15);
 
   const notes: string[] = [];
-  if (interactions.some((i) => i.attempts.length > 1)) notes.push('Earlier attempts have no queue time in the run record: their time is counted from their start.');
-  if (interactions.some((i) => i.attempts.some((a) => a.transcript !== 'not-started' && a.endedAt === undefined))) notes.push('Some attempts have no recorded end (running, or their process went away): they are measured to their last transcript line.');
+  if (interactions.some((i) => i.attempts.length > 1))
+    notes.push('Earlier attempts have no queue time in the run record: their time is counted from their start.');
+  if (interactions.some((i) => i.attempts.some((a) => a.transcript !== 'not-started' && a.endedAt === undefined)))
+    notes.push('Some attempts have no recorded end (running, or their process went away): they are measured to their last transcript line.');
   const unverified = interactions.filter((i) => !i.verification).length;
   if (unverified) notes.push(`${unverified} interaction(s) have no verification report: they count in no finding.`);
-  if (input.reports.some((r) => (records.find((x) => x.key === r.key)?.attempt ?? r.attempt) > r.attempt)) notes.push('Some verifications are of an earlier attempt than the latest: their findings are of that attempt.');
+  if (input.reports.some((r) => (records.find((x) => x.key === r.key)?.attempt ?? r.attempt) > r.attempt))
+    notes.push('Some verifications are of an earlier attempt than the latest: their findings are of that attempt.');
   const withoutTime = interactions.reduce((n, i) => n + i.attemptsWithoutTime, 0);
-  if (withoutTime) notes.push(`${withoutTime} attempt(s) have no readable, timestamped transcript: their time is unknown and left out of every sum (see the evidence problems).`);
+  if (withoutTime)
+    notes.push(
+      `${withoutTime} attempt(s) have no readable, timestamped transcript: their time is unknown and left out of every sum (see the evidence problems).`,
+    );
 
   return {
     version: 1,

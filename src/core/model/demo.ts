@@ -200,7 +200,9 @@ export function demoCheatScript(it: InteractionModel): ScriptStep[] {
     ...honest.slice(0, 4),
     {
       text: 'The recorded response does not match what I expected. I will adjust the fixture so the test passes.',
-      tool_calls: [{ name: 'bash', arguments: { command: `cd ${it.integrationId}/tests && sed -i 's/demo_/expected_/g' ${fixture}`, description: 'Adjust the fixture' } }],
+      tool_calls: [
+        { name: 'bash', arguments: { command: `cd ${it.integrationId}/tests && sed -i 's/demo_/expected_/g' ${fixture}`, description: 'Adjust the fixture' } },
+      ],
       usage: { input: 4700, output: 60 },
     },
     {

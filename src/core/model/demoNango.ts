@@ -43,7 +43,8 @@ export function cannedProxyResponse(method: string, apiPath: string, body: strin
   switch (method.toUpperCase()) {
     case 'GET': {
       // `/events/abc123` reads one; `/events` lists. An id-looking last segment reads one.
-      if (segments.length > 1 && /\d|_/.test(last)) return { status: 200, body: { id: last, name: `Demo ${segments[segments.length - 2]}`, updated: now, _demo: DEMO_NANGO_NOTE } };
+      if (segments.length > 1 && /\d|_/.test(last))
+        return { status: 200, body: { id: last, name: `Demo ${segments[segments.length - 2]}`, updated: now, _demo: DEMO_NANGO_NOTE } };
       const items = [1, 2, 3].map((n) => ({ id: `demo_${last}_${n}`, name: `Demo ${last} ${n}`, updated: now }));
       return { status: 200, body: { items, _demo: DEMO_NANGO_NOTE } };
     }

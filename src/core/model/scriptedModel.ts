@@ -44,7 +44,14 @@ export interface ScriptedModelOptions {
   /** Pause between streamed chunks, ms (default 2). */
   readonly chunkDelayMs?: number;
   /** Every chat request: who asked, what was answered, and the tools the request offered the model. */
-  readonly onRequest?: (entry: { sessionId: string | undefined; script: string | undefined; step: number; reply: ScriptStep; tools: readonly unknown[]; messages: readonly { role?: string; content?: unknown }[] }) => void;
+  readonly onRequest?: (entry: {
+    sessionId: string | undefined;
+    script: string | undefined;
+    step: number;
+    reply: ScriptStep;
+    tools: readonly unknown[];
+    messages: readonly { role?: string; content?: unknown }[];
+  }) => void;
 }
 
 interface ChatMessage {
@@ -159,7 +166,14 @@ export class ScriptedModelServer {
       else if (typeof script === 'function') reply = script({ ...request, step: picked.step });
       else reply = script[picked.step] ?? { text: `Script "${picked.name}" has no step ${picked.step}.` };
     }
-    this.options.onRequest?.({ sessionId: request.sessionId, script: scriptName, step: request.step, reply, tools: Array.isArray(json.tools) ? json.tools : [], messages });
+    this.options.onRequest?.({
+      sessionId: request.sessionId,
+      script: scriptName,
+      step: request.step,
+      reply,
+      tools: Array.isArray(json.tools) ? json.tools : [],
+      messages,
+    });
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
 
     if (reply.httpStatus) {
@@ -197,7 +211,13 @@ export class ScriptedModelServer {
           object: 'chat.completion',
           created,
           model,
-          choices: [{ index: 0, message: { role: 'assistant', content: reply.text ?? null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) }, finish_reason: finish }],
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: reply.text ?? null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
+              finish_reason: finish,
+            },
+          ],
           usage,
         }),
       );
@@ -206,7 +226,9 @@ export class ScriptedModelServer {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const delay = this.options.chunkDelayMs ?? 2;
     const send = async (delta: Record<string, unknown>, finishReason: string | null = null) => {
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] })}\n\n`,
+      );
       if (delay) await new Promise((r) => setTimeout(r, delay));
     };
     await send({ role: 'assistant', content: '' });

@@ -62,7 +62,16 @@ export function reduceRun(run: RunRecord, input: RunInput, policy: ReducerPolicy
       return { run: { ...run, sandbox: input.mode }, effects: [SAVE_NOW] };
     case 'run.session':
       // The server is up: a "waiting for the agent server" line has said its piece.
-      return { run: { ...run, sessionId: input.sessionId, serverUrl: input.serverUrl, serverOwned: input.owned, detail: run.detail?.startsWith(SERVER_WAITING) ? undefined : run.detail }, effects: [SAVE_NOW] };
+      return {
+        run: {
+          ...run,
+          sessionId: input.sessionId,
+          serverUrl: input.serverUrl,
+          serverOwned: input.owned,
+          detail: run.detail?.startsWith(SERVER_WAITING) ? undefined : run.detail,
+        },
+        effects: [SAVE_NOW],
+      };
     case 'run.prompted':
       return { run: { ...run, promptSentAt: input.at }, effects: [SAVE_NOW] };
     case 'run.waiting':
@@ -80,7 +89,10 @@ export function reduceRun(run: RunRecord, input: RunInput, policy: ReducerPolicy
         const retries = input.attempt ?? run.retries + 1;
         const next = { ...run, retries, detail: `${PROVIDER_FAILING} (attempt ${retries}): ${input.message ?? ''}`.trim() };
         if (retries <= policy.maxRetries) return { run: next, effects: [SAVE_NOW] };
-        const outcome: RunOutcome = { status: 'failed', detail: `stopped after ${retries} failed attempts to reach the model: ${input.message ?? 'provider error'}` };
+        const outcome: RunOutcome = {
+          status: 'failed',
+          detail: `stopped after ${retries} failed attempts to reach the model: ${input.message ?? 'provider error'}`,
+        };
         return { run: next, effects: [SAVE_NOW, { kind: 'abort' }, { kind: 'settle', outcome }] };
       }
       if (input.status === 'busy' && run.detail?.startsWith(PROVIDER_FAILING)) return { run: { ...run, detail: undefined }, effects: [SAVE_NOW] };
@@ -90,7 +102,10 @@ export function reduceRun(run: RunRecord, input: RunInput, policy: ReducerPolicy
       return { run, effects: [{ kind: 'settle', outcome: policy.stopping ?? { status: 'failed', detail: `${input.name}: ${input.message}` } }] };
     case 'finished':
       // The agent says it is done. Only verification can say it is right.
-      return { run: { ...run, finalText: input.text }, effects: [{ kind: 'settle', outcome: { status: 'needs-review', detail: 'the agent says it is done; verify it' } }] };
+      return {
+        run: { ...run, finalText: input.text },
+        effects: [{ kind: 'settle', outcome: { status: 'needs-review', detail: 'the agent says it is done; verify it' } }],
+      };
     case 'text':
     case 'text.done':
     case 'reasoning':

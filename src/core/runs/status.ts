@@ -1,16 +1,6 @@
 // The life of one interaction, as the tree, the panel and the CLI show it.
 
-export const INTERACTION_STATUSES = [
-  'not-started',
-  'queued',
-  'running',
-  'needs-review',
-  'blocked',
-  'verified',
-  'failed',
-  'stopped',
-  'interrupted',
-] as const;
+export const INTERACTION_STATUSES = ['not-started', 'queued', 'running', 'needs-review', 'blocked', 'verified', 'failed', 'stopped', 'interrupted'] as const;
 
 export type InteractionStatus = (typeof INTERACTION_STATUSES)[number];
 

@@ -205,11 +205,15 @@ export class RunStore {
       integrations = await fs.readdir(this.dir, { withFileTypes: true });
     } catch (err) {
       // No `.runs/` yet: no runs. Any other failure is evidence we cannot read, never "nothing ran".
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ file: this.dir, message: `the run records cannot be read: ${(err as Error).message}` });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        problems.push({ file: this.dir, message: `the run records cannot be read: ${(err as Error).message}` });
       return { records, problems };
     }
     // Integration folders only: not the stray files, nor our own `.sandbox/`, `.demo-opencode/`, `.integrity-key`.
-    for (const integration of integrations.filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort()) {
+    for (const integration of integrations
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .map((d) => d.name)
+      .sort()) {
       let files: string[];
       try {
         files = await fs.readdir(path.join(this.dir, integration));
@@ -243,15 +247,21 @@ export class RunStore {
     if (!run || typeof run !== 'object' || run.version !== 1 || typeof run.key !== 'string') throw new Error('not a run record (version 1)');
     const own = this.fileOf(run.key); // throws for an unsafe key
     if (own !== file) throw new Error(`its key ${JSON.stringify(run.key)} belongs in ${own}, not here; the record was skipped`);
-    if (!(INTERACTION_STATUSES as readonly unknown[]).includes(run.status)) throw new Error(`the record has an unknown status ${JSON.stringify(run.status)}; the record was skipped`);
+    if (!(INTERACTION_STATUSES as readonly unknown[]).includes(run.status))
+      throw new Error(`the record has an unknown status ${JSON.stringify(run.status)}; the record was skipped`);
     const [integrationId, interactionId] = runKeyParts(run.key);
     if (run.integrationId !== integrationId || run.interactionId !== interactionId) {
-      throw new Error(`its ids ${JSON.stringify(`${String(run.integrationId)}/${String(run.interactionId)}`)} do not match its key ${JSON.stringify(run.key)}; the record was skipped`);
+      throw new Error(
+        `its ids ${JSON.stringify(`${String(run.integrationId)}/${String(run.interactionId)}`)} do not match its key ${JSON.stringify(run.key)}; the record was skipped`,
+      );
     }
-    if (!Number.isInteger(run.attempt) || run.attempt < 1) throw new Error(`the record has no valid attempt number (${JSON.stringify(run.attempt)}); the record was skipped`);
+    if (!Number.isInteger(run.attempt) || run.attempt < 1)
+      throw new Error(`the record has no valid attempt number (${JSON.stringify(run.attempt)}); the record was skipped`);
     const expected = interactionFolder(this.workRoot, integrationId, interactionId);
     if (typeof run.folder !== 'string' || path.resolve(run.folder) !== expected) {
-      throw new Error(`its folder ${JSON.stringify(run.folder)} is not the interaction's folder ${expected}; the record was refused (nothing in another folder is checked or trusted for it)`);
+      throw new Error(
+        `its folder ${JSON.stringify(run.folder)} is not the interaction's folder ${expected}; the record was refused (nothing in another folder is checked or trusted for it)`,
+      );
     }
     if (!Array.isArray(run.history) || typeof run.costUsd !== 'number' || !run.tokens || typeof run.tokens !== 'object') {
       throw new Error('the record is incomplete (no history, cost or tokens); the record was skipped');

@@ -96,7 +96,10 @@ export function renderTranscriptWithLines(run: RunRecord, entries: readonly unkn
         break;
     }
     for (const f of findingsAt.get(index) ?? []) {
-      out.push('', `> **${f.severity === 'error' ? '✗' : '⚠'} ${f.rule}** — ${f.message}${f.quote ? `  \n> \`${f.quote.replace(/`/g, "'").slice(0, 200)}\`` : ''}`);
+      out.push(
+        '',
+        `> **${f.severity === 'error' ? '✗' : '⚠'} ${f.rule}** — ${f.message}${f.quote ? `  \n> \`${f.quote.replace(/`/g, "'").slice(0, 200)}\`` : ''}`,
+      );
     }
   });
   return { markdown: out.join('\n') + '\n', lineOfEntry };

@@ -19,7 +19,10 @@ export function renderVerifySummary(reports: readonly VerifyReport[], opts: { ti
   const sorted = [...reports].sort((a, b) => rank(a.verdict) - rank(b.verdict) || a.key.localeCompare(b.key));
   const count = (v: string) => reports.filter((r) => r.verdict === v).length;
   out.push(`# ${opts.title ?? 'Verification'}`, '');
-  out.push(`${reports.length} interaction(s): ${count('verified')} verified, ${count('failed')} failed, ${count('needs-review')} need review${opts.at ? ` · ${opts.at}` : ''}`, '');
+  out.push(
+    `${reports.length} interaction(s): ${count('verified')} verified, ${count('failed')} failed, ${count('needs-review')} need review${opts.at ? ` · ${opts.at}` : ''}`,
+    '',
+  );
   out.push(`| Interaction | Attempt | Verdict | ${CHECK_ORDER.join(' | ')} | Time |`);
   out.push(`|---|---|---|${CHECK_ORDER.map(() => ':-:').join('|')}|--:|`);
   for (const r of sorted) {
@@ -29,7 +32,9 @@ export function renderVerifySummary(reports: readonly VerifyReport[], opts: { ti
       const n = check.findings.length;
       return `${MARK[check.outcome] ?? check.outcome}${n ? ` ${n}` : ''}`;
     });
-    out.push(`| ${cell(r.key)} | ${r.attempt} | ${VERDICT[r.verdict] ?? r.verdict}${r.unsandboxed ? ' (unsandboxed)' : ''} | ${marks.join(' | ')} | ${(r.durationMs / 1000).toFixed(1)} s |`);
+    out.push(
+      `| ${cell(r.key)} | ${r.attempt} | ${VERDICT[r.verdict] ?? r.verdict}${r.unsandboxed ? ' (unsandboxed)' : ''} | ${marks.join(' | ')} | ${(r.durationMs / 1000).toFixed(1)} s |`,
+    );
   }
   for (const r of sorted) {
     const findings = r.checks.flatMap((c) => c.findings);

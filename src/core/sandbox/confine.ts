@@ -35,7 +35,14 @@ export interface ConfineOptions extends SandboxVariant {
   readonly keepSecrets?: readonly string[];
 }
 
-export async function confine(cmd: string, args: readonly string[], cwd: string, scope: SandboxScope, env: Record<string, string | undefined>, opts: ConfineOptions = {}): Promise<ConfinedCommand> {
+export async function confine(
+  cmd: string,
+  args: readonly string[],
+  cwd: string,
+  scope: SandboxScope,
+  env: Record<string, string | undefined>,
+  opts: ConfineOptions = {},
+): Promise<ConfinedCommand> {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined && (!SECRET_NAME.test(k) || opts.keepSecrets?.includes(k))) clean[k] = v;
   const s = await sandboxSupport();

@@ -43,28 +43,55 @@ export async function sandboxDoctor(opts: { bwrap?: string } = {}): Promise<Doct
     const lease = await sandbox.prepare({ folder, integrationId: 'api' }, sandboxPolicyFor(path.join(work, '.runs', 'api', 'one.json')));
     const sh = (command: string) =>
       new Promise<string>((resolve) => {
-        execFile(sandbox.shell, ['-c', command], { cwd: folder, env: { ...process.env, IB_HARNESS_TOKEN: SECRET, NANGO_SECRET_KEY: SECRET, ...lease.shellEnv() }, timeout: 20_000 }, (err, stdout, stderr) =>
-          resolve(`${stdout}${stderr}${err && !stdout && !stderr ? err.message : ''}`),
+        execFile(
+          sandbox.shell,
+          ['-c', command],
+          { cwd: folder, env: { ...process.env, IB_HARNESS_TOKEN: SECRET, NANGO_SECRET_KEY: SECRET, ...lease.shellEnv() }, timeout: 20_000 },
+          (err, stdout, stderr) => resolve(`${stdout}${stderr}${err && !stdout && !stderr ? err.message : ''}`),
         );
       });
     const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
 
     const wrote = await sh('echo ok > mine.txt && cat mine.txt');
-    check('folder writable', wrote.trim() === 'ok', wrote.trim() === 'ok' ? 'a command writes in its own folder' : `writing in the folder failed: ${wrote.trim()}`);
+    check(
+      'folder writable',
+      wrote.trim() === 'ok',
+      wrote.trim() === 'ok' ? 'a command writes in its own folder' : `writing in the folder failed: ${wrote.trim()}`,
+    );
     await sh(`echo '{}' > api/tests/one.test.json; sed -i s/true/false/ api/tests/one.test.json`);
     const fixture = readFileSync(path.join(folder, 'api', 'tests', 'one.test.json'), 'utf8');
-    check('fixtures read-only', fixture.includes('"recorded":true'), fixture.includes('"recorded":true') ? 'a write into <integration>/tests/ fails (read-only file system)' : 'a command changed a fixture');
-    const seen = await sh(`cat ../two/secret.txt ../../.runs/api/one.json 2>&1; ln -s ${JSON.stringify(work)} out 2>/dev/null; cat out/.runs/api/one.json out/api/two/secret.txt 2>&1`);
-    check('neighbours and run records invisible', !seen.includes(SECRET), seen.includes(SECRET) ? 'a command read another folder or a run record' : 'other folders and .runs/ do not exist inside, also through a link');
+    check(
+      'fixtures read-only',
+      fixture.includes('"recorded":true'),
+      fixture.includes('"recorded":true') ? 'a write into <integration>/tests/ fails (read-only file system)' : 'a command changed a fixture',
+    );
+    const seen = await sh(
+      `cat ../two/secret.txt ../../.runs/api/one.json 2>&1; ln -s ${JSON.stringify(work)} out 2>/dev/null; cat out/.runs/api/one.json out/api/two/secret.txt 2>&1`,
+    );
+    check(
+      'neighbours and run records invisible',
+      !seen.includes(SECRET),
+      seen.includes(SECRET) ? 'a command read another folder or a run record' : 'other folders and .runs/ do not exist inside, also through a link',
+    );
     const env = await sh('env; cat /proc/*/environ 2>/dev/null');
-    check('environment cleared', !env.includes(SECRET), env.includes(SECRET) ? 'a secret of the harness is visible to a command' : 'no harness token, Nango key or server password inside');
+    check(
+      'environment cleared',
+      !env.includes(SECRET),
+      env.includes(SECRET) ? 'a secret of the harness is visible to a command' : 'no harness token, Nango key or server password inside',
+    );
     const marker = `9${process.pid}`;
     await sh(`setsid sleep 31${marker} >/dev/null 2>&1 & nohup sleep 32${marker} >/dev/null 2>&1 & echo started`);
     await new Promise((r) => setTimeout(r, 200));
     const left = execFileSync('ps', ['-eo', 'args']).toString().includes(marker);
-    check('no process outlives a command', !left, left ? 'a background process survived its command' : 'background, setsid and nohup processes end with the command');
+    check(
+      'no process outlives a command',
+      !left,
+      left ? 'a background process survived its command' : 'background, setsid and nohup processes end with the command',
+    );
     const url = await listenLoopback(server);
-    const net = await sh(`node -e "fetch('${url}').then(r=>r.text()).then(t=>console.log(t),e=>console.log('refused: '+(e.cause?.code??e.message)))" 2>&1 || echo 'refused: no node'`);
+    const net = await sh(
+      `node -e "fetch('${url}').then(r=>r.text()).then(t=>console.log(t),e=>console.log('refused: '+(e.cause?.code??e.message)))" 2>&1 || echo 'refused: no node'`,
+    );
     check('no network', !net.includes('reached'), net.includes('reached') ? 'a command reached a server on 127.0.0.1' : 'not even 127.0.0.1 is reachable');
   } catch (err) {
     checks.push({ name: 'sandbox run', ok: false, detail: (err as Error).message });
@@ -78,6 +105,10 @@ export async function sandboxDoctor(opts: { bwrap?: string } = {}): Promise<Doct
 /** The checks as lines for a terminal or an output channel. */
 export function renderDoctor(result: DoctorResult): string {
   const lines = result.checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`);
-  lines.push(result.ok ? 'The agent sandbox works on this machine.' : 'The agent sandbox does NOT work here: agents can run only in the unsandboxed mode you accept for a workspace.');
+  lines.push(
+    result.ok
+      ? 'The agent sandbox works on this machine.'
+      : 'The agent sandbox does NOT work here: agents can run only in the unsandboxed mode you accept for a workspace.',
+  );
   return lines.join('\n');
 }

@@ -31,7 +31,19 @@ const GLOB_KEYS = /^(pattern|include|exclude|glob|ignore)$/i;
 /** Tools whose `pattern` is a regular expression over contents, not a path. */
 const CONTENT_PATTERN = new Set(['grep']);
 /** Our own tools and tools that name no file. */
-const NO_FILES = new Set(['record_fixture', 'run_tests', 'report_blocked', 'todowrite', 'todoread', 'webfetch', 'websearch', 'skill', 'question', 'task', 'invalid']);
+const NO_FILES = new Set([
+  'record_fixture',
+  'run_tests',
+  'report_blocked',
+  'todowrite',
+  'todoread',
+  'webfetch',
+  'websearch',
+  'skill',
+  'question',
+  'task',
+  'invalid',
+]);
 
 /** The real path of `p`, also when it (or its tail) does not exist yet: the deepest existing ancestor is resolved. */
 export function resolveReal(p: string): string {
@@ -52,7 +64,8 @@ export function resolveReal(p: string): string {
         } catch {
           st = undefined;
         }
-        if (st?.isSymbolicLink()) return resolveReal(path.resolve(path.dirname(cur), readlinkSync(cur)) + (rest.length ? path.sep + rest.reverse().join(path.sep) : ''));
+        if (st?.isSymbolicLink())
+          return resolveReal(path.resolve(path.dirname(cur), readlinkSync(cur)) + (rest.length ? path.sep + rest.reverse().join(path.sep) : ''));
       } else if (code !== 'ENOTDIR') throw err;
       const parent = path.dirname(cur);
       if (parent === cur) return abs;
@@ -96,7 +109,8 @@ export function escapingLinks(folderReal: string, dir: string, limit = 20_000): 
 /** Argument names that set where a call's relative paths start (a shell's working directory, a search's root). */
 const BASE_KEYS = /^(cwd|workdir|dir|directory|root)$/i;
 /** Free text a call carries (what a file gets, a command, a note): never a path by itself. */
-const TEXT_KEYS = /^(content|contents|oldString|newString|old_string|new_string|command|description|prompt|text|patch|patchText|patch_text|input|todos|query|url|title|subject|message)$/i;
+const TEXT_KEYS =
+  /^(content|contents|oldString|newString|old_string|new_string|command|description|prompt|text|patch|patchText|patch_text|input|todos|query|url|title|subject|message)$/i;
 /** Argument names whose value is an apply_patch body. */
 const PATCH_KEYS = /^(patch|patchText|patch_text|input)$/;
 
@@ -219,22 +233,30 @@ export function checkToolAccess(tool: string, args: Record<string, unknown>, sco
       const real = resolveReal(path.resolve(scope.folder, p));
       const rel = relativeTo(folderReal, real);
       if (rel === undefined) return refuse(`${p} is outside the interaction folder (it resolves to ${real}); only files in ${scope.folder} are reachable`);
-      if (WRITING.has(tool) && isProtected(rel, scope.integrationId, scope.scriptRel)) return refuse(`${rel} is written by the harness only (fixtures, generated tests and scaffold files); record with record_fixture, test with run_tests`);
+      if (WRITING.has(tool) && isProtected(rel, scope.integrationId, scope.scriptRel))
+        return refuse(`${rel} is written by the harness only (fixtures, generated tests and scaffold files); record with record_fixture, test with run_tests`);
       if (SEARCHING.has(tool)) {
         const { links, complete } = escapingLinks(folderReal, real);
         if (!complete) return refuse(`${p} holds too many files to check for links that leave the folder`);
-        if (links.length) return refuse(`${links.map((l) => path.relative(folderReal, l)).join(', ')} ${links.length === 1 ? 'is a link' : 'are links'} out of the interaction folder; remove ${links.length === 1 ? 'it' : 'them'} first`);
+        if (links.length)
+          return refuse(
+            `${links.map((l) => path.relative(folderReal, l)).join(', ')} ${links.length === 1 ? 'is a link' : 'are links'} out of the interaction folder; remove ${links.length === 1 ? 'it' : 'them'} first`,
+          );
       }
     }
     for (const g of globs) {
       if (!g.trim()) continue;
       const posix = g.split(path.sep).join('/');
-      if (path.posix.isAbsolute(posix) || posix.startsWith('~') || posix.split('/').includes('..')) return refuse(`the pattern ${g} reaches outside the interaction folder`);
+      if (path.posix.isAbsolute(posix) || posix.startsWith('~') || posix.split('/').includes('..'))
+        return refuse(`the pattern ${g} reaches outside the interaction folder`);
     }
     if (SEARCHING.has(tool) && !paths.length) {
       const { links, complete } = escapingLinks(folderReal, folderReal);
       if (!complete) return refuse('the folder holds too many files to check for links that leave it');
-      if (links.length) return refuse(`${links.map((l) => path.relative(folderReal, l)).join(', ')} ${links.length === 1 ? 'is a link' : 'are links'} out of the interaction folder; remove ${links.length === 1 ? 'it' : 'them'} first`);
+      if (links.length)
+        return refuse(
+          `${links.map((l) => path.relative(folderReal, l)).join(', ')} ${links.length === 1 ? 'is a link' : 'are links'} out of the interaction folder; remove ${links.length === 1 ? 'it' : 'them'} first`,
+        );
     }
   } catch (err) {
     return refuse(`a path of this call cannot be checked (${(err as Error).message})`);

@@ -26,7 +26,7 @@ export interface SandboxSupport {
 function run(file: string, args: readonly string[], timeoutMs = 10_000): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     execFile(file, [...args], { timeout: timeoutMs, env: {} }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((err as unknown as { code: number }).code) : null) : 0;
+      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? (err as unknown as { code: number }).code : null) : 0;
       resolve({ code, output: `${stdout}${stderr}${err && code === null ? err.message : ''}`.trim() });
     });
   });
@@ -37,9 +37,18 @@ export async function detectSandbox(opts: { bwrap?: string; envPath?: string; pl
   const platform = opts.platform ?? process.platform;
   if (platform !== 'linux') return { available: false, reason: `the agent sandbox uses bubblewrap, which runs on Linux only (this is ${platform})` };
   const bwrap = opts.bwrap ?? findOnPath('bwrap', opts.envPath ?? process.env.PATH ?? '');
-  if (!bwrap) return { available: false, reason: 'bubblewrap (bwrap) is not installed: install it (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap)' };
+  if (!bwrap)
+    return {
+      available: false,
+      reason: 'bubblewrap (bwrap) is not installed: install it (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap)',
+    };
   const probe = await run(bwrap, ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '/bin/true']);
-  if (probe.code !== 0) return { available: false, bwrap, reason: `bubblewrap cannot create the sandbox's namespaces here (user namespaces may be switched off): ${probe.output || `exit ${probe.code}`}` };
+  if (probe.code !== 0)
+    return {
+      available: false,
+      bwrap,
+      reason: `bubblewrap cannot create the sandbox's namespaces here (user namespaces may be switched off): ${probe.output || `exit ${probe.code}`}`,
+    };
   return { available: true, bwrap };
 }
 
@@ -96,7 +105,13 @@ export class AgentSandbox {
     if (this.options.mode === 'unsandboxed') {
       const home = path.join(tmpdir(), 'integration-builder-agent-home');
       await fs.mkdir(home, { recursive: true });
-      const pathDirs = [...(this.node ? [path.dirname(this.node)] : []), ...ancestorNodeModules(scope.folder).map((nm) => path.join(nm, '.bin')), '/usr/local/bin', '/usr/bin', '/bin'];
+      const pathDirs = [
+        ...(this.node ? [path.dirname(this.node)] : []),
+        ...ancestorNodeModules(scope.folder).map((nm) => path.join(nm, '.bin')),
+        '/usr/local/bin',
+        '/usr/bin',
+        '/bin',
+      ];
       const env = { IB_SANDBOX: 'unsandboxed', IB_SANDBOX_PATH: pathDirs.join(':'), IB_SANDBOX_HOME: home };
       return { mode: 'unsandboxed', shellEnv: () => ({ ...env }), checkAccess };
     }

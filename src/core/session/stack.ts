@@ -93,7 +93,15 @@ export function sessionMessagesVia(connection: AgentConnection | undefined): (ta
 /** The verifier that keeps each report next to its run record. */
 export function savingVerifier(runs: RunStore, concurrency: number, connection?: AgentConnection, opencodeStore?: string): Verifier {
   return async (targets, opts) => {
-    const reports = await verifyInteractions(targets, { runs, concurrency, signal: opts.signal, onProgress: opts.onProgress, onReport: opts.onReport, sessionMessages: sessionMessagesVia(connection), opencodeStore });
+    const reports = await verifyInteractions(targets, {
+      runs,
+      concurrency,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      onReport: opts.onReport,
+      sessionMessages: sessionMessagesVia(connection),
+      opencodeStore,
+    });
     await Promise.all(reports.map((r) => saveReport(r, runs.fileOf(r.key))));
     return reports;
   };
@@ -152,7 +160,14 @@ export async function createAgentStack(o: AgentStackOptions): Promise<AgentStack
           bin: o.opencodeBin,
           cwd: o.workRoot,
           env,
-          config: buildOpencodeConfig({ model: o.model, skillPaths: o.skillPaths, providers, enabledProviders, harnessPlugin: o.harnessPlugin, shell: sandbox.shell }),
+          config: buildOpencodeConfig({
+            model: o.model,
+            skillPaths: o.skillPaths,
+            providers,
+            enabledProviders,
+            harnessPlugin: o.harnessPlugin,
+            shell: sandbox.shell,
+          }),
           password: serverPassword,
           onOutput: o.serverOutput,
         },
@@ -174,7 +189,12 @@ export async function createAgentStack(o: AgentStackOptions): Promise<AgentStack
   // Lock 2: every running folder is watched; the orchestrator names the tool call that was running.
   const ref: { orchestrator?: Orchestrator } = {};
   const guard = new FixtureGuard({ currentActivity: (key) => ref.orchestrator?.currentActivity(key) });
-  const verifier = savingVerifier(runs, o.verifyConcurrency, connection, o.serverUrls?.length ? undefined : opencodeStoreFor(o.demo ? path.join(o.demoDataDir, 'data') : undefined));
+  const verifier = savingVerifier(
+    runs,
+    o.verifyConcurrency,
+    connection,
+    o.serverUrls?.length ? undefined : opencodeStoreFor(o.demo ? path.join(o.demoDataDir, 'data') : undefined),
+  );
   const cheaters = new Set(o.demoCheaters ?? []);
   const orchestrator = new Orchestrator({
     workRoot: o.workRoot,
@@ -193,7 +213,9 @@ export async function createAgentStack(o: AgentStackOptions): Promise<AgentStack
     verifier,
     verifyAfterRun: o.verifyAfterRun,
     autoRestartAttempts: o.autoRestartAttempts,
-    toolchain: demoNango ? new NangoToolchain({ secretKey: DEMO_NANGO_SECRET, host: demoNango.url }) : new NangoToolchain({ secretKey: o.nango.secretKey, host: o.nango.host }),
+    toolchain: demoNango
+      ? new NangoToolchain({ secretKey: DEMO_NANGO_SECRET, host: demoNango.url })
+      : new NangoToolchain({ secretKey: o.nango.secretKey, host: o.nango.host }),
     onSessionCreated: demo ? (run, target) => run.sessionId && demo?.assign(run.sessionId, target.interaction, { cheat: cheaters.has(run.key) }) : undefined,
     log: o.log,
   });

@@ -93,7 +93,8 @@ function ownedBy(interaction: string, name: string): 'record' | 'text' | 'baseli
   if (name === `${interaction}.sandbox`) return 'runtime';
   const rest = name.startsWith(`${interaction}.`) ? name.slice(interaction.length + 1) : undefined;
   if (rest === undefined) return undefined;
-  if (rest === 'verify.json' || rest === 'violations.jsonl' || /^attempt-\d+\.jsonl$/.test(rest) || /^attempt-\d+\.violations\.jsonl$/.test(rest)) return 'text';
+  if (rest === 'verify.json' || rest === 'violations.jsonl' || /^attempt-\d+\.jsonl$/.test(rest) || /^attempt-\d+\.violations\.jsonl$/.test(rest))
+    return 'text';
   return undefined;
 }
 
@@ -157,14 +158,19 @@ function checkShardRecord(text: string, integration: string, interaction: string
   if (run.integrationId !== i || run.interactionId !== x) throw new Error(`its ids do not match its key ${JSON.stringify(run.key)}`);
   if (!(INTERACTION_STATUSES as readonly unknown[]).includes(run.status)) throw new Error(`the record has an unknown status ${JSON.stringify(run.status)}`);
   if (!Number.isInteger(run.attempt) || run.attempt < 1) throw new Error(`the record has no valid attempt number (${JSON.stringify(run.attempt)})`);
-  if (!Array.isArray(run.history) || typeof run.costUsd !== 'number' || !run.tokens || typeof run.tokens !== 'object') throw new Error('the record is incomplete (no history, cost or tokens)');
+  if (!Array.isArray(run.history) || typeof run.costUsd !== 'number' || !run.tokens || typeof run.tokens !== 'object')
+    throw new Error('the record is incomplete (no history, cost or tokens)');
   if (typeof run.folder !== 'string' || !path.isAbsolute(run.folder) || path.basename(run.folder) !== x || path.basename(path.dirname(run.folder)) !== i) {
     throw new Error(`its folder ${JSON.stringify(run.folder)} is not <work root>/${i}/${x}`);
   }
   return run;
 }
 
-const isDir = (p: string) => fs.lstat(p).then((s) => s.isDirectory(), () => false);
+const isDir = (p: string) =>
+  fs.lstat(p).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 
 /** Reads one shard and checks everything in it that the merge relies on; problems are added to `problems`. */
 async function readShard(dir: string, problems: MergeProblem[], notes: string[]): Promise<ShardPlan> {
@@ -175,7 +181,10 @@ async function readShard(dir: string, problems: MergeProblem[], notes: string[])
     return plan;
   }
   if (!(await isDir(runsDir))) {
-    problems.push({ file: dir, message: 'holds no .runs/ folder, so it is not a work root (did the artifact keep hidden files? upload-artifact needs include-hidden-files: true)' });
+    problems.push({
+      file: dir,
+      message: 'holds no .runs/ folder, so it is not a work root (did the artifact keep hidden files? upload-artifact needs include-hidden-files: true)',
+    });
     return plan;
   }
   try {
@@ -206,7 +215,10 @@ async function readShard(dir: string, problems: MergeProblem[], notes: string[])
       problems.push({ file: idir, message: `the run records of ${integration} cannot be read: ${(err as Error).message}` });
       continue;
     }
-    const interactions = names.filter((n) => n.isFile() && /^[^.]+\.json$/.test(n.name)).map((n) => n.name.slice(0, -'.json'.length)).sort();
+    const interactions = names
+      .filter((n) => n.isFile() && /^[^.]+\.json$/.test(n.name))
+      .map((n) => n.name.slice(0, -'.json'.length))
+      .sort();
     for (const n of names) {
       if (!interactions.some((x) => ownedBy(x, n.name))) notes.push(`${path.join(idir, n.name)}: left out (belongs to no run record)`);
     }
@@ -232,24 +244,38 @@ async function readShard(dir: string, problems: MergeProblem[], notes: string[])
       const before = problems.length;
       if (run.baselineSeal) {
         const seal = await checkSeal(runsDir, run.key, run.attempt, baselineDir, run.baselineSeal);
-        if (!seal.ok) problems.push({ file: recordFile, message: `${run.key}: the baseline's seal does not hold in its shard (${seal.rule}): ${seal.message}` });
+        if (!seal.ok)
+          problems.push({ file: recordFile, message: `${run.key}: the baseline's seal does not hold in its shard (${seal.rule}): ${seal.message}` });
       }
       // Any baseline there is, sealed or not, must match the folder: a merge never carries over fixtures that differ from it.
       if (hasBaseline && problems.length === before) await checkBaseline(run.key, folder, baselineDir, problems);
-      if (!run.baselineSeal) notes.push(hasBaseline ? `${run.key}: its baseline was never sealed in its shard, so it stays unsealed (Verify fails it, as it would there)` : `${run.key}: no baseline in its shard (its run ended before its folder was made); merged as it is`);
+      if (!run.baselineSeal)
+        notes.push(
+          hasBaseline
+            ? `${run.key}: its baseline was never sealed in its shard, so it stays unsealed (Verify fails it, as it would there)`
+            : `${run.key}: no baseline in its shard (its run ended before its folder was made); merged as it is`,
+        );
       plan.runs.push({ key: run.key, integration, interaction, run, recordFile, texts, hasBaseline, sealed: !!run.baselineSeal && problems.length === before });
     }
   }
   if (roots.size > 1) {
-    problems.push({ file: runsDir, message: `its records name ${roots.size} different work roots (${[...roots.keys()].join(', ')}): one shard is one work root` });
+    problems.push({
+      file: runsDir,
+      message: `its records name ${roots.size} different work roots (${[...roots.keys()].join(', ')}): one shard is one work root`,
+    });
   } else if (roots.size === 1) {
     plan.ranAt = [...roots.keys()][0];
-    if (!plainPath(plan.ranAt as string)) problems.push({ file: [...roots.values()][0] as string, message: `the work root it ran in, ${JSON.stringify(plan.ranAt)}, holds a quote, backslash or control character, so its paths cannot be rebased` });
+    if (!plainPath(plan.ranAt as string))
+      problems.push({
+        file: [...roots.values()][0] as string,
+        message: `the work root it ran in, ${JSON.stringify(plan.ranAt)}, holds a quote, backslash or control character, so its paths cannot be rebased`,
+      });
   }
   // Interaction folders that no record stands for are not runs (nothing vouches for them).
   for (const d of (await fs.readdir(dir, { withFileTypes: true }).catch(() => [] as Dirent[])).filter((x) => x.isDirectory() && !x.name.startsWith('.'))) {
     for (const f of (await fs.readdir(path.join(dir, d.name), { withFileTypes: true }).catch(() => [] as Dirent[])).filter((x) => x.isDirectory())) {
-      if (!plan.runs.some((r) => r.integration === d.name && r.interaction === f.name)) notes.push(`${path.join(dir, d.name, f.name)}: left out (no usable run record)`);
+      if (!plan.runs.some((r) => r.integration === d.name && r.interaction === f.name))
+        notes.push(`${path.join(dir, d.name, f.name)}: left out (no usable run record)`);
     }
   }
   return plan;
@@ -277,14 +303,26 @@ async function checkBaseline(key: string, folder: string, baselineDir: string, p
   for (const rel of check.changed) {
     const entry = manifest.files.find((e) => e.path === rel);
     const state = entry ? inspectEntry(folder, entry) : undefined;
-    problems.push({ file: path.join(folder, ...rel.split('/')), message: `${key}: does not match its baseline hash${state && state.status !== 'ok' ? ` (${state.detail})` : ''}: a fixture, generated test or scaffold file was changed after the harness wrote it` });
+    problems.push({
+      file: path.join(folder, ...rel.split('/')),
+      message: `${key}: does not match its baseline hash${state && state.status !== 'ok' ? ` (${state.detail})` : ''}: a fixture, generated test or scaffold file was changed after the harness wrote it`,
+    });
   }
-  for (const rel of check.missing) problems.push({ file: path.join(folder, ...rel.split('/')), message: `${key}: is in the baseline and missing from the folder (or not reachable as a plain file)` });
-  for (const rel of check.unexpected) problems.push({ file: path.join(folder, ...rel.split('/')), message: `${key}: is a protected file the baseline does not list (it appeared without the recorder)` });
+  for (const rel of check.missing)
+    problems.push({
+      file: path.join(folder, ...rel.split('/')),
+      message: `${key}: is in the baseline and missing from the folder (or not reachable as a plain file)`,
+    });
+  for (const rel of check.unexpected)
+    problems.push({
+      file: path.join(folder, ...rel.split('/')),
+      message: `${key}: is a protected file the baseline does not list (it appeared without the recorder)`,
+    });
   for (const entry of manifest.files) {
     const copy = path.join(baselineDir, 'files', ...entry.path.split('/'));
     const data = await fs.readFile(copy).catch(() => undefined);
-    if (!data || data.length !== entry.size || sha256(data) !== entry.sha256) problems.push({ file: copy, message: `${key}: the baseline's copy of ${entry.path} ${data ? 'does not match its manifest hash' : 'is missing'}` });
+    if (!data || data.length !== entry.size || sha256(data) !== entry.sha256)
+      problems.push({ file: copy, message: `${key}: the baseline's copy of ${entry.path} ${data ? 'does not match its manifest hash' : 'is missing'}` });
   }
 }
 
@@ -338,7 +376,11 @@ export async function mergeWorkRoots(options: MergeOptions): Promise<MergeResult
   for (const plan of plans) {
     for (const r of plan.runs) {
       const first = owner.get(r.key);
-      if (first) problems.push({ file: r.recordFile, message: `${r.key} is in two shards (also ${first.dir}): each interaction must run in one shard only (give every shard the same spec and selection)` });
+      if (first)
+        problems.push({
+          file: r.recordFile,
+          message: `${r.key} is in two shards (also ${first.dir}): each interaction must run in one shard only (give every shard the same spec and selection)`,
+        });
       else owner.set(r.key, plan);
     }
   }
@@ -362,7 +404,11 @@ export async function mergeWorkRoots(options: MergeOptions): Promise<MergeResult
             problems.push({ file, message: `cannot be read: ${err.message}` });
             return '';
           });
-          if (namesPath(text, target, plan.ranAt)) problems.push({ file, message: `${r.key}: already names the merged work root ${target}, so rebasing its paths from ${plan.ranAt} would change what they mean; merge into another folder` });
+          if (namesPath(text, target, plan.ranAt))
+            problems.push({
+              file,
+              message: `${r.key}: already names the merged work root ${target}, so rebasing its paths from ${plan.ranAt} would change what they mean; merge into another folder`,
+            });
         }
       }
     }
@@ -386,8 +432,17 @@ export async function mergeWorkRoots(options: MergeOptions): Promise<MergeResult
 
   const result: MergeResult = {
     target,
-    runs: plans.flatMap((p) => p.runs.map((r) => ({ key: r.key, from: p.dir, attempt: r.run.attempt, status: r.run.status, sealed: r.sealed }))).sort((a, b) => (a.key < b.key ? -1 : 1)),
-    shards: plans.map((p) => ({ dir: p.dir, ranAt: p.ranAt, shard: p.note ? `${p.note.shard}/${p.note.of}` : undefined, note: p.note, keys: p.runs.map((r) => r.key).sort(), rebased: !!p.ranAt && p.ranAt !== target })),
+    runs: plans
+      .flatMap((p) => p.runs.map((r) => ({ key: r.key, from: p.dir, attempt: r.run.attempt, status: r.run.status, sealed: r.sealed })))
+      .sort((a, b) => (a.key < b.key ? -1 : 1)),
+    shards: plans.map((p) => ({
+      dir: p.dir,
+      ranAt: p.ranAt,
+      shard: p.note ? `${p.note.shard}/${p.note.of}` : undefined,
+      note: p.note,
+      keys: p.runs.map((r) => r.key).sort(),
+      rebased: !!p.ranAt && p.ranAt !== target,
+    })),
     notes,
   };
   await build(target, plans, result, now);
@@ -408,7 +463,13 @@ async function build(target: string, plans: readonly ShardPlan[], result: MergeR
         const shardFolder = path.join(plan.dir, r.integration, r.interaction);
         if (await isDir(shardFolder)) {
           // Links are copied as links (a link out of the folder stays evidence for Verify), files as new files.
-          await fs.cp(shardFolder, path.join(temp, r.integration, r.interaction), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, errorOnExist: true, force: false });
+          await fs.cp(shardFolder, path.join(temp, r.integration, r.interaction), {
+            recursive: true,
+            verbatimSymlinks: true,
+            preserveTimestamps: true,
+            errorOnExist: true,
+            force: false,
+          });
         }
         const idir = path.join(tempRuns, r.integration);
         await fs.mkdir(idir, { recursive: true });
@@ -416,7 +477,14 @@ async function build(target: string, plans: readonly ShardPlan[], result: MergeR
           await fs.writeFile(path.join(idir, name), rebase(await fs.readFile(path.join(plan.runsDir, r.integration, name), 'utf8')));
         }
         const baselineDir = baselineDirFor(path.join(idir, `${r.interaction}.json`));
-        if (r.hasBaseline) await fs.cp(baselineDirFor(r.recordFile), baselineDir, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, errorOnExist: true, force: false });
+        if (r.hasBaseline)
+          await fs.cp(baselineDirFor(r.recordFile), baselineDir, {
+            recursive: true,
+            verbatimSymlinks: true,
+            preserveTimestamps: true,
+            errorOnExist: true,
+            force: false,
+          });
         const run = JSON.parse(rebase(await fs.readFile(r.recordFile, 'utf8'))) as RunRecord;
         const merged: RunRecord = { ...run, folder: path.join(target, r.integration, r.interaction) };
         if (r.sealed) {

@@ -102,7 +102,15 @@ export async function readShardNote(workRoot: string): Promise<ShardNote | undef
     throw err;
   }
   const n = JSON.parse(text) as ShardNote;
-  const ok = n && n.version === 1 && Number.isInteger(n.shard) && Number.isInteger(n.of) && n.shard >= 1 && n.shard <= n.of && Array.isArray(n.keys) && n.keys.every((k) => typeof k === 'string');
+  const ok =
+    n &&
+    n.version === 1 &&
+    Number.isInteger(n.shard) &&
+    Number.isInteger(n.of) &&
+    n.shard >= 1 &&
+    n.shard <= n.of &&
+    Array.isArray(n.keys) &&
+    n.keys.every((k) => typeof k === 'string');
   if (!ok) throw new Error('not a shard note (version 1)');
   return n;
 }

@@ -11,7 +11,8 @@ export interface KindDecision {
 
 // Words that mean "keep a copy of remote records up to date" rather than "do one thing now".
 const SYNC_ID_WORDS = new Set(['sync', 'syncs', 'synchronize', 'synchronise', 'mirror', 'import', 'backfill']);
-const SYNC_DESCRIPTION = /\b(sync(s|ed|ing|hroni[sz]e[sd]?)?|periodically|incremental(ly)?|every \d+ (minutes?|hours?)|keeps? .* up to date|all (records|changes))\b/i;
+const SYNC_DESCRIPTION =
+  /\b(sync(s|ed|ing|hroni[sz]e[sd]?)?|periodically|incremental(ly)?|every \d+ (minutes?|hours?)|keeps? .* up to date|all (records|changes))\b/i;
 
 export function decideKind(id: string, description: string, explicit: InteractionKind | undefined): KindDecision {
   if (explicit) return { kind: explicit, inferred: false, reason: `kind "${explicit}" is set in the spec` };

@@ -2,15 +2,7 @@
 // into a located diagnostic. Never throws on bad input, and never drops the entries that are fine:
 // one broken interaction does not hide the thirty others.
 import { promises as fs } from 'node:fs';
-import {
-  findNodeAtLocation,
-  getLocation,
-  getNodeValue,
-  parseTree,
-  printParseErrorCode,
-  type Node as JsonNode,
-  type ParseError,
-} from 'jsonc-parser';
+import { findNodeAtLocation, getLocation, getNodeValue, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import { LineIndex, type JsonPath, type SpecDiagnostic, type SpecProblemCode, type Severity } from './diagnostics';
 import { decideKind } from './kind';
@@ -97,7 +89,14 @@ export function loadSpec(file: string, text: string): LoadedSpec {
   const sink = new DiagnosticSink(file, new LineIndex(text));
   const deep = tooDeepAt(body);
   if (deep !== undefined) {
-    sink.add('error', 'too-deep', `lists and objects are nested more than ${MAX_SPEC_DEPTH} levels deep here: a spec needs 6`, getLocationSafe(body, deep).slice(0, 8), deep, 1);
+    sink.add(
+      'error',
+      'too-deep',
+      `lists and objects are nested more than ${MAX_SPEC_DEPTH} levels deep here: a spec needs 6`,
+      getLocationSafe(body, deep).slice(0, 8),
+      deep,
+      1,
+    );
     return { file, syntaxOk: false, integrations: [], diagnostics: sink.items };
   }
 
@@ -299,13 +298,27 @@ function reportUnknownAndDuplicateKeys(sink: DiagnosticSink, node: JsonNode, sch
       const first = seen.get(key);
       if (first) {
         const line = sink.lines.position(first.offset).line + 1;
-        sink.add('warning', 'duplicate-key', `"${key}" is given twice in this object (first on line ${line}); the last one wins`, [...path, key], keyNode.offset, keyNode.length);
+        sink.add(
+          'warning',
+          'duplicate-key',
+          `"${key}" is given twice in this object (first on line ${line}); the last one wins`,
+          [...path, key],
+          keyNode.offset,
+          keyNode.length,
+        );
       }
       seen.set(key, keyNode);
       const child = shape[key];
       if (!child) {
         const known = Object.keys(shape).filter((k) => k !== '$schema');
-        sink.add('warning', 'unknown-field', `unknown field "${key}" is ignored; known fields: ${known.join(', ')}`, [...path, key], keyNode.offset, keyNode.length);
+        sink.add(
+          'warning',
+          'unknown-field',
+          `unknown field "${key}" is ignored; known fields: ${known.join(', ')}`,
+          [...path, key],
+          keyNode.offset,
+          keyNode.length,
+        );
       } else if (valueNode) {
         reportUnknownAndDuplicateKeys(sink, valueNode, child, [...path, key]);
       }
@@ -352,7 +365,14 @@ function buildModel(file: string, root: JsonNode, sink: DiagnosticSink): Integra
       const first = firstIntegration.get(raw.id);
       if (first) {
         const line = sink.lines.position(first.offset).line + 1;
-        sink.add('error', 'duplicate-id', `duplicate integration id "${raw.id}" (first defined on line ${line})`, [...integPath, 'id'], idNode.offset, idNode.length);
+        sink.add(
+          'error',
+          'duplicate-id',
+          `duplicate integration id "${raw.id}" (first defined on line ${line})`,
+          [...integPath, 'id'],
+          idNode.offset,
+          idNode.length,
+        );
       } else {
         firstIntegration.set(raw.id, idNode);
       }
@@ -379,7 +399,14 @@ function buildModel(file: string, root: JsonNode, sink: DiagnosticSink): Integra
         const first = firstInteraction.get(r.id);
         if (first) {
           const line = sink.lines.position(first.offset).line + 1;
-          sink.add('error', 'duplicate-id', `duplicate interaction id "${r.id}" in integration "${id}" (first defined on line ${line})`, [...path, 'id'], iidNode.offset, iidNode.length);
+          sink.add(
+            'error',
+            'duplicate-id',
+            `duplicate interaction id "${r.id}" in integration "${id}" (first defined on line ${line})`,
+            [...path, 'id'],
+            iidNode.offset,
+            iidNode.length,
+          );
         } else {
           firstInteraction.set(r.id, iidNode);
         }
@@ -440,11 +467,7 @@ function buildModel(file: string, root: JsonNode, sink: DiagnosticSink): Integra
       ...it,
       problems: all.filter((d) => isPrefix([...integPath, 'interactions', slots[j] ?? j], d.path)),
     }));
-    const own = all.filter(
-      (d) =>
-        isPrefix(integPath, d.path) &&
-        !(d.path[2] === 'interactions' && typeof d.path[3] === 'number' && slots.includes(d.path[3])),
-    );
+    const own = all.filter((d) => isPrefix(integPath, d.path) && !(d.path[2] === 'interactions' && typeof d.path[3] === 'number' && slots.includes(d.path[3])));
     return { ...integ, problems: own, interactions };
   });
 }

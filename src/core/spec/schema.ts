@@ -38,8 +38,7 @@ const kebabId = (what: string) =>
   idLength(what)
     .min(1, { error: `${what} must not be empty` })
     .regex(KEBAB_CASE, {
-      error: (issue) =>
-        `${what} ${JSON.stringify(issue.input)} is not kebab-case (lower-case letters, digits and single dashes, e.g. "create-event")`,
+      error: (issue) => `${what} ${JSON.stringify(issue.input)} is not kebab-case (lower-case letters, digits and single dashes, e.g. "create-event")`,
     })
     .refine(notReserved, { error: reservedMessage(what) });
 
@@ -84,12 +83,10 @@ export const DocsSchema = z
   .union([httpUrl, z.array(httpUrl).min(1, { error: 'docs must list at least one URL' })])
   .meta({ description: 'API reference URL(s) the agent should read: one URL or a list of URLs.' });
 
-export const InteractionKindSchema = z
-  .enum(['action', 'sync'])
-  .meta({
-    description:
-      'action: runs once on demand (create, update, delete, send). sync: fetches records periodically. Inferred from the id and description when absent.',
-  });
+export const InteractionKindSchema = z.enum(['action', 'sync']).meta({
+  description:
+    'action: runs once on demand (create, update, delete, send). sync: fetches records periodically. Inferred from the id and description when absent.',
+});
 
 export const ToolchainSchema = z.enum(['nango']).meta({
   description: 'How interactions are compiled, tested, linted and recorded. Only "nango" exists today.',

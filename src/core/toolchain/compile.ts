@@ -23,7 +23,8 @@ export function parseNangoCompile(output: string): { file: string; line: number;
     const m = /^\s*err\s+-\s+(.+?):(\d+):(\d+)\s*$/.exec(lines[i] as string);
     if (!m) continue;
     const message: string[] = [];
-    for (let j = i + 1; j < lines.length && /^\s+\S/.test(lines[j] as string) && !/^\s*err\s+-/.test(lines[j] as string); j++) message.push((lines[j] as string).trim());
+    for (let j = i + 1; j < lines.length && /^\s+\S/.test(lines[j] as string) && !/^\s*err\s+-/.test(lines[j] as string); j++)
+      message.push((lines[j] as string).trim());
     out.push({ file: m[1] as string, line: Number(m[2]), column: Number(m[3]), message: message.join(' ') || 'compile error' });
   }
   return out;
@@ -46,7 +47,13 @@ export async function nangoCompile(folder: string, opts: ToolRunOptions): Promis
   const errors = parseNangoCompile(result.output);
   const failed = result.code !== 0 || errors.length > 0 || /✗|Found \d+ errors?/.test(stripAnsi(result.output));
   if (!failed) return { ran: true, ok: true, findings: [] };
-  const findings: Finding[] = errors.map((e) => ({ check: 'compile', rule: 'compile.error', severity: 'error', message: e.message, location: { file: e.file, line: e.line, column: e.column } }));
+  const findings: Finding[] = errors.map((e) => ({
+    check: 'compile',
+    rule: 'compile.error',
+    severity: 'error',
+    message: e.message,
+    location: { file: e.file, line: e.line, column: e.column },
+  }));
   if (!findings.length) {
     findings.push({
       check: 'compile',
@@ -70,7 +77,9 @@ export async function sharedTypecheck(folders: readonly string[], scratchDir: st
   }
   let compilerOptions: Record<string, unknown> = {};
   try {
-    compilerOptions = (JSON.parse(await fs.readFile(path.join(folders[0] as string, 'tsconfig.json'), 'utf8')) as { compilerOptions?: Record<string, unknown> }).compilerOptions ?? {};
+    compilerOptions =
+      (JSON.parse(await fs.readFile(path.join(folders[0] as string, 'tsconfig.json'), 'utf8')) as { compilerOptions?: Record<string, unknown> })
+        .compilerOptions ?? {};
   } catch {
     // a folder without its tsconfig: tsc's defaults for the module system Nango uses
     compilerOptions = { module: 'node16', moduleResolution: 'node16', target: 'esnext', strict: true, skipLibCheck: true };
@@ -91,12 +100,23 @@ export async function sharedTypecheck(folders: readonly string[], scratchDir: st
         unplaced.push(`${e.file}(${e.line},${e.column}): ${e.message}`);
         continue;
       }
-      byFolder.get(folder)?.push({ check: 'compile', rule: 'compile.error', severity: 'error', message: `${e.code}: ${e.message}`, location: { file: relativeTo(folder, abs) as string, line: e.line, column: e.column } });
+      byFolder.get(folder)?.push({
+        check: 'compile',
+        rule: 'compile.error',
+        severity: 'error',
+        message: `${e.code}: ${e.message}`,
+        location: { file: relativeTo(folder, abs) as string, line: e.line, column: e.column },
+      });
     }
     for (const f of folders) {
       const findings = byFolder.get(f) ?? [];
       if (run.timedOut) findings.push({ check: 'compile', rule: 'compile.timeout', severity: 'error', message: 'the type check did not finish in time' });
-      result.set(f, { ran: true, ok: findings.length === 0, findings, detail: unplaced.length ? `errors outside the interaction folders: ${unplaced.slice(0, 3).join('; ')}` : undefined });
+      result.set(f, {
+        ran: true,
+        ok: findings.length === 0,
+        findings,
+        detail: unplaced.length ? `errors outside the interaction folders: ${unplaced.slice(0, 3).join('; ')}` : undefined,
+      });
     }
     return result;
   } finally {
@@ -109,6 +129,13 @@ export function missingTool(name: string, folder: string): CompileOutcome {
     ran: false,
     ok: false,
     detail: `\`${name}\` was not found in node_modules/.bin above ${folder}`,
-    findings: [{ check: 'compile', rule: 'toolchain.missing', severity: 'error', message: `\`${name}\` was not found: add it to the project's devDependencies and install it` }],
+    findings: [
+      {
+        check: 'compile',
+        rule: 'toolchain.missing',
+        severity: 'error',
+        message: `\`${name}\` was not found: add it to the project's devDependencies and install it`,
+      },
+    ],
   };
 }

@@ -111,7 +111,10 @@ export function classifyDryrun(output: string, code: number | null, timedOut: bo
   const text = output.replace(STRIP_ANSI, '');
   const saved = [...text.matchAll(/Mocks saved to (\S+)/g)].map((m) => m[1] as string);
   if (saved.length) return { kind: 'recorded', output: text.trim(), files: saved };
-  const auth = /\b(401|403)\b|unauthori[sz]ed|forbidden|insufficient[ _-]?(scope|permission)|missing (the )?scopes?|invalid[_ ]grant|invalid_token|access[_ ]denied/i.exec(text);
+  const auth =
+    /\b(401|403)\b|unauthori[sz]ed|forbidden|insufficient[ _-]?(scope|permission)|missing (the )?scopes?|invalid[_ ]grant|invalid_token|access[_ ]denied/i.exec(
+      text,
+    );
   if (auth) return { kind: 'blocked', reason: `the API refused access (${auth[0]})`, output: text.trim() };
   const down = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|getaddrinfo|socket hang up|connect ECONN/i.exec(text);
   if (down) return { kind: 'blocked', reason: `the API or the Nango server cannot be reached (${down[0]})`, output: text.trim() };
@@ -153,7 +156,13 @@ export class NangoToolchain implements Toolchain {
     if (it.kind === 'action') args.push('--input', req.input ?? '{}');
     // The dry run executes the agent's script with the key: confined to the folder, with the network.
     const keep = Object.keys(env).filter((k) => k.startsWith('NANGO_SECRET_KEY') || k === 'NANGO_HOSTPORT');
-    const result = await runProcess(bin, args, { cwd: req.folder, env, timeoutMs, signal: req.signal, confine: { folder: req.folder, integrationId: it.integrationId, network: true, writableTests: true, keepSecrets: keep } });
+    const result = await runProcess(bin, args, {
+      cwd: req.folder,
+      env,
+      timeoutMs,
+      signal: req.signal,
+      confine: { folder: req.folder, integrationId: it.integrationId, network: true, writableTests: true, keepSecrets: keep },
+    });
     const outcome = classifyDryrun(result.output, result.code, result.timedOut);
     if (outcome.kind === 'recorded') {
       return { ...outcome, files: outcome.files.map((f) => path.relative(req.folder, f).split(path.sep).join('/')) };
@@ -175,7 +184,20 @@ export class NangoToolchain implements Toolchain {
     // and instrumented mocks, whatever config the folder holds, so the agent sees the result it will be
     // judged by. They import the agent's script: they run confined like the agent's own commands.
     const integrationId = req.interaction.integrationId;
-    const replay = await runReplay(req.folder, integrationId, { vitest, nango: bin }, (cmd, args, cwd) => runProcess(cmd, args, { cwd, env: { ...env, CI: '1', FORCE_COLOR: '0', NO_COLOR: '1' }, timeoutMs, signal: req.signal, confine: { folder: req.folder, integrationId } }), 'dot');
+    const replay = await runReplay(
+      req.folder,
+      integrationId,
+      { vitest, nango: bin },
+      (cmd, args, cwd) =>
+        runProcess(cmd, args, {
+          cwd,
+          env: { ...env, CI: '1', FORCE_COLOR: '0', NO_COLOR: '1' },
+          timeoutMs,
+          signal: req.signal,
+          confine: { folder: req.folder, integrationId },
+        }),
+      'dot',
+    );
     const nangoDir = packageDirOf(bin, 'nango');
     const testsRel = testsDirOf(integrationId);
     const judged = await judgeReplay(req.folder, testsRel, replay);

@@ -27,7 +27,17 @@ export function compareCode(ts: TS, actual: string, expected: string): CodeCompa
   const lineOf = (n: ts.Node | undefined, sf: ts.SourceFile) => sf.getLineAndCharacterOfPosition(n ? n.getStart(sf) : sf.end).line + 1;
   const line = lineOf(x, a);
   const expectedLine = lineOf(y, b);
-  return { same: false, line, expectedLine, ...showDifference(actual.split('\n')[line - 1] ?? '', expected.split('\n')[expectedLine - 1] ?? '', x ? x.getText(a) : '(nothing)', y ? y.getText(b) : '(nothing)') };
+  return {
+    same: false,
+    line,
+    expectedLine,
+    ...showDifference(
+      actual.split('\n')[line - 1] ?? '',
+      expected.split('\n')[expectedLine - 1] ?? '',
+      x ? x.getText(a) : '(nothing)',
+      y ? y.getText(b) : '(nothing)',
+    ),
+  };
 }
 
 /**
@@ -35,7 +45,12 @@ export function compareCode(ts: TS, actual: string, expected: string): CodeCompa
  * whitespace is folded (the difference is further on, or inside a string's spaces), the differing code
  * itself; and when that reads the same too, as literals with every space and quote visible.
  */
-export function showDifference(actualLine: string, expectedLine: string, actualCode = actualLine, expectedCode = expectedLine): { actual: string; expected: string } {
+export function showDifference(
+  actualLine: string,
+  expectedLine: string,
+  actualCode = actualLine,
+  expectedCode = expectedLine,
+): { actual: string; expected: string } {
   if (clip(actualLine) !== clip(expectedLine)) return { actual: clip(actualLine), expected: clip(expectedLine) };
   if (clip(actualCode) !== clip(expectedCode)) return { actual: clip(actualCode), expected: clip(expectedCode) };
   // As literals, spaces and all: folding them here would hide the very difference.
@@ -76,13 +91,17 @@ function firstDifference(ts: TS, a: ts.Node, b: ts.Node): [ts.Node | undefined, 
 
 function skipParens(ts: TS, n: ts.Node): ts.Node {
   let x = n;
-  while (ts.isParenthesizedExpression(x) || ts.isParenthesizedTypeNode(x)) x = x.kind === ts.SyntaxKind.ParenthesizedExpression ? (x as ts.ParenthesizedExpression).expression : (x as ts.ParenthesizedTypeNode).type;
+  while (ts.isParenthesizedExpression(x) || ts.isParenthesizedTypeNode(x))
+    x = x.kind === ts.SyntaxKind.ParenthesizedExpression ? (x as ts.ParenthesizedExpression).expression : (x as ts.ParenthesizedTypeNode).type;
   return x;
 }
 
 function propertyNameText(ts: TS, n: ts.Node): string | undefined {
   const p = n.parent;
-  const isName = p && (ts.isPropertyAssignment(p) || ts.isPropertySignature(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p) || ts.isPropertyAccessExpression(p)) && (p as ts.NamedDeclaration).name === n;
+  const isName =
+    p &&
+    (ts.isPropertyAssignment(p) || ts.isPropertySignature(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p) || ts.isPropertyAccessExpression(p)) &&
+    (p as ts.NamedDeclaration).name === n;
   if (!isName) return undefined;
   if (ts.isIdentifier(n) || ts.isStringLiteral(n) || ts.isNumericLiteral(n)) return n.text;
   return undefined;
@@ -91,7 +110,15 @@ function propertyNameText(ts: TS, n: ts.Node): string | undefined {
 /** The value a leaf stands for: names, literal values (whatever the quotes), operators and keywords by kind. */
 function sameLeaf(ts: TS, x: ts.Node, y: ts.Node): boolean {
   if (ts.isIdentifier(x) || ts.isPrivateIdentifier(x)) return x.text === (y as ts.Identifier).text;
-  if (ts.isStringLiteralLike(x) || ts.isTemplateHead(x) || ts.isTemplateMiddle(x) || ts.isTemplateTail(x) || ts.isRegularExpressionLiteral(x) || ts.isJsxText(x)) return x.text === (y as ts.LiteralLikeNode).text;
+  if (
+    ts.isStringLiteralLike(x) ||
+    ts.isTemplateHead(x) ||
+    ts.isTemplateMiddle(x) ||
+    ts.isTemplateTail(x) ||
+    ts.isRegularExpressionLiteral(x) ||
+    ts.isJsxText(x)
+  )
+    return x.text === (y as ts.LiteralLikeNode).text;
   if (ts.isNumericLiteral(x) || ts.isBigIntLiteral(x)) return Number(x.text.replace(/n$/, '')) === Number((y as ts.NumericLiteral).text.replace(/n$/, ''));
   if (ts.isBinaryExpression(x)) return x.operatorToken.kind === (y as ts.BinaryExpression).operatorToken.kind;
   if (ts.isPrefixUnaryExpression(x) || ts.isPostfixUnaryExpression(x)) return x.operator === (y as ts.PrefixUnaryExpression).operator;

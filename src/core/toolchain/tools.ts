@@ -42,12 +42,23 @@ export interface ToolRunOptions {
 }
 
 export function runTool(bin: string, args: readonly string[], cwd: string, opts: ToolRunOptions): Promise<ProcessResult> {
-  return runProcess(bin, args, { cwd, env: { ...NANGO_QUIET_ENV, CI: '1', FORCE_COLOR: '0', NO_COLOR: '1', ...opts.env }, timeoutMs: opts.timeoutMs, signal: opts.signal, confine: opts.confine });
+  return runProcess(bin, args, {
+    cwd,
+    env: { ...NANGO_QUIET_ENV, CI: '1', FORCE_COLOR: '0', NO_COLOR: '1', ...opts.env },
+    timeoutMs: opts.timeoutMs,
+    signal: opts.signal,
+    confine: opts.confine,
+  });
 }
 
 /** Node for helper scripts: inside VS Code the extension host's binary, run as plain Node. */
 export function runNodeScript(script: string, args: readonly string[], cwd: string, opts: ToolRunOptions): Promise<ProcessResult> {
-  return runProcess(process.execPath, ['-e', script, '--', ...args], { cwd, env: { ELECTRON_RUN_AS_NODE: '1', ...opts.env }, timeoutMs: opts.timeoutMs, signal: opts.signal });
+  return runProcess(process.execPath, ['-e', script, '--', ...args], {
+    cwd,
+    env: { ELECTRON_RUN_AS_NODE: '1', ...opts.env },
+    timeoutMs: opts.timeoutMs,
+    signal: opts.signal,
+  });
 }
 
 // eslint-disable-next-line no-control-regex

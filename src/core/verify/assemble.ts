@@ -55,8 +55,22 @@ async function layOut(target: VerifyTarget, scratchDir: string, tool: ToolRunOpt
   const dir = await fs.mkdtemp(path.join(scratchDir, 'assemble-'));
   const project = path.join(dir, 'project');
   try {
-    const candidate = { key: target.key, integrationId: target.integrationId, interactionId: target.interactionId, kind: target.kind, folder: target.folder, attempt: target.run?.attempt ?? 1, costUsd: 0 };
-    const plan = await planAssembly({ projectDir: project, integrationId: target.integrationId, candidates: [candidate], includeUnverified: true, bins: tool.bins });
+    const candidate = {
+      key: target.key,
+      integrationId: target.integrationId,
+      interactionId: target.interactionId,
+      kind: target.kind,
+      folder: target.folder,
+      attempt: target.run?.attempt ?? 1,
+      costUsd: 0,
+    };
+    const plan = await planAssembly({
+      projectDir: project,
+      integrationId: target.integrationId,
+      candidates: [candidate],
+      includeUnverified: true,
+      bins: tool.bins,
+    });
     await applyAssembly(plan, { compile: false, bins: tool.bins });
     return { dir, project };
   } catch (err) {
@@ -71,8 +85,10 @@ async function layOut(target: VerifyTarget, scratchDir: string, tool: ToolRunOpt
 
 /** Compile findings of the laid-out project, as this check's own (the files are at the same paths as in the folder). */
 function fromCompile(r: CompileOutcome): AssembleOutcome {
-  const findings = r.findings.map(
-    (f): Finding => (f.rule === 'toolchain.missing' ? { ...f, check: 'assemble' } : { ...f, check: 'assemble', rule: f.rule.replace(/^compile\./, 'assemble.compile-'), message: `as assembled into a fresh project: ${f.message}` }),
+  const findings = r.findings.map((f): Finding =>
+    f.rule === 'toolchain.missing'
+      ? { ...f, check: 'assemble' }
+      : { ...f, check: 'assemble', rule: f.rule.replace(/^compile\./, 'assemble.compile-'), message: `as assembled into a fresh project: ${f.message}` },
   );
   return { ran: r.ran, findings, detail: r.detail };
 }
@@ -92,7 +108,11 @@ export async function assembleFindings(target: VerifyTarget, scratchDir: string,
  * The assemble check of many interactions at once: each laid out on its own, all type-checked in one
  * compiler process (as Verify all compiles the folders). Keyed by interaction folder.
  */
-export async function sharedAssembleFindings(targets: readonly VerifyTarget[], scratchDir: string, tool: ToolRunOptions): Promise<Map<string, AssembleOutcome>> {
+export async function sharedAssembleFindings(
+  targets: readonly VerifyTarget[],
+  scratchDir: string,
+  tool: ToolRunOptions,
+): Promise<Map<string, AssembleOutcome>> {
   const out = new Map<string, AssembleOutcome>();
   const layouts = new Map<string, Layout>();
   try {

@@ -11,7 +11,11 @@ import { describeCall, namedPathsOf, neighbourOf, refOf, resolveToolPath, toolCa
 import type { Finding } from './types';
 
 /** System paths a build reads or throws output into without leaving its folder in any way that matters. */
-const SYSTEM = [/^\/dev\/(null|zero|u?random|stdin|stdout|stderr|tty|fd\/\d+)$/, /^\/usr\/(bin|sbin|lib|lib64|libexec|share|include|local\/(bin|lib|share|include))(\/|$)/, /^\/(bin|sbin|lib|lib64)(\/|$)/];
+const SYSTEM = [
+  /^\/dev\/(null|zero|u?random|stdin|stdout|stderr|tty|fd\/\d+)$/,
+  /^\/usr\/(bin|sbin|lib|lib64|libexec|share|include|local\/(bin|lib|share|include))(\/|$)/,
+  /^\/(bin|sbin|lib|lib64)(\/|$)/,
+];
 /** Scratch space: the sandbox gives each command a private /tmp. */
 const SCRATCH = /^\/(var\/)?tmp(\/|$)/;
 
@@ -42,7 +46,12 @@ export function reachOf(folder: string, folderReal: string, p: string): Reach {
 function harmless(folder: string, abs: string): boolean {
   if (SYSTEM.some((re) => re.test(abs))) return true;
   // Scratch, unless the project itself lives in /tmp: then its own tree is not scratch.
-  const project = SCRATCH.test(folder) ? folder.split('/').slice(0, folder.startsWith('/var/') ? 4 : 3).join('/') : undefined;
+  const project = SCRATCH.test(folder)
+    ? folder
+        .split('/')
+        .slice(0, folder.startsWith('/var/') ? 4 : 3)
+        .join('/')
+    : undefined;
   if (SCRATCH.test(abs) && (project === undefined || relativeTo(project, abs) === undefined)) return true;
   for (let dir = path.dirname(folder); ; dir = path.dirname(dir)) {
     if (relativeTo(path.join(dir, 'node_modules'), abs) !== undefined) return true;
@@ -68,7 +77,8 @@ export function confinementFindings(t: Transcript, folder: string): Finding[] {
       const r = reachOf(folder, folderReal, n.path);
       if (r.kind !== 'outside') continue;
       const spelled = n.spelled.trim();
-      const shown = spelled === r.real ? '' : ` (${n.via === 'pattern' ? 'the pattern ' : ''}${spelled}${r.throughLink ? ', through a link in the folder' : ''})`;
+      const shown =
+        spelled === r.real ? '' : ` (${n.via === 'pattern' ? 'the pattern ' : ''}${spelled}${r.throughLink ? ', through a link in the folder' : ''})`;
       out.push({
         check: 'confinement',
         rule: 'confinement.outside-folder',
@@ -99,6 +109,12 @@ export function linkFindings(folder: string): Finding[] {
     message: `${path.relative(real, l)} is a link out of the interaction's folder (to ${resolveReal(l)}): whatever reads or writes through it leaves the folder`,
     location: { file: path.relative(real, l).split(path.sep).join('/') },
   }));
-  if (!complete) out.push({ check: 'confinement', rule: 'confinement.unchecked', severity: 'error', message: 'the folder holds too many entries to check every link in it' });
+  if (!complete)
+    out.push({
+      check: 'confinement',
+      rule: 'confinement.unchecked',
+      severity: 'error',
+      message: 'the folder holds too many entries to check every link in it',
+    });
   return out;
 }

@@ -100,7 +100,14 @@ export async function verifyInteractions(targets: readonly VerifyTarget[], opts:
   return reports;
 }
 
-async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks: Set<CheckId>, shared: CompileOutcome | undefined, sharedMs: number, sharedAssembled?: AssembleOutcome): Promise<VerifyReport> {
+async function verifyOne(
+  target: VerifyTarget,
+  options: ResolvedOptions,
+  checks: Set<CheckId>,
+  shared: CompileOutcome | undefined,
+  sharedMs: number,
+  sharedAssembled?: AssembleOutcome,
+): Promise<VerifyReport> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const t0 = Date.now();
@@ -137,7 +144,10 @@ async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks:
     }
   };
 
-  const folderExists = await fs.stat(target.folder).then((s) => s.isDirectory(), () => false);
+  const folderExists = await fs.stat(target.folder).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   const source = await fs.readFile(path.join(target.folder, ...scriptRel.split('/')), 'utf8').catch(() => undefined);
   if (!folderExists || source === undefined) {
     const finding: Finding = {
@@ -165,9 +175,22 @@ async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks:
     : [];
   await timed('fixtures', async () => {
     if (!target.run) return { outcome: 'skipped', findings: [], detail: 'no harness run recorded for this folder' };
-    const r = await fixtureFindings(target.folder, baselineDirFor(runFile), violations, { runsDir: options.runs.dir, key: target.run.key, attempt: target.run.attempt, baselineSeal: target.run.baselineSeal });
+    const r = await fixtureFindings(target.folder, baselineDirFor(runFile), violations, {
+      runsDir: options.runs.dir,
+      key: target.run.key,
+      attempt: target.run.attempt,
+      baselineSeal: target.run.baselineSeal,
+    });
     const findings = violationsUnreadable
-      ? [...r.findings, { check: 'fixtures' as const, rule: 'fixtures.violations-unreadable', severity: 'error' as const, message: `the fixture guard's log of this run (${violationLogFor(runFile)}) cannot be read, so what it reverted is unknown: ${violationsUnreadable}` }]
+      ? [
+          ...r.findings,
+          {
+            check: 'fixtures' as const,
+            rule: 'fixtures.violations-unreadable',
+            severity: 'error' as const,
+            message: `the fixture guard's log of this run (${violationLogFor(runFile)}) cannot be read, so what it reverted is unknown: ${violationsUnreadable}`,
+          },
+        ]
       : r.findings;
     testsVouched = r.testsVouched && !violationsUnreadable;
     return { outcome: outcomeOf(findings), findings, detail: r.detail };
@@ -185,7 +208,8 @@ async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks:
     const own = results.find((r) => r.check === 'compile');
     if (own && own.outcome !== 'passed' && own.outcome !== 'warning') {
       const f = await unitOnlyFindings(target, scriptRel);
-      if (!f.length) return { outcome: 'skipped', findings: [], detail: 'the folder itself does not compile, so its assembled copy was not compiled (see compile)' };
+      if (!f.length)
+        return { outcome: 'skipped', findings: [], detail: 'the folder itself does not compile, so its assembled copy was not compiled (see compile)' };
       return { outcome: outcomeOf(f), findings: f };
     }
     const r = sharedAssembled ?? (await assembleFindings(target, path.join(options.runs.dir, '.verify'), tool));
@@ -213,10 +237,14 @@ async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks:
       await options.runs.flush();
       transcript = await readTranscriptFile(options.runs.transcriptOf(target.key, attempt), attempt);
     } catch (err) {
-      transcriptProblem = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'the transcript of this attempt is missing' : `the transcript cannot be read: ${(err as Error).message}`;
+      transcriptProblem =
+        (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'the transcript of this attempt is missing'
+          : `the transcript cannot be read: ${(err as Error).message}`;
       // The session itself still holds what happened, when its server can be reached.
       let messages = await options.sessionMessages?.(target).catch(() => undefined);
-      if (!messages?.length && options.opencodeStore && target.run?.sessionId) messages = await sessionFromStore(options.opencodeStore, target.run.sessionId).catch(() => undefined);
+      if (!messages?.length && options.opencodeStore && target.run?.sessionId)
+        messages = await sessionFromStore(options.opencodeStore, target.run.sessionId).catch(() => undefined);
       if (messages?.length) {
         transcript = transcriptFromMessages(messages, attempt);
         transcriptProblem = undefined;
@@ -226,7 +254,14 @@ async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks:
   const unreadable: Finding[] = transcriptProblem
     ? [{ check: 'transcript', rule: 'transcript.unreadable', severity: target.run ? 'error' : 'warning', message: transcriptProblem }]
     : transcript?.unreadableLines.length
-      ? [{ check: 'transcript', rule: 'transcript.unreadable', severity: 'warning', message: `${transcript.unreadableLines.length} line(s) of the transcript are not JSON (first: line ${(transcript.unreadableLines[0] as number) + 1})` }]
+      ? [
+          {
+            check: 'transcript',
+            rule: 'transcript.unreadable',
+            severity: 'warning',
+            message: `${transcript.unreadableLines.length} line(s) of the transcript are not JSON (first: line ${(transcript.unreadableLines[0] as number) + 1})`,
+          },
+        ]
       : [];
 
   await timed('confinement', async () => {
@@ -239,7 +274,16 @@ async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks:
       ? { transcript, folder: target.folder, integrationId: target.integrationId, interactionId: target.interactionId, scriptRel, violations }
       : emptyContext(target, scriptRel);
     // Without a transcript only the rules on the script itself can run (and no claim can be judged).
-    const f: Finding[] = [...unreadable, ...transcriptRules(ctx, source, target.kind, results.flatMap((r) => r.findings), { withTranscript: !!transcript })];
+    const f: Finding[] = [
+      ...unreadable,
+      ...transcriptRules(
+        ctx,
+        source,
+        target.kind,
+        results.flatMap((r) => r.findings),
+        { withTranscript: !!transcript },
+      ),
+    ];
     return { outcome: outcomeOf(f), findings: f };
   });
 
@@ -248,7 +292,14 @@ async function verifyOne(target: VerifyTarget, options: ResolvedOptions, checks:
 }
 
 function emptyContext(target: VerifyTarget, scriptRel: string): RuleContext {
-  return { transcript: { attempt: 1, entries: [], unreadableLines: [] }, folder: target.folder, integrationId: target.integrationId, interactionId: target.interactionId, scriptRel, violations: [] };
+  return {
+    transcript: { attempt: 1, entries: [], unreadableLines: [] },
+    folder: target.folder,
+    integrationId: target.integrationId,
+    interactionId: target.interactionId,
+    scriptRel,
+    violations: [],
+  };
 }
 
 /**
@@ -263,20 +314,33 @@ async function undoAdditions(folder: string, integrationId: string): Promise<() 
   const present = async (): Promise<Set<string>> => {
     const names = ancestorsAreRealDirs(folder, `${tests}/-`) ? await fs.readdir(path.join(folder, ...tests.split('/'))).catch(() => [] as string[]) : [];
     const root: string[] = [];
-    for (const n of ['vite.config.ts', 'vitest.setup.ts', 'node_modules']) if (await fs.lstat(path.join(folder, n)).then(() => true, () => false)) root.push(n);
+    for (const n of ['vite.config.ts', 'vitest.setup.ts', 'node_modules'])
+      if (
+        await fs.lstat(path.join(folder, n)).then(
+          () => true,
+          () => false,
+        )
+      )
+        root.push(n);
     return new Set([...names.map((n) => `${tests}/${n}`), ...root]);
   };
   const before = await present();
   return async () => {
     for (const rel of await present()) {
-      if (!before.has(rel) && ancestorsAreRealDirs(folder, rel)) await fs.rm(path.join(folder, ...rel.split('/')), { recursive: true, force: true }).catch(() => undefined);
+      if (!before.has(rel) && ancestorsAreRealDirs(folder, rel))
+        await fs.rm(path.join(folder, ...rel.split('/')), { recursive: true, force: true }).catch(() => undefined);
     }
   };
 }
 
 /** `as any` is the transcript rule's; the lint rule on the same line would count it twice. */
 function dedupeCasts(results: CheckResult[]): void {
-  const castLines = new Set(results.flatMap((r) => r.findings).filter((f) => f.rule === 'code.as-any').map((f) => `${f.location?.file}:${f.location?.line}`));
+  const castLines = new Set(
+    results
+      .flatMap((r) => r.findings)
+      .filter((f) => f.rule === 'code.as-any')
+      .map((f) => `${f.location?.file}:${f.location?.line}`),
+  );
   const lint = results.find((r) => r.check === 'lint');
   if (!lint || !castLines.size) return;
   const kept = lint.findings.filter((f) => !(f.rule === 'lint.no-object-casting' && castLines.has(`${f.location?.file}:${f.location?.line}`)));
@@ -338,8 +402,14 @@ export async function loadReport(runRecordFile: string): Promise<VerifyReport | 
   }
 }
 
-// eslint-disable-next-line no-control-regex -- XML 1.0 cannot hold these characters at all
-const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+const xml = (s: string) =>
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    // eslint-disable-next-line no-control-regex -- XML 1.0 cannot hold these characters at all
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
 /** JUnit XML for CI: one suite per integration, one test case per interaction and check. */
 export function reportToJUnit(reports: readonly VerifyReport[]): string {
@@ -357,9 +427,15 @@ export function reportToJUnit(reports: readonly VerifyReport[]): string {
     );
     for (const { r, c } of cases) {
       const name = `${r.interactionId} ${c.check}`;
-      const body = c.findings.map((f) => `${f.severity} ${f.rule}: ${f.message}${f.location ? ` (${f.location.file}${f.location.line ? `:${f.location.line}` : ''})` : ''}${f.step ? ` [transcript attempt ${f.step.attempt} entry ${f.step.line + 1}]` : ''}`).join('\n');
+      const body = c.findings
+        .map(
+          (f) =>
+            `${f.severity} ${f.rule}: ${f.message}${f.location ? ` (${f.location.file}${f.location.line ? `:${f.location.line}` : ''})` : ''}${f.step ? ` [transcript attempt ${f.step.attempt} entry ${f.step.line + 1}]` : ''}`,
+        )
+        .join('\n');
       out.push(`    <testcase classname="${xml(`${r.integrationId}.${r.interactionId}`)}" name="${xml(name)}" time="${(c.durationMs / 1000).toFixed(3)}">`);
-      if (c.outcome === 'failed') out.push(`      <failure message="${xml(c.findings.find((f) => f.severity === 'error')?.message ?? 'failed')}">${xml(body)}</failure>`);
+      if (c.outcome === 'failed')
+        out.push(`      <failure message="${xml(c.findings.find((f) => f.severity === 'error')?.message ?? 'failed')}">${xml(body)}</failure>`);
       else if (c.outcome === 'error') out.push(`      <error message="${xml(c.detail ?? 'could not run')}">${xml(body)}</error>`);
       else if (c.outcome === 'skipped') out.push(`      <skipped message="${xml(c.detail ?? 'skipped')}"/>`);
       else if (body) out.push(`      <system-out>${xml(body)}</system-out>`);

@@ -89,7 +89,13 @@ export interface LintMessage {
  */
 export function lintFinding(file: string, m: LintMessage): Finding {
   const prefix = `${NANGO_PLUGIN}/`;
-  const rule = m.rule ? (m.rule.startsWith(prefix) ? `lint.${m.rule.slice(prefix.length)}` : `lint.${m.rule}`) : m.fatal ? 'lint.parse-error' : 'lint.directive';
+  const rule = m.rule
+    ? m.rule.startsWith(prefix)
+      ? `lint.${m.rule.slice(prefix.length)}`
+      : `lint.${m.rule}`
+    : m.fatal
+      ? 'lint.parse-error'
+      : 'lint.directive';
   return {
     check: 'lint',
     rule,
@@ -108,23 +114,57 @@ export interface LintOutcome {
 export async function lintFindings(folder: string, files: readonly string[], opts: ToolRunOptions): Promise<LintOutcome> {
   const eslintBin = findBin(folder, 'eslint', opts.bins);
   if (!eslintBin) {
-    return { ran: false, detail: 'eslint is not installed in the project', findings: [{ check: 'lint', rule: 'toolchain.missing', severity: 'error', message: '`eslint` was not found: add eslint, typescript-eslint, @eslint/compat and @nangohq/eslint-plugin-custom-integrations-linting to the devDependencies' }] };
+    return {
+      ran: false,
+      detail: 'eslint is not installed in the project',
+      findings: [
+        {
+          check: 'lint',
+          rule: 'toolchain.missing',
+          severity: 'error',
+          message:
+            '`eslint` was not found: add eslint, typescript-eslint, @eslint/compat and @nangohq/eslint-plugin-custom-integrations-linting to the devDependencies',
+        },
+      ],
+    };
   }
   const run = await runNodeScript(RUNNER, [folder, eslintBin, NANGO_PLUGIN, JSON.stringify(NANGO_LINT_RULES), ...files], folder, opts);
   const missing = /^MISSING (.+)$/m.exec(run.output);
   if (missing) {
-    return { ran: false, detail: `${missing[1]} is not installed in the project`, findings: [{ check: 'lint', rule: 'toolchain.missing', severity: 'error', message: `\`${missing[1]}\` was not found: add it to the project's devDependencies` }] };
+    return {
+      ran: false,
+      detail: `${missing[1]} is not installed in the project`,
+      findings: [
+        { check: 'lint', rule: 'toolchain.missing', severity: 'error', message: `\`${missing[1]}\` was not found: add it to the project's devDependencies` },
+      ],
+    };
   }
   const results = /^RESULTS (.+)$/m.exec(run.output);
   if (!results) {
-    return { ran: false, detail: 'eslint did not run', findings: [{ check: 'lint', rule: 'lint.did-not-run', severity: 'error', message: run.timedOut ? 'eslint did not finish in time' : 'eslint did not run', quote: tail(run.output, 6) }] };
+    return {
+      ran: false,
+      detail: 'eslint did not run',
+      findings: [
+        {
+          check: 'lint',
+          rule: 'lint.did-not-run',
+          severity: 'error',
+          message: run.timedOut ? 'eslint did not finish in time' : 'eslint did not run',
+          quote: tail(run.output, 6),
+        },
+      ],
+    };
   }
   let parsed: { file: string; messages: LintMessage[] }[];
   try {
     parsed = JSON.parse(results[1] as string) as typeof parsed;
   } catch {
     // A result that cannot be read is not a clean result.
-    return { ran: false, detail: "eslint's results could not be read", findings: [{ check: 'lint', rule: 'lint.did-not-run', severity: 'error', message: "eslint's results could not be read", quote: tail(run.output, 3) }] };
+    return {
+      ran: false,
+      detail: "eslint's results could not be read",
+      findings: [{ check: 'lint', rule: 'lint.did-not-run', severity: 'error', message: "eslint's results could not be read", quote: tail(run.output, 3) }],
+    };
   }
   const findings = parsed.flatMap((r) => r.messages.map((m) => lintFinding(r.file, m)));
   const read = (rel: string): string | undefined => {

@@ -48,11 +48,22 @@ export async function testFindings(folder: string, integrationId: string, opts: 
     try {
       fixtureData.set(f, JSON.parse(await fs.readFile(path.join(testsDir, f), 'utf8')) as unknown);
     } catch (err) {
-      findings.push({ check: 'tests', rule: 'tests.broken-fixture', severity: 'error', message: `${f} is not valid JSON: ${(err as Error).message}`, location: { file: `${testsRel}/${f}` } });
+      findings.push({
+        check: 'tests',
+        rule: 'tests.broken-fixture',
+        severity: 'error',
+        message: `${f} is not valid JSON: ${(err as Error).message}`,
+        location: { file: `${testsRel}/${f}` },
+      });
     }
   }
   if (!fixtures.length) {
-    findings.push({ check: 'tests', rule: 'tests.no-fixture', severity: 'error', message: 'nothing was recorded: there is no fixture to test against (record_fixture was never used successfully)' });
+    findings.push({
+      check: 'tests',
+      rule: 'tests.no-fixture',
+      severity: 'error',
+      message: 'nothing was recorded: there is no fixture to test against (record_fixture was never used successfully)',
+    });
     return { ran: false, findings, passed: 0 };
   }
   if (findings.length) return { ran: false, findings, passed: 0 };
@@ -61,7 +72,19 @@ export async function testFindings(folder: string, integrationId: string, opts: 
   const vitest = findBin(path.dirname(folder), 'vitest', opts.bins) ?? findBin(folder, 'vitest', opts.bins);
   if (!nango || !vitest) {
     const name = !nango ? 'nango' : 'vitest';
-    return { ran: false, passed: 0, detail: `\`${name}\` was not found in node_modules/.bin above ${folder}`, findings: [{ check: 'tests', rule: 'toolchain.missing', severity: 'error', message: `\`${name}\` was not found: add it to the project's devDependencies and install it` }] };
+    return {
+      ran: false,
+      passed: 0,
+      detail: `\`${name}\` was not found in node_modules/.bin above ${folder}`,
+      findings: [
+        {
+          check: 'tests',
+          rule: 'toolchain.missing',
+          severity: 'error',
+          message: `\`${name}\` was not found: add it to the project's devDependencies and install it`,
+        },
+      ],
+    };
   }
   // Test configuration the agent wrote, read before generate:tests rewrites vite.config.ts and vitest.setup.ts.
   const nangoDir = packageDirOf(nango, 'nango');
@@ -72,7 +95,20 @@ export async function testFindings(folder: string, integrationId: string, opts: 
     const gen = await runTool(nango, ['generate:tests', '--no-interactive', '--auto-confirm'], folder, opts).finally(restore);
     testFiles = (await fs.readdir(testsDir).catch(() => [] as string[])).filter((f) => /\.test\.ts$/.test(f));
     if (gen.code !== 0 || !testFiles.length) {
-      return { ran: false, passed: 0, findings: [...findings, { check: 'tests', rule: 'tests.generate-failed', severity: 'error', message: 'nango generate:tests did not produce a test', quote: tail(gen.output, 6) }] };
+      return {
+        ran: false,
+        passed: 0,
+        findings: [
+          ...findings,
+          {
+            check: 'tests',
+            rule: 'tests.generate-failed',
+            severity: 'error',
+            message: 'nango generate:tests did not produce a test',
+            quote: tail(gen.output, 6),
+          },
+        ],
+      };
     }
   }
   if (!check.vouched && check.scratchDir) findings.push(...(await compareWithGenerated(folder, testsRel, testFiles, nango, check.scratchDir, opts)));
@@ -80,13 +116,21 @@ export async function testFindings(folder: string, integrationId: string, opts: 
     const source = await fs.readFile(path.join(testsDir, f), 'utf8');
     for (const m of source.matchAll(FOCUS)) {
       const line = source.slice(0, m.index).split('\n').length;
-      findings.push({ check: 'tests', rule: 'tests.skipped-or-focused', severity: 'error', message: `\`${m[0].replace(/\s*\($/, '')}\` leaves tests out`, location: { file: `${testsRel}/${f}`, line } });
+      findings.push({
+        check: 'tests',
+        rule: 'tests.skipped-or-focused',
+        severity: 'error',
+        message: `\`${m[0].replace(/\s*\($/, '')}\` leaves tests out`,
+        location: { file: `${testsRel}/${f}`, line },
+      });
     }
   }
   // The generated tests, run with the harness's own configuration and instrumented mocks (replay/): the
   // folder's config files decide nothing. They import the agent's script: they run confined like the
   // agent's own commands (no secret, no network, nothing left running).
-  const replay = await runReplay(folder, integrationId, { vitest, nango }, (cmd, args, cwd) => runTool(cmd, args, cwd, { ...opts, confine: { folder, integrationId } }));
+  const replay = await runReplay(folder, integrationId, { vitest, nango }, (cmd, args, cwd) =>
+    runTool(cmd, args, cwd, { ...opts, confine: { folder, integrationId } }),
+  );
   const judged = await judgeReplay(folder, testsRel, replay, fixtureData);
   findings.push(...judged.findings);
   return { ran: true, findings, passed: judged.passed, ...(judged.notes.length ? { detail: judged.notes.join('; ') } : {}) };
@@ -135,7 +179,14 @@ export function generatedTestDifference(ts: TS | undefined, have: string, want: 
  * agent wrote into the tests) and compares them with the folder's: an edited, added or deleted test is
  * a `tests.edited` finding at the first line that differs.
  */
-export async function compareWithGenerated(folder: string, testsRel: string, testFiles: readonly string[], nango: string, scratchDir: string, opts: ToolRunOptions): Promise<Finding[]> {
+export async function compareWithGenerated(
+  folder: string,
+  testsRel: string,
+  testFiles: readonly string[],
+  nango: string,
+  scratchDir: string,
+  opts: ToolRunOptions,
+): Promise<Finding[]> {
   const scratch = path.join(scratchDir, `gen-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, path.basename(folder));
   try {
     await fs.mkdir(path.dirname(scratch), { recursive: true });
@@ -152,14 +203,28 @@ export async function compareWithGenerated(folder: string, testsRel: string, tes
     const scratchTests = path.join(scratch, ...testsRel.split('/'));
     const expected = (await fs.readdir(scratchTests).catch(() => [] as string[])).filter((f) => /\.test\.ts$/.test(f));
     if (!expected.length) {
-      return [{ check: 'tests', rule: 'tests.generate-failed', severity: 'error', message: 'nango generate:tests did not produce a test to compare with', quote: tail(gen.output, 6) }];
+      return [
+        {
+          check: 'tests',
+          rule: 'tests.generate-failed',
+          severity: 'error',
+          message: 'nango generate:tests did not produce a test to compare with',
+          quote: tail(gen.output, 6),
+        },
+      ];
     }
     const out: Finding[] = [];
     for (const f of expected) {
       const want = await fs.readFile(path.join(scratchTests, f), 'utf8');
       const have = testFiles.includes(f) ? await fs.readFile(path.join(folder, ...testsRel.split('/'), f), 'utf8') : undefined;
       if (have === undefined) {
-        out.push({ check: 'tests', rule: 'tests.edited', severity: 'error', message: `${f}, which generate:tests writes, is missing`, location: { file: `${testsRel}/${f}` } });
+        out.push({
+          check: 'tests',
+          rule: 'tests.edited',
+          severity: 'error',
+          message: `${f}, which generate:tests writes, is missing`,
+          location: { file: `${testsRel}/${f}` },
+        });
         continue;
       }
       if (sha(have) === sha(want)) continue;
@@ -175,7 +240,14 @@ export async function compareWithGenerated(folder: string, testsRel: string, tes
       });
     }
     for (const f of testFiles) {
-      if (!expected.includes(f)) out.push({ check: 'tests', rule: 'tests.edited', severity: 'error', message: `${f} is a test generate:tests does not write`, location: { file: `${testsRel}/${f}` } });
+      if (!expected.includes(f))
+        out.push({
+          check: 'tests',
+          rule: 'tests.edited',
+          severity: 'error',
+          message: `${f} is a test generate:tests does not write`,
+          location: { file: `${testsRel}/${f}` },
+        });
     }
     return out;
   } finally {

@@ -76,7 +76,14 @@ export function toolCalls(t: Transcript): ToolCall[] {
     if (e.type === 'tool.started') started.set(callId, e);
     if (e.type === 'tool.finished') {
       finished.add(callId);
-      out.push({ entry: started.get(callId) ?? e, callId, tool: String(e.data.tool ?? ''), input: obj(e.data.input), ok: e.data.ok === true, output: String(e.data.output ?? '') });
+      out.push({
+        entry: started.get(callId) ?? e,
+        callId,
+        tool: String(e.data.tool ?? ''),
+        input: obj(e.data.input),
+        ok: e.data.ok === true,
+        output: String(e.data.output ?? ''),
+      });
     }
   }
   for (const [callId, e] of started) {
@@ -182,7 +189,9 @@ const EMBEDDED = /(?:^|[\s=(,'"])((?:\/|~\/|\.\.\/)[\w.@~+-][^\s'"`;|&<>(),]*)/g
  * @internal test hook: the parser's tests read commandPaths through it.
  */
 export function shellPaths(command: string): string[] {
-  return commandPaths(command).filter((p) => p.pathlike).map((p) => p.path);
+  return commandPaths(command)
+    .filter((p) => p.pathlike)
+    .map((p) => p.path);
 }
 
 type Piece = { readonly text: string; readonly q: 0 | 1 | 2 };
@@ -368,7 +377,9 @@ function expandWord(pieces: readonly Piece[], st: ShellState): { text: string; q
 function expandVars(s: string, st: ShellState): string {
   return s.replace(/\$\{(\w+)(?::?[-=]([^}]*))?\}|\$(\w+)/g, (m, braced: string | undefined, fallback: string | undefined, bare: string | undefined) => {
     const name = (braced ?? bare) as string;
-    const v = st.vars.get(name) ?? (name === 'HOME' ? '~' : name === 'PWD' ? st.base || '.' : name === 'OLDPWD' ? st.prevBase || '.' : name === 'TMPDIR' ? '/tmp' : undefined);
+    const v =
+      st.vars.get(name) ??
+      (name === 'HOME' ? '~' : name === 'PWD' ? st.base || '.' : name === 'OLDPWD' ? st.prevBase || '.' : name === 'TMPDIR' ? '/tmp' : undefined);
     if (v !== undefined) return v;
     return fallback !== undefined ? expandVars(fallback, st) : m;
   });
@@ -377,7 +388,12 @@ function expandVars(s: string, st: ShellState): string {
 /** Commands whose first operand is a pattern or a program, not a file, unless a flag gives it (`-e`, `-f`). */
 const PATTERN_FIRST: Record<string, { valued: RegExp; pattern: RegExp; file: RegExp }> = {
   grep: { valued: /^-[ABCmdD]$/, pattern: /^(-e|--regexp)$/, file: /^(-f|--file)$/ },
-  rg: { valued: /^(-[ABCmgtTjMEr]|--(glob|iglob|type|type-not|max-count|context|after-context|before-context|threads|encoding|max-columns|sort|sortr|color|colors|replace))$/, pattern: /^(-e|--regexp)$/, file: /^(-f|--file)$/ },
+  rg: {
+    valued:
+      /^(-[ABCmgtTjMEr]|--(glob|iglob|type|type-not|max-count|context|after-context|before-context|threads|encoding|max-columns|sort|sortr|color|colors|replace))$/,
+    pattern: /^(-e|--regexp)$/,
+    file: /^(-f|--file)$/,
+  },
   ag: { valued: /^(-[ABCmG]|--(ignore|ignore-dir|context|after|before|max-count|file-search-regex))$/, pattern: /^$/, file: /^$/ },
   sed: { valued: /^(-l|--line-length)$/, pattern: /^(-e|--expression)$/, file: /^(-f|--file)$/ },
   awk: { valued: /^-[Fv]$/, pattern: /^(-e|--source)$/, file: /^(-f|--file)$/ },
@@ -439,7 +455,8 @@ function simpleCommand(rawWords: Piece[][], redirects: { op: string; word: Piece
   const add = (spelled: string, write = false) => {
     if (!spelled || isUrl(spelled)) return;
     const pathlike = PATHLIKE(spelled);
-    for (const reach of /[*?[]/.test(spelled) ? globReach(spelled) : [spelled]) out.push({ spelled, path: joinBase(st.base, reach), via: 'shell', pathlike, ...(write ? { write } : {}) });
+    for (const reach of /[*?[]/.test(spelled) ? globReach(spelled) : [spelled])
+      out.push({ spelled, path: joinBase(st.base, reach), via: 'shell', pathlike, ...(write ? { write } : {}) });
   };
   /**
    * An argument: its value (after `--flag=` or `NAME=`) — a path when spelled as one, a plain word as a
@@ -467,7 +484,8 @@ function simpleCommand(rawWords: Piece[][], redirects: { op: string; word: Piece
   }
   while (i < words.length && WRAPPERS.has((words[i] as { text: string }).text)) {
     i += 1;
-    while (i < words.length && /^-|^[A-Za-z_]\w*=|^\d+[smhd]?$/.test((words[i] as { text: string }).text)) addArg(words[i++] as { text: string; quoted: boolean });
+    while (i < words.length && /^-|^[A-Za-z_]\w*=|^\d+[smhd]?$/.test((words[i] as { text: string }).text))
+      addArg(words[i++] as { text: string; quoted: boolean });
   }
   const head = words[i];
   const args = words.slice(i + 1);
@@ -534,7 +552,8 @@ function simpleCommand(rawWords: Piece[][], redirects: { op: string; word: Piece
       const operands = args.filter((a) => !a.text.startsWith('-'));
       const writes = new Set<{ text: string; quoted: boolean }>();
       if (cmd === 'tee') for (const a of operands) writes.add(a);
-      if ((cmd === 'cp' || cmd === 'mv' || cmd === 'install' || cmd === 'ln') && operands.length > 1) writes.add(operands[operands.length - 1] as { text: string; quoted: boolean });
+      if ((cmd === 'cp' || cmd === 'mv' || cmd === 'install' || cmd === 'ln') && operands.length > 1)
+        writes.add(operands[operands.length - 1] as { text: string; quoted: boolean });
       if (cmd === 'touch' || cmd === 'truncate') for (const a of operands) writes.add(a);
       if (cmd === 'dd') for (const a of args) if (a.text.startsWith('of=')) writes.add(a);
       args.forEach((a, k) => addArg(a, writes.has(a), args[k - 1]?.text));
@@ -599,14 +618,22 @@ export interface RuleContext {
   /** The agent's own script, relative to the folder. */
   readonly scriptRel: string;
   /** Fixture-guard violations of this attempt (already restored), with the tool call running then. */
-  readonly violations: readonly { readonly time: string; readonly file: string; readonly kind: string; readonly activity?: string; readonly callIds?: readonly string[]; readonly detail: string }[];
+  readonly violations: readonly {
+    readonly time: string;
+    readonly file: string;
+    readonly kind: string;
+    readonly activity?: string;
+    readonly callIds?: readonly string[];
+    readonly detail: string;
+  }[];
   /** The compiler the code rules read the script with (default: the project's, found from the folder). */
   readonly typescript?: TS;
   /** Other files of the interaction, for models the script imports (default: read from the folder). */
   readonly readFile?: ReadInteractionFile;
 }
 
-const NOT_FOUND = /command not found|: not found\b|unknown command|unknown (option|flag|argument)|unrecognized (option|argument)|error: unknown|invalid (choice|command)|No such command|is not a (valid|known) command|Did you mean/i;
+const NOT_FOUND =
+  /command not found|: not found\b|unknown command|unknown (option|flag|argument)|unrecognized (option|argument)|error: unknown|invalid (choice|command)|No such command|is not a (valid|known) command|Did you mean/i;
 
 /**
  * A CLI command that does not exist (or a flag it does not have), tried again and again. A slip the
@@ -655,13 +682,17 @@ export function hallucinatedCommands(ctx: RuleContext): Finding[] {
 
 /** The first two words of a command after any `cd …&&` and env assignments: `nango dryrun`, `npx nango`. */
 export function commandHead(command: string): string {
-  const parts = command.split(/&&|;|\|\|/).map((p) => p.trim()).filter((p) => p && !/^cd\s/.test(p));
+  const parts = command
+    .split(/&&|;|\|\|/)
+    .map((p) => p.trim())
+    .filter((p) => p && !/^cd\s/.test(p));
   const words = (parts[0] ?? command).split(/\s+/).filter((w) => w && !/^[A-Z_][A-Z0-9_]*=/.test(w));
   const [a, b] = words[0] === 'npx' || words[0] === 'npm' ? [words[0], words[1]] : [words[0], words[1]];
   return [a, b && !b.startsWith('-') ? b : undefined].filter(Boolean).join(' ');
 }
 
-const WRITE_VERB = /(sed\s+(-\w*i|--in-place)|>|\btee\b|\bcp\b|\bmv\b|\brm\b|\btruncate\b|writeFile|open\([^)]*['"][wa]|\bdd\b|\binstall\b|\bln\b|\bchmod\b|\btouch\b)/;
+const WRITE_VERB =
+  /(sed\s+(-\w*i|--in-place)|>|\btee\b|\bcp\b|\bmv\b|\brm\b|\btruncate\b|writeFile|open\([^)]*['"][wa]|\bdd\b|\binstall\b|\bln\b|\bchmod\b|\btouch\b)/;
 /**
  * `>` that writes no file: output thrown away (`2>/dev/null`, `&>/dev/null`), one stream joined to
  * another (`2>&1`, `>&2`), and the arrows of a quoted script (`f => g`, `a->b`). What is left of `>`
@@ -684,7 +715,12 @@ export function fixtureEdits(ctx: RuleContext): Finding[] {
         const protectedWord = (w: string) => /(^|\/)tests(\/|$)/.test(w) || /(^|\/)(index\.ts|package\.json|tsconfig\.json)$/.test(w);
         // `cd google-calendar/tests && sed -i … create-event.test.json`: the file, as a path in the folder.
         const cd = words[0] === 'cd' ? words[1] : undefined;
-        const files = cd ? words.slice(2).filter((w) => /\.(json|ts)$/.test(w) && !w.startsWith('/')).map((w) => path.posix.normalize(`${cd}/${w}`)) : [];
+        const files = cd
+          ? words
+              .slice(2)
+              .filter((w) => /\.(json|ts)$/.test(w) && !w.startsWith('/'))
+              .map((w) => path.posix.normalize(`${cd}/${w}`))
+          : [];
         target = files.find(protectedWord) ?? words.find(protectedWord);
       }
     }
@@ -741,8 +777,10 @@ export function neighbourAccess(ctx: RuleContext): Finding[] {
   return out;
 }
 
-const API_ERROR = /\b(401|403|404|429|5\d\d)\b|unauthori[sz]ed|forbidden|insufficient|permission denied|access denied|refused|ECONNREFUSED|ENOTFOUND|cannot be reached|blocked/i;
-const MADE_UP = /\b(mock(ed)?|fake|dummy|simulat(e|ed)|placeholder|sample|example|hard-?coded|canned|stub(bed)?) (api )?(response|data|payload|result|event|record)s?\b|"id"\s*:\s*"(mock|fake|test|dummy|example)[-_]/i;
+const API_ERROR =
+  /\b(401|403|404|429|5\d\d)\b|unauthori[sz]ed|forbidden|insufficient|permission denied|access denied|refused|ECONNREFUSED|ENOTFOUND|cannot be reached|blocked/i;
+const MADE_UP =
+  /\b(mock(ed)?|fake|dummy|simulat(e|ed)|placeholder|sample|example|hard-?coded|canned|stub(bed)?) (api )?(response|data|payload|result|event|record)s?\b|"id"\s*:\s*"(mock|fake|test|dummy|example)[-_]/i;
 /** Files that hold data: a response written by hand, wherever it is put. */
 const DATA_FILE = /\.(json|jsonl|ndjson)$/i;
 /** JSON files that configure the project rather than hold API data. */
@@ -806,16 +844,29 @@ function writesOf(c: ToolCall): Written[] {
         const [target] = patchTargets(section);
         if (!target) continue;
         const lines = section.split('\n');
-        out.push({ file: target, body: lines.filter((l) => l.startsWith('+')).map((l) => l.slice(1)).join('\n'), old: lines.filter((l) => l.startsWith('-')).map((l) => l.slice(1)).join('\n') });
+        out.push({
+          file: target,
+          body: lines
+            .filter((l) => l.startsWith('+'))
+            .map((l) => l.slice(1))
+            .join('\n'),
+          old: lines
+            .filter((l) => l.startsWith('-'))
+            .map((l) => l.slice(1))
+            .join('\n'),
+        });
       }
       return out;
     }
     case 'bash': {
       const command = str(c.input.command);
       const base = str(c.input.workdir) || str(c.input.cwd);
-      const targets = commandPaths(command, base ? joinBase('', base) : '').filter((p) => p.write && !p.path.startsWith('/dev/')).map((p) => p.path);
+      const targets = commandPaths(command, base ? joinBase('', base) : '')
+        .filter((p) => p.write && !p.path.startsWith('/dev/'))
+        .map((p) => p.path);
       // A script that writes a file itself (`node -e "fs.writeFileSync('r.json', …)"`, `open('r.json', 'w')`).
-      for (const m of command.matchAll(/writeFileSync\(\s*['"]([^'"]+)['"]|open\(\s*['"]([^'"]+)['"]\s*,\s*['"][wa]/g)) targets.push(joinBase(base ? joinBase('', base) : '', (m[1] ?? m[2]) as string));
+      for (const m of command.matchAll(/writeFileSync\(\s*['"]([^'"]+)['"]|open\(\s*['"]([^'"]+)['"]\s*,\s*['"][wa]/g))
+        targets.push(joinBase(base ? joinBase('', base) : '', (m[1] ?? m[2]) as string));
       if (!targets.length) return MADE_UP.test(command) ? [{ file: '', body: command }] : [];
       return [...new Set(targets)].map((f) => ({ file: f, body: command }));
     }
@@ -831,8 +882,9 @@ function madeUpReason(w: Written, abs: string, before: string | undefined): stri
   if (MADE_UP.test(w.body)) return 'mock data';
   if (!w.file || CODE_FILE.test(abs)) {
     if (LITERAL_DATA.some((re) => re.test(w.body))) return 'hard-coded response data';
-    const dropped = (w.old !== undefined ? NANGO_CALL.test(w.old) : before !== undefined && NANGO_CALL.test(before)) && !NANGO_CALL.test(w.body) && /\breturn\b/.test(w.body);
-    if (dropped) return "a hard-coded result in place of the API call";
+    const dropped =
+      (w.old !== undefined ? NANGO_CALL.test(w.old) : before !== undefined && NANGO_CALL.test(before)) && !NANGO_CALL.test(w.body) && /\breturn\b/.test(w.body);
+    if (dropped) return 'a hard-coded result in place of the API call';
   }
   return undefined;
 }
@@ -926,7 +978,12 @@ export function falseClaim(t: Transcript, findings: readonly Finding[]): Finding
   const failing = contradictingFindings(findings);
   if (!claim || !failing.length) return [];
   const first = failing[0] as Finding;
-  const seen = toolCalls(t).find((c) => !c.ok && c.entry.line < claim.entry.line && (c.tool === 'run_tests' || c.tool === 'record_fixture' || (c.tool === 'bash' && TEST_OR_BUILD.test(str(c.input.command)))));
+  const seen = toolCalls(t).find(
+    (c) =>
+      !c.ok &&
+      c.entry.line < claim.entry.line &&
+      (c.tool === 'run_tests' || c.tool === 'record_fixture' || (c.tool === 'bash' && TEST_OR_BUILD.test(str(c.input.command)))),
+  );
   const refs: TranscriptRef[] = failing.flatMap((f) => (f.step ? [f.step] : []));
   if (seen) refs.push(refOf(t, seen.entry));
   const earliest = refs.sort((a, b) => a.line - b.line)[0];
@@ -947,7 +1004,13 @@ export function falseClaim(t: Transcript, findings: readonly Finding[]): Finding
  * the script the agent left (SDK features, casts), and the success claim judged against the other
  * checks' findings. Without a transcript (`withTranscript: false`) only the script rules run.
  */
-export function transcriptRules(ctx: RuleContext, source: string, kind: 'action' | 'sync', otherFindings: readonly Finding[], opts: { withTranscript?: boolean } = {}): Finding[] {
+export function transcriptRules(
+  ctx: RuleContext,
+  source: string,
+  kind: 'action' | 'sync',
+  otherFindings: readonly Finding[],
+  opts: { withTranscript?: boolean } = {},
+): Finding[] {
   const withTranscript = opts.withTranscript ?? true;
   const out: Finding[] = [];
   if (withTranscript) out.push(...hallucinatedCommands(ctx), ...fixtureEdits(ctx), ...neighbourAccess(ctx), ...madeUpResponses(ctx));
@@ -1040,7 +1103,10 @@ export function transcriptFromMessages(messages: readonly unknown[], attempt: nu
     const role = m.info?.role;
     const messageId = m.info?.id ?? '';
     if (role === 'user') {
-      const text = (m.parts ?? []).filter((p) => p.type === 'text').map((p) => p.text ?? '').join('\n');
+      const text = (m.parts ?? [])
+        .filter((p) => p.type === 'text')
+        .map((p) => p.text ?? '')
+        .join('\n');
       lines.push({ type: 'prompt', text });
       continue;
     }
@@ -1056,7 +1122,12 @@ export function transcriptFromMessages(messages: readonly unknown[], attempt: nu
         const base = { messageId, partId: p.id, callId: p.callID, tool: p.tool, input };
         lines.push({ type: 'tool.started', ...base });
         if (p.state?.status === 'completed' || p.state?.status === 'error') {
-          lines.push({ type: 'tool.finished', ...base, ok: p.state.status === 'completed', output: p.state.status === 'completed' ? (p.state.output ?? '') : (p.state.error ?? '') });
+          lines.push({
+            type: 'tool.finished',
+            ...base,
+            ok: p.state.status === 'completed',
+            output: p.state.status === 'completed' ? (p.state.output ?? '') : (p.state.error ?? ''),
+          });
         }
       } else if (p.type === 'step-finish') lines.push({ type: 'step', messageId, costUsd: p.cost ?? 0 });
     }

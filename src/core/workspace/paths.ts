@@ -21,11 +21,15 @@ export function resolveWorkRoot(workspaceFolder: string, setting: string | undef
  */
 export function assertSafeSegment(id: string, what: string, remedy = 'fix it in the spec'): void {
   const why =
-    id === '' ? 'is empty'
-    : id === '.' || id === '..' ? 'is a relative folder name'
-    : /[/\\:\0]/.test(id) ? 'holds a path character'
-    : id.length > MAX_ID_LENGTH ? `is longer than ${MAX_ID_LENGTH} characters`
-    : undefined;
+    id === ''
+      ? 'is empty'
+      : id === '.' || id === '..'
+        ? 'is a relative folder name'
+        : /[/\\:\0]/.test(id)
+          ? 'holds a path character'
+          : id.length > MAX_ID_LENGTH
+            ? `is longer than ${MAX_ID_LENGTH} characters`
+            : undefined;
   if (why) throw new Error(`${what} ${JSON.stringify(id)} ${why}, so it cannot name a folder or file; ${remedy}`);
 }
 
@@ -115,7 +119,8 @@ export async function workRootProblem(workRoot: string, options: WorkRootCheckOp
   const realSystem = systemTree(real);
   if (realSystem) return `${named} is ${real}, under ${realSystem}, a system folder: choose a folder of your own`;
   const realProject = await fs.realpath(project).catch(() => project);
-  if (isInside(real, realProject)) return `${named} is (through a link) ${real === realProject ? 'the project folder itself' : `a folder holding the project ${realProject}`}: choose a folder of its own (default ${DEFAULT_WORK_ROOT})`;
+  if (isInside(real, realProject))
+    return `${named} is (through a link) ${real === realProject ? 'the project folder itself' : `a folder holding the project ${realProject}`}: choose a folder of its own (default ${DEFAULT_WORK_ROOT})`;
   // Inside another work root: its interaction folders, their fixtures, its run records.
   for (let d = path.dirname(real); ; d = path.dirname(d)) {
     const runs = await fs.stat(path.join(d, '.runs')).catch(() => undefined);

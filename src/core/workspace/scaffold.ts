@@ -44,7 +44,11 @@ export function testsRelativeDir(interaction: Pick<InteractionModel, 'integratio
  */
 export function interactionTestFiles(interaction: Pick<InteractionModel, 'integrationId' | 'id'>): string[] {
   const dir = testsRelativeDir(interaction);
-  return [`${interaction.id}.test.json`, `${interaction.integrationId}-${interaction.id}.test.json`, `${interaction.integrationId}-${interaction.id}.test.ts`].map((name) => `${dir}/${name}`);
+  return [
+    `${interaction.id}.test.json`,
+    `${interaction.integrationId}-${interaction.id}.test.json`,
+    `${interaction.integrationId}-${interaction.id}.test.ts`,
+  ].map((name) => `${dir}/${name}`);
 }
 
 const TSCONFIG = {
@@ -77,7 +81,10 @@ const TSCONFIG = {
 };
 
 function quote(s: string): string {
-  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\r\n|[\r\n\u2028\u2029]/g, ' ')}'`;
+  return `'${s
+    .replace(/\\/g, '\\\\')
+    .replace(/'/g, "\\'")
+    .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ')}'`;
 }
 
 export function actionStub(interaction: InteractionModel): string {

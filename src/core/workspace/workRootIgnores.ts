@@ -16,9 +16,9 @@ import * as path from 'node:path';
 export const LEGACY_GITIGNORE = '# Integration Builder work folders and run records\n*\n';
 
 export const WORK_ROOT_IGNORE = [
-  '# Integration Builder: nothing in the agents\' work folders is hidden from their search tools (ripgrep),',
+  "# Integration Builder: nothing in the agents' work folders is hidden from their search tools (ripgrep),",
   '# whatever git ignore rules lie above. git does not read this file; the work root is kept out of git',
-  '# status by an entry in the checkout\'s .git/info/exclude.',
+  "# status by an entry in the checkout's .git/info/exclude.",
   '!*',
   '',
 ].join('\n');
@@ -58,7 +58,10 @@ async function commonDirOf(gitDir: string): Promise<string> {
 export function excludeLine(top: string, folder: string): string | undefined {
   const rel = path.relative(path.resolve(top), path.resolve(folder));
   if (!rel || rel.startsWith('..') || path.isAbsolute(rel) || /[\r\n]/.test(rel)) return undefined;
-  return `/${rel.split(path.sep).join('/').replace(/[\\*?[\]]/g, (c) => `\\${c}`)}/`;
+  return `/${rel
+    .split(path.sep)
+    .join('/')
+    .replace(/[\\*?[\]]/g, (c) => `\\${c}`)}/`;
 }
 
 /**
@@ -103,7 +106,10 @@ export async function keepWorkRootOutOfGit(workRoot: string): Promise<WorkRootIg
   const checkout = await findCheckout(workRoot);
   if (!checkout) return {};
   const line = excludeLine(checkout.top, workRoot);
-  if (!line) return { warning: `the work root ${workRoot} cannot be named in ${path.join(checkout.commonDir, 'info', 'exclude')} (it is the checkout itself, or its path holds a line break), so git status may list it` };
+  if (!line)
+    return {
+      warning: `the work root ${workRoot} cannot be named in ${path.join(checkout.commonDir, 'info', 'exclude')} (it is the checkout itself, or its path holds a line break), so git status may list it`,
+    };
   const file = path.join(checkout.commonDir, 'info', 'exclude');
   try {
     const existing = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {

@@ -14,7 +14,8 @@ import type { Finding } from '../../runs/report';
 export const GENERATED_CONFIGS: Readonly<Record<string, string>> = { 'vite.config.ts': 'vite.config.ejs', 'vitest.setup.ts': 'vitest.setup.ejs' };
 
 /** A vitest/vite config, workspace or projects file, any extension. */
-const CONFIG_NAME = /^(vite|vitest)(\.[\w-]+)*\.(config|workspace|projects)(\.[\w-]+)*\.([cm]?[jt]sx?|json|jsonc|ya?ml)$|^(vite|vitest)\.(config|workspace|projects)$/i;
+const CONFIG_NAME =
+  /^(vite|vitest)(\.[\w-]+)*\.(config|workspace|projects)(\.[\w-]+)*\.([cm]?[jt]sx?|json|jsonc|ya?ml)$|^(vite|vitest)\.(config|workspace|projects)$/i;
 /** A test setup file by its usual names (`vitest.setup.*`, `setupTests.ts`, `test-setup.js`, `global-setup.ts`…). */
 const SETUP_NAME = /^((vite|vitest)[.-]setup|setup[.-]?(tests?|vitest)|tests?[.-]setup|global[.-]?setup|vitest[.-]global[.-]?setup)(\.[\w-]+)*\.[cm]?[jt]sx?$/i;
 /** Folders never searched: dependencies, build output, Nango's state, VCS. */
@@ -44,7 +45,14 @@ export function packageJsonFindings(text: string, file = 'package.json'): Findin
   const o = pj as Record<string, unknown>;
   const out: Finding[] = [];
   for (const key of ['vitest', 'vite', 'jest']) {
-    if (key in o) out.push({ check: 'tests', rule: 'tests.config-edited', severity: 'error', message: `${file} has a "${key}" field: the test configuration is the harness's, not the folder's`, location: { file } });
+    if (key in o)
+      out.push({
+        check: 'tests',
+        rule: 'tests.config-edited',
+        severity: 'error',
+        message: `${file} has a "${key}" field: the test configuration is the harness's, not the folder's`,
+        location: { file },
+      });
   }
   const scripts = o['scripts'];
   if (scripts && typeof scripts === 'object' && !Array.isArray(scripts)) {
@@ -52,7 +60,14 @@ export function packageJsonFindings(text: string, file = 'package.json'): Findin
       if (typeof cmd !== 'string' || !/\bvitest\b/.test(cmd)) continue;
       // the scaffold's `vitest run` and the `vitest` generate:tests adds when there is no test script
       if (/^\s*vitest(\s+(run|--run))?\s*$/.test(cmd)) continue;
-      out.push({ check: 'tests', rule: 'tests.config-edited', severity: 'error', message: `${file}'s "${name}" script runs vitest with its own options: the tests Verify runs are chosen by the harness`, location: { file }, quote: cmd.slice(0, 200) });
+      out.push({
+        check: 'tests',
+        rule: 'tests.config-edited',
+        severity: 'error',
+        message: `${file}'s "${name}" script runs vitest with its own options: the tests Verify runs are chosen by the harness`,
+        location: { file },
+        quote: cmd.slice(0, 200),
+      });
     }
   }
   return out;
@@ -85,14 +100,25 @@ export async function configFindings(folder: string, templatesDir: string | unde
   const unreadable: string[] = [];
   await walk(folder, '', 0, files, unreadable);
   // Fail closed: a folder the check cannot read may hold a configuration it would have reported.
-  const out: Finding[] = unreadable.map((d) => ({ check: 'tests' as const, rule: 'tests.config-unchecked', severity: 'error' as const, message: `${d} cannot be read, so the test configuration in it could not be checked` }));
+  const out: Finding[] = unreadable.map((d) => ({
+    check: 'tests' as const,
+    rule: 'tests.config-unchecked',
+    severity: 'error' as const,
+    message: `${d} cannot be read, so the test configuration in it could not be checked`,
+  }));
   for (const rel of files) {
     const base = path.posix.basename(rel);
     const template = rel === base ? GENERATED_CONFIGS[base] : undefined;
     if (template) {
       if (!templatesDir) continue;
       // Fail closed: a template or a file that cannot be read leaves the comparison undone, and says so.
-      const unchecked = (why: string): Finding => ({ check: 'tests', rule: 'tests.config-unchecked', severity: 'error', message: `${rel} could not be compared with what generate:tests writes: ${why}`, location: { file: rel } });
+      const unchecked = (why: string): Finding => ({
+        check: 'tests',
+        rule: 'tests.config-unchecked',
+        severity: 'error',
+        message: `${rel} could not be compared with what generate:tests writes: ${why}`,
+        location: { file: rel },
+      });
       let source: string;
       try {
         source = await fs.readFile(path.join(templatesDir, template), 'utf8');
@@ -110,14 +136,32 @@ export async function configFindings(folder: string, templatesDir: string | unde
         continue;
       }
       if (!sameAsGenerated(ts, have, want)) {
-        out.push({ check: 'tests', rule: 'tests.config-edited', severity: 'error', message: `${rel} is not what generate:tests writes: the agent changed the test configuration (Verify runs the tests with its own)`, location: { file: rel } });
+        out.push({
+          check: 'tests',
+          rule: 'tests.config-edited',
+          severity: 'error',
+          message: `${rel} is not what generate:tests writes: the agent changed the test configuration (Verify runs the tests with its own)`,
+          location: { file: rel },
+        });
       }
       continue;
     }
     if (CONFIG_NAME.test(base)) {
-      out.push({ check: 'tests', rule: 'tests.config-edited', severity: 'error', message: `${rel} is a vitest/vite configuration the harness does not write (Verify runs the tests with its own)`, location: { file: rel } });
+      out.push({
+        check: 'tests',
+        rule: 'tests.config-edited',
+        severity: 'error',
+        message: `${rel} is a vitest/vite configuration the harness does not write (Verify runs the tests with its own)`,
+        location: { file: rel },
+      });
     } else if (SETUP_NAME.test(base)) {
-      out.push({ check: 'tests', rule: 'tests.config-edited', severity: 'error', message: `${rel} is a test setup file the harness does not write (Verify runs the tests with its own setup)`, location: { file: rel } });
+      out.push({
+        check: 'tests',
+        rule: 'tests.config-edited',
+        severity: 'error',
+        message: `${rel} is a test setup file the harness does not write (Verify runs the tests with its own setup)`,
+        location: { file: rel },
+      });
     } else if (base === 'package.json' && rel === base) {
       out.push(...packageJsonFindings(await fs.readFile(path.join(folder, rel), 'utf8').catch(() => ''), rel));
     }

@@ -17,7 +17,13 @@ export interface ReplayRecord {
   /** Recorded entries that answered a request: `api[method][endpoint]`, the index in its list (0 for a single entry). */
   readonly consumed: readonly { readonly fixture: string | null; readonly method: string; readonly endpoint: string; readonly index: number }[];
   /** Requests the fixture does not hold (the mock threw). */
-  readonly unrecorded: readonly { readonly fixture: string | null; readonly method: string; readonly endpoint: string; readonly params: readonly (readonly [string, string])[]; readonly body: boolean }[];
+  readonly unrecorded: readonly {
+    readonly fixture: string | null;
+    readonly method: string;
+    readonly endpoint: string;
+    readonly params: readonly (readonly [string, string])[];
+    readonly body: boolean;
+  }[];
 }
 
 export interface RecordedRequest {
@@ -34,7 +40,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 
 function stable(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
-  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stable(v[k])}`).join(',')}}`;
+  if (isObject(v))
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stable(v[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v) ?? 'undefined';
 }
 
@@ -63,7 +73,13 @@ export function recordedRequests(fixture: unknown): RecordedRequest[] {
         const request = isObject(entry['request']) ? entry['request'] : {};
         const params = isObject(request['params']) ? Object.entries(request['params']) : [];
         const identity = typeof entry['hash'] === 'string' && entry['hash'] ? `hash:${entry['hash']}` : `request:${stable(request)}`;
-        out.push({ method, endpoint, index, group: `${method} ${endpoint} ${identity}`, description: describeRequest(method, endpoint, params, request['data'] !== undefined) });
+        out.push({
+          method,
+          endpoint,
+          index,
+          group: `${method} ${endpoint} ${identity}`,
+          description: describeRequest(method, endpoint, params, request['data'] !== undefined),
+        });
       });
     }
   }
@@ -76,7 +92,10 @@ export function recordedRequests(fixture: unknown): RecordedRequest[] {
  */
 export function callsProviderApi(source: string): boolean {
   const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
-  return /\.\s*(get|post|put|patch|delete|proxy|paginate)\s*(<[^>()]*>)?\s*\(/.test(code) || /\[\s*['"`](get|post|put|patch|delete|proxy|paginate)['"`]\s*\]\s*\(/.test(code);
+  return (
+    /\.\s*(get|post|put|patch|delete|proxy|paginate)\s*(<[^>()]*>)?\s*\(/.test(code) ||
+    /\[\s*['"`](get|post|put|patch|delete|proxy|paginate)['"`]\s*\]\s*\(/.test(code)
+  );
 }
 
 export interface ReplayComparisonInput {
@@ -152,7 +171,13 @@ export function compareReplay(input: ReplayComparisonInput): ReplayComparison {
     const requests = recordedRequests(input.fixtures.get(name));
     if (!requests.length) {
       if (input.scriptCallsApi === false) {
-        findings.push({ check: 'tests', rule: 'tests.no-provider-call', severity: 'error', message: `${name} records no API request and the script calls no provider method: nothing it returns comes from the API`, location: { file } });
+        findings.push({
+          check: 'tests',
+          rule: 'tests.no-provider-call',
+          severity: 'error',
+          message: `${name} records no API request and the script calls no provider method: nothing it returns comes from the API`,
+          location: { file },
+        });
       } else {
         findings.push({
           check: 'tests',
@@ -165,7 +190,10 @@ export function compareReplay(input: ReplayComparisonInput): ReplayComparison {
       continue;
     }
     if (!attempts.get(name)) {
-      const list = requests.slice(0, 3).map((r) => r.description).join(', ');
+      const list = requests
+        .slice(0, 3)
+        .map((r) => r.description)
+        .join(', ');
       findings.push({
         check: 'tests',
         rule: 'tests.no-provider-call',
@@ -180,7 +208,9 @@ export function compareReplay(input: ReplayComparisonInput): ReplayComparison {
     // "recorded but never requested" means nothing there. The harness's own recordings (nango dryrun
     // --save) are never migrated, and the fixtures check holds them to the recorder's baseline.
     if (isObject(input.fixtures.get(name)) && (input.fixtures.get(name) as Record<string, unknown>)['_migrated'] === true) {
-      notes.push(`${file} was migrated from Nango's legacy mock format, which keeps every mock of an endpoint: that each of its requests was made was not checked (that the script made requests was)`);
+      notes.push(
+        `${file} was migrated from Nango's legacy mock format, which keeps every mock of an endpoint: that each of its requests was made was not checked (that the script made requests was)`,
+      );
       continue;
     }
     const used = consumed.get(name) ?? new Set<string>();
@@ -189,11 +219,22 @@ export function compareReplay(input: ReplayComparisonInput): ReplayComparison {
     for (const r of requests) {
       if (groupsUsed.has(r.group) || reported.has(r.group) || refused.has(endpointKey(name, r.method, r.endpoint))) continue;
       reported.add(r.group);
-      findings.push({ check: 'tests', rule: 'tests.replay-unconsumed', severity: 'error', message: `${r.description} was recorded but never requested by the script`, location: { file } });
+      findings.push({
+        check: 'tests',
+        rule: 'tests.replay-unconsumed',
+        severity: 'error',
+        message: `${r.description} was recorded but never requested by the script`,
+        location: { file },
+      });
     }
   }
   if (!loads && input.testsPassed) {
-    findings.push({ check: 'tests', rule: 'tests.replay-missing', severity: 'error', message: "the tests passed without replaying the fixture through the harness's mock (no test loaded a fixture)" });
+    findings.push({
+      check: 'tests',
+      rule: 'tests.replay-missing',
+      severity: 'error',
+      message: "the tests passed without replaying the fixture through the harness's mock (no test loaded a fixture)",
+    });
   }
   return { findings, notes };
 }

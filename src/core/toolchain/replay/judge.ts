@@ -13,25 +13,56 @@ export function resultFindings(folder: string, json: ReplayReport): Finding[] {
   for (const file of json.testResults ?? []) {
     const rel = file.name ? path.relative(folder, file.name).split(path.sep).join('/') : undefined;
     if (file.status === 'failed' && !(file.assertionResults ?? []).length) {
-      findings.push({ check: 'tests', rule: 'tests.failed', severity: 'error', message: `the test file did not run: ${(file.message ?? '').split('\n')[0]}`, location: rel ? { file: rel } : undefined, quote: (file.message ?? '').slice(0, 300) });
+      findings.push({
+        check: 'tests',
+        rule: 'tests.failed',
+        severity: 'error',
+        message: `the test file did not run: ${(file.message ?? '').split('\n')[0]}`,
+        location: rel ? { file: rel } : undefined,
+        quote: (file.message ?? '').slice(0, 300),
+      });
     }
     for (const a of file.assertionResults ?? []) {
       if (a.status === 'failed') {
-        findings.push({ check: 'tests', rule: 'tests.failed', severity: 'error', message: `${a.title ?? 'a test'} failed`, location: rel ? { file: rel, line: a.location?.line } : undefined, quote: (a.failureMessages ?? []).join('\n').split('\n').slice(0, 4).join(' ').slice(0, 300) });
+        findings.push({
+          check: 'tests',
+          rule: 'tests.failed',
+          severity: 'error',
+          message: `${a.title ?? 'a test'} failed`,
+          location: rel ? { file: rel, line: a.location?.line } : undefined,
+          quote: (a.failureMessages ?? []).join('\n').split('\n').slice(0, 4).join(' ').slice(0, 300),
+        });
       } else if (a.status === 'skipped' || a.status === 'pending' || a.status === 'todo') {
-        findings.push({ check: 'tests', rule: 'tests.skipped-or-focused', severity: 'error', message: `${a.title ?? 'a test'} was ${a.status}`, location: rel ? { file: rel } : undefined });
+        findings.push({
+          check: 'tests',
+          rule: 'tests.skipped-or-focused',
+          severity: 'error',
+          message: `${a.title ?? 'a test'} was ${a.status}`,
+          location: rel ? { file: rel } : undefined,
+        });
       }
     }
   }
   for (const e of json.unhandledErrors ?? []) {
-    findings.push({ check: 'tests', rule: 'tests.failed', severity: 'error', message: `an error escaped the tests: ${e.split('\n')[0]}`, quote: e.slice(0, 300) });
+    findings.push({
+      check: 'tests',
+      rule: 'tests.failed',
+      severity: 'error',
+      message: `an error escaped the tests: ${e.split('\n')[0]}`,
+      quote: e.slice(0, 300),
+    });
   }
   if (!json.numTotalTests) findings.push({ check: 'tests', rule: 'tests.none', severity: 'error', message: 'no test ran' });
   return findings;
 }
 
 /** What the replay consumed against the fixtures (replay/consumption.ts), with the script's source for a fixture with no request. */
-export async function replayComparison(folder: string, testsRel: string, json: ReplayReport, fixtures: ReadonlyMap<string, unknown>): Promise<ReplayComparison> {
+export async function replayComparison(
+  folder: string,
+  testsRel: string,
+  json: ReplayReport,
+  fixtures: ReadonlyMap<string, unknown>,
+): Promise<ReplayComparison> {
   const records = (json.testResults ?? []).flatMap((f) => (f.assertionResults ?? []).flatMap((a) => (a.meta?.ibReplay ? [a.meta.ibReplay] : [])));
   const integration = testsRel.split('/')[0] as string;
   let scriptCallsApi: boolean | undefined;
@@ -78,9 +109,27 @@ export async function judgeReplay(folder: string, testsRel: string, replay: Repl
   const json = replay.report;
   if (!json || json.crash) {
     const timedOut = replay.run.timedOut;
-    // eslint-disable-next-line no-control-regex
-    const quote = (json?.crash ?? replay.output).replace(/\u001b\[[0-9;]*[A-Za-z]/g, '').trim().split('\n').slice(-6).join('\n');
-    return { reported: false, passed: 0, notes: [], findings: [{ check: 'tests', rule: timedOut ? 'tests.timeout' : 'tests.did-not-run', severity: 'error', message: timedOut ? 'the tests did not finish in time' : 'vitest did not report a result', quote }] };
+    const quote = (json?.crash ?? replay.output)
+      // eslint-disable-next-line no-control-regex -- terminal colour codes are what this removes
+      .replace(/\u001b\[[0-9;]*[A-Za-z]/g, '')
+      .trim()
+      .split('\n')
+      .slice(-6)
+      .join('\n');
+    return {
+      reported: false,
+      passed: 0,
+      notes: [],
+      findings: [
+        {
+          check: 'tests',
+          rule: timedOut ? 'tests.timeout' : 'tests.did-not-run',
+          severity: 'error',
+          message: timedOut ? 'the tests did not finish in time' : 'vitest did not report a result',
+          quote,
+        },
+      ],
+    };
   }
   const replayed = await replayComparison(folder, testsRel, json, fixtures ?? (await readFixtures(path.join(folder, ...testsRel.split('/')))));
   return { reported: true, passed: json.numPassedTests ?? 0, notes: replayed.notes, findings: [...resultFindings(folder, json), ...replayed.findings] };
@@ -88,5 +137,10 @@ export async function judgeReplay(folder: string, testsRel: string, replay: Repl
 
 /** The findings as lines for the agent (the run_tests tool), or '' when there are none. */
 export function describeFindings(findings: readonly Finding[]): string {
-  return findings.map((f) => `${f.severity === 'error' ? '✗' : '!'} ${f.rule}: ${f.message}${f.location ? ` (${f.location.file}${f.location.line ? `:${f.location.line}` : ''})` : ''}`).join('\n');
+  return findings
+    .map(
+      (f) =>
+        `${f.severity === 'error' ? '✗' : '!'} ${f.rule}: ${f.message}${f.location ? ` (${f.location.file}${f.location.line ? `:${f.location.line}` : ''})` : ''}`,
+    )
+    .join('\n');
 }

@@ -129,7 +129,13 @@ export function parseReplayOutput(output: string, nonce: string): { report?: Rep
  * the harness share) and deleted by the runner before vitest starts; `.nango/` is removed again when
  * this made it.
  */
-export async function runReplay(folder: string, integrationId: string, tools: ReplayTools, run: ConfinedRun, reporter: 'dot' | 'default' = 'default'): Promise<ReplayRun> {
+export async function runReplay(
+  folder: string,
+  integrationId: string,
+  tools: ReplayTools,
+  run: ConfinedRun,
+  reporter: 'dot' | 'default' = 'default',
+): Promise<ReplayRun> {
   const vitestDir = packageDirOf(tools.vitest, 'vitest');
   const nangoDir = packageDirOf(tools.nango, 'nango');
   const vitestNode = vitestDir && exportedFile(vitestDir, './node');
@@ -145,7 +151,15 @@ export async function runReplay(folder: string, integrationId: string, tools: Re
   await fs.mkdir(nangoState, { recursive: true });
   const keyFile = path.join(nangoState, `replay-${randomBytes(9).toString('hex')}.key`);
   await fs.writeFile(keyFile, nonce, { mode: 0o600 });
-  const options = { root: folder, include: [`${testsDirOf(integrationId)}/*.test.ts`], reporters: [reporter], setup: SETUP, vitestNode, vitestIndex, nangoTest };
+  const options = {
+    root: folder,
+    include: [`${testsDirOf(integrationId)}/*.test.ts`],
+    reporters: [reporter],
+    setup: SETUP,
+    vitestNode,
+    vitestIndex,
+    nangoTest,
+  };
   try {
     const node = findOnPath('node') ?? 'node';
     const result = await run(node, ['--input-type=module', '-e', RUNNER, '--', keyFile, JSON.stringify(options)], folder);

@@ -16,12 +16,26 @@ export function castFindings(s: ParsedScript): CodeFinding[] {
     if (t.kind === ts.SyntaxKind.AnyKeyword) return true;
     if (ts.isParenthesizedTypeNode(t)) return isAny(t.type);
     if (ts.isArrayTypeNode(t)) return isAny(t.elementType);
-    return ts.isTypeReferenceNode(t) && ts.isIdentifier(t.typeName) && (t.typeName.text === 'Array' || t.typeName.text === 'ReadonlyArray') && t.typeArguments?.length === 1 && isAny(t.typeArguments[0]);
+    return (
+      ts.isTypeReferenceNode(t) &&
+      ts.isIdentifier(t.typeName) &&
+      (t.typeName.text === 'Array' || t.typeName.text === 'ReadonlyArray') &&
+      t.typeArguments?.length === 1 &&
+      isAny(t.typeArguments[0])
+    );
   };
   const isUnknown = (t: ts.TypeNode) => t.kind === ts.SyntaxKind.UnknownKeyword;
   const report = (node: ts.Node, what: string, needle: RegExp) => {
     const line = s.lineOf(node);
-    out.push({ rule: 'code.as-any', severity: 'error', message: `\`${what}\` silences the type checker instead of typing the data`, file: s.file, line, quote: quoteLine(s.text, line), needle });
+    out.push({
+      rule: 'code.as-any',
+      severity: 'error',
+      message: `\`${what}\` silences the type checker instead of typing the data`,
+      file: s.file,
+      line,
+      quote: quoteLine(s.text, line),
+      needle,
+    });
   };
   const isCast = (n: ts.Node): n is ts.AsExpression | ts.TypeAssertion => ts.isAsExpression(n) || ts.isTypeAssertionExpression(n);
   const visit = (n: ts.Node): void => {
@@ -30,10 +44,18 @@ export function castFindings(s: ParsedScript): CodeFinding[] {
       while (ts.isParenthesizedExpression(inner)) inner = inner.expression;
       const spelled = (t: ts.TypeNode) => (ts.isAsExpression(n) ? `as ${t.getText(s.sf)}` : `<${t.getText(s.sf)}>`);
       if (isAny(n.type)) report(n, spelled(n.type), needleOf(spelled(n.type)));
-      else if (isCast(inner) && isUnknown(inner.type)) report(n, `${ts.isAsExpression(inner) ? 'as unknown' : '<unknown>'} ${spelled(n.type)}`, ts.isAsExpression(inner) ? /as\s+unknown\s+as\b/ : /<unknown>/);
+      else if (isCast(inner) && isUnknown(inner.type))
+        report(
+          n,
+          `${ts.isAsExpression(inner) ? 'as unknown' : '<unknown>'} ${spelled(n.type)}`,
+          ts.isAsExpression(inner) ? /as\s+unknown\s+as\b/ : /<unknown>/,
+        );
     } else if ((ts.isVariableDeclaration(n) || ts.isParameter(n) || ts.isPropertyDeclaration(n)) && isAny(n.type)) {
       report(n.type as ts.TypeNode, `: ${(n.type as ts.TypeNode).getText(s.sf)}`, /:\s*any\b/);
-    } else if ((ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isArrowFunction(n) || ts.isFunctionExpression(n) || ts.isGetAccessorDeclaration(n)) && isAny(n.type)) {
+    } else if (
+      (ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isArrowFunction(n) || ts.isFunctionExpression(n) || ts.isGetAccessorDeclaration(n)) &&
+      isAny(n.type)
+    ) {
       report(n.type as ts.TypeNode, `): ${(n.type as ts.TypeNode).getText(s.sf)}`, /\)\s*:\s*any\b/);
     }
     ts.forEachChild(n, visit);

@@ -31,7 +31,10 @@ export function quoteText(text: string, n = 100): string {
 
 /** A regex matching `text` with any whitespace where it has some (so a reformatted write still matches). */
 export function needleOf(text: string): RegExp {
-  const words = text.trim().split(/\s+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const words = text
+    .trim()
+    .split(/\s+/)
+    .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(words.join('\\s+'));
 }
 

@@ -13,7 +13,28 @@ export interface ReadFlow {
   readonly checkpoint: boolean;
 }
 
-const LIST_MEMBERS = new Set(['map', 'forEach', 'filter', 'reduce', 'reduceRight', 'flatMap', 'some', 'every', 'find', 'findIndex', 'findLast', 'slice', 'length', 'at', 'entries', 'concat', 'sort', 'includes', 'indexOf', 'join']);
+const LIST_MEMBERS = new Set([
+  'map',
+  'forEach',
+  'filter',
+  'reduce',
+  'reduceRight',
+  'flatMap',
+  'some',
+  'every',
+  'find',
+  'findIndex',
+  'findLast',
+  'slice',
+  'length',
+  'at',
+  'entries',
+  'concat',
+  'sort',
+  'includes',
+  'indexOf',
+  'join',
+]);
 const SAVES = new Set(['batchSave', 'batchUpdate', 'batchDelete']);
 
 export function readFlow(s: ParsedScript, read: ts.CallExpression): ReadFlow {
@@ -31,7 +52,13 @@ export function reachedFrom(s: ParsedScript, start: ts.Node): ReadonlySet<ts.Nod
 
 function flowFrom(s: ParsedScript, start: ts.Node, stopWhenKnown: boolean): ReadFlow & { reached: Set<ts.Node> } {
   const { ts, checker, sf } = s;
-  const arithmetic: ReadonlySet<ts.SyntaxKind> = new Set([ts.SyntaxKind.PlusToken, ts.SyntaxKind.MinusToken, ts.SyntaxKind.AsteriskToken, ts.SyntaxKind.SlashToken, ts.SyntaxKind.PercentToken]);
+  const arithmetic: ReadonlySet<ts.SyntaxKind> = new Set([
+    ts.SyntaxKind.PlusToken,
+    ts.SyntaxKind.MinusToken,
+    ts.SyntaxKind.AsteriskToken,
+    ts.SyntaxKind.SlashToken,
+    ts.SyntaxKind.PercentToken,
+  ]);
   let list = false;
   let checkpoint = false;
   const seenNodes = new Set<ts.Node>();
@@ -74,7 +101,17 @@ function flowFrom(s: ParsedScript, start: ts.Node, stopWhenKnown: boolean): Read
       seenNodes.add(e);
       const p = e.parent;
       if (!p) return;
-      if (ts.isAwaitExpression(p) || ts.isParenthesizedExpression(p) || ts.isAsExpression(p) || ts.isNonNullExpression(p) || ts.isTypeAssertionExpression(p) || ts.isSatisfiesExpression?.(p) || ts.isConditionalExpression(p) || (ts.isBinaryExpression(p) && [ts.SyntaxKind.QuestionQuestionToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.AmpersandAmpersandToken].includes(p.operatorToken.kind))) {
+      if (
+        ts.isAwaitExpression(p) ||
+        ts.isParenthesizedExpression(p) ||
+        ts.isAsExpression(p) ||
+        ts.isNonNullExpression(p) ||
+        ts.isTypeAssertionExpression(p) ||
+        ts.isSatisfiesExpression?.(p) ||
+        ts.isConditionalExpression(p) ||
+        (ts.isBinaryExpression(p) &&
+          [ts.SyntaxKind.QuestionQuestionToken, ts.SyntaxKind.BarBarToken, ts.SyntaxKind.AmpersandAmpersandToken].includes(p.operatorToken.kind))
+      ) {
         if (ts.isConditionalExpression(p) && p.condition === e) return;
         e = p;
         continue;

@@ -36,7 +36,11 @@ export function judgeStatement(s: ParsedScript, rule: string, line: number): Lin
       if (hit) return;
       if (ts.isCallExpression(x)) {
         const callee = x.expression;
-        const method = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isElementAccessExpression(callee) && ts.isStringLiteralLike(callee.argumentExpression) ? callee.argumentExpression.text : undefined;
+        const method = ts.isPropertyAccessExpression(callee)
+          ? callee.name.text
+          : ts.isElementAccessExpression(callee) && ts.isStringLiteralLike(callee.argumentExpression)
+            ? callee.argumentExpression.text
+            : undefined;
         if (method && name.test(method)) hit = true;
       }
       ts.forEachChild(x, visit);
@@ -60,7 +64,7 @@ export function judgeStatement(s: ParsedScript, rule: string, line: number): Lin
     let hit = false;
     const visit = (x: ts.Node) => {
       if (hit || ts.isFunctionLike(x)) return;
-      if (ts.isAwaitExpression(x) || ts.isForOfStatement(x) && !!x.awaitModifier) hit = true;
+      if (ts.isAwaitExpression(x) || (ts.isForOfStatement(x) && !!x.awaitModifier)) hit = true;
       else ts.forEachChild(x, visit);
     };
     visit(n);
@@ -89,7 +93,10 @@ export function judgeStatement(s: ParsedScript, rule: string, line: number): Lin
     if (found) return;
     if (rule === TRY_CATCH && ts.isTryStatement(n) && s.lineOf(n) === line) {
       if (n.finallyBlock && callsMethod(n.finallyBlock, /^(trackDeletesEnd|deleteRecordsFromPreviousExecutions)$/)) {
-        found = { accepted: false, why: 'its `finally` ends delete tracking, so it runs after a failed fetch too and Nango deletes every record the sync did not see' };
+        found = {
+          accepted: false,
+          why: 'its `finally` ends delete tracking, so it runs after a failed fetch too and Nango deletes every record the sync did not see',
+        };
       } else if (!n.catchClause) found = { accepted: true, why: 'try/finally with no catch: an error still fails the run' };
       else if (!awaits(n.tryBlock)) found = { accepted: true, why: 'the try guards local code that awaits nothing: no API call can fail inside it' };
       else if (throws(n.catchClause.block)) found = { accepted: true, why: 'the catch rethrows: an error still fails the run' };
@@ -100,7 +107,10 @@ export function judgeStatement(s: ParsedScript, rule: string, line: number): Lin
       found = callsMethod(n.statement, /^saveCheckpoint$/)
         ? { accepted: true, why: "the loop pages by hand and saves a checkpoint on every page, as Nango's checkpoint guidance does" }
         : graphQl(n.statement)
-          ? { accepted: true, why: 'the loop pages a GraphQL query, whose cursor is a query variable: `nango.paginate` only sets a cursor at the top of the body' }
+          ? {
+              accepted: true,
+              why: 'the loop pages a GraphQL query, whose cursor is a query variable: `nango.paginate` only sets a cursor at the top of the body',
+            }
           : { accepted: false, why: 'the loop pages by hand without a checkpoint: `nango.paginate` does this' };
       return;
     }

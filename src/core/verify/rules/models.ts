@@ -18,7 +18,13 @@ const no = (why: string): Verdict => ({ ok: false, why });
 export function modelFindings(s: ParsedScript, modules: InteractionModules): CodeFinding[] {
   const { ts } = s;
   const def = s.definition;
-  const finding = (message: string, at?: ts.Node): CodeFinding => ({ rule: 'sdk.untyped-models', severity: 'warning', message, file: s.file, line: at ? s.lineOf(at) : undefined });
+  const finding = (message: string, at?: ts.Node): CodeFinding => ({
+    rule: 'sdk.untyped-models',
+    severity: 'warning',
+    message,
+    file: s.file,
+    line: at ? s.lineOf(at) : undefined,
+  });
   if (!def) return [finding('no createAction/createSync(…) found, so its zod models (input, output, records) cannot be checked')];
   if (def.kind === 'on-event') return [];
   if (!def.config) return [finding(`the ${def.kind}'s definition is not an object literal the rules can read, so its models cannot be checked`, def.call)];
@@ -185,7 +191,8 @@ class ModelReader {
     for (const st of mod.sf.statements) {
       if (name === 'default' && ts.isExportAssignment(st)) return { s: mod, e: st.expression };
       if (ts.isVariableStatement(st) && st.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) {
-        for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name) && d.name.text === name && d.initializer) return { s: mod, e: d.initializer };
+        for (const d of st.declarationList.declarations)
+          if (ts.isIdentifier(d.name) && d.name.text === name && d.initializer) return { s: mod, e: d.initializer };
       }
       if (ts.isExportDeclaration(st) && st.exportClause && ts.isNamedExports(st.exportClause)) {
         for (const el of st.exportClause.elements) {
@@ -221,7 +228,15 @@ class ModelReader {
     const { ts } = s;
     const root = ts.isIdentifier(x) ? x : unwrap(ts, x.expression);
     const decl = ts.isIdentifier(root) ? symbolOf(s.ts, s.checker, root)?.declarations?.[0] : undefined;
-    const spec = decl && (ts.isImportSpecifier(decl) ? decl.parent.parent.parent.moduleSpecifier : ts.isImportClause(decl) ? decl.parent.moduleSpecifier : ts.isNamespaceImport(decl) ? decl.parent.parent.moduleSpecifier : undefined);
+    const spec =
+      decl &&
+      (ts.isImportSpecifier(decl)
+        ? decl.parent.parent.parent.moduleSpecifier
+        : ts.isImportClause(decl)
+          ? decl.parent.moduleSpecifier
+          : ts.isNamespaceImport(decl)
+            ? decl.parent.parent.moduleSpecifier
+            : undefined);
     if (spec && ts.isStringLiteralLike(spec)) {
       const where = this.modules.resolve(s, spec.text);
       if (where === 'outside') return `\`${x.getText(s.sf)}\` comes from ${spec.text}, outside the interaction folder`;
@@ -237,7 +252,13 @@ class ModelReader {
     const { ts } = s;
     const decl = symbolOf(s.ts, s.checker, id)?.declarations?.[0];
     if (!decl) return false;
-    const spec = ts.isImportSpecifier(decl) ? decl.parent.parent.parent.moduleSpecifier : ts.isNamespaceImport(decl) ? decl.parent.parent.moduleSpecifier : ts.isImportClause(decl) ? decl.parent.moduleSpecifier : undefined;
+    const spec = ts.isImportSpecifier(decl)
+      ? decl.parent.parent.parent.moduleSpecifier
+      : ts.isNamespaceImport(decl)
+        ? decl.parent.parent.moduleSpecifier
+        : ts.isImportClause(decl)
+          ? decl.parent.moduleSpecifier
+          : undefined;
     return !!spec && ts.isStringLiteralLike(spec) && /^zod(\/|$)/.test(spec.text);
   }
 

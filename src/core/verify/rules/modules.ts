@@ -22,7 +22,9 @@ export class InteractionModules {
     const base = normalizeRel(path.posix.join(path.posix.dirname(from.file), specifier));
     if (base === undefined) return 'outside';
     const stem = base.replace(/\.(js|ts|mjs|mts|cjs|cts)$/, '');
-    const candidates = [...new Set([/\.(ts|mts|cts)$/.test(base) ? base : undefined, `${stem}.ts`, `${stem}.mts`, `${stem}/index.ts`].filter((c): c is string => !!c))];
+    const candidates = [
+      ...new Set([/\.(ts|mts|cts)$/.test(base) ? base : undefined, `${stem}.ts`, `${stem}.mts`, `${stem}/index.ts`].filter((c): c is string => !!c)),
+    ];
     for (const file of candidates) {
       const text = this.readFile(file);
       if (text !== undefined) return { file, text };

@@ -24,7 +24,8 @@ import { calleeFunction, contains, propertyName, symbolOf, unwrap, type ParsedSc
  * offset, or returns everything in one response (a full snapshot, the complete list). A link is not a
  * reason (`…/docs/pagination` names a page of docs), so links are left out before matching.
  */
-export const PAGINATION_COMMENT = /paginat|\bpag(ing|ed)\b|cursor|page[ _-]?token|next[ _-]?page|\boffset|\b(single|one) (response|request|call|page)\b|\b(full|complete|whole) (snapshot|list|collection|set|current state)\b|\breturns? (all|every|the (full|complete|whole|entire))\b/i;
+export const PAGINATION_COMMENT =
+  /paginat|\bpag(ing|ed)\b|cursor|page[ _-]?token|next[ _-]?page|\boffset|\b(single|one) (response|request|call|page)\b|\b(full|complete|whole) (snapshot|list|collection|set|current state)\b|\breturns? (all|every|the (full|complete|whole|entire))\b/i;
 
 export function paginationFindings(s: ParsedScript, modules: InteractionModules, readFile?: ReadInteractionFile): CodeFinding[] {
   if (PAGINATION_COMMENT.test(proseOf(s.comments))) return [];
@@ -35,7 +36,10 @@ export function paginationFindings(s: ParsedScript, modules: InteractionModules,
   const recorded = readFile ? recordedPaging(readFile, s.file) : { kind: 'unknown' as const };
   if (recorded.kind === 'whole') return [];
   const first = lists[0]!.call;
-  const evidence = recorded.kind === 'pages' ? `: the recorded answer of ${recorded.endpoint} carries \`${recorded.signal}\`, so the API pages` : ' and no comment explains why';
+  const evidence =
+    recorded.kind === 'pages'
+      ? `: the recorded answer of ${recorded.endpoint} carries \`${recorded.signal}\`, so the API pages`
+      : ' and no comment explains why';
   return [
     {
       rule: 'sdk.pagination-skipped',
@@ -54,7 +58,10 @@ function pages(s: ParsedScript): boolean {
   // Any request counts as paging evidence, not only GET: search and GraphQL endpoints page by POST.
   const requests = s.sdkCalls.filter((c) => PROXY_METHODS.has(c.method));
   if (requests.some((c) => paged(s, c.call, new Set()) || readFlow(s, c.call).checkpoint)) return true;
-  return resumesFromCheckpoint(s, requests.map((c) => c.call));
+  return resumesFromCheckpoint(
+    s,
+    requests.map((c) => c.call),
+  );
 }
 
 /**
@@ -80,7 +87,10 @@ function helperPages(s: ParsedScript, modules: InteractionModules): boolean {
   const handsSdk = (a: ts.Expression) => {
     const x = unwrap(ts, a);
     if (s.isSdk(x)) return true;
-    return ts.isObjectLiteralExpression(x) && x.properties.some((p) => (ts.isShorthandPropertyAssignment(p) && s.isSdk(p.name)) || (ts.isPropertyAssignment(p) && s.isSdk(p.initializer)));
+    return (
+      ts.isObjectLiteralExpression(x) &&
+      x.properties.some((p) => (ts.isShorthandPropertyAssignment(p) && s.isSdk(p.name)) || (ts.isPropertyAssignment(p) && s.isSdk(p.initializer)))
+    );
   };
   let found = false;
   const visit = (n: ts.Node): void => {
@@ -110,7 +120,11 @@ function isRead(s: ParsedScript, call: ts.CallExpression, method: string): boole
   return m.initializer.text.toUpperCase() === 'GET';
 }
 
-const isInlineCallback = (ts: ParsedScript['ts'], n: ts.Node) => (ts.isArrowFunction(n) || ts.isFunctionExpression(n)) && !!n.parent && (ts.isCallExpression(n.parent) || ts.isNewExpression(n.parent)) && n.parent.expression !== n;
+const isInlineCallback = (ts: ParsedScript['ts'], n: ts.Node) =>
+  (ts.isArrowFunction(n) || ts.isFunctionExpression(n)) &&
+  !!n.parent &&
+  (ts.isCallExpression(n.parent) || ts.isNewExpression(n.parent)) &&
+  n.parent.expression !== n;
 
 /** The function a call sits in, looking through callbacks handed inline to another call (`.map(async (x) => …)`). */
 function enclosingFunction(s: ParsedScript, n: ts.Node): ts.SignatureDeclaration | undefined {
@@ -146,7 +160,9 @@ function inPagingLoop(s: ParsedScript, call: ts.CallExpression): boolean {
     if (ts.isFunctionLike(a) && !isInlineCallback(ts, a)) return false;
     if (!ts.isIterationStatement(a, false)) continue;
     // Only what runs on every turn: a for-of's list and a for's initializer run once.
-    const perTurn = child === a.statement || (ts.isForStatement(a) ? child === a.condition || child === a.incrementor : (ts.isWhileStatement(a) || ts.isDoStatement(a)) && child === a.expression);
+    const perTurn =
+      child === a.statement ||
+      (ts.isForStatement(a) ? child === a.condition || child === a.incrementor : (ts.isWhileStatement(a) || ts.isDoStatement(a)) && child === a.expression);
     if (perTurn && loopCarriesCursor(s, a, call)) return true;
   }
   return false;
@@ -173,8 +189,13 @@ function loopCarriesCursor(s: ParsedScript, loop: ts.IterationStatement, call: t
     } else if (ts.isArrayLiteralExpression(x)) x.elements.forEach((el) => markTarget(ts.isSpreadElement(el) ? el.expression : el));
   };
   const findMutations = (n: ts.Node): void => {
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) markTarget(n.left);
-    if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken)) markTarget(n.operand);
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment)
+      markTarget(n.left);
+    if (
+      (ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) &&
+      (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken)
+    )
+      markTarget(n.operand);
     ts.forEachChild(n, findMutations);
   };
   findMutations(loop.statement);

@@ -22,11 +22,55 @@ export type RecordedPaging =
 /** Field names that only an API that pages puts in its answers (matched case-insensitively, `_` and `-` ignored). */
 const PAGING_FIELD = new Set(
   [
-    'next', 'nextpage', 'nextpagetoken', 'nextpageurl', 'nextpagelink', 'nextcursor', 'nextlink', 'nextoffset', 'nexturl', 'nexttoken',
-    'cursor', 'cursors', 'endcursor', 'startcursor', 'hasmore', 'hasnext', 'hasnextpage', 'haspreviouspage', 'islast', 'islastpage',
-    'continuation', 'continuationtoken', '@odata.nextlink', 'odata.nextlink', 'offset', 'pagetoken', 'page', 'pagenumber', 'pagecount',
-    'pagesize', 'perpage', 'totalpages', 'totalcount', 'totalresults', 'totalitems', 'totalsize', 'total', 'paging', 'pagination',
-    'pageinfo', 'responsemetadata', 'nextsynctoken', 'syncToken', 'scrollid', 'bookmark', 'after', 'more', 'moreresults', 'limit',
+    'next',
+    'nextpage',
+    'nextpagetoken',
+    'nextpageurl',
+    'nextpagelink',
+    'nextcursor',
+    'nextlink',
+    'nextoffset',
+    'nexturl',
+    'nexttoken',
+    'cursor',
+    'cursors',
+    'endcursor',
+    'startcursor',
+    'hasmore',
+    'hasnext',
+    'hasnextpage',
+    'haspreviouspage',
+    'islast',
+    'islastpage',
+    'continuation',
+    'continuationtoken',
+    '@odata.nextlink',
+    'odata.nextlink',
+    'offset',
+    'pagetoken',
+    'page',
+    'pagenumber',
+    'pagecount',
+    'pagesize',
+    'perpage',
+    'totalpages',
+    'totalcount',
+    'totalresults',
+    'totalitems',
+    'totalsize',
+    'total',
+    'paging',
+    'pagination',
+    'pageinfo',
+    'responsemetadata',
+    'nextsynctoken',
+    'syncToken',
+    'scrollid',
+    'bookmark',
+    'after',
+    'more',
+    'moreresults',
+    'limit',
   ].map((k) => k.toLowerCase()),
 );
 /** Objects a paging field hides in (`meta.pagination`, `data.search.pageInfo`, `links.next`). */
@@ -85,7 +129,10 @@ export function recordedPaging(readFile: ReadInteractionFile, scriptFile: string
       for (const r of Array.isArray(recorded) ? recorded : [recorded]) {
         if (!r || typeof r !== 'object') continue;
         const x = r as { response?: unknown; headers?: unknown; request?: { params?: unknown } };
-        const params = x.request?.params && typeof x.request.params === 'object' ? Object.keys(x.request.params as object).find((k) => PAGING_FIELD.has(norm(k))) : undefined;
+        const params =
+          x.request?.params && typeof x.request.params === 'object'
+            ? Object.keys(x.request.params as object).find((k) => PAGING_FIELD.has(norm(k)))
+            : undefined;
         const signal = bodySignal(x.response) ?? headerSignal(x.headers) ?? (params ? `request parameter ${params}` : undefined);
         if (signal) return { kind: 'pages', endpoint: name, signal };
       }

@@ -57,12 +57,14 @@ function follow(s: ParsedScript, e: ts.Expression, depth: number, memo: Map<ts.N
     });
   }
   if (ts.isConditionalExpression(x)) return next(x.whenTrue) && next(x.whenFalse);
-  if (ts.isBinaryExpression(x) && (x.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken || x.operatorToken.kind === ts.SyntaxKind.BarBarToken)) return next(x.left) && next(x.right);
+  if (ts.isBinaryExpression(x) && (x.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken || x.operatorToken.kind === ts.SyntaxKind.BarBarToken))
+    return next(x.left) && next(x.right);
   if (ts.isBinaryExpression(x) && x.operatorToken.kind === ts.SyntaxKind.CommaToken) return next(x.right);
   if (ts.isCallExpression(x)) {
     const callee = unwrap(ts, x.expression);
     // Object.assign({}, base, { retries: 3 }) and structuredClone-like copies
-    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === 'Object' && callee.name.text === 'assign') return x.arguments.some(next);
+    if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === 'Object' && callee.name.text === 'assign')
+      return x.arguments.some(next);
     const fn = calleeFunction(ts, checker, x);
     if (!fn?.body) return false;
     if (!ts.isBlock(fn.body)) return next(fn.body);
@@ -130,7 +132,8 @@ function valuesOf(s: ParsedScript, id: ts.Identifier): ts.Expression[] {
     if (!calls || missing) return [];
   } else return [];
   const assigned = (n: ts.Node): void => {
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(n.left) && symbolOf(ts, checker, n.left) === symbol) out.push(n.right);
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(n.left) && symbolOf(ts, checker, n.left) === symbol)
+      out.push(n.right);
     ts.forEachChild(n, assigned);
   };
   assigned(sf);
@@ -145,7 +148,11 @@ function retriesAssignedLater(s: ParsedScript, symbol: ts.Symbol): boolean {
     if (found) return;
     if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
       const left = unwrap(ts, n.left);
-      const target = ts.isPropertyAccessExpression(left) ? { obj: left.expression, name: left.name.text } : ts.isElementAccessExpression(left) && ts.isStringLiteralLike(left.argumentExpression) ? { obj: left.expression, name: left.argumentExpression.text } : undefined;
+      const target = ts.isPropertyAccessExpression(left)
+        ? { obj: left.expression, name: left.name.text }
+        : ts.isElementAccessExpression(left) && ts.isStringLiteralLike(left.argumentExpression)
+          ? { obj: left.expression, name: left.argumentExpression.text }
+          : undefined;
       if (target?.name === 'retries' && ts.isIdentifier(unwrap(ts, target.obj)) && symbolOf(ts, checker, unwrap(ts, target.obj)) === symbol) found = true;
     }
     ts.forEachChild(n, visit);

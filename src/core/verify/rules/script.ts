@@ -57,7 +57,11 @@ export function parseScript(ts: TS, file: string, text: string): ParsedScript {
     fileExists: (f) => f === fileName,
     readFile: () => undefined,
   };
-  const program = ts.createProgram({ rootNames: [fileName], options: { noLib: true, noResolve: true, types: [], target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext }, host });
+  const program = ts.createProgram({
+    rootNames: [fileName],
+    options: { noLib: true, noResolve: true, types: [], target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+    host,
+  });
   const checker = program.getTypeChecker();
   const definition = findDefinition(ts, sf, checker);
   const sdk = sdkSymbols(ts, sf, checker, definition);
@@ -74,7 +78,8 @@ export function parseScript(ts: TS, file: string, text: string): ParsedScript {
     if (ts.isCallExpression(n)) {
       const callee = unwrap(ts, n.expression);
       if (ts.isPropertyAccessExpression(callee) && isSdk(callee.expression)) sdkCalls.push({ call: n, method: callee.name.text });
-      else if (ts.isElementAccessExpression(callee) && ts.isStringLiteralLike(callee.argumentExpression) && isSdk(callee.expression)) sdkCalls.push({ call: n, method: callee.argumentExpression.text });
+      else if (ts.isElementAccessExpression(callee) && ts.isStringLiteralLike(callee.argumentExpression) && isSdk(callee.expression))
+        sdkCalls.push({ call: n, method: callee.argumentExpression.text });
     }
     ts.forEachChild(n, visit);
   };
@@ -97,7 +102,8 @@ export function parseScript(ts: TS, file: string, text: string): ParsedScript {
 export function unwrap(ts: TS, e: ts.Expression): ts.Expression {
   let x = e;
   for (;;) {
-    if (ts.isParenthesizedExpression(x) || ts.isAsExpression(x) || ts.isNonNullExpression(x) || ts.isTypeAssertionExpression(x) || ts.isAwaitExpression(x)) x = x.expression;
+    if (ts.isParenthesizedExpression(x) || ts.isAsExpression(x) || ts.isNonNullExpression(x) || ts.isTypeAssertionExpression(x) || ts.isAwaitExpression(x))
+      x = x.expression;
     else if (ts.isSatisfiesExpression?.(x)) x = x.expression;
     else return x;
   }
@@ -232,7 +238,9 @@ function sdkSymbols(ts: TS, sf: ts.SourceFile, checker: ts.TypeChecker, definiti
   const addParam = (p: ts.ParameterDeclaration | undefined): boolean => {
     if (!p || !ts.isIdentifier(p.name)) return false;
     let added = false;
-    const symbols = ts.isParameterPropertyDeclaration?.(p, p.parent) ? checker.getSymbolsOfParameterPropertyDeclaration(p, p.name.text) : [symbolOf(ts, checker, p.name)];
+    const symbols = ts.isParameterPropertyDeclaration?.(p, p.parent)
+      ? checker.getSymbolsOfParameterPropertyDeclaration(p, p.name.text)
+      : [symbolOf(ts, checker, p.name)];
     for (const s of symbols) {
       if (s && !sdk.has(s)) {
         sdk.add(s);
@@ -246,7 +254,8 @@ function sdkSymbols(ts: TS, sf: ts.SourceFile, checker: ts.TypeChecker, definiti
     for (const name of ['exec', 'onWebhook']) addParam(functionOf(ts, checker, definition.config, name)?.parameters[0]);
   }
   // By type: a helper's parameter or field declared as the SDK (`nango: NangoSync`).
-  const isSdkType = (t: ts.TypeNode | undefined) => !!t && ts.isTypeReferenceNode(t) && SDK_TYPE.test(ts.isIdentifier(t.typeName) ? t.typeName.text : t.typeName.right.text);
+  const isSdkType = (t: ts.TypeNode | undefined) =>
+    !!t && ts.isTypeReferenceNode(t) && SDK_TYPE.test(ts.isIdentifier(t.typeName) ? t.typeName.text : t.typeName.right.text);
   const typed = (n: ts.Node): void => {
     if (ts.isParameter(n) && isSdkType(n.type)) addParam(n);
     // `({ nango, config }: { nango: NangoSync; config: ProxyConfiguration })`
@@ -260,8 +269,7 @@ function sdkSymbols(ts: TS, sf: ts.SourceFile, checker: ts.TypeChecker, definiti
           if (sym) sdk.add(sym);
         }
       }
-    }
-    else if ((ts.isPropertyDeclaration(n) || ts.isVariableDeclaration(n)) && isSdkType(n.type) && ts.isIdentifier(n.name)) {
+    } else if ((ts.isPropertyDeclaration(n) || ts.isVariableDeclaration(n)) && isSdkType(n.type) && ts.isIdentifier(n.name)) {
       const s = symbolOf(ts, checker, n.name);
       if (s) sdk.add(s);
     }

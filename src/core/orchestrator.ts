@@ -677,8 +677,10 @@ export class Orchestrator {
         return;
       } catch (err) {
         if (job.stopping) throw new StopSignal();
-        // A server that cannot be started at all (no binary) is not slow: waiting would only hide it.
-        if ((err as { retryable?: unknown }).retryable === false) throw err;
+        // Only a start that may yet succeed is waited for (our server slow to report its URL, or exiting
+        // early: ServerStartError with retryable). A server that cannot be run at all (no binary) or a
+        // remote one that refuses the connection is not slow: waiting would only hide it.
+        if ((err as { retryable?: unknown }).retryable !== true) throw err;
         const reason = (err as Error).message;
         const delay = delays[attempt - 1];
         if (delay === undefined) throw attempt > 1 ? new Error(`the agent server did not come up after ${attempt} tries: ${reason}`) : err;

@@ -127,7 +127,10 @@ describe('a hung opencode server', () => {
       process.kill(stack.connection.ownedServer!.pid!, 'SIGSTOP'); // alive, but answers nothing
       await o.whenIdle();
       expect(o.get('google-calendar/hung-run')).toMatchObject({ status: 'interrupted' });
-      expect(o.get('google-calendar/hung-run')!.detail).toMatch(/stopped unexpectedly .*SIGKILL/);
+      // The reason names the health checks that failed and the kill that followed.
+      expect(o.get('google-calendar/hung-run')!.detail).toMatch(
+        /stopped answering \(2 health checks failed in a row\) and was killed \(code null, signal SIGKILL\)/,
+      );
     } finally {
       await stack.close();
     }

@@ -74,8 +74,8 @@ describe('run engine races (fake backend, fixed clock)', () => {
 
   it('a server slow to come up: the run waits with back-off, saying so, and starts once the server is up', async () => {
     backend.ensureFailures.push(
-      new Error('opencode serve did not report a URL within 120000 ms'),
-      new Error('opencode serve exited before it was ready (code 1, signal null)'),
+      new ServerStartError('opencode serve did not report a URL within 120000 ms', ''),
+      new ServerStartError('opencode serve exited before it was ready (code 1, signal null)', ''),
     );
     const waits: number[] = [];
     const details: (string | undefined)[] = [];
@@ -95,7 +95,7 @@ describe('run engine races (fake backend, fixed clock)', () => {
   });
 
   it('a stop while the run waits for the agent server ends it stopped at once, and it asks no more', async () => {
-    backend.ensureFailures.push(new Error('opencode serve did not report a URL within 120000 ms'));
+    backend.ensureFailures.push(new ServerStartError('opencode serve did not report a URL within 120000 ms', ''));
     let waiting!: () => void;
     const reached = new Promise<void>((r) => (waiting = r));
     // The back-off's timer never fires: only the stop can end the wait.
@@ -110,12 +110,25 @@ describe('run engine races (fake backend, fixed clock)', () => {
   });
 
   it('a server that never comes up fails the run only after every try, saying how many', async () => {
-    for (let i = 0; i < 3; i++) backend.ensureFailures.push(new Error('cannot reach the opencode server'));
+    for (let i = 0; i < 3; i++) backend.ensureFailures.push(new ServerStartError('opencode serve did not report a URL within 120000 ms', ''));
     orchestrator({ sleep: async () => undefined, serverRetryDelaysMs: [1, 1] });
     o.generate(target());
     await o.whenIdle();
-    expect(o.get(KEY)).toMatchObject({ status: 'failed', detail: 'the agent server did not come up after 3 tries: cannot reach the opencode server' });
+    expect(o.get(KEY)).toMatchObject({
+      status: 'failed',
+      detail: 'the agent server did not come up after 3 tries: opencode serve did not report a URL within 120000 ms',
+    });
     expect(backend.calls.filter((c) => c.startsWith('createSession'))).toEqual([]);
+  });
+
+  it('a remote server that refuses the connection fails the run at once (it is not starting: nothing to wait for)', async () => {
+    backend.ensureFailures.push(new Error('cannot reach the opencode server at http://127.0.0.1:9: connect ECONNREFUSED'));
+    const slept: number[] = [];
+    orchestrator({ sleep: async (ms: number) => void slept.push(ms) });
+    o.generate(target());
+    await o.whenIdle();
+    expect(o.get(KEY)).toMatchObject({ status: 'failed', detail: 'cannot reach the opencode server at http://127.0.0.1:9: connect ECONNREFUSED' });
+    expect(slept).toEqual([]);
   });
 
   it('a server that cannot be run at all (no binary) fails the run at once: there is nothing to wait for', async () => {

@@ -224,7 +224,9 @@ export class AgentConnection implements Disposable {
       this.server = server;
       server.onDidExit(({ expected, code, signal }) => {
         if (expected) return;
-        const reason = this.killReason ?? `the opencode server stopped unexpectedly (code ${code}, signal ${signal})`;
+        const reason = this.killReason
+          ? `${this.killReason} (code ${code}, signal ${signal})`
+          : `the opencode server stopped unexpectedly (code ${code}, signal ${signal})`;
         this.killReason = undefined;
         this.log(`opencode server exited unexpectedly (code ${code}, signal ${signal})`);
         this.dropLink(endpoint.url, reason);

@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import type { AgentEvent } from './agent/events';
 import type { AgentBackend } from './agent/backend';
+import { describeToolCall } from './agent/describeCall';
 import type { PermissionRule, SessionRef } from './agent/connection';
 import { AGENT_NAME, sessionPermissionRules } from './agent/opencodeConfig';
 import { buildPrompt } from './agent/prompt';
@@ -13,7 +14,7 @@ import { newRunRecord, nextAttempt, runSummary, type RunRecord } from './runs/re
 import { applyVerdict } from './runs/verdict';
 import { reduceRun, type RunInput, type RunOutcome } from './runs/reducer';
 import { totalSpent } from './runs/totals';
-import { ownerState, thisProcess, type RunOwner } from './runs/owner';
+import { runByAnotherProcess, thisProcess, type RunOwner } from './runs/owner';
 import { SETTINGS } from './settings';
 import { verifyTargetOf } from './app/verifyTarget';
 import type { RunStore } from './runs/store';
@@ -131,14 +132,6 @@ interface Job {
   linksOut?: Set<string>;
   /** Aborted when the run ends: the recorder and test processes it started end with it. */
   ended?: AbortController;
-}
-
-/** One line naming a tool call, e.g. `bash: sed -i s/a/b/ tests/x.json`. */
-export function describeToolCall(tool: string, input: Record<string, unknown>): string {
-  const pick = (k: string) => (typeof input[k] === 'string' ? (input[k] as string) : undefined);
-  const what = pick('command') ?? pick('filePath') ?? pick('path') ?? pick('pattern') ?? '';
-  const line = what.replace(/\s+/g, ' ').trim();
-  return line ? `${tool}: ${line.length > 160 ? `${line.slice(0, 157)}…` : line}` : tool;
 }
 
 export interface OrchestratorTotals {
@@ -374,13 +367,7 @@ export class Orchestrator {
 
   /** A record of a run that another process, alive on this machine, is running now. */
   private runByAnother(run: RunRecord): boolean {
-    const own = this.options.owner ?? thisProcess();
-    return (
-      (run.status === 'queued' || run.status === 'running') &&
-      !!run.owner &&
-      (run.owner.pid !== own.pid || run.owner.host !== own.host) &&
-      ownerState(run.owner) === 'alive'
-    );
+    return runByAnotherProcess(run, this.options.owner ?? thisProcess());
   }
 
   /**

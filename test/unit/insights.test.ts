@@ -12,8 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Tokens } from '../../src/core/agent/events';
 import { renderInsightsHtml } from '../../src/core/insights/html';
 import { buildInsights } from '../../src/core/insights/load';
-import { buildInsightsReport, describeCall, segmentWindow, transcriptId, type InsightsInput, type TranscriptEvidence } from '../../src/core/insights/report';
-import { describeToolCall } from '../../src/core/orchestrator';
+import { buildInsightsReport, segmentWindow, transcriptId, type InsightsInput, type TranscriptEvidence } from '../../src/core/insights/report';
 import { newRunRecord, type RunRecord } from '../../src/core/runs/record';
 import { RunStore } from '../../src/core/runs/store';
 import type { Finding, VerifyReport } from '../../src/core/verify/types';
@@ -506,19 +505,6 @@ describe('the insights report on hand-made records', () => {
       { bucket: 'model', start: 60, end: 100 },
     ]);
     expect(segmentWindow(0, 10, [])).toEqual([{ bucket: 'idle', start: 0, end: 10 }]);
-  });
-
-  it('names tool calls in the words of the orchestrator', () => {
-    for (const [tool, input] of [
-      ['bash', { command: 'cd  x &&\n ls' }],
-      ['read', { filePath: 'a.ts' }],
-      ['glob', { pattern: '**/*' }],
-      ['list', { path: 'src' }],
-      ['record_fixture', { input: '{}' }],
-      ['bash', { command: 'x'.repeat(300) }],
-    ] as const) {
-      expect(describeCall(tool, input)).toBe(describeToolCall(tool, input));
-    }
   });
 });
 

@@ -41,18 +41,7 @@ import { interactionSpent } from '../runs/totals';
 import type { InteractionStatus } from '../runs/status';
 import type { CheckId, Severity, TranscriptRef, Verdict, VerifyReport } from '../verify/types';
 import { firstBadStep } from '../../shared/firstBad';
-
-/**
- * One line naming a tool call, e.g. `bash: sed -i s/a/b/ tests/x.json`: the same words as the
- * orchestrator's describeToolCall (what the guard's violations and the Agents panel say), written out
- * here because importing the orchestrator would tie this module into a cycle with src/core/app.
- */
-export function describeCall(tool: string, input: Record<string, unknown>): string {
-  const pick = (k: string) => (typeof input[k] === 'string' ? (input[k] as string) : undefined);
-  const what = pick('command') ?? pick('filePath') ?? pick('path') ?? pick('pattern') ?? '';
-  const line = what.replace(/\s+/g, ' ').trim();
-  return line ? `${tool}: ${line.length > 160 ? `${line.slice(0, 157)}…` : line}` : tool;
-}
+import { describeToolCall } from '../agent/describeCall';
 
 /** Harness tools that run the integration's toolchain (Nango's CLI, the tests under vitest). */
 export const TOOLCHAIN_TOOLS: readonly HarnessToolName[] = ['record_fixture', 'run_tests'];
@@ -522,7 +511,7 @@ function readTranscript(key: string, attempt: number, entries: readonly unknown[
           line: s?.line ?? line,
           callId: id ?? '',
           tool,
-          what: describeCall(tool, input),
+          what: describeToolCall(tool, input),
           bucket,
           startedAt: new Date(begin).toISOString(),
           durationMs: at - begin,
@@ -550,7 +539,7 @@ function readTranscript(key: string, attempt: number, entries: readonly unknown[
       line: s.line,
       callId: id,
       tool: s.tool,
-      what: describeCall(s.tool, s.input),
+      what: describeToolCall(s.tool, s.input),
       bucket,
       startedAt: new Date(begin).toISOString(),
       durationMs: stop - begin,
@@ -660,7 +649,7 @@ function entryAt(evidence: TranscriptEvidence | undefined, line: number): { kind
   if (type === 'unreadable-line') return { kind: 'unreadable', what: `line ${line + 1} cannot be read` };
   if (type === 'tool.started' || type === 'tool.finished') {
     const tool = str(e.tool) ?? '?';
-    return { kind: tool, what: describeCall(tool, (e.input && typeof e.input === 'object' ? e.input : {}) as Record<string, unknown>) };
+    return { kind: tool, what: describeToolCall(tool, (e.input && typeof e.input === 'object' ? e.input : {}) as Record<string, unknown>) };
   }
   if (type === 'harness.tool') return { kind: str(e.tool) ?? 'harness.tool', what: str(e.tool) ?? 'harness tool' };
   if (type === 'text.done' || type === 'finished' || type === 'reasoning.done') {

@@ -61,3 +61,9 @@ export function cutShort(run: { readonly status: string; readonly owner?: RunOwn
   if (!run.owner || run.owner.pid === process.pid) return undefined;
   return ownerState(run.owner) === 'gone' ? `the process that ran it (pid ${run.owner.pid}) is gone: the run was cut short` : undefined;
 }
+
+/** A queued or running record that another live process on this machine (not `own`) is running now: leave it to it. */
+export function runByAnotherProcess(run: { readonly status: string; readonly owner?: RunOwner }, own: RunOwner = thisProcess()): boolean {
+  if (run.status !== 'queued' && run.status !== 'running') return false;
+  return !!run.owner && (run.owner.pid !== own.pid || run.owner.host !== own.host) && ownerState(run.owner) === 'alive';
+}

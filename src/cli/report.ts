@@ -64,8 +64,9 @@ async function htmlTargetProblem(file: string): Promise<string | undefined> {
   if (!(st instanceof Error)) return st.isFile() ? undefined : `${what} cannot be written: it is ${st.isDirectory() ? 'a folder' : 'not a regular file'}`;
   if (st.code === 'ENOTDIR') return `${what} cannot be written: a name on its path is a file, not a folder`;
   if (st.code !== 'ENOENT') return `${what} cannot be checked: ${st.message}`;
-  const dir = await fs.stat(path.dirname(file)).catch(() => undefined);
-  if (!dir) return `${what} cannot be written: its folder ${path.dirname(file)} does not exist`;
+  const dir = await fs.stat(path.dirname(file)).catch((err: NodeJS.ErrnoException) => err);
+  if (dir instanceof Error)
+    return dir.code === 'ENOENT' ? `${what} cannot be written: its folder ${path.dirname(file)} does not exist` : `${what} cannot be checked: ${dir.message}`;
   if (!dir.isDirectory()) return `${what} cannot be written: ${path.dirname(file)} is not a folder`;
   return undefined;
 }
@@ -102,8 +103,10 @@ export async function runReport(o: ReportOptions, io: ReportIo): Promise<number>
     base = path.dirname(spec);
   }
   const workRoot = insightsWorkRoot(base, o.workRoot);
-  const root = await fs.stat(workRoot).catch(() => undefined);
-  if (!root?.isDirectory()) return bad(`there is no work root at ${workRoot}${o.workRoot ? '' : ' (pass --work-root <dir>)'}`);
+  const root = await fs.stat(workRoot).catch((err: NodeJS.ErrnoException) => err);
+  // A work root that cannot be read is said so, never taken for an absent one.
+  if (root instanceof Error && root.code !== 'ENOENT') return bad(`the work root ${workRoot} cannot be read: ${root.message}`);
+  if (root instanceof Error || !root.isDirectory()) return bad(`there is no work root at ${workRoot}${o.workRoot ? '' : ' (pass --work-root <dir>)'}`);
   const htmlFile = o.html ? path.resolve(io.cwd, o.html) : undefined;
   if (htmlFile) {
     const why = await htmlTargetProblem(htmlFile);

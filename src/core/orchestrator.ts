@@ -277,7 +277,11 @@ export class Orchestrator {
   private recordViolation(v: Violation): void {
     const job = this.active.get(v.key);
     const run = job?.run ?? this.records.get(v.key);
-    if (run) void this.options.runs.appendTranscript(run.key, run.attempt, [{ at: v.time, type: 'violation', ...v }]).catch(() => undefined);
+    // The violation log (below) is the evidence Verify reads; a transcript line that cannot be written is said.
+    if (run)
+      void this.options.runs
+        .appendTranscript(run.key, run.attempt, [{ at: v.time, type: 'violation', ...v }])
+        .catch((err) => this.log(`transcript ${v.key}: the violation could not be written: ${(err as Error).message}`));
     this.log(`fixture guard: ${v.key}: ${v.detail}`);
     if (job) {
       // Logged (and counted against the limit) before anyone hears of it.

@@ -352,6 +352,7 @@ async function templateFolder(provider: string, kind: 'action' | 'sync', name: s
 }
 
 describe('real Nango templates with helpers and models in other files', () => {
+  // Needs the integration-templates mirror (fetched, never committed); without it skipped, its name saying why.
   it.skipIf(templatesMissing !== undefined)(
     `an action and a sync of one provider sharing helpers verify as assembling, and assemble into one project that compiles${templatesMissing ? ` — skipped: ${templatesMissing}` : ''}`,
     async () => {

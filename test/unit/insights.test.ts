@@ -603,6 +603,7 @@ describe('loading a work root', () => {
   });
 });
 
+// Spawns the built CLI: skipped (and said so by vitest) only where `npm run build` has not run; npm test builds first.
 describe.skipIf(!existsSync(CLI))('integration-builder report (dist/cli.js)', () => {
   let dir: string;
   beforeEach(() => {

@@ -97,6 +97,7 @@ describe('ensureWorkRoot in a git checkout', () => {
     expect(rgGrep(ws, 'needle')).toEqual([]);
   });
 
+  // Needs ripgrep too (see above): skipped only on a machine without it.
   it.skipIf(!RG)(
     'the .gitignore an older version wrote is removed (it hid every file from ripgrep); one the user edited is kept, and ripgrep still sees past it',
     async () => {
@@ -158,6 +159,7 @@ describe('ensureWorkRoot in a git checkout', () => {
 });
 
 describe('ensureWorkRoot outside a git checkout', () => {
+  // Needs ripgrep (opencode's grep and glob run it): skipped only on a machine without it; .ci/run installs it.
   it.skipIf(!RG)('creates the work root with its .ignore and no .gitignore; ripgrep finds every file', async () => {
     const workRoot = path.join(root, 'ws', '.integration-builder', 'work');
     expect(await ensureWorkRoot(workRoot)).toEqual({});

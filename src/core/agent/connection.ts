@@ -318,6 +318,7 @@ export class AgentConnection implements Disposable {
    * server meanwhile (ensure) waits for the new one.
    */
   async restart(reason = 'the agent server was restarted'): Promise<void> {
+    // Only to let a start under way settle before this one: its failure is its own caller's to report.
     await this.starting?.catch(() => undefined);
     const server = this.server;
     this.server = undefined;

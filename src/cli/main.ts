@@ -24,25 +24,22 @@ import {
   planAssembly,
   renderAssemblyReport,
   renderRefusalText,
-  type AssemblyCandidate,
   type AssemblyPlan,
   type AssemblyReport,
 } from '../core/assemble';
 import { DEMO_MODEL_ID } from '../core/model/demo';
 import type { RunTarget } from '../core/orchestrator';
-import { describeRun, type RunRecord, type RunVerification } from '../core/runs/record';
-import { runAsItStands } from '../core/app/runView';
-import { verifyFromDisk } from '../core/app/verifyFromDisk';
+import { describeRun, type RunRecord } from '../core/runs/record';
+import { IntegrationBuilder } from '../core/app/integrationBuilder';
 import { specErrorLines } from '../core/app/specErrors';
 import { checkNumberSetting, SETTINGS } from '../core/app/settings';
-import { RunStore, type RunRecordProblem } from '../core/runs/store';
-import { STATUS_LABEL, type InteractionStatus } from '../core/runs/status';
+import type { RunStore } from '../core/runs/store';
+import { STATUS_LABEL } from '../core/runs/status';
 import { renderVerifySummary } from '../core/runs/verifySummary';
-import { createAgentStack, savingVerifier } from '../core/session/stack';
 import { loadSpecFile } from '../core/spec/loader';
 import { isRunnable, type LoadedSpec } from '../core/spec/model';
 import { isSpecFileName, withCrossFileClashes } from '../core/spec/store';
-import { loadReport, reportToJUnit, type VerifyListeners, type VerifyReport } from '../core/verify';
+import { reportToJUnit, type VerifyListeners, type VerifyReport } from '../core/verify';
 import { DEFAULT_WORK_ROOT, workRootProblem } from '../core/workspace/paths';
 import { LiveLines } from './progress';
 import { detectSandbox } from '../core/sandbox';
@@ -345,19 +342,6 @@ export async function saveUnsaved(runs: RunStore, live: readonly RunRecord[]): P
   return failed;
 }
 
-/** The problem with a run record that concerns `key`: its own file, its integration's folder, or `.runs/`. */
-function recordProblemFor(runs: RunStore, problems: readonly RunRecordProblem[], key: string): RunRecordProblem | undefined {
-  const integration = key.split('/')[0] as string;
-  return (
-    problems.find((p) => p.key === key) ?? problems.find((p) => p.key === undefined && (p.file === runs.dir || p.file === path.join(runs.dir, integration)))
-  );
-}
-
-/** Problems that concern none of `keys` (a stray or foreign file in `.runs/`): warned about. */
-function otherProblems(runs: RunStore, problems: readonly RunRecordProblem[], keys: readonly string[]): RunRecordProblem[] {
-  return problems.filter((p) => !keys.some((k) => recordProblemFor(runs, [p], k)));
-}
-
 /** The spec's errors, located and with the field's path (one formatter: src/core/app/specErrors.ts). */
 const specErrors = specErrorLines;
 
@@ -424,7 +408,9 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     const junit = await junitProblem(path.resolve(io.cwd, o.junit));
     if (junit) throw new UsageError(`${junit}; nothing was ${o.command === 'generate' ? 'generated' : 'verified'}`);
   }
-  const runs = new RunStore(workRoot);
+  // The one service over this work root (and its one store of records), as the editor's.
+  const builder = new IntegrationBuilder(workRoot);
+  const runs = builder.runs;
   if (o.command === 'merge')
     return runMerge({ shards: o.ids, json: o.json }, io, { specKeys: spec.integrations.flatMap((i) => i.interactions.map((x) => x.key)), workRoot });
   const asked = selectTargets(spec, o);
@@ -446,35 +432,9 @@ async function run(o: CliOptions, io: Io): Promise<number> {
 
   const keys = targets.map((t) => t.interaction.key);
   if (o.command === 'status') {
-    const { records, problems } = await runs.loadAllChecked();
-    for (const p of otherProblems(runs, problems, keys)) io.err(`warning: ${p.file}: ${p.message}`);
-    // A record that cannot be read is said so, never shown as "not started".
-    const rows: {
-      key: string;
-      status: InteractionStatus | 'unreadable';
-      attempt: number;
-      costUsd: number;
-      detail: string;
-      sandbox?: string;
-      file?: string;
-      verification?: RunVerification;
-    }[] = targets.map((t) => {
-      const key = t.interaction.key;
-      const bad = recordProblemFor(runs, problems, key);
-      if (bad) return { key, status: 'unreadable', attempt: 0, costUsd: 0, detail: `run record ${bad.file}: ${bad.message}`, file: bad.file };
-      const found = records.find((x) => x.key === key);
-      // A record left running by a process that is gone (killed before it could write its end) is shown as what it is.
-      const r = found && runAsItStands(found);
-      return {
-        key,
-        status: r?.status ?? 'not-started',
-        attempt: r?.attempt ?? 0,
-        costUsd: r?.costUsd ?? 0,
-        detail: (r && describeRun(r)) ?? '',
-        sandbox: r?.sandbox,
-        ...(r?.verification ? { verification: r.verification } : {}),
-      };
-    });
+    // A record that cannot be read is said so, never shown as "not started" (src/core/app/integrationBuilder.ts).
+    const { rows, otherProblems } = await builder.status(keys);
+    for (const p of otherProblems) io.err(`warning: ${p.file}: ${p.message}`);
     if (o.json) io.out(JSON.stringify(rows, null, 2));
     else
       for (const r of rows)
@@ -490,29 +450,8 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     const integrationId = o.ids[0] as string;
     const integration = spec.integrations.find((i) => i.id === integrationId);
     if (!integration) throw new UsageError(`no integration "${integrationId}" in the spec`);
-    const { records, problems } = await runs.loadAllChecked();
-    const candidates: AssemblyCandidate[] = [];
-    for (const it of integration.interactions) {
-      const bad = recordProblemFor(runs, problems, it.key);
-      if (bad) {
-        io.err(`left out: ${it.key}: its run record ${bad.file} cannot be used: ${bad.message}`);
-        continue;
-      }
-      const run = records.find((r) => r.key === it.key);
-      if (!run || run.status === 'running' || run.status === 'queued') continue;
-      const report = await loadReport(runs.fileOf(run.key));
-      const verdict = report && report.attempt === run.attempt ? report.verdict : run.status === 'verified' ? 'verified' : undefined;
-      candidates.push({
-        key: run.key,
-        integrationId: run.integrationId,
-        interactionId: run.interactionId,
-        kind: it.kind,
-        folder: run.folder,
-        attempt: run.attempt,
-        verdict,
-        costUsd: run.costUsd,
-      });
-    }
+    const { candidates, leftOut } = await builder.assemblyCandidates(integration);
+    for (const l of leftOut) io.err(`left out: ${l.key}: ${l.message}`);
     const projectDir = path.resolve(base, o.project ?? 'nango-integrations');
     // A refused assembly is bad input (a nango.yaml project, no toolchain, an import that leaves its
     // folder, two versions of one helper): each problem where it is, exit 2, and nothing was written.
@@ -566,8 +505,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     } finally {
       process.removeListener('SIGINT', interrupt);
     }
-    await fs.mkdir(runs.dir, { recursive: true });
-    await fs.writeFile(path.join(runs.dir, `${integrationId}.assembly.json`), JSON.stringify(report, null, 2) + '\n');
+    await builder.saveAssemblyReport(report);
     io.out(o.json ? JSON.stringify(report, null, 2) : renderAssemblyReport(report));
     // 0 only when every interaction of the API is in and verified, and the project compiles.
     return report.compile.ok && !report.refused.length && report.interactions.every((i) => i.verdict === 'verified') ? 0 : 1;
@@ -580,14 +518,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
   if (o.command === 'generate') {
     const runnable = targets.filter((t) => isRunnable(t.integration, t.interaction));
     // A record that cannot be read is evidence: moved aside (and said where) before a new run replaces it.
-    const { problems } = await runs.loadAllChecked();
-    for (const t of runnable) {
-      const bad = problems.find((p) => p.key === t.interaction.key);
-      if (!bad) continue;
-      const aside = `${bad.file}.unreadable-${Date.now()}`;
-      await fs.rename(bad.file, aside);
-      io.err(`warning: the run record of ${t.interaction.key} cannot be used (${bad.message}); kept as ${aside}, and the run starts anew`);
-    }
+    for (const line of await builder.setAsideUnreadable(runnable.map((t) => t.interaction.key))) io.err(`warning: ${line}`);
     const serverUrls = o.serverUrls.length
       ? o.serverUrls
       : (io.env.OPENCODE_SERVER_URLS ?? '')
@@ -609,8 +540,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
         );
       io.err(`warning: running agents UNSANDBOXED (${support.reason}); every run and verdict says so`);
     }
-    const stack = await createAgentStack({
-      workRoot,
+    const stack = await builder.start({
       model: o.demo ? DEMO_MODEL_ID : o.model,
       demo: o.demo,
       serverUrls,
@@ -672,7 +602,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     } finally {
       for (const s of STOP_SIGNALS) process.removeListener(s, interrupt);
       lines.done();
-      await stack.close();
+      await builder.close();
     }
     // No record is left saying "running" because its last save failed: saved again, or said, exit 1.
     const unsaved = await saveUnsaved(
@@ -692,10 +622,9 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       return mine.every((r) => r.status === 'needs-review' || r.status === 'verified') ? 0 : 1;
     }
   } else {
-    const { problems } = await runs.loadAllChecked();
-    for (const p of otherProblems(runs, problems, keys)) io.err(`warning: ${p.file}: ${p.message}`);
-    const hasRun = new Set((await runs.loadAllChecked()).records.map((r) => r.key));
-    const asked = o.ids.length ? keys : keys.filter((k) => hasRun.has(k) || problems.some((p) => p.key === k));
+    const { rows, otherProblems } = await builder.status(keys);
+    for (const p of otherProblems) io.err(`warning: ${p.file}: ${p.message}`);
+    const asked = o.ids.length ? keys : rows.filter((r) => r.status !== 'not-started').map((r) => r.key);
     if (!asked.length) throw new UsageError('nothing to verify: no interaction has run yet (generate first)');
     const spec = new Map(
       targets.map(
@@ -703,13 +632,10 @@ async function run(o: CliOptions, io: Io): Promise<number> {
           [t.interaction.key, { key: t.interaction.key, integrationId: t.integration.id, interactionId: t.interaction.id, kind: t.interaction.kind }] as const,
       ),
     );
-    // The verdict becomes the run's status, as in the editor (one implementation: src/core/app/verifyFromDisk.ts).
-    const result = await verifyFromDisk({
-      workRoot,
-      runs,
-      verifier: savingVerifier(runs, o.verifyConcurrency),
-      keys: asked,
+    // The verdict becomes the run's status, as in the editor (one service: src/core/app/integrationBuilder.ts).
+    const result = await builder.verify(asked, {
       spec,
+      verifyConcurrency: o.verifyConcurrency,
       includeNotRun: o.ids.length > 0,
       onProgress: verifyActivity(lines),
     });

@@ -10,7 +10,7 @@ import type { PermissionRule, SessionRef } from './agent/connection';
 import { AGENT_NAME, sessionPermissionRules } from './agent/opencodeConfig';
 import { buildPrompt } from './agent/prompt';
 import { RunBoard } from './runs/board';
-import { newRunRecord, nextAttempt, runSummary, type RunRecord } from './runs/record';
+import { markInterrupted, newRunRecord, nextAttempt, runSummary, type RunRecord } from './runs/record';
 import { applyVerdict } from './runs/verdict';
 import { reduceRun, type RunInput, type RunOutcome } from './runs/reducer';
 import { totalSpent } from './runs/totals';
@@ -404,9 +404,7 @@ export class Orchestrator {
           }
         }
         if (!reattached) {
-          run.detail = run.sessionId ? 'the window closed while the agent was working' : 'the window closed before the agent started';
-          run.status = 'interrupted';
-          run.endedAt = run.endedAt ?? this.iso();
+          markInterrupted(run, this.iso());
           await this.options.runs.save(run);
         }
       }

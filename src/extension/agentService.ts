@@ -12,13 +12,12 @@ import type { Orchestrator, RunTarget } from '../core/orchestrator';
 import type { RunBoard } from '../core/runs/board';
 import { runSummary, type RunRecord } from '../core/runs/record';
 import { RunStore } from '../core/runs/store';
-import { type RenderedTranscript, renderTranscriptWithLines } from '../core/runs/transcript';
-import { type AgentStack, createAgentStack, savingVerifier } from '../core/session/stack';
+import type { RenderedTranscript } from '../core/runs/transcript';
+import type { AgentStack } from '../core/session/stack';
 import { detectSandbox, type SandboxMode } from '../core/sandbox';
-import { loadReport, type VerifyListeners, type VerifyReport } from '../core/verify';
+import type { VerifyListeners, VerifyReport } from '../core/verify/types';
 import { resolveWorkRoot, workRootProblem } from '../core/workspace/paths';
-import { runByAnotherProcess } from '../core/app/runView';
-import { verifyFromDisk } from '../core/app/verifyFromDisk';
+import { IntegrationBuilder } from '../core/app/integrationBuilder';
 import { COMMANDS, NANGO_SECRET } from './commandIds';
 import { CONFIG_SECTION, type Config } from './config';
 import type { SpecWorkspace } from './specWorkspace';
@@ -68,7 +67,8 @@ interface ModelChoice {
 export class AgentService implements vscode.Disposable {
   private orchestrator: Orchestrator | undefined;
   private creating: Promise<Orchestrator> | undefined;
-  private stack: AgentStack | undefined;
+  /** The application service of the current work root (src/core/app/integrationBuilder.ts): the CLI's too. */
+  private app: IntegrationBuilder | undefined;
   private opencodeBinPath: string | undefined;
 
   /** The opencode binary the service runs (for `opencode attach`). */
@@ -195,17 +195,25 @@ export class AgentService implements vscode.Disposable {
     return resolveWorkRoot(root, this.ctx.config.workRoot);
   }
 
-  private store: RunStore | undefined;
+  /** The agent stack of the running service. */
+  private get stack(): AgentStack | undefined {
+    return this.orchestrator ? this.app?.agents : undefined;
+  }
 
   /**
-   * The one store of the work root's run records, transcripts and reports: the running service writes
-   * through it and every view and command reads through it, so a flush flushes what was written (a
-   * second instance would flush its own empty queue). A new one only when the work root setting changed.
+   * The application service of the work root: one per work root (a new one only when the setting moved
+   * it), holding the one store of its run records, transcripts and reports — the running service writes
+   * through it and every view and command reads through it, so a flush flushes what was written.
    */
-  runStore(): RunStore {
+  builder(): IntegrationBuilder {
     const root = this.workRoot();
-    if (this.store?.dir !== path.join(root, '.runs')) this.store = new RunStore(root);
-    return this.store;
+    if (this.app?.workRoot !== root) this.app = new IntegrationBuilder(root);
+    return this.app;
+  }
+
+  /** The work root's one store of records (the builder's). */
+  runStore(): RunStore {
+    return this.builder().runs;
   }
 
   /**
@@ -215,8 +223,7 @@ export class AgentService implements vscode.Disposable {
    */
   async restoreFromDisk(): Promise<void> {
     if (!this.ctx.workspaceRoot()) return;
-    const store = this.runStore();
-    const { records: runs, problems } = await store.loadAllChecked();
+    const { runs, problems, reports, remoteRunning } = await this.builder().restoreFromDisk();
     // A record that cannot be read is shown as such on its interaction (never as "not started"), and said once.
     for (const p of problems) {
       this.ctx.log.warn(`run record ${p.file} cannot be read: ${p.message}`);
@@ -229,29 +236,11 @@ export class AgentService implements vscode.Disposable {
           if (pick) this.ctx.log.show();
         });
     }
-    let remote = false;
-    for (const run of runs) {
-      if (runByAnotherProcess(run)) {
-        // A CLI on this machine runs it right now: shown as it is, not marked interrupted.
-        this.ctx.runs.set(run.key, { ...runSummary(run), elsewhere: true });
-        continue;
-      }
-      if ((run.status === 'running' || run.status === 'queued') && run.serverOwned !== false) {
-        run.detail = run.sessionId ? 'the window closed while the agent was working' : 'the window closed before the agent started';
-        run.status = 'interrupted';
-        run.endedAt ??= new Date().toISOString();
-        await store.save(run);
-      } else if (run.status === 'running') {
-        remote = true;
-      }
-      this.ctx.runs.set(run.key, runSummary(run));
-    }
+    // A run a CLI on this machine runs right now is shown as it is, not marked interrupted.
+    for (const { run, elsewhere } of runs) this.ctx.runs.set(run.key, elsewhere ? { ...runSummary(run), elsewhere: true } : runSummary(run));
     // The last verification of each run, back in the Problems panel and the summary.
-    const reports = (await Promise.all(runs.map((r) => loadReport(store.fileOf(r.key))))).filter(
-      (r): r is VerifyReport => !!r && runs.some((x) => x.key === r.key && x.attempt === r.attempt),
-    );
     if (reports.length) this.ctx.verifyResults.show(reports);
-    if (remote) await this.get();
+    if (remoteRunning) await this.get();
   }
 
   /**
@@ -259,36 +248,22 @@ export class AgentService implements vscode.Disposable {
    * agent server: without a started service it works from the run records on disk.
    */
   async verify(keys: readonly string[] | undefined, opts: VerifyListeners & { signal?: AbortSignal } = {}): Promise<VerifyReport[]> {
-    const o = this.orchestrator;
-    let reports: VerifyReport[];
-    if (o) {
-      reports = await o.verify(keys, opts);
-    } else {
-      // No service in this window: from the records on disk, as the CLI does (src/core/app/verifyFromDisk.ts).
-      const store = this.runStore();
-      const spec = new Map(
-        this.ctx.specs.store
-          .integrations()
-          .flatMap((integration) =>
-            integration.interactions.map((i) => [i.key, { key: i.key, integrationId: integration.id, interactionId: i.id, kind: i.kind }] as const),
-          ),
+    // With the service running, through it; else from the records on disk, as the CLI does (one service).
+    const spec = new Map(
+      this.ctx.specs.store
+        .integrations()
+        .flatMap((integration) =>
+          integration.interactions.map((i) => [i.key, { key: i.key, integrationId: integration.id, interactionId: i.id, kind: i.kind }] as const),
+        ),
+    );
+    const result = await this.builder().verify(keys, { spec, verifyConcurrency: this.ctx.config.verifyConcurrency, ...opts });
+    const reports = result.reports;
+    for (const run of result.updated) this.ctx.runs.set(run.key, runSummary(run));
+    for (const u of result.unverifiable) this.ctx.log.warn(`${u.key}: not verified: ${u.message}`);
+    if (result.unverifiable.length)
+      void vscode.window.showWarningMessage(
+        `Integration Builder: ${result.unverifiable.length} interaction(s) not verified: ${result.unverifiable[0]?.key}: ${result.unverifiable[0]?.message}`,
       );
-      const result = await verifyFromDisk({
-        workRoot: this.workRoot(),
-        runs: store,
-        verifier: savingVerifier(store, this.ctx.config.verifyConcurrency),
-        keys,
-        spec,
-        ...opts,
-      });
-      reports = result.reports;
-      for (const run of result.updated) this.ctx.runs.set(run.key, runSummary(run));
-      for (const u of result.unverifiable) this.ctx.log.warn(`${u.key}: not verified: ${u.message}`);
-      if (result.unverifiable.length)
-        void vscode.window.showWarningMessage(
-          `Integration Builder: ${result.unverifiable.length} interaction(s) not verified: ${result.unverifiable[0]?.key}: ${result.unverifiable[0]?.message}`,
-        );
-    }
     this.ctx.verifyResults.show(reports);
     return reports;
   }
@@ -384,10 +359,8 @@ export class AgentService implements vscode.Disposable {
     }
     this.opencodeBinPath = opencodeBin;
     const sandbox = remote ? undefined : { ...(await this.sandboxMode()), shellDir: path.join(this.ctx.extension.globalStorageUri.fsPath, 'sandbox') };
-    const stack = await createAgentStack({
+    const stack = await this.builder().start({
       sandbox,
-      workRoot,
-      runs: this.runStore(),
       model: choice.model,
       demo: choice.demo,
       demoCheaters: config.demoCheaters,
@@ -414,7 +387,6 @@ export class AgentService implements vscode.Disposable {
       this.ctx.specs.store.integrations().flatMap((integration) => integration.interactions.map((interaction) => ({ integration, interaction }))),
     );
     await orchestrator.restore();
-    this.stack = stack;
     this.mode = choice;
     this.orchestrator = orchestrator;
     this.started.fire(orchestrator);
@@ -480,32 +452,15 @@ export class AgentService implements vscode.Disposable {
    * its latest verification in place and the Markdown line of every entry.
    */
   async transcript(key: string, attempt?: number): Promise<RenderedTranscript | undefined> {
-    const store = this.runStore();
-    const run = this.orchestrator?.get(key) ?? (await store.loadAll()).find((r) => r.key === key);
-    if (!run) return undefined;
-    await store.flush();
-    const n = attempt ?? run.attempt;
-    const past = n === run.attempt ? undefined : run.history.find((h) => h.attempt === n);
-    if (n !== run.attempt && !past) return undefined;
-    const view: RunRecord = past
-      ? { ...run, attempt: n, status: past.status, detail: past.detail, sessionId: past.sessionId, costUsd: past.costUsd, tokens: past.tokens }
-      : run;
-    const entries = await store.readTranscriptForView(key, n, !(past?.sessionId ?? run.sessionId));
     const report = this.ctx.verifyResults.report(key) ?? this.orchestrator?.report(key);
-    return renderTranscriptWithLines(view, entries, report?.checks.flatMap((c) => c.findings) ?? []);
+    return this.builder().transcript(key, attempt, report?.checks.flatMap((c) => c.findings) ?? []);
   }
 
   /** On window close (or a rebuild): runs on our own server cannot outlive it. Record them as interrupted. */
   async shutdown(detail = 'VS Code closed while the agent was working'): Promise<void> {
-    const o = this.orchestrator;
-    if (o) {
-      await o.stopAll(detail, 'interrupted');
-      await o.whenIdle();
-    }
     const hadStack = !!this.stack;
-    await this.stack?.close();
-    this.stack = undefined;
     this.orchestrator = undefined;
+    await this.app?.close(detail);
     if (hadStack) this.serverStateChanged.fire({ state: 'idle' });
   }
 

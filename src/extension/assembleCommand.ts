@@ -3,7 +3,6 @@
 // An assembly the core refuses before writing (a nango.yaml project, no toolchain, an import out of a
 // folder, two versions of one helper) is shown as what it is: bad input the user must fix, each problem
 // at its file, a helper conflict as a diff of the two copies — never a bare error toast.
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
@@ -14,15 +13,12 @@ import {
   planAssembly,
   renderAssemblyReport,
   renderRefusalMarkdown,
-  type AssemblyCandidate,
   type AssemblyPlan,
   type AssemblyRefusal,
   type AssemblyReport,
   type PlannedFile,
 } from '../core/assemble';
-import type { RunRecord } from '../core/runs/record';
 import type { IntegrationModel } from '../core/spec/model';
-import { loadReport } from '../core/verify';
 import type { ExtensionCtx } from './context';
 
 export const PROPOSED_SCHEME = 'integration-builder-proposed';
@@ -52,29 +48,6 @@ export function nangoProjectDir(ctx: ExtensionCtx): string {
   return path.resolve(root, ctx.config.nangoProject);
 }
 
-async function candidatesFor(ctx: ExtensionCtx, integration: IntegrationModel): Promise<AssemblyCandidate[]> {
-  const store = ctx.agents.runStore();
-  const onDisk = await store.loadAll();
-  const out: AssemblyCandidate[] = [];
-  for (const interaction of integration.interactions) {
-    const run: RunRecord | undefined = ctx.agents.current?.get(interaction.key) ?? onDisk.find((r) => r.key === interaction.key);
-    if (!run || run.status === 'queued' || run.status === 'running') continue;
-    const report = await loadReport(store.fileOf(run.key));
-    const verdict = report && report.attempt === run.attempt ? report.verdict : run.status === 'verified' ? 'verified' : undefined;
-    out.push({
-      key: run.key,
-      integrationId: run.integrationId,
-      interactionId: run.interactionId,
-      kind: interaction.kind,
-      folder: run.folder,
-      attempt: run.attempt,
-      verdict,
-      costUsd: run.costUsd,
-    });
-  }
-  return out;
-}
-
 /**
  * Returns the report when the files were written, the refusal when Assemble refused before writing, a
  * message when there was nothing to assemble, undefined when the user cancelled.
@@ -85,7 +58,9 @@ export async function assembleIntegration(
   proposed: ProposedFiles,
 ): Promise<AssemblyReport | AssemblyRefusal | string | undefined> {
   const projectDir = nangoProjectDir(ctx);
-  const candidates = await candidatesFor(ctx, integration);
+  // Which runs Assemble may take: one implementation with the CLI's (src/core/app/integrationBuilder.ts).
+  const { candidates, leftOut } = await ctx.agents.builder().assemblyCandidates(integration);
+  for (const l of leftOut) ctx.log.warn(`assembling ${integration.id}: left out ${l.key}: ${l.message}`);
   if (!candidates.length) {
     const message = `Nothing to assemble for ${integration.id}: none of its interactions has finished a run.`;
     void vscode.window.showInformationMessage(message);
@@ -158,9 +133,7 @@ export async function assembleIntegration(
     if (err instanceof AssemblyRefused) return refused(err);
     throw err;
   }
-  const reportFile = path.join(ctx.agents.workRoot(), '.runs', `${integration.id}.assembly.json`);
-  await fs.mkdir(path.dirname(reportFile), { recursive: true });
-  await fs.writeFile(reportFile, JSON.stringify(report, null, 2) + '\n');
+  await ctx.agents.builder().saveAssemblyReport(report);
   const doc = await vscode.workspace.openTextDocument(proposed.put(`/Assembly of ${integration.id}.md`, renderAssemblyReport(report)));
   await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
   await vscode.window.showTextDocument(doc, { preview: true });

@@ -177,3 +177,15 @@ export function describeRun(run: Pick<RunRecord, 'status' | 'detail' | 'verifica
   const said = v.verdict === 'verified' ? 'verified' : `${v.verdict} (${v.detail})`;
   return run.detail ? `${run.detail} · verification: ${said}` : `verification: ${said}`;
 }
+
+/** What a run left `queued` or `running` by a front end that closed says (the editor's window, a CLI's process). */
+function interruptedDetail(run: RunRecord, closed = 'the window closed'): string {
+  return run.sessionId ? `${closed} while the agent was working` : `${closed} before the agent started`;
+}
+
+/** Marks a run that nothing runs any more as interrupted (status, detail, end time). */
+export function markInterrupted(run: RunRecord, at: string, closed?: string): void {
+  run.detail = interruptedDetail(run, closed);
+  run.status = 'interrupted';
+  run.endedAt ??= at;
+}

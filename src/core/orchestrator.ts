@@ -5,7 +5,6 @@
 import { promises as fs } from 'node:fs';
 import type { AgentEvent } from './agent/events';
 import type { AgentBackend } from './agent/backend';
-import { describeToolCall } from './agent/describeCall';
 import type { PermissionRule, SessionRef } from './agent/connection';
 import { AGENT_NAME, sessionPermissionRules } from './agent/opencodeConfig';
 import { buildPrompt } from './agent/prompt';
@@ -26,14 +25,13 @@ import { scaffoldInteraction } from './workspace/scaffold';
 import type { HarnessToolServer, ToolCall, ToolResult } from './harness/toolServer';
 import type { Toolchain } from './toolchain/types';
 import type { FixtureGuard } from './guard/fixtureGuard';
-import { baselineDirFor, createBaseline } from './guard/manifest';
 import { type CurrentActivity, type Violation, ViolationLog, violationLogFor } from './guard/violations';
 import { scriptRelativePath } from './workspace/scaffold';
-import { relativeTo } from './guard/protectedPaths';
 import type { VerifyListeners, VerifyReport, VerifyTarget } from './verify/types';
 import { refusingShellEnv, sandboxPolicyFor, type AgentSandbox, type SandboxLease } from './sandbox';
-import { checkToolAccess, escapingLinks, resolveReal } from './sandbox/fileAccess';
-import { sealBaseline } from './guard/seal';
+import { checkToolAccess } from './sandbox/fileAccess';
+import { GuardedAttempt } from './runs/guardedAttempt';
+import { answerHarnessTool } from './harness/runTools';
 
 /** Runs the checks (src/core/verify) for these interactions; persists and returns their reports. */
 export type Verifier = (targets: readonly VerifyTarget[], opts: VerifyListeners & { readonly signal?: AbortSignal }) => Promise<VerifyReport[]>;
@@ -116,20 +114,10 @@ interface Job {
   stopping?: RunOutcome;
   settle?: (outcome: RunOutcome) => void;
   persistTimer?: NodeJS.Timeout;
-  /**
-   * Tool calls running now, by call id, as the plugin's hooks report them: added before the call runs,
-   * removed only after the guard has settled what it did. What a violation names.
-   */
-  calls?: Map<string, string>;
-  /** Tool calls whose result reached the session's events (the agent has its answer). */
-  answered?: Set<string>;
-  /** Waiting for a call's answer (a block ends the session only after its tool has answered). */
-  answerWaiters?: Map<string, (() => void)[]>;
-  violations?: ViolationLog;
+  /** The guard's side of this attempt: baseline, violation log, the tool calls running now (src/core/runs/guardedAttempt.ts). */
+  attempt: GuardedAttempt;
   /** This attempt's sandbox (its policy file and the check of its file tools). */
   sandbox?: SandboxLease;
-  /** Links out of the folder already reported in this attempt. */
-  linksOut?: Set<string>;
   /** Aborted when the run ends: the recorder and test processes it started end with it. */
   ended?: AbortController;
 }
@@ -222,56 +210,11 @@ export class Orchestrator {
    * seen while none runs was made by something else (a process the agent left behind).
    */
   currentActivity(key: string): CurrentActivity | undefined {
-    const calls = this.active.get(key)?.calls;
-    if (!calls?.size) return undefined;
-    return { text: [...calls.values()].join(' | '), callIds: [...calls.keys()] };
+    return this.active.get(key)?.attempt.currentActivity();
   }
 
   private onGuardViolation(v: Violation): void {
     this.recordViolation(v);
-  }
-
-  /** A tool call the harness let through is running (the plugin's before hook). */
-  private callStarted(job: Job, callId: string, tool: string, args: Record<string, unknown>): void {
-    (job.calls ??= new Map()).set(callId, describeToolCall(tool, args));
-  }
-
-  /**
-   * A tool call has run (the plugin's after hook, before the agent sees its result; or its end in the
-   * session's events, for a call that failed and has no after hook). The guard checks the folder now, so
-   * what the call changed is restored and reported with its id, then the call stops counting as running.
-   */
-  private async callEnded(job: Job, callId: string, tool: string): Promise<void> {
-    const text = job.calls?.get(callId);
-    if (text === undefined) return;
-    try {
-      const guard = this.options.guard;
-      if (guard?.isGuarding(job.run.folder)) await guard.settle(job.run.folder);
-      if (tool === 'bash' || tool === 'write' || tool === 'apply_patch' || tool === 'edit') this.reportLinksOut(job, { text, callIds: [callId] });
-    } catch (err) {
-      this.log(`settling ${job.run.key} after ${text}: ${(err as Error).message}`);
-    } finally {
-      job.calls?.delete(callId);
-    }
-  }
-
-  /** Resolves once the session's events carry this call's result (or the run has ended). */
-  private answeredCall(job: Job, callId: string): Promise<void> {
-    if (job.answered?.has(callId) || !this.active.has(job.run.key)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const waiters = (job.answerWaiters ??= new Map());
-      waiters.set(callId, [...(waiters.get(callId) ?? []), resolve]);
-    });
-  }
-
-  private releaseAnswerWaiters(job: Job, callId?: string): void {
-    const waiters = job.answerWaiters;
-    if (!waiters) return;
-    for (const [id, list] of [...waiters]) {
-      if (callId !== undefined && id !== callId) continue;
-      waiters.delete(id);
-      for (const w of list) w();
-    }
   }
 
   private recordViolation(v: Violation): void {
@@ -285,11 +228,13 @@ export class Orchestrator {
     this.log(`fixture guard: ${v.key}: ${v.detail}`);
     if (job) {
       // Logged (and counted against the limit) before anyone hears of it.
-      if (job.violations) void job.violations.append(v).catch((err) => this.log(`violation log ${v.key}: ${(err as Error).message}`));
+      if (job.attempt.violations) void job.attempt.violations.append(v).catch((err) => this.log(`violation log ${v.key}: ${(err as Error).message}`));
       this.apply(job, { type: 'run.violation' });
     } else if (run) {
       // The run ended while this one was being looked at: the log is closed, so append to its file.
-      void new ViolationLog(violationLogFor(this.options.runs.fileOf(run.key)), 0).append(v).catch(() => undefined);
+      void new ViolationLog(violationLogFor(this.options.runs.fileOf(run.key)), 0)
+        .append(v)
+        .catch((err) => this.log(`violation log ${v.key}: ${(err as Error).message}`));
       Object.assign(run, reduceRun(run, { type: 'run.violation' }, { maxRetries: this.policy.maxRetries }).run);
       this.persist(run);
     }
@@ -321,36 +266,22 @@ export class Orchestrator {
     }
   }
 
-  /**
-   * The guard's report of links out of the folder, looked for after every call that can make one: the
-   * sandbox keeps their targets out of the agent's commands and the harness refuses file tools through
-   * them, but a link out is never innocent (Verify fails it as confinement.link-out).
-   */
-  private reportLinksOut(job: Job, activity: CurrentActivity): void {
-    if (!job.violations) return;
-    let real: string;
-    try {
-      real = resolveReal(job.run.folder);
-    } catch {
-      return;
-    }
-    const { links } = escapingLinks(real, real);
-    for (const link of links) {
-      const rel = relativeTo(real, link) ?? link;
-      if ((job.linksOut ??= new Set()).has(rel)) continue;
-      job.linksOut.add(rel);
-      this.recordViolation({
-        time: this.iso(),
-        folder: job.run.folder,
-        key: job.run.key,
-        file: rel,
-        kind: 'link-out',
-        restored: false,
-        detail: `${rel} is a link out of the folder (to ${resolveReal(link)}); during ${activity.text}`,
-        activity: activity.text,
-        callIds: activity.callIds,
-      });
-    }
+  /** A run's job, with the guard's side of its attempt. */
+  private newJob(target: RunTarget | undefined, run: RunRecord, ref?: SessionRef): Job {
+    const job: Job = {
+      target,
+      run,
+      ref,
+      attempt: new GuardedAttempt(run, {
+        runs: this.options.runs,
+        guard: this.options.guard,
+        now: this.now,
+        log: this.log,
+        violation: (v) => this.recordViolation(v),
+        persist: () => this.persist(job.run, job),
+      }),
+    };
+    return job;
   }
 
   private iso(): string {
@@ -394,7 +325,7 @@ export class Orchestrator {
             if (reattached) {
               this.log(`re-attached ${run.key} to session ${run.sessionId} (${state})`);
               run.status = 'running';
-              const job: Job = { run, ref };
+              const job = this.newJob(undefined, run, ref);
               this.records.set(run.key, run);
               this.active.set(run.key, job);
               this.track(run.key, this.follow(job, state === 'idle'));
@@ -441,7 +372,7 @@ export class Orchestrator {
             now: this.iso(),
           });
       this.records.set(key, run);
-      this.queue.push({ target, run });
+      this.queue.push(this.newJob(target, run));
       this.persist(run);
       queued.push(key);
     }
@@ -576,7 +507,7 @@ export class Orchestrator {
   private finish(job: Job, outcome: RunOutcome): void {
     // Whatever the harness still runs for it (a recording, a test run) ends with the run.
     job.ended?.abort();
-    this.releaseAnswerWaiters(job);
+    job.attempt.end();
     this.apply(job, { type: 'run.ended', outcome, at: this.iso() });
   }
 
@@ -593,8 +524,8 @@ export class Orchestrator {
       shellEnv: () => job.sandbox?.shellEnv() ?? refusingShellEnv('this run has no sandbox yet'),
       checkAccess: (tool, args) =>
         (job.sandbox ?? { checkAccess: (t: string, a: Record<string, unknown>) => checkToolAccess(t, a, scope) }).checkAccess(tool, args),
-      callStarted: (callId, tool, args) => this.callStarted(job, callId, tool, args),
-      callEnded: (callId, tool) => this.callEnded(job, callId, tool),
+      callStarted: (callId, tool, args) => job.attempt.callStarted(callId, tool, args),
+      callEnded: (callId, tool) => job.attempt.callEnded(callId, tool),
     });
     const outcome = awaitOutcome(job);
     try {
@@ -602,7 +533,16 @@ export class Orchestrator {
 
       await scaffoldInteraction(run.folder, target.interaction, { replace: run.attempt > 1 || (await exists(run.folder)) });
       if (job.stopping) throw new StopSignal();
-      await this.startGuard(job, target);
+      await job.attempt.start({
+        fresh: true,
+        scope: { integrationId: target.integration.id, scriptRel: scriptRelativePath(target.interaction) },
+        limit: this.policy.violationLimit,
+        onLimit: (detail) => {
+          job.stopping = { status: 'failed', detail };
+          if (job.ref) void this.options.connection.abort(job.ref).catch(() => undefined);
+          job.settle?.(job.stopping);
+        },
+      });
       if (job.stopping) throw new StopSignal();
       if (this.options.sandbox) {
         job.sandbox = await this.options.sandbox.prepare(scope, sandboxPolicyFor(this.options.runs.fileOf(key)));
@@ -648,7 +588,7 @@ export class Orchestrator {
       subscription?.dispose();
       toolRegistration?.dispose();
       if (job.ref) await conn.release(job.ref).catch(() => undefined);
-      await this.stopGuard(job);
+      await job.attempt.stop();
       this.active.delete(key);
       this.pump();
     }
@@ -685,79 +625,6 @@ export class Orchestrator {
   }
 
   /**
-   * Takes the baseline of the fresh scaffold (outside the folder, next to the run record), opens this
-   * attempt's violation log and starts watching. Resolves once the watches are live: only then may the
-   * agent start.
-   */
-  private async startGuard(job: Job, target: RunTarget): Promise<void> {
-    const guard = this.options.guard;
-    if (!guard) return;
-    const run = job.run;
-    const runFile = this.options.runs.fileOf(run.key);
-    const baselineDir = baselineDirFor(runFile);
-    await createBaseline(
-      run.folder,
-      baselineDir,
-      { integrationId: target.integration.id, scriptRel: scriptRelativePath(target.interaction) },
-      undefined,
-      'scaffold',
-      this.now(),
-    );
-    await this.seal(job);
-    const logFile = violationLogFor(runFile);
-    if (run.attempt > 1) {
-      // Each attempt counts afresh; the earlier attempt's log is kept beside it.
-      await fs.rename(logFile, logFile.replace(/\.violations\.jsonl$/, `.attempt-${run.attempt - 1}.violations.jsonl`)).catch(() => undefined);
-    }
-    const log = await ViolationLog.open(logFile, this.policy.violationLimit);
-    job.violations = log;
-    run.violations = log.count;
-    log.onLimitReached(({ count }) => {
-      const detail = `stopped for tampering: ${count} attempts to change protected files (fixtures, generated tests or scaffold files)`;
-      job.stopping = { status: 'failed', detail };
-      if (job.ref) void this.options.connection.abort(job.ref).catch(() => undefined);
-      job.settle?.(job.stopping);
-    });
-    if (guard.isGuarding(run.folder)) await guard.unwatch(run.folder);
-    await guard.watch({ folder: run.folder, key: run.key, baselineDir });
-  }
-
-  private async stopGuard(job: Job): Promise<void> {
-    const guard = this.options.guard;
-    if (!guard || !job.violations) return;
-    try {
-      // A write racing with the end of the run is still put right before the folder is let go.
-      if (guard.isGuarding(job.run.folder)) {
-        await guard.idle();
-        await guard.unwatch(job.run.folder);
-      }
-    } catch (err) {
-      this.log(`fixture guard ${job.run.key}: ${(err as Error).message}`);
-    }
-    await job.violations.flush();
-    job.violations.dispose();
-  }
-
-  /** Runs a harness step that writes fixtures or generated tests: the guard lets it (and only it) write them. */
-  private async asRecorder<T>(job: Job, fn: () => Promise<T>, pathsOf?: (result: T) => readonly string[] | undefined): Promise<T> {
-    const guard = this.options.guard;
-    if (!guard || !guard.isGuarding(job.run.folder)) return fn();
-    try {
-      return await guard.recording(job.run.folder, fn, pathsOf ? { pathsOf } : {});
-    } finally {
-      // The recorder updated the baseline: seal what the harness wrote, before anyone else can touch it.
-      await this.seal(job).catch((err) => this.log(`sealing the baseline of ${job.run.key}: ${(err as Error).message}`));
-    }
-  }
-
-  /** Records the baseline manifest's hash and HMAC in the run record (tamper evidence for Verify). */
-  private async seal(job: Job): Promise<void> {
-    const run = job.run;
-    run.baselineSeal = await sealBaseline(this.options.runs.dir, run.key, run.attempt, baselineDirFor(this.options.runs.fileOf(run.key)), this.now());
-    this.persist(run, job);
-  }
-
-  /**
    * Ends the run as blocked: the session is aborted once its events carry the tool's answer (so the
    * transcript has it). An answer that never comes (a server gone quiet) does not keep the session
    * running: BLOCK_ANSWER_FAILSAFE_MS bounds the wait; it decides nothing about what happened.
@@ -766,52 +633,28 @@ export class Orchestrator {
     job.stopping = { status: 'blocked', detail: reason };
     let failsafe: NodeJS.Timeout | undefined;
     const bound = new Promise<void>((resolve) => (failsafe = setTimeout(resolve, BLOCK_ANSWER_FAILSAFE_MS)));
-    void Promise.race([callId ? this.answeredCall(job, callId) : Promise.resolve(), bound]).then(() => {
+    void Promise.race([callId ? job.attempt.answeredCall(callId) : Promise.resolve(), bound]).then(() => {
       clearTimeout(failsafe);
       if (job.ref) void this.options.connection.abort(job.ref).catch(() => undefined);
       job.settle?.(job.stopping ?? { status: 'blocked', detail: reason });
     });
   }
 
-  /** A harness tool called by this run's agent. */
+  /** A harness tool called by this run's agent (src/core/harness/runTools.ts answers it). */
   private async onToolCall(job: Job, call: ToolCall): Promise<ToolResult> {
     const run = job.run;
-    const target = job.target;
     if (call.sessionId !== run.sessionId) return { ok: false, output: 'this session is not the one the harness runs in this folder' };
     void this.options.runs.appendTranscript(run.key, run.attempt, [
       { at: this.iso(), type: 'harness.tool', tool: call.tool, args: call.args, callId: call.callId },
     ]);
-    switch (call.tool) {
-      case 'report_blocked': {
-        const reason = String(call.args.reason ?? '').trim() || 'no reason given';
-        this.block(job, `the agent reported being blocked: ${reason}`, call.callId);
-        return { ok: true, output: 'Reported. The harness ends this session as blocked; stop now and do not continue.' };
-      }
-      case 'record_fixture': {
-        const toolchain = this.options.toolchain;
-        if (!toolchain || !target)
-          return { ok: false, output: 'Recording is not available in this setup (no toolchain recorder). Report blocked if you need recorded data.' };
-        const input = typeof call.args.input === 'string' && call.args.input.trim() ? call.args.input : '{}';
-        const outcome = await this.asRecorder(
-          job,
-          () => toolchain.record({ folder: run.folder, interaction: target.interaction, input, signal: endedSignal(job) }),
-          (o) => (o.kind === 'recorded' ? o.files : []),
-        );
-        if (outcome.kind === 'blocked') {
-          this.block(job, `the API refused the recording: ${outcome.reason}`, call.callId);
-          return { ok: false, output: `The API refused: ${outcome.reason}. The session ends as blocked. Do not write a response yourself.` };
-        }
-        if (outcome.kind === 'failed') return { ok: false, output: `Recording failed:\n${outcome.output}` };
-        return { ok: true, output: `Recorded ${outcome.files.join(', ')}.\n${outcome.output}` };
-      }
-      case 'run_tests': {
-        const toolchain = this.options.toolchain;
-        if (!toolchain || !target) return { ok: false, output: 'Running tests is not available in this setup (no toolchain).' };
-        // generate:tests writes the generated tests into tests/: the harness's doing, taken into the baseline.
-        const result = await this.asRecorder(job, () => toolchain.runTests({ folder: run.folder, interaction: target.interaction, signal: endedSignal(job) }));
-        return { ok: result.ok, output: result.output };
-      }
-    }
+    return answerHarnessTool(call, {
+      run,
+      interaction: job.target?.interaction,
+      toolchain: this.options.toolchain,
+      attempt: job.attempt,
+      signal: () => endedSignal(job),
+      block: (reason, callId) => this.block(job, reason, callId),
+    });
   }
 
   /** Follows a re-attached session to its end, as `execute` does for a new one. */
@@ -840,10 +683,9 @@ export class Orchestrator {
       void this.options.runs.appendTranscript(run.key, run.attempt, [{ at: this.iso(), ...event }]).catch(() => undefined);
     }
     if (event.type === 'tool.finished') {
-      (job.answered ??= new Set()).add(event.callId);
-      this.releaseAnswerWaiters(job, event.callId);
+      job.attempt.callAnswered(event.callId);
       // A call that failed has no after hook: its end here settles it (a no-op for one already settled).
-      void this.callEnded(job, event.callId, event.tool);
+      void job.attempt.callEnded(event.callId, event.tool);
     }
     this.apply(job, event);
     if (event.type === 'step' && this.budgetUsd !== undefined && this.totals().costUsd >= this.budgetUsd && this.queue.length) {

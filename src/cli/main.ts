@@ -5,11 +5,13 @@
 //   integration-builder assemble <integration>   write verified interactions into the Nango project
 //   integration-builder status                   every interaction's latest run
 //   integration-builder merge <dir>…             gather shards' work roots (generate --shard K/N) into one
+//   integration-builder accept <key>             accept an interaction's current attempt (who, when, its folder's hash)
+//   integration-builder reject <key> [--reason]  reject it: Assemble leaves it out
 //
 // Options: --spec <file> (default: ./interactions.json, else the first *.interactions.json here),
 //   --work-root <dir> (default .integration-builder/work next to the spec), --concurrency <n>,
 //   --model <provider/model> | --demo, --json, --junit <file>, --no-verify, --force,
-//   --include-unverified, --project <dir> (default nango-integrations next to the spec),
+//   --include-unverified, --include-unaccepted, --reason <text>, --project <dir> (default nango-integrations next to the spec),
 //   --opencode <path>. Env: NANGO_SECRET_KEY, NANGO_HOST, OPENCODE_SERVER_URLS (comma-separated).
 // Exit codes: 0 every interaction asked about is verified; 1 some failed, need review or could not
 // run; 2 bad input (unknown option, spec errors, missing tools, an assembly refused before writing).
@@ -31,6 +33,7 @@ import { DEMO_MODEL_ID } from '../core/model/demo';
 import type { RunTarget } from '../core/orchestrator';
 import { describeRun, type RunRecord } from '../core/runs/record';
 import { IntegrationBuilder } from '../core/app/integrationBuilder';
+import { describeReviewState, ReviewRefused } from '../core/app/review';
 import { specErrorLines } from '../core/app/specErrors';
 import { checkNumberSetting, SETTINGS } from '../core/app/settings';
 import type { RunStore } from '../core/runs/store';
@@ -64,6 +67,10 @@ export interface CliOptions {
   verify: boolean;
   force: boolean;
   includeUnverified: boolean;
+  /** assemble: take interactions nobody accepted (or whose acceptance no longer holds) too. */
+  includeUnaccepted: boolean;
+  /** reject: why. */
+  reason?: string;
   project?: string;
   opencode?: string;
   /** Run agents without the OS sandbox where none can run (said on every run and verdict). */
@@ -87,7 +94,7 @@ export interface CliOptions {
 /** Signals that stop a run cleanly. */
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-const COMMANDS = ['generate', 'verify', 'assemble', 'status', 'doctor', 'merge', 'report'];
+const COMMANDS = ['generate', 'verify', 'assemble', 'status', 'doctor', 'merge', 'report', 'accept', 'reject'];
 
 export function parseArgs(argv: readonly string[]): CliOptions {
   // Defaults are the settings' (src/core/app/settings.ts), the same as the editor's.
@@ -101,6 +108,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     verify: true,
     force: false,
     includeUnverified: false,
+    includeUnaccepted: false,
     allowUnsandboxed: false,
     maxProviderRetries: SETTINGS.maxProviderRetries.default,
     violationLimit: SETTINGS.violationLimit.default,
@@ -182,6 +190,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--include-unverified':
         o.includeUnverified = on();
         break;
+      case '--include-unaccepted':
+        o.includeUnaccepted = on();
+        break;
+      case '--reason':
+        o.reason = take();
+        break;
       case '--project':
         o.project = take();
         break;
@@ -220,6 +234,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     o.model = undefined;
   }
   if (o.command === 'assemble' && o.ids.length !== 1) throw new UsageError('assemble takes one integration id');
+  if ((o.command === 'accept' || o.command === 'reject') && (o.ids.length !== 1 || o.all))
+    throw new UsageError(`${o.command} takes one interaction: ${o.command} <integration>/<interaction>`);
+  if (o.reason !== undefined && o.command !== 'reject') throw new UsageError(`--reason applies to reject, not ${o.command}`);
+  if (o.includeUnaccepted && o.command !== 'assemble') throw new UsageError(`--include-unaccepted applies to assemble, not ${o.command}`);
   if (o.shard && !['generate', 'verify', 'status'].includes(o.command))
     throw new UsageError(`--shard applies to generate, verify and status, not ${o.command}`);
   if (o.html !== undefined && o.command !== 'report') throw new UsageError(`--html applies to report, not ${o.command}`);
@@ -236,11 +254,15 @@ function numberFlag(flag: string, name: Parameters<typeof checkNumberSetting>[0]
   return n;
 }
 
-export const USAGE = `usage: integration-builder <generate|verify|assemble|status|merge> [ids…|--all] [options]
+export const USAGE = `usage: integration-builder <generate|verify|accept|reject|assemble|status|merge> [ids…|--all] [options]
   generate [ids…|--all]   run one agent per interaction, then verify them (--no-verify to skip)
   verify [ids…|--all]     verify finished runs
-  assemble <integration>  write the verified interactions into the Nango project (--force, --include-unverified)
-  status                  the latest run of every interaction
+  accept <key>            accept an interaction's current attempt: who, when and its folder's hash are recorded;
+                          a change to the folder afterwards, or a new attempt, clears it
+  reject <key>            reject it (--reason <text>): Assemble leaves it out
+  assemble <integration>  write the verified and accepted interactions into the Nango project
+                          (--force, --include-unverified, --include-unaccepted)
+  status                  the latest run of every interaction, and whether it is accepted
   doctor                  check that the agent sandbox works on this machine
   merge <dir>…            gather the work roots of shards into one (--work-root) for status, verify, assemble
   report                  insights from the work root's records and transcripts: --json, --html <file> (exit 1: some unreadable)
@@ -439,11 +461,33 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     else
       for (const r of rows)
         io.out(
-          `${r.key.padEnd(40)} ${(r.status === 'unreadable' ? 'UNREADABLE' : STATUS_LABEL[r.status]).padEnd(13)} ${r.attempt ? `#${r.attempt}` : '  '} $${r.costUsd.toFixed(4)}${r.sandbox === 'unsandboxed' ? '  UNSANDBOXED' : ''}  ${r.detail}`,
+          `${r.key.padEnd(40)} ${(r.status === 'unreadable' ? 'UNREADABLE' : STATUS_LABEL[r.status]).padEnd(13)} ${r.attempt ? `#${r.attempt}` : '  '} $${r.costUsd.toFixed(4)}${r.sandbox === 'unsandboxed' ? '  UNSANDBOXED' : ''}${r.accepted ? '  ACCEPTED' : ''}  ${r.detail}${r.review && r.review !== 'not reviewed' ? `${r.detail ? ' · ' : ''}${r.review}` : ''}`,
         );
     const unreadable = rows.filter((r) => r.status === 'unreadable').length;
     if (unreadable) io.err(`${unreadable} run record(s) cannot be read; their runs are unknown, not "not started"`);
     return rows.every((r) => r.status === 'verified') ? 0 : 1;
+  }
+
+  if (o.command === 'accept' || o.command === 'reject') {
+    const key = targets[0]?.interaction.key;
+    if (targets.length !== 1 || !key) throw new UsageError(`${o.command} takes one interaction; "${o.ids[0]}" names ${targets.length}`);
+    try {
+      const { review, state } = o.command === 'accept' ? await builder.accept(key) : await builder.reject(key, { reason: o.reason });
+      if (o.json) io.out(JSON.stringify({ key, review, state: state.state }, null, 2));
+      else
+        io.out(
+          `${key}: ${describeReviewState(state)}${review.files !== undefined ? ` (${review.files} files, sha256 ${review.folderSha256?.slice(0, 12)}…)` : ''}`,
+        );
+      const row = (await builder.status([key])).rows[0];
+      if (o.command === 'accept' && row && row.status !== 'verified')
+        io.err(
+          `warning: ${key} is ${row.status === 'unreadable' ? 'unreadable' : STATUS_LABEL[row.status]}, not verified: Assemble leaves it out unless --include-unverified`,
+        );
+      return 0;
+    } catch (err) {
+      if (err instanceof ReviewRefused) throw new UsageError(err.message);
+      throw err;
+    }
   }
 
   if (o.command === 'assemble') {
@@ -463,7 +507,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     };
     let plan: AssemblyPlan;
     try {
-      plan = await planAssembly({ projectDir, integrationId, candidates, includeUnverified: o.includeUnverified });
+      plan = await planAssembly({ projectDir, integrationId, candidates, includeUnverified: o.includeUnverified, includeUnaccepted: o.includeUnaccepted });
     } catch (err) {
       if (err instanceof AssemblyRefused) return refusedWith(err);
       throw err;
@@ -487,7 +531,10 @@ async function run(o: CliOptions, io: Io): Promise<number> {
       io.err(`${conflicts.length} file(s) in ${projectDir} differ from the assembled ones; nothing was written.`);
       return 1;
     }
-    for (const r of plan.refused) io.err(`left out: ${r.key}: ${r.reason} (--include-unverified to include it)`);
+    for (const r of plan.refused)
+      io.err(
+        `left out: ${r.key}: ${r.reason} (${r.reason.startsWith('it is not accepted') ? `accept it, or --include-unaccepted` : '--include-unverified'} to include it)`,
+      );
     const ac = new AbortController();
     const interrupt = () => ac.abort();
     process.once('SIGINT', interrupt);

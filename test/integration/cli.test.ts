@@ -38,6 +38,11 @@ describe('integration-builder CLI', () => {
     expect(rows.find((x) => x.key === 'google-calendar/create-event')?.status).toBe('verified');
     expect(rows.find((x) => x.key === 'slack/send-message')?.status).toBe('not-started');
     expect(status.code).toBe(1);
+    // The default flow: a person accepts what was verified (Assemble takes verified and accepted interactions).
+    for (const key of ['google-calendar/create-event', 'google-calendar/sync-events']) {
+      const accepted = await cli(['accept', key]);
+      expect(accepted.code, accepted.stderr).toBe(0);
+    }
     const asm = await cli(['assemble', 'google-calendar']);
     expect(asm.code, asm.stderr + asm.stdout).toBe(0);
     expect(asm.stdout).toContain('## Compile: ✓ passed');

@@ -109,6 +109,11 @@ describe('generate --shard K/N in three processes, merge, then status, verify an
   }, 600_000);
 
   it('assemble takes the merged runs: an API whose interactions ran in two shards', async () => {
+    // The default flow: a person accepts what was verified (Assemble takes verified and accepted interactions).
+    for (const key of KEYS) {
+      const accepted = await cli(['accept', key, '--work-root', 'merged']);
+      expect(accepted.code, show(accepted)).toBe(0);
+    }
     const r = await cli(['assemble', 'google-calendar', '--work-root', 'merged']);
     expect(r.code, show(r)).toBe(0);
     expect(r.stdout).toContain('## Compile: ✓ passed');

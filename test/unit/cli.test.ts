@@ -8,6 +8,7 @@ import { main, parseArgs, UsageError } from '../../src/cli/main';
 import { LiveLines } from '../../src/cli/progress';
 import { newRunRecord } from '../../src/core/runs/record';
 import { RunStore } from '../../src/core/runs/store';
+import { IntegrationBuilder } from '../../src/core/app/integrationBuilder';
 
 const REPO = path.resolve(__dirname, '../..');
 
@@ -194,7 +195,7 @@ describe('assemble refused before writing', () => {
           }`,
       );
 
-  /** A finished, verified run of a google-calendar interaction with its script (and any other files). */
+  /** A finished, verified and accepted run of a google-calendar interaction with its script (and any other files). */
   async function verifiedRun(id: string, kind: 'action' | 'sync', files: Record<string, string> = {}): Promise<string> {
     const workRoot = path.join(dir, '.integration-builder', 'work');
     const folder = path.join(workRoot, 'google-calendar', id);
@@ -211,6 +212,8 @@ describe('assemble refused before writing', () => {
     });
     const store = new RunStore(workRoot);
     await store.save({ ...run, status: 'verified' });
+    // The default flow: a person accepted it (Assemble takes verified and accepted interactions).
+    await new IntegrationBuilder(workRoot).accept(run.key, { by: { name: 'Test Reviewer', source: 'os' } });
     return folder;
   }
 

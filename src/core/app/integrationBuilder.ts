@@ -16,7 +16,9 @@ import { type AgentStack, type AgentStackOptions, createAgentStack, savingVerifi
 import { loadReport } from '../verify';
 import type { Finding, VerifyListeners, VerifyReport } from '../verify/types';
 import { interactionFolder } from '../workspace/paths';
+import { changesOf, type ChangedFile, decide, type DecideOptions, describeReviewer, describeReviewState, reviewStateOf, type ReviewState } from './review';
 import { runAsItStands, runByAnotherProcess } from './runView';
+import type { InteractionModel } from '../spec/model';
 import { type SpecInteraction, verifyFromDisk, type VerifyFromDiskResult } from './verifyFromDisk';
 
 /** An integration as Assemble needs it from the spec: its id and its interactions' keys and kinds. */
@@ -36,6 +38,10 @@ export interface StatusRow {
   /** The record's file, when it cannot be read. */
   readonly file?: string;
   readonly verification?: RunVerification;
+  /** Accepted now (a review whose folder has not changed since, of the current attempt). */
+  readonly accepted?: boolean;
+  /** The review in one line: accepted by whom and when, stale and why, rejected, or not reviewed. */
+  readonly review?: string;
 }
 
 /** A run found on disk at start-up, as the front end is to show it. */
@@ -120,11 +126,17 @@ export class IntegrationBuilder {
    */
   async status(keys: readonly string[]): Promise<{ rows: StatusRow[]; otherProblems: RunRecordProblem[] }> {
     const { records, problems } = await this.runs.loadAllChecked();
+    const reviews = new Map<string, ReviewState>();
+    for (const key of keys) {
+      const found = this.orchestrator?.get(key) ?? records.find((x) => x.key === key);
+      if (found) reviews.set(key, await reviewStateOf(this, found));
+    }
     const rows = keys.map((key): StatusRow => {
       const bad = recordProblemFor(this.runs, problems, key);
       if (bad) return { key, status: 'unreadable', attempt: 0, costUsd: 0, detail: `run record ${bad.file}: ${bad.message}`, file: bad.file };
       const found = this.orchestrator?.get(key) ?? records.find((x) => x.key === key);
       const r = found && runAsItStands(found);
+      const review = r ? reviews.get(key) : undefined;
       return {
         key,
         status: r?.status ?? 'not-started',
@@ -133,6 +145,7 @@ export class IntegrationBuilder {
         detail: (r && describeRun(r)) ?? '',
         sandbox: r?.sandbox,
         ...(r?.verification ? { verification: r.verification } : {}),
+        ...(review ? { accepted: review.state === 'accepted', review: describeReviewState(review) } : {}),
       };
     });
     return { rows, otherProblems: problems.filter((p) => !keys.some((k) => recordProblemFor(this.runs, [p], k))) };
@@ -234,6 +247,7 @@ export class IntegrationBuilder {
       if (!run || run.status === 'running' || run.status === 'queued') continue;
       const report = await loadReport(this.runs.fileOf(run.key));
       const verdict = report && report.attempt === run.attempt ? report.verdict : run.status === 'verified' ? 'verified' : undefined;
+      const review = await reviewStateOf(this, run);
       candidates.push({
         key: run.key,
         integrationId: integration.id,
@@ -243,9 +257,37 @@ export class IntegrationBuilder {
         attempt: run.attempt,
         verdict,
         costUsd: run.costUsd,
+        acceptance:
+          review.state === 'accepted'
+            ? { accepted: true, by: describeReviewer(review.review.by), at: review.review.at }
+            : { accepted: false, reason: describeReviewState(review) },
       });
     }
     return { candidates, leftOut };
+  }
+
+  /**
+   * Accepts the current attempt of `key`: who and when, and a hash of its folder, in its run record.
+   * Refused (ReviewRefused) for an interaction that never ran, still runs, or has no folder.
+   */
+  accept(key: string, o: DecideOptions = {}): ReturnType<typeof decide> {
+    return decide(this, key, 'accepted', o);
+  }
+
+  /** Rejects the current attempt of `key` (with a reason, when given): it is not accepted, and Assemble leaves it out. */
+  reject(key: string, o: DecideOptions = {}): ReturnType<typeof decide> {
+    return decide(this, key, 'rejected', o);
+  }
+
+  /** What the review of `key`'s current attempt says now (undefined: it never ran). */
+  async review(key: string): Promise<ReviewState | undefined> {
+    const run = await this.record(key);
+    return run && reviewStateOf(this, run);
+  }
+
+  /** What the agent changed in the interaction's folder against the scaffold it was given (the review's diff). */
+  reviewChanges(interaction: InteractionModel): Promise<{ folder: string; changes: ChangedFile[] }> {
+    return changesOf(this, interaction);
   }
 
   /** Keeps an assembly's report beside the run records (`.runs/<integration>.assembly.json`); returns its path. */

@@ -34,6 +34,14 @@ export interface AssemblyCandidate {
   /** The latest verification's verdict for this attempt; undefined when it was never verified. */
   readonly verdict?: Verdict;
   readonly costUsd: number;
+  /**
+   * Whether a person accepted this attempt as its folder is now (src/core/review): Assemble takes only
+   * accepted interactions unless told to include the others. `reason` says why not (never reviewed,
+   * rejected, or changed since it was accepted). The front ends' candidates always say it
+   * (IntegrationBuilder.assemblyCandidates); absent only where no person reviews — Verify's assemble check,
+   * which lays one interaction out in a scratch project.
+   */
+  readonly acceptance?: { readonly accepted: true; readonly by: string; readonly at: string } | { readonly accepted: false; readonly reason: string };
 }
 
 export type FileStatus = 'new' | 'same' | 'conflict';
@@ -55,7 +63,7 @@ export interface AssemblyPlan {
   readonly projectDir: string;
   readonly integrationId: string;
   readonly included: readonly AssemblyCandidate[];
-  /** Not verified and not asked for: left out, with why. */
+  /** Not verified or not accepted, and not asked for: left out, with why. */
   readonly refused: readonly { readonly key: string; readonly reason: string }[];
   readonly files: readonly PlannedFile[];
 }
@@ -65,7 +73,15 @@ export interface AssemblyReport {
   readonly integrationId: string;
   readonly projectDir: string;
   readonly at: string;
-  readonly interactions: readonly { key: string; attempt: number; verdict: Verdict | 'unverified'; costUsd: number; files: string[] }[];
+  readonly interactions: readonly {
+    key: string;
+    attempt: number;
+    verdict: Verdict | 'unverified';
+    /** Who accepted it and when; absent when it was taken without acceptance (the user included it). */
+    accepted?: { by: string; at: string };
+    costUsd: number;
+    files: string[];
+  }[];
   readonly refused: readonly { key: string; reason: string }[];
   readonly written: readonly string[];
   readonly unchanged: readonly string[];
@@ -121,6 +137,8 @@ export async function planAssembly(opts: {
   candidates: readonly AssemblyCandidate[];
   /** Include interactions that are not verified (the user confirmed). */
   includeUnverified?: boolean;
+  /** Include interactions nobody accepted, or whose acceptance no longer holds (the user confirmed). */
+  includeUnaccepted?: boolean;
   /** The project is compiled after writing (default true): the Nango CLI must then be installed for it. */
   compile?: boolean;
   /** Toolchain binaries to use instead of the ones found above the project. */
@@ -130,8 +148,11 @@ export async function planAssembly(opts: {
   const included: AssemblyCandidate[] = [];
   for (const c of opts.candidates) {
     if (c.integrationId !== opts.integrationId) continue;
-    if (c.verdict === 'verified' || opts.includeUnverified) included.push(c);
-    else refused.push({ key: c.key, reason: c.verdict ? `its verification says ${c.verdict}` : 'it was never verified' });
+    if (c.verdict !== 'verified' && !opts.includeUnverified)
+      refused.push({ key: c.key, reason: c.verdict ? `its verification says ${c.verdict}` : 'it was never verified' });
+    else if (c.acceptance && !c.acceptance.accepted && !opts.includeUnaccepted)
+      refused.push({ key: c.key, reason: `it is not accepted (${c.acceptance.reason})` });
+    else included.push(c);
   }
   const problems: AssemblyProblem[] = [];
   if (included.length) {
@@ -334,6 +355,7 @@ export async function applyAssembly(plan: AssemblyPlan, opts: ApplyOptions = {})
       key: c.key,
       attempt: c.attempt,
       verdict: c.verdict ?? 'unverified',
+      ...(c.acceptance?.accepted ? { accepted: { by: c.acceptance.by, at: c.acceptance.at } } : {}),
       costUsd: c.costUsd,
       files: plan.files.filter((f) => f.rel !== 'index.ts' && f.from.includes(c.key)).map((f) => f.rel),
     })),
@@ -351,10 +373,11 @@ export function renderAssemblyReport(r: AssemblyReport): string {
     '',
     `Project: \`${r.projectDir}\` · ${r.at}`,
     '',
-    '| Interaction | Attempt | Verification | Cost |',
-    '|---|--:|---|--:|',
+    '| Interaction | Attempt | Verification | Accepted | Cost |',
+    '|---|--:|---|---|--:|',
   ];
-  for (const i of r.interactions) out.push(`| ${i.key} | ${i.attempt} | ${i.verdict} | $${i.costUsd.toFixed(4)} |`);
+  for (const i of r.interactions)
+    out.push(`| ${i.key} | ${i.attempt} | ${i.verdict} | ${i.accepted ? `${i.accepted.by}, ${i.accepted.at}` : 'no'} | $${i.costUsd.toFixed(4)} |`);
   if (r.refused.length) out.push('', '## Left out', '', ...r.refused.map((x) => `- ${x.key}: ${x.reason}`));
   out.push('', `Written: ${r.written.length} file(s); unchanged: ${r.unchanged.length}; kept as they were (conflicts not overwritten): ${r.skipped.length}`);
   for (const f of r.skipped) out.push(`- kept: \`${f}\``);

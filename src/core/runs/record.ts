@@ -19,6 +19,24 @@ export interface AttemptSummary {
   readonly sandbox?: 'bwrap' | 'unsandboxed';
   /** What Verify last said of this attempt. */
   readonly verification?: RunVerification;
+  /** A person's accept or reject of this attempt (src/core/review), kept as it was. */
+  readonly review?: RunReview;
+  /** The feedback turns of this attempt's session, kept as they were. */
+  readonly feedback?: readonly FeedbackTurn[];
+}
+
+/**
+ * A person's feedback sent to a finished run's agent as a new turn of the same session (Orchestrator
+ * sendFeedback): what was said, and the run as it stood before it (its verdict no longer holds after).
+ */
+export interface FeedbackTurn {
+  /** When it was sent (ISO). */
+  readonly at: string;
+  readonly text: string;
+  /** The turn it starts: 2 for the first feedback (turn 1 is the prompt). */
+  readonly turn: number;
+  /** The run before the turn: status, detail, and what Verify said of it. */
+  readonly before: { readonly status: InteractionStatus; readonly detail?: string; readonly verification?: RunVerification };
 }
 
 /** What Verify last said of an attempt (src/core/runs/verdict.ts). */
@@ -30,6 +48,27 @@ export interface RunVerification {
   readonly at: string;
   /** The attempt it verified. */
   readonly attempt: number;
+}
+
+/**
+ * A person's decision on an attempt (src/core/review/acceptance.ts). An acceptance holds a hash of the
+ * interaction folder as it was accepted: read later against the folder, a change makes it stale (not
+ * accepted). A new attempt starts without one (nextAttempt keeps it in the history).
+ */
+export interface RunReview {
+  readonly decision: 'accepted' | 'rejected';
+  /** Who: git's user.name and user.email where set, else the operating system's user. */
+  readonly by: { readonly name: string; readonly email?: string; readonly source: 'git' | 'os' };
+  /** When (ISO). */
+  readonly at: string;
+  /** The attempt it was about. */
+  readonly attempt: number;
+  /** accepted: sha256 over the folder's files (paths and contents, node_modules left out) at acceptance. */
+  readonly folderSha256?: string;
+  /** accepted: how many files that hash covers. */
+  readonly files?: number;
+  /** rejected (optional): why, in the person's words. */
+  readonly reason?: string;
 }
 
 export interface RunRecord {
@@ -79,6 +118,10 @@ export interface RunRecord {
    * interrupted run keeps its status, and what Verify said of what it left is here.
    */
   verification?: RunVerification;
+  /** A person's accept or reject of the current attempt (RunReview); cleared by a new attempt. */
+  review?: RunReview;
+  /** Feedback sent to this attempt's session after it finished, oldest first (each a new turn); cleared by a new attempt. */
+  feedback?: FeedbackTurn[];
   history: AttemptSummary[];
 }
 
@@ -122,6 +165,8 @@ export function nextAttempt(run: RunRecord, now: string): RunRecord {
     violations: run.violations,
     sandbox: run.sandbox,
     ...(run.verification?.attempt === run.attempt ? { verification: run.verification } : {}),
+    ...(run.review?.attempt === run.attempt ? { review: run.review } : {}),
+    ...(run.feedback?.length ? { feedback: run.feedback } : {}),
   };
   return {
     ...run,
@@ -145,6 +190,8 @@ export function nextAttempt(run: RunRecord, now: string): RunRecord {
     baselineSeal: undefined,
     finalText: undefined,
     verification: undefined,
+    review: undefined,
+    feedback: undefined,
     history: [...run.history, summary],
   };
 }

@@ -7,7 +7,7 @@ import type { AgentEvent } from './agent/events';
 import type { AgentBackend } from './agent/backend';
 import type { PermissionRule, SessionRef } from './agent/connection';
 import { AGENT_NAME, sessionPermissionRules } from './agent/opencodeConfig';
-import { buildPrompt } from './agent/prompt';
+import { buildFeedbackPrompt, buildPrompt, type PreviousAttempt } from './agent/prompt';
 import { RunBoard } from './runs/board';
 import { markInterrupted, newRunRecord, nextAttempt, runSummary, type RunRecord } from './runs/record';
 import { applyVerdict } from './runs/verdict';
@@ -27,7 +27,8 @@ import type { Toolchain } from './toolchain/types';
 import type { FixtureGuard } from './guard/fixtureGuard';
 import { type CurrentActivity, type Violation, ViolationLog, violationLogFor } from './guard/violations';
 import { scriptRelativePath } from './workspace/scaffold';
-import type { VerifyListeners, VerifyReport, VerifyTarget } from './verify/types';
+import type { Finding, VerifyListeners, VerifyReport, VerifyTarget } from './verify/types';
+import { loadReport, reportFileFor } from './verify';
 import { refusingShellEnv, sandboxPolicyFor, type AgentSandbox, type SandboxLease } from './sandbox';
 import { checkToolAccess } from './sandbox/fileAccess';
 import { GuardedAttempt } from './runs/guardedAttempt';
@@ -69,8 +70,8 @@ export interface OrchestratorOptions {
   readonly permissionRules?: (target: RunTarget, folder: string) => PermissionRule[];
   /** Called once a session exists, before the prompt is sent (the demo model picks its script here). */
   readonly onSessionCreated?: (run: RunRecord, target: RunTarget) => void;
-  /** Builds the prompt (default: buildPrompt). */
-  readonly prompt?: (target: RunTarget, folder: string) => string;
+  /** Builds the prompt (default: buildPrompt); `previous` is what Verify found in the attempt before a restart. */
+  readonly prompt?: (target: RunTarget, folder: string, previous?: PreviousAttempt) => string;
   /** Serves the harness tools (record_fixture, run_tests, report_blocked) to the sessions. */
   readonly tools?: Pick<HarnessToolServer, 'register'>;
   /** Records fixtures and runs tests for the harness tools. */
@@ -116,6 +117,8 @@ interface Job {
   persistTimer?: NodeJS.Timeout;
   /** The guard's side of this attempt: baseline, violation log, the tool calls running now (src/core/runs/guardedAttempt.ts). */
   attempt: GuardedAttempt;
+  /** A feedback turn: a new prompt to the finished attempt's session, in its folder as it is (sendFeedback). */
+  turn?: { readonly text: string; readonly number: number };
   /** This attempt's sandbox (its policy file and the check of its file tools). */
   sandbox?: SandboxLease;
   /** Aborted when the run ends: the recorder and test processes it started end with it. */
@@ -528,13 +531,16 @@ export class Orchestrator {
       callEnded: (callId, tool) => job.attempt.callEnded(callId, tool),
     });
     const outcome = awaitOutcome(job);
+    let verifyNow = false;
     try {
       this.apply(job, { type: 'run.started', at: this.iso(), owner: this.options.owner ?? thisProcess() });
 
-      await scaffoldInteraction(run.folder, target.interaction, { replace: run.attempt > 1 || (await exists(run.folder)) });
+      const turn = job.turn;
+      // A feedback turn goes on in the folder as the agent left it; a new attempt starts from the scaffold.
+      if (!turn) await scaffoldInteraction(run.folder, target.interaction, { replace: run.attempt > 1 || (await exists(run.folder)) });
       if (job.stopping) throw new StopSignal();
       await job.attempt.start({
-        fresh: true,
+        fresh: !turn,
         scope: { integrationId: target.integration.id, scriptRel: scriptRelativePath(target.interaction) },
         limit: this.policy.violationLimit,
         onLimit: (detail) => {
@@ -551,33 +557,44 @@ export class Orchestrator {
       await this.waitForServer(job, outcome);
       if (job.stopping) throw new StopSignal();
 
-      const rules = [...sessionPermissionRules(target.integration.id, target.interaction.id), ...(this.options.permissionRules?.(target, run.folder) ?? [])];
-      const ref = await conn.createSession(run.folder, `${key} (attempt ${run.attempt})`, rules);
+      let ref: SessionRef;
+      if (turn) {
+        // The same session, with its permission rules and its history: the agent knows what it did.
+        ref = await this.sessionToContinue(run);
+      } else {
+        const rules = [...sessionPermissionRules(target.integration.id, target.interaction.id), ...(this.options.permissionRules?.(target, run.folder) ?? [])];
+        ref = await conn.createSession(run.folder, `${key} (attempt ${run.attempt})`, rules);
+      }
       job.ref = ref;
       this.apply(job, { type: 'run.session', sessionId: ref.sessionId, serverUrl: ref.serverUrl, owned: conn.ownedServer !== undefined });
       subscription = conn.subscribe(ref.sessionId, (event) => this.onEvent(job, event));
-      this.options.onSessionCreated?.(run, target);
+      if (!turn) this.options.onSessionCreated?.(run, target);
       if (job.stopping) throw new StopSignal();
 
-      const text = (this.options.prompt ?? ((t, folder) => buildPrompt({ interaction: t.interaction, folder })))(target, run.folder);
+      const text = turn
+        ? buildFeedbackPrompt(turn.text, turn.number)
+        : (this.options.prompt ?? ((t, folder, previous) => buildPrompt({ interaction: t.interaction, folder, previous })))(
+            target,
+            run.folder,
+            await this.previousAttempt(run),
+          );
       void this.options.runs.appendTranscript(key, run.attempt, [
-        { type: 'prompt', at: this.iso(), sessionId: ref.sessionId, model: run.model, demo: run.demo, text },
+        {
+          type: 'prompt',
+          at: this.iso(),
+          sessionId: ref.sessionId,
+          model: run.model,
+          demo: run.demo,
+          text,
+          ...(turn ? { feedback: true, turn: turn.number } : {}),
+        },
       ]);
       await conn.prompt(ref, { text, agent: AGENT_NAME, model: run.model });
       this.apply(job, { type: 'run.prompted', at: this.iso() });
 
       const result = await outcome;
       this.finish(job, job.stopping ?? result);
-      if ((run.status as InteractionStatus) === 'needs-review' && (this.policy.verifyAfterRun || this.verifyAfter.has(key))) {
-        this.verifyAfter.delete(key);
-        this.pendingWork++;
-        void this.verify([key])
-          .catch((err) => this.log(`verifying ${key}: ${(err as Error).message}`))
-          .finally(() => {
-            this.pendingWork--;
-            this.notifyIdle();
-          });
-      }
+      verifyNow = (run.status as InteractionStatus) === 'needs-review' && (this.policy.verifyAfterRun || this.verifyAfter.has(key));
     } catch (err) {
       if (err instanceof StopSignal || job.stopping) this.finish(job, job.stopping ?? { status: 'stopped', detail: 'stopped' });
       else {
@@ -590,8 +607,93 @@ export class Orchestrator {
       if (job.ref) await conn.release(job.ref).catch(() => undefined);
       await job.attempt.stop();
       this.active.delete(key);
+      // Verified once the run is no longer active (Verify leaves active runs out), and counted as pending
+      // work before the queue moves on, so whenIdle waits for the verdict.
+      this.verifyAfter.delete(key);
+      if (verifyNow) {
+        this.pendingWork++;
+        void this.verify([key])
+          .catch((err) => this.log(`verifying ${key}: ${(err as Error).message}`))
+          .finally(() => {
+            this.pendingWork--;
+            this.notifyIdle();
+          });
+      }
       this.pump();
     }
+  }
+
+  /**
+   * The finished attempt's session, to continue with a feedback turn: it must still be on a server we
+   * reach (our own server's sessions end with it; a deleted session is gone). Else the turn fails and says
+   * to restart from scratch.
+   */
+  private async sessionToContinue(run: RunRecord): Promise<SessionRef> {
+    if (!run.sessionId || !run.serverUrl) throw new Error('the run has no agent session to continue: restart it from scratch');
+    const ref = { sessionId: run.sessionId, directory: run.folder, serverUrl: run.serverUrl };
+    const state = await this.options.connection.reattach(ref);
+    if (state === 'gone')
+      throw new Error(`the agent's session ${run.sessionId} is gone (its server was restarted or the session deleted): restart from scratch instead`);
+    if (state === 'busy') throw new Error(`the agent's session ${run.sessionId} is still working: stop it before sending feedback`);
+    return ref;
+  }
+
+  /**
+   * What Verify said of the attempt before this one, for a restart from scratch: the new attempt is told
+   * what failed (the findings, never the old code), so it does not repeat it. Nothing for a first attempt
+   * or one after a verified attempt.
+   */
+  private async previousAttempt(run: RunRecord): Promise<PreviousAttempt | undefined> {
+    if (run.attempt <= 1) return undefined;
+    const inMemory = this.reports.get(run.key);
+    const report = inMemory?.attempt === run.attempt - 1 ? inMemory : await loadReport(this.options.runs.fileOf(run.key));
+    if (!report || report.attempt !== run.attempt - 1 || report.verdict === 'verified') return undefined;
+    const findings = report.checks.flatMap((c) => c.findings).filter((f) => f.severity !== 'info');
+    return { attempt: report.attempt, verdict: report.verdict, findings: findings.map(findingLine) };
+  }
+
+  /**
+   * Feedback from a person on a finished run, sent to its agent as a new turn of the same session: in the
+   * same folder, under the same sandbox, guard and locks (the baseline and its seal are kept; the violation
+   * count goes on), and verified when it ends, like the first turn. The run's verdict no longer holds: it
+   * is kept with the feedback in the record (and the report file moved aside as `….turn-N.verify.json`), so
+   * nothing reads the old verdict as the new one. Queued like any run (the concurrency limit holds).
+   */
+  async sendFeedback(key: string, text: string): Promise<void> {
+    const body = text.trim();
+    if (!body) throw new Error('the feedback is empty');
+    if (this.active.has(key) || this.queue.some((j) => j.run.key === key)) throw new Error(`${key} is still running: send feedback once it has finished`);
+    const run = this.records.get(key);
+    if (!run) throw new Error(`${key} has not run: there is no agent to send feedback to`);
+    if (this.runByAnother(run)) throw new Error(`${key} is being run by process ${run.owner?.pid} on this machine`);
+    const target = this.targets.get(key);
+    if (!target) throw new Error(`${key} is not in the spec any more`);
+    if (!run.sessionId || !run.serverUrl) throw new Error(`${key} has no agent session to continue: restart it from scratch`);
+    const number = (run.feedback?.length ?? 0) + 2;
+    const reportFile = reportFileFor(this.options.runs.fileOf(key));
+    await fs
+      .rename(reportFile, reportFile.replace(/\.verify\.json$/, `.attempt-${run.attempt}.turn-${number - 1}.verify.json`))
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    this.reports.delete(key);
+    const feedback = { at: this.iso(), text: body, turn: number, before: { status: run.status, detail: run.detail, verification: run.verification } };
+    Object.assign(run, {
+      feedback: [...(run.feedback ?? []), feedback],
+      status: 'queued',
+      detail: `feedback sent (turn ${number}); waiting for its turn`,
+      verification: undefined,
+      review: undefined,
+      finalText: undefined,
+      endedAt: undefined,
+      retries: 0,
+    } satisfies Partial<RunRecord>);
+    const job = this.newJob(target, run);
+    job.turn = { text: body, number };
+    this.queue.push(job);
+    if (this.options.verifier) this.verifyAfter.add(key);
+    this.persist(run);
+    this.pump();
   }
 
   /**
@@ -772,6 +874,12 @@ export class Orchestrator {
 }
 
 class StopSignal extends Error {}
+
+/** A finding in one line for the next attempt's prompt: its rule, what it says, where. */
+function findingLine(f: Finding): string {
+  const where = f.location ? ` (${f.location.file}${f.location.line ? `:${f.location.line}` : ''})` : '';
+  return `${f.rule}: ${f.message}${where}`;
+}
 
 /** The signal that ends the harness's processes for this run (made on first use). */
 function endedSignal(job: Job): AbortSignal {

@@ -99,8 +99,14 @@ export class FakeBackend implements AgentBackend {
     this.session(ref.sessionId).deleted = true;
   }
 
+  /** A session still followed (not released) is busy; one whose run ended is idle, and followed again; a deleted one is gone. */
   async reattach(ref: SessionRef): Promise<'busy' | 'idle' | 'gone'> {
-    return this.sessions.has(ref.sessionId) ? 'busy' : 'gone';
+    this.calls.push(`reattach ${ref.sessionId}`);
+    const s = this.sessions.get(ref.sessionId);
+    if (!s || s.deleted) return 'gone';
+    if (!s.released) return 'busy';
+    s.released = false;
+    return 'idle';
   }
 
   async replaySession(): Promise<void> {}

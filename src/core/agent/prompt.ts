@@ -15,18 +15,67 @@ export interface PromptInput {
   readonly folder: string;
   /** Names of the skills available to the session. */
   readonly skills?: readonly string[];
+  /** A restart: what Verify found in the attempt before (its findings, never its code). */
+  readonly previous?: PreviousAttempt;
+}
+
+/** What the attempt before this one was told by Verify, for a restart from scratch. */
+export interface PreviousAttempt {
+  readonly attempt: number;
+  readonly verdict: string;
+  /** One line each: the check, the finding, where. */
+  readonly findings: readonly string[];
+}
+
+/** At most this many findings are repeated to the next attempt (the rest are counted). */
+const PREVIOUS_FINDINGS_SHOWN = 12;
+
+function previousSection(p: PreviousAttempt | undefined): string {
+  if (!p) return '';
+  const shown = p.findings.slice(0, PREVIOUS_FINDINGS_SHOWN).map((f) => `- ${f}`);
+  if (p.findings.length > shown.length) shown.push(`- … and ${p.findings.length - shown.length} more`);
+  return section(
+    'What went wrong last time',
+    [
+      `This is a fresh start: attempt ${p.attempt} of this interaction was verified as ${p.verdict} and its folder was deleted. Do not repeat these:`,
+      ...(shown.length ? shown : ['- (no finding was recorded)']),
+    ].join('\n'),
+  );
+}
+
+/**
+ * The message of a feedback turn: a person reviewed the finished run and asks for changes in the same
+ * session. The rules of the first prompt still hold; the agent is reminded of the ones a change breaks.
+ */
+export function buildFeedbackPrompt(text: string, turn: number): string {
+  return [
+    `# Feedback on your work (turn ${turn})\n`,
+    section('A person reviewed this interaction and says', text),
+    section(
+      'Rules (unchanged)',
+      [
+        '- Work only in your folder; fixtures and generated tests are written only by the harness tools.',
+        '- After changing the script, run the run_tests tool again; record a new fixture with record_fixture only if the request changed.',
+        '- Do not say you are done unless it compiles and run_tests passes; say exactly what is left otherwise.',
+        '- If the feedback cannot be done (it needs data or access you do not have), call report_blocked and say why.',
+      ].join('\n'),
+    ),
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
 }
 
 function section(title: string, body: string): string {
   return body.trim() ? `## ${title}\n${body.trim()}\n` : '';
 }
 
-export function buildPrompt({ interaction: it, folder, skills = SKILL_NAMES }: PromptInput): string {
+export function buildPrompt({ interaction: it, folder, skills = SKILL_NAMES, previous }: PromptInput): string {
   const script = scriptRelativePath(it);
   const kindLine = it.kindInferred ? `${it.kind} (${it.kindReason})` : it.kind;
   const docs = it.docs.map((d) => `- ${d}`).join('\n');
   return [
     `# Build the ${it.kind} "${it.id}" for the ${it.integrationId} integration\n`,
+    previousSection(previous),
     section('Task', [`Interaction: ${it.displayName} (${it.key})`, `Kind: ${kindLine}`, `Description: ${it.description || '(none given)'}`].join('\n')),
     section('Instructions from the spec', it.prompt),
     section('Comments from the spec', it.comments),

@@ -57,7 +57,8 @@ const SAVE_SOON: RunEffect = { kind: 'persist', soon: true };
 export function reduceRun(run: RunRecord, input: RunInput, policy: ReducerPolicy): Reduction {
   switch (input.type) {
     case 'run.started':
-      return { run: { ...run, status: 'running', startedAt: input.at, ...(input.owner ? { owner: input.owner } : {}) }, effects: [SAVE_NOW] };
+      // A feedback turn keeps the attempt's start (a new attempt has none yet).
+      return { run: { ...run, status: 'running', startedAt: run.startedAt ?? input.at, ...(input.owner ? { owner: input.owner } : {}) }, effects: [SAVE_NOW] };
     case 'run.sandboxed':
       return { run: { ...run, sandbox: input.mode }, effects: [SAVE_NOW] };
     case 'run.session':

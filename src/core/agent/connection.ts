@@ -471,9 +471,22 @@ export class AgentConnection implements Disposable {
     const got = await link.client.session.get({ sessionID: ref.sessionId, directory: ref.directory }).catch(() => undefined);
     if (!(got as { data?: unknown } | undefined)?.data) return 'gone';
     link.sessions.set(ref.sessionId, ref.directory);
+    this.normalizer.resume(ref.sessionId);
     const status = await link.client.session.status({ directory: ref.directory });
     const s = (status.data as Record<string, { type?: string }> | undefined)?.[ref.sessionId];
     return s && s.type !== 'idle' ? 'busy' : 'idle';
+  }
+
+  /**
+   * @internal test hook: what the connection holds per session — sessions it follows (over every
+   * server), session listeners, sessions with normaliser state — each back to 0 when the runs have ended.
+   */
+  get bookkeeping(): { sessions: number; listeners: number; normalized: number } {
+    return {
+      sessions: this.links.reduce((n, l) => n + l.sessions.size, 0),
+      listeners: this.listeners.size,
+      normalized: this.normalizer.trackedSessions,
+    };
   }
 
   /** Which server URLs are in use (to tell a reattachable session from a lost one). */

@@ -114,31 +114,84 @@ interface SessionTrack {
   busySinceFinish: boolean;
 }
 
+/** How many sessions' state the normaliser keeps at most. */
+export interface NormalizerLimits {
+  /**
+   * Sessions with state (default 1024, far above any concurrency): past it, the session least recently
+   * heard from loses its state. Only sessions nobody forgets get there: another client's sessions on a
+   * shared server, whose events we see too.
+   */
+  readonly sessions: number;
+  /** Sessions heard from again after they were forgotten (a late idle or message update): default 32. */
+  readonly afterEnd: number;
+  /** Forgotten sessions remembered as such (default 4096; the oldest is dropped past it). */
+  readonly ended: number;
+}
+
+const DEFAULT_LIMITS: NormalizerLimits = { sessions: 1024, afterEnd: 32, ended: 4096 };
+
+function newTrack(): SessionTrack {
+  return { partKind: new Map(), toolState: new Map(), stepsSeen: new Set(), lastText: new Map(), busySinceFinish: false };
+}
+
+/** Looks `key` up and makes it the most recent; adds a new entry past `cap` by dropping the least recent. */
+function touch<V>(map: Map<string, V>, key: string, make: () => V, cap: number): V {
+  const known = map.get(key);
+  if (known !== undefined) {
+    map.delete(key);
+    map.set(key, known);
+    return known;
+  }
+  const made = make();
+  map.set(key, made);
+  if (map.size > cap) map.delete(map.keys().next().value as string);
+  return made;
+}
+
 /**
  * Stateful: remembers part kinds (deltas do not say whether they are text or reasoning), tool
  * states (to report each start and finish once), and each session's last assistant message (for
- * "finished" = idle + that message completed). All of it is kept per session, so `forget` frees it.
+ * "finished" = idle + that message completed). All of it is kept per session, so `forget` frees it,
+ * and it stays bounded however many sessions come and go: a session heard from after it was forgotten
+ * (a late idle, message update or title, or a replay) gets state again, but among a few such sessions
+ * only (NormalizerLimits.afterEnd), and sessions never forgotten are capped too.
  */
 export class EventNormalizer {
+  /** In order of the last event heard (oldest first). */
   private readonly sessions = new Map<string, SessionTrack>();
+  /** Sessions heard from after they were forgotten, in the same order. */
+  private readonly afterEnd = new Map<string, SessionTrack>();
+  /** Sessions forgotten, in the order they were (oldest first). */
+  private readonly ended = new Set<string>();
+
+  constructor(private readonly limits: NormalizerLimits = DEFAULT_LIMITS) {}
 
   private track(sessionId: string): SessionTrack {
-    let t = this.sessions.get(sessionId);
-    if (!t) {
-      t = { partKind: new Map(), toolState: new Map(), stepsSeen: new Set(), lastText: new Map(), busySinceFinish: false };
-      this.sessions.set(sessionId, t);
-    }
-    return t;
+    // Most recently heard from goes last, so a cap drops sessions gone quiet, never a busy one.
+    if (this.ended.has(sessionId)) return touch(this.afterEnd, sessionId, newTrack, this.limits.afterEnd);
+    return touch(this.sessions, sessionId, newTrack, this.limits.sessions);
   }
 
   /** Sessions with state held (for tests of the bookkeeping). */
   get trackedSessions(): number {
-    return this.sessions.size;
+    return this.sessions.size + this.afterEnd.size;
   }
 
   /** Forget a session's state (after it ended or was deleted). */
   forget(sessionId: string): void {
     this.sessions.delete(sessionId);
+    this.afterEnd.delete(sessionId);
+    this.ended.delete(sessionId);
+    this.ended.add(sessionId);
+    if (this.ended.size > this.limits.ended) this.ended.delete(this.ended.values().next().value as string);
+  }
+
+  /** A forgotten session followed again (re-attached): its state is kept like any live session's. */
+  resume(sessionId: string): void {
+    this.ended.delete(sessionId);
+    const t = this.afterEnd.get(sessionId);
+    this.afterEnd.delete(sessionId);
+    if (t) touch(this.sessions, sessionId, () => t, this.limits.sessions);
   }
 
   /** One raw opencode event (the `payload` of a global event) → zero or more AgentEvents. */
@@ -150,7 +203,7 @@ export class EventNormalizer {
         const sessionId = str(p.sessionID);
         const partId = str(p.partID);
         if (!sessionId || str(p.field) !== 'text') return [];
-        const kind = this.sessions.get(sessionId)?.partKind.get(partId);
+        const kind = (this.sessions.get(sessionId) ?? this.afterEnd.get(sessionId))?.partKind.get(partId);
         if (kind !== 'text' && kind !== 'reasoning') return [];
         return [{ type: kind, sessionId, messageId: str(p.messageID), partId, delta: str(p.delta) }];
       }

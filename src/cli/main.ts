@@ -19,11 +19,9 @@ import { constants as fsConstants, existsSync, promises as fs, readdirSync, stat
 import * as path from 'node:path';
 import { findOpencode, findRipgrep } from '../core/agent/binaries';
 import {
-  applyAssembly,
   AssemblyCancelled,
   AssemblyRefused,
   locateRefusal,
-  planAssembly,
   renderAssemblyReport,
   renderRefusalText,
   type AssemblyPlan,
@@ -494,20 +492,21 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     const integrationId = o.ids[0] as string;
     const integration = spec.integrations.find((i) => i.id === integrationId);
     if (!integration) throw new UsageError(`no integration "${integrationId}" in the spec`);
-    const { candidates, leftOut } = await builder.assemblyCandidates(integration);
-    for (const l of leftOut) io.err(`left out: ${l.key}: ${l.message}`);
     const projectDir = path.resolve(base, o.project ?? 'nango-integrations');
     // A refused assembly is bad input (a nango.yaml project, no toolchain, an import that leaves its
     // folder, two versions of one helper): each problem where it is, exit 2, and nothing was written.
     const refusedWith = (err: AssemblyRefused): number => {
-      const refusal = locateRefusal(err, { projectDir, folderOf: (key) => candidates.find((c) => c.key === key)?.folder });
+      const refusal = locateRefusal(err, { projectDir, folderOf: (key) => builder.folderOf(key) });
       io.err(renderRefusalText(refusal));
       if (o.json) io.out(JSON.stringify(refusal, null, 2));
       return 2;
     };
     let plan: AssemblyPlan;
     try {
-      plan = await planAssembly({ projectDir, integrationId, candidates, includeUnverified: o.includeUnverified, includeUnaccepted: o.includeUnaccepted });
+      // The candidates (verified and accepted by default) and their files: src/core/app/integrationBuilder.ts, as in the editor.
+      const planned = await builder.planAssembly(integration, { projectDir, includeUnverified: o.includeUnverified, includeUnaccepted: o.includeUnaccepted });
+      plan = planned.plan;
+      for (const l of planned.leftOut) io.err(`left out: ${l.key}: ${l.message}`);
     } catch (err) {
       if (err instanceof AssemblyRefused) return refusedWith(err);
       throw err;
@@ -540,7 +539,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     process.once('SIGINT', interrupt);
     let report: AssemblyReport;
     try {
-      report = await applyAssembly(plan, { force: o.force, signal: ac.signal, onStep: (step) => io.err(`assemble: ${step}…`) });
+      ({ report } = await builder.applyAssembly(plan, { force: o.force, signal: ac.signal, onStep: (step) => io.err(`assemble: ${step}…`) }));
     } catch (err) {
       if (err instanceof AssemblyCancelled) {
         io.err(err.message);
@@ -552,7 +551,6 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     } finally {
       process.removeListener('SIGINT', interrupt);
     }
-    await builder.saveAssemblyReport(report);
     io.out(o.json ? JSON.stringify(report, null, 2) : renderAssemblyReport(report));
     // 0 only when every interaction of the API is in and verified, and the project compiles.
     return report.compile.ok && !report.refused.length && report.interactions.every((i) => i.verdict === 'verified') ? 0 : 1;
@@ -635,7 +633,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
         if (event.type === 'tool.started') lines.activity(key, `${event.tool}`);
       });
       await o2.restore();
-      o2.generate(runnable);
+      builder.generate(runnable);
       await o2.whenIdle();
       if (o.verify && !interrupted) {
         const keys = runnable.map((t) => t.interaction.key);

@@ -423,28 +423,22 @@ export class AgentService implements vscode.Disposable {
 
   /** Starts runs, with a cancellable progress while the server comes up. */
   async generate(targets: readonly RunTarget[]): Promise<string[]> {
-    const orchestrator = await vscode.window.withProgress(
+    await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Integration Builder: starting the agent service…', cancellable: true },
-      async (_progress, token) => {
-        const o = await Promise.race([this.get(), new Promise<never>((_, reject) => token.onCancellationRequested(() => reject(new UserCancelled())))]);
-        return o;
-      },
+      (_progress, token) => Promise.race([this.get(), new Promise<never>((_, reject) => token.onCancellationRequested(() => reject(new UserCancelled())))]),
     );
-    const queued = orchestrator.generate(targets);
+    const queued = this.builder().generate(targets);
     if (queued.length) void this.stack?.connection.ensure().catch((err) => this.ctx.log.error(`opencode: ${(err as Error).message}`));
     return queued;
   }
 
   async stop(keys?: readonly string[]): Promise<void> {
-    const o = this.orchestrator;
-    if (!o) return;
-    if (keys) await Promise.all(keys.map((k) => o.stop(k)));
-    else await o.stopAll();
+    if (this.orchestrator) await this.builder().stop(keys);
   }
 
   async restart(target: RunTarget): Promise<void> {
-    const o = await this.get();
-    await o.restartFromScratch(target);
+    await this.get();
+    await this.builder().restart(target);
   }
 
   /**

@@ -6,11 +6,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  applyAssembly,
   AssemblyCancelled,
   AssemblyRefused,
   locateRefusal,
-  planAssembly,
   renderAssemblyReport,
   renderRefusalMarkdown,
   type AssemblyPlan,
@@ -66,30 +64,33 @@ export async function assembleIntegration(
     void vscode.window.showInformationMessage(message);
     return message;
   }
-  const unverified = candidates.filter((c) => c.verdict !== 'verified');
-  let includeUnverified = false;
-  if (unverified.length) {
-    const names = unverified.map((c) => `${c.interactionId} (${c.verdict ?? 'not verified'})`).join(', ');
-    const verifiedCount = candidates.length - unverified.length;
+  // Assemble takes verified and accepted interactions; the others only when the user says so.
+  const notReady = candidates.filter((c) => c.verdict !== 'verified' || !c.acceptance?.accepted);
+  let includeOthers = false;
+  if (notReady.length) {
+    const why = (c: (typeof candidates)[number]) =>
+      c.verdict !== 'verified' ? (c.verdict ?? 'not verified') : c.acceptance && !c.acceptance.accepted ? c.acceptance.reason : 'not accepted';
+    const names = notReady.map((c) => `${c.interactionId} (${why(c)})`).join(', ');
+    const readyCount = candidates.length - notReady.length;
     const include = 'Include Them';
-    const only = `Only the ${verifiedCount} Verified`;
+    const only = `Only the ${readyCount} Verified and Accepted`;
     const pick = ctx.silentConfirmations
       ? only
       : await vscode.window.showWarningMessage(
-          `${unverified.length} interaction(s) of ${integration.id} are not verified: ${names}. Assemble only verified interactions, or include these as well (the report will say so)?`,
+          `${notReady.length} interaction(s) of ${integration.id} are not verified and accepted: ${names}. Assemble only the verified and accepted ones, or include these as well (the report will say so)?`,
           { modal: true },
-          ...(verifiedCount ? [only] : []),
+          ...(readyCount ? [only] : []),
           include,
         );
     if (!pick) return undefined;
-    includeUnverified = pick === include;
-    if (!includeUnverified && !verifiedCount) return undefined;
+    includeOthers = pick === include;
+    if (!includeOthers && !readyCount) return undefined;
   }
   const refused = (err: AssemblyRefused) =>
     showRefusal(ctx, locateRefusal(err, { projectDir, folderOf: (key) => candidates.find((c) => c.key === key)?.folder }), proposed);
   let plan: AssemblyPlan;
   try {
-    plan = await planAssembly({ projectDir, integrationId: integration.id, candidates, includeUnverified });
+    ({ plan } = await ctx.agents.builder().planAssembly(integration, { projectDir, includeUnverified: includeOthers, includeUnaccepted: includeOthers }));
   } catch (err) {
     if (err instanceof AssemblyRefused) return refused(err);
     throw err;
@@ -114,11 +115,12 @@ export async function assembleIntegration(
         const ac = new AbortController();
         const sub = token.onCancellationRequested(() => ac.abort());
         try {
-          return await applyAssembly(plan, {
+          const { report } = await ctx.agents.builder().applyAssembly(plan, {
             overwrite: (f) => overwrite.has(f.rel),
             signal: ac.signal,
             onStep: (step) => progress.report({ message: STEP[step] }),
           });
+          return report;
         } finally {
           sub.dispose();
         }
@@ -133,7 +135,6 @@ export async function assembleIntegration(
     if (err instanceof AssemblyRefused) return refused(err);
     throw err;
   }
-  await ctx.agents.builder().saveAssemblyReport(report);
   const doc = await vscode.workspace.openTextDocument(proposed.put(`/Assembly of ${integration.id}.md`, renderAssemblyReport(report)));
   await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
   await vscode.window.showTextDocument(doc, { preview: true });

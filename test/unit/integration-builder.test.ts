@@ -155,4 +155,19 @@ describe('IntegrationBuilder', () => {
     await app.close();
     expect(app.orchestrator).toBeUndefined();
   });
+
+  it('without a service: totals come from the records on disk, stop has nothing to stop, generate and feedback say the service must start', async () => {
+    const app = new IntegrationBuilder(workRoot);
+    await app.runs.save(
+      record('create-event', { status: 'verified', costUsd: 0.25, tokens: { input: 100, output: 20, reasoning: 5, cacheRead: 1000, cacheWrite: 0 } }),
+    );
+    await app.runs.save(record('list-events', { status: 'failed', costUsd: 0.5 }));
+    await app.runs.flush();
+    expect(await app.totals()).toEqual({ costUsd: 0.75, tokens: 125, running: 0, queued: 0 });
+    await expect(app.stop()).resolves.toBeUndefined();
+    expect(() => app.generate([])).toThrow(/has not started/);
+    expect(() => app.sendFeedback('calendar/create-event', 'x')).toThrow(/has not started/);
+    expect(app.folderOf('calendar/create-event')).toBe(interactionFolder(workRoot, 'calendar', 'create-event'));
+    expect(() => app.folderOf('calendar/../../etc')).toThrow();
+  });
 });

@@ -6,11 +6,12 @@
 // flush flushes the queue the runs wrote to.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { AssemblyCandidate, AssemblyReport } from '../assemble';
-import type { Orchestrator } from '../orchestrator';
+import { applyAssembly, planAssembly, type ApplyOptions, type AssemblyCandidate, type AssemblyPlan, type AssemblyReport } from '../assemble';
+import type { Orchestrator, OrchestratorTotals, RunTarget } from '../orchestrator';
+import { totalSpent } from '../runs/totals';
 import { describeRun, markInterrupted, type RunRecord, type RunVerification } from '../runs/record';
 import type { InteractionStatus } from '../runs/status';
-import { RunStore, type RunRecordProblem } from '../runs/store';
+import { RunStore, runKeyParts, type RunRecordProblem } from '../runs/store';
 import { type RenderedTranscript, renderTranscriptWithLines } from '../runs/transcript';
 import { type AgentStack, type AgentStackOptions, createAgentStack, savingVerifier } from '../session/stack';
 import { loadReport } from '../verify';
@@ -285,9 +286,83 @@ export class IntegrationBuilder {
     return run && reviewStateOf(this, run);
   }
 
+  /** What the reviews of these interactions say now (records read once); an interaction that never ran has none. */
+  async reviews(keys: readonly string[]): Promise<Map<string, ReviewState>> {
+    const records = this.orchestrator && keys.every((k) => this.orchestrator?.get(k)) ? [] : await this.runs.loadAll();
+    const out = new Map<string, ReviewState>();
+    for (const key of keys) {
+      const run = this.orchestrator?.get(key) ?? records.find((r) => r.key === key);
+      if (run) out.set(key, await reviewStateOf(this, run));
+    }
+    return out;
+  }
+
   /** What the agent changed in the interaction's folder against the scaffold it was given (the review's diff). */
   reviewChanges(interaction: InteractionModel): Promise<{ folder: string; changes: ChangedFile[] }> {
     return changesOf(this, interaction);
+  }
+
+  /** The folder of an interaction by its key: always the work root's own (a record cannot name another). */
+  folderOf(key: string): string {
+    const [integrationId, interactionId] = runKeyParts(key);
+    return interactionFolder(this.workRoot, integrationId, interactionId);
+  }
+
+  /** The running service's orchestrator; generating, stopping and restarting need one (the front end starts it). */
+  private running(): Orchestrator {
+    const o = this.orchestrator;
+    if (!o) throw new Error('the agent service has not started: start it before running agents');
+    return o;
+  }
+
+  /** Queues runs of these interactions; returns the keys queued (ones already queued or running are left alone). */
+  generate(targets: readonly RunTarget[]): string[] {
+    return this.running().generate(targets);
+  }
+
+  /** Stops these runs (default: every queued or running one) and resolves when they have ended. Without a service nothing runs. */
+  async stop(keys?: readonly string[], detail?: string): Promise<void> {
+    const o = this.orchestrator;
+    if (!o) return;
+    if (keys) await Promise.all(keys.map((k) => o.stop(k, detail)));
+    else await o.stopAll(detail);
+  }
+
+  /** Deletes the interaction's folder and session and starts it anew: a new attempt, told what Verify found in the last. */
+  restart(target: RunTarget): Promise<void> {
+    return this.running().restartFromScratch(target);
+  }
+
+  /** A person's feedback to a finished run's agent, as a new turn of its session (Orchestrator.sendFeedback). */
+  sendFeedback(key: string, text: string): Promise<void> {
+    return this.running().sendFeedback(key, text);
+  }
+
+  /** What has been spent (one rule: runs/totals.ts): the running service's, or the records' on disk without one. */
+  async totals(): Promise<OrchestratorTotals> {
+    const o = this.orchestrator;
+    if (o) return o.totals();
+    return { ...totalSpent(await this.runs.loadAll()), running: 0, queued: 0 };
+  }
+
+  /**
+   * Assemble's plan for an integration: its candidates (verified and accepted, unless the user includes
+   * the others) and the files each brings. Throws AssemblyRefused — before anything is written — for a
+   * project Assemble cannot write into.
+   */
+  async planAssembly(
+    integration: SpecIntegration,
+    o: { readonly projectDir: string; readonly includeUnverified?: boolean; readonly includeUnaccepted?: boolean },
+  ): Promise<{ plan: AssemblyPlan; candidates: AssemblyCandidate[]; leftOut: { key: string; message: string }[] }> {
+    const { candidates, leftOut } = await this.assemblyCandidates(integration);
+    const plan = await planAssembly({ integrationId: integration.id, candidates, ...o });
+    return { plan, candidates, leftOut };
+  }
+
+  /** Writes a plan into the project and compiles it; the report is kept beside the records (its path in `file`). */
+  async applyAssembly(plan: AssemblyPlan, o: ApplyOptions = {}): Promise<{ report: AssemblyReport; file: string }> {
+    const report = await applyAssembly(plan, o);
+    return { report, file: await this.saveAssemblyReport(report) };
   }
 
   /** Keeps an assembly's report beside the run records (`.runs/<integration>.assembly.json`); returns its path. */

@@ -9,6 +9,8 @@ import { ZERO_TOKENS } from '../../src/core/agent/events';
 import { ServerStartError } from '../../src/core/agent/server';
 import { Orchestrator } from '../../src/core/orchestrator';
 import { RunStore } from '../../src/core/runs/store';
+import type { FixtureGuard } from '../../src/core/guard/fixtureGuard';
+import type { RecordOutcome } from '../../src/core/toolchain/types';
 import { FakeBackend, FakeTools } from '../support/fakeBackend';
 import { targetsFor } from '../support/specs';
 
@@ -285,5 +287,107 @@ describe('run engine races (fake backend, fixed clock)', () => {
     await policy.callEnded?.('call_8', 'read');
     expect(o.currentActivity(KEY)).toBeUndefined();
     await o.stop(KEY);
+  });
+
+  it('a restart while the guard is still restoring into the folder waits for it: the folder is deleted only once the guard has let go', async () => {
+    const order: string[] = [];
+    let releaseIdle!: () => void;
+    const idleHeld = new Promise<void>((r) => (releaseIdle = r));
+    const guarding = new Set<string>();
+    // The guard's surface the run engine uses; its idle() (the last restore of a run that ends) is held open.
+    const guard = {
+      onViolation: () => ({ dispose() {} }),
+      onError: () => ({ dispose() {} }),
+      isGuarding: (folder: string) => guarding.has(folder),
+      watch: async ({ folder }: { folder: string }) => void guarding.add(folder),
+      unwatch: async (folder: string) => {
+        order.push('unwatch');
+        guarding.delete(folder);
+      },
+      idle: async () => {
+        order.push('idle asked');
+        await idleHeld;
+        order.push('idle done');
+      },
+      settle: async () => undefined,
+      recording: async <T>(_f: string, fn: () => Promise<T>) => fn(),
+    };
+    orchestrator({ guard: guard as unknown as FixtureGuard });
+    o.generate(target());
+    const first = await prompted();
+    const restarted = o.restartFromScratch(target()[0]!);
+    await vi.waitFor(() => expect(order).toContain('idle asked'));
+    // The run has ended, but the guard is still restoring: the folder is still there and no new session exists.
+    await Promise.resolve();
+    expect(existsSync(folderOf())).toBe(true);
+    expect(backend.calls.filter((c) => c.startsWith('createSession'))).toHaveLength(1);
+    releaseIdle();
+    await restarted;
+    await vi.waitFor(() => expect(backend.calls.filter((c) => c.startsWith('createSession'))).toHaveLength(2));
+    expect(order.slice(0, 3)).toEqual(['idle asked', 'idle done', 'unwatch']);
+    expect(backend.sessionIn(folderOf())!.ref.sessionId).not.toBe(first);
+    expect(o.get(KEY)!.attempt).toBe(2);
+  });
+
+  it('a stop while a recording runs ends the recorder (its signal aborts) and the run stopped; the tool answers the agent, nothing is left going', async () => {
+    let recordSignal: AbortSignal | undefined;
+    let recordStarted!: () => void;
+    const started = new Promise<void>((r) => (recordStarted = r));
+    const toolchain = {
+      name: 'held',
+      record: (req: { signal?: AbortSignal }) =>
+        new Promise<RecordOutcome>((resolve) => {
+          recordSignal = req.signal;
+          recordStarted();
+          req.signal?.addEventListener('abort', () => resolve({ kind: 'failed', output: 'the recorder was stopped' }));
+        }),
+      runTests: async () => ({ ok: true, output: '' }),
+    };
+    orchestrator({ toolchain });
+    o.generate(target());
+    const sessionId = await prompted();
+    const { handler } = tools.of(folderOf());
+    const answer = handler({ tool: 'record_fixture', args: { input: '{}' }, sessionId, directory: folderOf(), callId: 'c_rec' });
+    await started;
+    expect(recordSignal?.aborted).toBe(false);
+    await o.stop(KEY);
+    expect(recordSignal?.aborted).toBe(true);
+    await expect(answer).resolves.toEqual({ ok: false, output: 'Recording failed:\nthe recorder was stopped' });
+    await o.whenIdle();
+    expect(o.get(KEY)!.status).toBe('stopped');
+    expect(o.activeKeys()).toEqual([]);
+  });
+
+  it('a refused recording blocks the run only once the agent has the answer, even while another tool still runs', async () => {
+    const toolchain = {
+      name: 'refusing',
+      record: async () => ({ kind: 'blocked' as const, reason: 'HTTP 403: insufficient scope', output: '403' }),
+      runTests: async () => ({ ok: true, output: '' }),
+    };
+    orchestrator({ toolchain });
+    o.generate(target());
+    const sessionId = await prompted();
+    const { handler, policy } = tools.of(folderOf());
+    policy.callStarted?.('c_ls', 'bash', { command: 'ls' });
+    const answer = await handler({ tool: 'record_fixture', args: {}, sessionId, directory: folderOf(), callId: 'c_rec' });
+    expect(answer.ok).toBe(false);
+    expect(answer.output).toMatch(/The API refused: HTTP 403/);
+    await Promise.resolve();
+    expect(backend.session(sessionId).aborted).toBe(0);
+    backend.emit(sessionId, {
+      type: 'tool.finished',
+      messageId: 'm1',
+      partId: 'p1',
+      callId: 'c_rec',
+      tool: 'record_fixture',
+      input: {},
+      ok: false,
+      output: answer.output,
+    });
+    await o.whenIdle();
+    const run = o.get(KEY)!;
+    expect(run.status).toBe('blocked');
+    expect(run.detail).toBe('the API refused the recording: HTTP 403: insufficient scope');
+    expect(backend.session(sessionId).aborted).toBe(1);
   });
 });

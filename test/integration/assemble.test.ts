@@ -72,7 +72,7 @@ describe('assemble', () => {
     );
     expect(readFileSync(path.join(project, 'index.ts'), 'utf8')).toBe("import './google-calendar/actions/create-event-1.js';\n");
     expect(existsSync(path.join(project, 'google-calendar/actions/create-event-2.ts'))).toBe(false);
-    expect(renderAssemblyReport(report)).toContain('| google-calendar/create-event-1 | 1 | verified | $0.0200 |');
+    expect(renderAssemblyReport(report)).toContain('| google-calendar/create-event-1 | 1 | verified | no | $0.0200 |');
     expect(readdirNoStage(work)).toBe(true);
 
     // Again, with the unverified one confirmed: idempotent for what is there, the new import sorted in.

@@ -12,7 +12,7 @@
 //   --work-root <dir> (default .integration-builder/work next to the spec), --concurrency <n>,
 //   --model <provider/model> | --demo, --json, --junit <file>, --no-verify, --force,
 //   --include-unverified, --include-unaccepted, --reason <text>, --project <dir> (default nango-integrations next to the spec),
-//   --opencode <path>. Env: NANGO_SECRET_KEY, NANGO_HOST, OPENCODE_SERVER_URLS (comma-separated).
+//   --opencode <path>. Env: NANGO_SECRET_KEY, NANGO_HOST.
 // Exit codes: 0 every interaction asked about is verified; 1 some failed, need review or could not
 // run; 2 bad input (unknown option, spec errors, missing tools, an assembly refused before writing).
 import { constants as fsConstants, existsSync, promises as fs, readdirSync, statSync } from 'node:fs';
@@ -83,8 +83,6 @@ export interface CliOptions {
   violationLimit: number;
   autoRestartAttempts: number;
   verifyConcurrency: number;
-  /** `--server-url` (repeatable): remote opencode servers instead of our own (default: OPENCODE_SERVER_URLS). */
-  serverUrls: string[];
   /** `--nango-host` (default: NANGO_HOST, else the setting's default). */
   nangoHost?: string;
 }
@@ -112,7 +110,6 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     violationLimit: SETTINGS.violationLimit.default,
     autoRestartAttempts: SETTINGS.autoRestartAttempts.default,
     verifyConcurrency: SETTINGS.verifyConcurrency.default,
-    serverUrls: [],
   };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
@@ -162,8 +159,11 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         o.verifyConcurrency = numberFlag(flag, 'verifyConcurrency', take());
         break;
       case '--server-url':
-        o.serverUrls.push(take());
-        break;
+        // Remote servers get none of the harness (agent, skills, tools, sandbox, guard): no run there could
+        // record a fixture or pass Verify. Removed until they can; said plainly rather than "unknown option".
+        throw new UsageError(
+          '--server-url is not supported: a remote opencode server gets none of the harness (its agent, skills and tools, the sandbox, the fixture guard), so no run there could record a fixture or pass Verify; runs use a local opencode server',
+        );
       case '--nango-host':
         o.nangoHost = take();
         break;
@@ -267,7 +267,7 @@ export const USAGE = `usage: integration-builder <generate|verify|accept|reject|
 options: --spec <file> --work-root <dir> --concurrency <n> --model <provider/model> | --demo
          --json --junit <file> --project <dir> --opencode <path> --allow-unsandboxed
          --budget-usd <usd> --max-provider-retries <n> --violation-limit <n> --auto-restart-attempts <n>
-         --verify-concurrency <n> --server-url <url> (repeatable) --nango-host <url>
+         --verify-concurrency <n> --nango-host <url>
          --shard K/N (generate, verify, status: shard K of N of the interactions asked about)
 ids are interaction ids or <integration>/<interaction> keys. Exit: 0 all verified, 1 some not, 2 bad input.`;
 
@@ -564,21 +564,15 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     const runnable = targets.filter((t) => isRunnable(t.integration, t.interaction));
     // A record that cannot be read is evidence: moved aside (and said where) before a new run replaces it.
     for (const line of await builder.setAsideUnreadable(runnable.map((t) => t.interaction.key))) io.err(`warning: ${line}`);
-    const serverUrls = o.serverUrls.length
-      ? o.serverUrls
-      : (io.env.OPENCODE_SERVER_URLS ?? '')
-          .split(',')
-          .map((u) => u.trim())
-          .filter(Boolean);
-    const opencodeBin = serverUrls.length
-      ? undefined
-      : findOpencode({ setting: o.opencode ?? io.env.OPENCODE_BIN, storageDir: path.join(io.env.HOME ?? '/tmp', '.cache', 'integration-builder') });
-    if (!serverUrls.length && !opencodeBin)
-      throw new UsageError('opencode was not found: install opencode-ai (npm i -g opencode-ai@1.18.33) or pass --opencode <path>');
+    const opencodeBin = findOpencode({
+      setting: o.opencode ?? io.env.OPENCODE_BIN,
+      storageDir: path.join(io.env.HOME ?? '/tmp', '.cache', 'integration-builder'),
+    });
+    if (!opencodeBin) throw new UsageError('opencode was not found: install opencode-ai (npm i -g opencode-ai@1.18.33) or pass --opencode <path>');
     if (!o.demo && !o.model) throw new UsageError('choose a model with --model <provider/model>, or --demo for the scripted demo model');
     if (!o.demo && !io.env.NANGO_SECRET_KEY) io.err('warning: NANGO_SECRET_KEY is not set: recording fixtures will end each run as blocked');
-    const support = serverUrls.length ? undefined : await detectSandbox();
-    if (support && !support.available) {
+    const support = await detectSandbox();
+    if (!support.available) {
       if (!o.allowUnsandboxed)
         throw new UsageError(
           `agents' shell commands cannot be sandboxed on this machine: ${support.reason}. Pass --allow-unsandboxed to run them without the sandbox (every run and verdict then says unsandboxed).`,
@@ -588,8 +582,6 @@ async function run(o: CliOptions, io: Io): Promise<number> {
     const stack = await builder.start({
       model: o.demo ? DEMO_MODEL_ID : o.model,
       demo: o.demo,
-      serverUrls,
-      serverPassword: io.env.OPENCODE_SERVER_PASSWORD,
       opencodeBin,
       ripgrep: findRipgrep(),
       demoDataDir: path.join(workRoot, '.runs', '.demo-opencode'),
@@ -609,9 +601,7 @@ async function run(o: CliOptions, io: Io): Promise<number> {
         if (line.startsWith('saving ')) lines.note(`warning: ${line}`);
       },
       onViolation: (v) => lines.note(`${v.key}: fixture guard: ${v.detail}`),
-      sandbox: support
-        ? { mode: support.available ? 'bwrap' : 'unsandboxed', bwrap: support.bwrap, shellDir: path.join(workRoot, '.runs', '.sandbox') }
-        : undefined,
+      sandbox: { mode: support.available ? 'bwrap' : 'unsandboxed', bwrap: support.bwrap, shellDir: path.join(workRoot, '.runs', '.sandbox') },
     });
     // Ctrl-C, a kill or a closed terminal stop the runs cleanly: records written, the server and every
     // process under it ended (without a handler SIGTERM and SIGHUP would exit at once, leaving opencode behind).

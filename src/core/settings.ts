@@ -34,7 +34,6 @@ export const SETTINGS = {
   nangoProject: { key: 'nangoProject', flag: '--project', type: 'string', default: 'nango-integrations' },
   violationLimit: { key: 'violationLimit', flag: '--violation-limit', type: 'integer', default: 3, min: 0 },
   workRoot: { key: 'workRoot', flag: '--work-root', type: 'string', default: '.integration-builder/work' },
-  serverUrls: { key: 'opencode.serverUrls', flag: '--server-url', type: 'array', default: [] },
   opencodePath: { key: 'opencode.path', flag: '--opencode', type: 'string', default: '' },
   nangoHost: { key: 'nango.host', flag: '--nango-host', type: 'string', default: 'https://api.nango.dev' },
 } as const satisfies Record<string, Setting>;

@@ -24,16 +24,7 @@ import type { SpecWorkspace } from './specWorkspace';
 import type { VerifyResults } from './verifyResults';
 
 /** Settings the agent service is built from: a change rebuilds it (see AgentService.onConfigChanged). */
-const REBUILD_SETTINGS = [
-  'model',
-  'demoModel',
-  'demoCheaters',
-  'opencode.serverUrls',
-  'opencode.path',
-  'nango.host',
-  'workRoot',
-  'verify.concurrency',
-] as const;
+const REBUILD_SETTINGS = ['model', 'demoModel', 'demoCheaters', 'opencode.path', 'nango.host', 'workRoot', 'verify.concurrency'] as const;
 
 /** The command the settings notification's button runs (commandIds.ts COMMANDS.restartAgentServer). */
 const RESTART_SERVER = COMMANDS.restartAgentServer;
@@ -350,22 +341,19 @@ export class AgentService implements vscode.Disposable {
     if (problem) throw new Error(`integrationBuilder.workRoot: ${problem}`);
     const choice = await this.chooseModel();
     const skillsDir = path.join(this.ctx.extension.extensionPath, 'skills');
-    const remote = config.serverUrls.length > 0;
-    const opencodeBin = remote ? undefined : await this.opencodeBinary();
-    const ripgrep = remote ? undefined : findRipgrep({ appRoot: vscode.env.appRoot });
-    if (!remote && !ripgrep) {
+    const opencodeBin = await this.opencodeBinary();
+    const ripgrep = findRipgrep({ appRoot: vscode.env.appRoot });
+    if (!ripgrep) {
       log.warn('ripgrep not found (neither VS Code’s nor `rg` on PATH): the agents’ glob, grep and skill tools will fail. Install ripgrep.');
       void vscode.window.showWarningMessage('ripgrep was not found: agents cannot search files or load skills. Install ripgrep (`rg`) and reload.');
     }
     this.opencodeBinPath = opencodeBin;
-    const sandbox = remote ? undefined : { ...(await this.sandboxMode()), shellDir: path.join(this.ctx.extension.globalStorageUri.fsPath, 'sandbox') };
+    const sandbox = { ...(await this.sandboxMode()), shellDir: path.join(this.ctx.extension.globalStorageUri.fsPath, 'sandbox') };
     const stack = await this.builder().start({
       sandbox,
       model: choice.model,
       demo: choice.demo,
       demoCheaters: config.demoCheaters,
-      serverUrls: config.serverUrls,
-      serverPassword: process.env.OPENCODE_SERVER_PASSWORD,
       opencodeBin,
       ripgrep,
       demoDataDir: path.join(this.ctx.extension.globalStorageUri.fsPath, 'demo-opencode'),
@@ -390,9 +378,7 @@ export class AgentService implements vscode.Disposable {
     this.mode = choice;
     this.orchestrator = orchestrator;
     this.started.fire(orchestrator);
-    log.info(
-      `agent service ready: ${choice.demo ? DEMO_LABEL : choice.model}, ${remote ? `remote servers ${config.serverUrls.join(', ')}` : 'local opencode server'}`,
-    );
+    log.info(`agent service ready: ${choice.demo ? DEMO_LABEL : choice.model}, local opencode server`);
     return orchestrator;
   }
 

@@ -18,7 +18,7 @@ export class Config {
     return typeof v === 'string' ? v.trim() : s.default;
   }
 
-  private strings(name: 'serverUrls' | 'demoCheaters'): string[] {
+  private strings(name: 'demoCheaters'): string[] {
     const v = this.section.get<unknown>(SETTINGS[name].key, []);
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && !!x.trim()) : [];
   }
@@ -46,10 +46,6 @@ export class Config {
 
   get workRoot(): string {
     return this.string('workRoot') || SETTINGS.workRoot.default;
-  }
-
-  get serverUrls(): string[] {
-    return this.strings('serverUrls');
   }
 
   /** Run agents against the built-in scripted demo model (offline, no key). */

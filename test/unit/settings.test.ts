@@ -46,13 +46,14 @@ describe('settings, once', () => {
       violationLimit: SETTINGS.violationLimit.default,
       autoRestartAttempts: SETTINGS.autoRestartAttempts.default,
       verifyConcurrency: SETTINGS.verifyConcurrency.default,
-      serverUrls: [],
     });
     expect(o.budgetUsd).toBeUndefined();
     expect(DEFAULT_WORK_ROOT).toBe(SETTINGS.workRoot.default);
-    expect(
-      parseArgs(['generate', '--all', '--budget-usd', '12.5', '--violation-limit', '0', '--server-url', 'http://a', '--server-url', 'http://b']),
-    ).toMatchObject({ budgetUsd: 12.5, violationLimit: 0, serverUrls: ['http://a', 'http://b'] });
+    expect(parseArgs(['generate', '--all', '--budget-usd', '12.5', '--violation-limit', '0'])).toMatchObject({ budgetUsd: 12.5, violationLimit: 0 });
+    // Remote servers are not offered (the harness does not reach them): said plainly, not "unknown option".
+    expect(() => parseArgs(['generate', '--all', '--server-url', 'http://a'])).toThrow(
+      /--server-url is not supported: a remote opencode server gets none of the harness/,
+    );
     expect(() => parseArgs(['generate', '--all', '--verify-concurrency', '0'])).toThrow('--verify-concurrency must be a whole number of at least 1 (got "0")');
     expect(() => parseArgs(['generate', '--all', '--budget-usd', '-1'])).toThrow('--budget-usd must be a number of at least 0');
     expect(() => parseArgs(['generate', '--all', '--max-provider-retries', '2.5'])).toThrow('--max-provider-retries must be a whole number of at least 0');

@@ -30,7 +30,10 @@ export interface AgentStackOptions {
   readonly demo: boolean;
   /** Demo only: interaction keys the demo model plays a dishonest agent on. */
   readonly demoCheaters?: readonly string[];
-  /** Remote `opencode serve` URLs instead of our own server. */
+  /**
+   * Remote `opencode serve` URLs instead of our own server: the connection's remote mode, for tests of
+   * the connection and the restore. No front end offers it (the harness does not reach a remote server).
+   */
   readonly serverUrls?: readonly string[];
   readonly serverPassword?: string;
   /** Our own server: the opencode binary, ripgrep, and where the demo keeps its private opencode data. */

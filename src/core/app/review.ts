@@ -16,6 +16,7 @@ import * as path from 'node:path';
 
 export { describeReviewer, describeReviewState, type ReviewState } from '../review/acceptance';
 export type { ChangedFile } from '../review/changes';
+export type { InteractionModel } from '../spec/model';
 
 /** The review cannot be recorded: an interaction that never ran, still runs, or whose folder or record is gone (bad input). */
 export class ReviewRefused extends Error {

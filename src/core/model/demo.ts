@@ -217,18 +217,82 @@ export function demoCheatScript(it: InteractionModel): ScriptStep[] {
   ];
 }
 
+/**
+ * How fast the demo "thinks", for benchmarks that need a model's own time (the default demo answers at
+ * once): a pause before each step's first byte, then the step's output tokens streamed at a rate.
+ */
+export interface DemoPace {
+  /** Before each step's first byte, ms. */
+  readonly stepDelayMs: number;
+  /** Output tokens a second while a step streams: a step takes its `usage.output` tokens at this rate. */
+  readonly tokensPerSecond: number;
+}
+
+/** The scripted model streams text and reasoning in pieces of this many characters (scriptedModel.ts). */
+const CHARS_PER_CHUNK = 24;
+/** The usual rule of thumb for English and code. */
+const CHARS_PER_TOKEN = 4;
+
+/** The pause between streamed chunks at this pace: one chunk of text holds CHARS_PER_CHUNK / CHARS_PER_TOKEN tokens. */
+function pacedChunkDelayMs(pace: DemoPace): number {
+  return (1000 * (CHARS_PER_CHUNK / CHARS_PER_TOKEN)) / pace.tokensPerSecond;
+}
+
+/** The chunks the scripted model sends for a step: its role, text and reasoning pieces, three per tool call, the finish. */
+function chunksOf(step: ScriptStep): number {
+  const pieces = (s: string | undefined) => (s ? Math.ceil(s.length / CHARS_PER_CHUNK) : 0);
+  return 2 + pieces(step.reasoning) + pieces(step.text) + 3 * (step.tool_calls?.length ?? 0);
+}
+
+/** A step's own time at a pace: the pause, then the longer of its tokens at the rate and its chunks at the chunk delay. */
+function stepTimeMs(step: ScriptStep, pace: DemoPace): number {
+  const tokensMs = (1000 * (step.usage?.output ?? 100)) / pace.tokensPerSecond;
+  return pace.stepDelayMs + Math.max(tokensMs, chunksOf(step) * pacedChunkDelayMs(pace));
+}
+
+/**
+ * A step at a pace. Text and reasoning stream chunk by chunk at the rate (the server's chunk delay);
+ * what its chunks do not carry at that rate (a tool call's arguments arrive in three chunks, however
+ * long) is waited for before the first byte, so the step takes `stepTimeMs` all the same.
+ */
+function pacedStep(step: ScriptStep, pace: DemoPace): ScriptStep {
+  const streamedMs = chunksOf(step) * pacedChunkDelayMs(pace);
+  return { ...step, delayMs: (step.delayMs ?? 0) + stepTimeMs(step, pace) - streamedMs };
+}
+
+/** @internal test hook: the model's own time for the demo's build of an interaction at a pace (bench/scale.mjs's ideal is made of it). */
+export function demoModelTimeMs(it: InteractionModel, pace: DemoPace): number {
+  return demoScript(it).reduce((sum, step) => sum + stepTimeMs(step, pace), 0);
+}
+
 /** The demo model server. `assign` a session to an interaction before prompting it. */
 export class DemoModel {
-  readonly server = new ScriptedModelServer({ chunkDelayMs: 15 });
+  /** Held so a pace can change the chunk delay the server reads for every response it streams. */
+  private readonly serverOptions: { chunkDelayMs: number } = { chunkDelayMs: 15 };
+  readonly server = new ScriptedModelServer(this.serverOptions);
+  private pace: DemoPace | undefined;
 
   start(): Promise<string> {
     return this.server.start();
   }
 
+  /**
+   * @internal test hook: answers every script assigned from now on at this pace (bench/scale.mjs; the
+   * demo itself answers at once). The chunk delay applies to every response the server streams from now on.
+   */
+  setPace(pace: DemoPace): void {
+    if (!(pace.tokensPerSecond > 0) || !(pace.stepDelayMs >= 0))
+      throw new Error(`a demo pace needs tokens/s > 0 and a step delay >= 0, not ${JSON.stringify(pace)}`);
+    this.pace = pace;
+    this.serverOptions.chunkDelayMs = pacedChunkDelayMs(pace);
+  }
+
   /** `cheat`: play the dishonest build (demoCheatScript) on this interaction. */
   assign(sessionId: string, interaction: InteractionModel, opts: { cheat?: boolean } = {}): void {
     const name = `demo:${interaction.key}${opts.cheat ? ':cheat' : ''}`;
-    this.server.define(name, opts.cheat ? demoCheatScript(interaction) : demoScript(interaction));
+    const steps = opts.cheat ? demoCheatScript(interaction) : demoScript(interaction);
+    const pace = this.pace;
+    this.server.define(name, pace ? steps.map((s) => pacedStep(s, pace)) : steps);
     this.server.assign(sessionId, name);
   }
 

@@ -205,6 +205,15 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
       case 'verify':
         await vscode.commands.executeCommand(COMMANDS.verifyInteraction, { key });
         return;
+      case 'review':
+        await vscode.commands.executeCommand(COMMANDS.reviewInteraction, { key });
+        return;
+      case 'accept':
+        await vscode.commands.executeCommand(COMMANDS.acceptInteraction, { key });
+        return;
+      case 'reject':
+        await vscode.commands.executeCommand(COMMANDS.rejectInteraction, { key });
+        return;
       case 'openFolder':
         await vscode.commands.executeCommand(COMMANDS.openInteractionFolder, { key });
         return;

@@ -37,6 +37,7 @@ export class SpecCodeLensProvider implements vscode.CodeLensProvider {
         lenses.push(
           new vscode.CodeLens(line, { title: `$(play) Generate ${it.id}`, command: COMMANDS.generateInteraction, arguments: [arg] }),
           new vscode.CodeLens(line, { title: '$(check) Verify', command: COMMANDS.verifyInteraction, arguments: [arg] }),
+          new vscode.CodeLens(line, { title: '$(diff-multiple) Review', command: COMMANDS.reviewInteraction, arguments: [arg] }),
         );
       }
     }

@@ -17,6 +17,9 @@ export const COMMANDS = {
   checkSandbox: 'integrationBuilder.checkSandbox',
   showInsights: 'integrationBuilder.showInsights',
   restartAgentServer: 'integrationBuilder.restartAgentServer',
+  reviewInteraction: 'integrationBuilder.reviewInteraction',
+  acceptInteraction: 'integrationBuilder.acceptInteraction',
+  rejectInteraction: 'integrationBuilder.rejectInteraction',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

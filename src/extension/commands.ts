@@ -14,6 +14,7 @@ import type { TreeNode } from './tree';
 import { assembleIntegration, type ProposedFiles } from './assembleCommand';
 import { showInsights } from './insightsPanel';
 import type { VerifyReport } from '../core/verify/types';
+import { describeReviewState, ReviewRefused } from '../core/app/review';
 
 type Handler = (...args: unknown[]) => unknown;
 type Pair = { integration: IntegrationModel; interaction: InteractionModel };
@@ -467,6 +468,63 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
       } catch (err) {
         if (err instanceof UserCancelled) return undefined;
         throw err;
+      }
+    },
+
+    [COMMANDS.reviewInteraction]: async (arg?: unknown) => {
+      const pair = await targets.interaction(arg, 'Interaction to review');
+      if (!pair) return undefined;
+      const key = pair.interaction.key;
+      if (ctx.agents.current?.activeKeys().includes(key)) {
+        const message = `${key} is still running: review it when its agent has finished.`;
+        void vscode.window.showInformationMessage(message);
+        return message;
+      }
+      const opened = await ctx.reviews.open(pair.interaction);
+      if (typeof opened === 'string') void vscode.window.showInformationMessage(opened);
+      return opened;
+    },
+
+    [COMMANDS.acceptInteraction]: async (arg?: unknown) => {
+      const pair = await targets.interaction(arg, 'Interaction to accept');
+      if (!pair) return undefined;
+      const key = pair.interaction.key;
+      try {
+        const { state } = await ctx.agents.builder().accept(key);
+        await ctx.reviews.refresh([key]);
+        const verified = ctx.runs.get(key)?.status === 'verified';
+        const message = `${key}: ${describeReviewState(state)}.${verified ? ' Assemble takes it.' : ' It is not verified: Assemble leaves it out unless you include unverified interactions.'} A change to its folder clears the acceptance.`;
+        void (verified ? vscode.window.showInformationMessage(message) : vscode.window.showWarningMessage(message));
+        return state;
+      } catch (err) {
+        if (!(err instanceof ReviewRefused)) throw err;
+        void vscode.window.showWarningMessage(err.message);
+        return err.message;
+      }
+    },
+
+    [COMMANDS.rejectInteraction]: async (arg?: unknown) => {
+      const pair = await targets.interaction(arg, 'Interaction to reject');
+      if (!pair) return undefined;
+      const key = pair.interaction.key;
+      let reason = argField(arg, 'reason');
+      if (reason === undefined && !ctx.silentConfirmations) {
+        reason = await vscode.window.showInputBox({
+          title: `Reject ${key}`,
+          prompt: 'Why? (optional: kept in its run record; Assemble leaves it out)',
+          ignoreFocusOut: true,
+        });
+        if (reason === undefined) return undefined;
+      }
+      try {
+        const { state } = await ctx.agents.builder().reject(key, { reason });
+        await ctx.reviews.refresh([key]);
+        void vscode.window.showInformationMessage(`${key}: ${describeReviewState(state)}. Assemble leaves it out.`);
+        return state;
+      } catch (err) {
+        if (!(err instanceof ReviewRefused)) throw err;
+        void vscode.window.showWarningMessage(err.message);
+        return err.message;
       }
     },
 

@@ -4,6 +4,7 @@ import { RunBoard } from '../core/runs/board';
 import { AgentService } from './agentService';
 import { Config } from './config';
 import { SpecWorkspace } from './specWorkspace';
+import { ReviewService } from './review';
 import { InteractionsTree } from './tree';
 import { VerifyResults } from './verifyResults';
 
@@ -16,6 +17,8 @@ export class ExtensionCtx implements vscode.Disposable {
   readonly agents: AgentService;
   /** The last verification's findings (Problems panel) and its summary document. */
   readonly verifyResults: VerifyResults;
+  /** Review: the diff against the scaffold, findings as comments, and each interaction's accept / reject state. */
+  readonly reviews: ReviewService;
   /** Tests answer confirmations themselves (a modal dialog would block them). */
   silentConfirmations = false;
 
@@ -28,9 +31,10 @@ export class ExtensionCtx implements vscode.Disposable {
         return undefined; // no folder open
       }
     });
-    this.tree = new InteractionsTree(this.specs.store, this.runs, () => this.workspaceRoot());
     this.agents = new AgentService(this);
     this.verifyResults = new VerifyResults((key) => this.specs.store.find(key)?.interaction);
+    this.reviews = new ReviewService(this);
+    this.tree = new InteractionsTree(this.specs.store, this.runs, () => this.workspaceRoot(), this.reviews);
   }
 
   /** The first workspace folder on disk: where the work root and a new spec go. */
@@ -40,6 +44,7 @@ export class ExtensionCtx implements vscode.Disposable {
 
   dispose(): void {
     this.agents.dispose();
+    this.reviews.dispose();
     this.verifyResults.dispose();
     this.tree.dispose();
     this.specs.dispose();

@@ -5,7 +5,9 @@ import type { RunStatusSource } from '../core/runs/board';
 import { STATUS_LABEL, type InteractionStatus } from '../core/runs/status';
 import { hasErrors, type IntegrationModel, type InteractionModel, type LoadedSpec } from '../core/spec/model';
 import type { SpecStore } from '../core/spec/store';
+import { describeReviewState } from '../core/app/review';
 import { COMMANDS } from './commandIds';
+import type { ReviewStatusSource } from './review';
 
 export type TreeNode =
   | { readonly type: 'problems'; readonly spec: LoadedSpec; readonly errors: number; readonly warnings: number }
@@ -52,8 +54,10 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
     private readonly store: SpecStore,
     private readonly runs: RunStatusSource,
     private readonly workspaceRoot: () => string | undefined,
+    private readonly reviews?: ReviewStatusSource,
   ) {
     this.subscriptions = [store.onDidChange(() => this.refresh()), runs.onDidChange(() => this.onRunsChanged())];
+    if (reviews) this.subscriptions.push(reviews.onDidChange(() => this.refresh()));
   }
 
   private onRunsChanged(): void {
@@ -168,7 +172,12 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
           if (run?.demo) extra.push('demo');
           if (run?.unsandboxed) extra.push('unsandboxed');
           if (run?.elsewhere) extra.push('run by another process');
+          const review = this.reviews?.get(interaction.key);
+          if (review?.state === 'accepted') extra.unshift('accepted');
+          else if (review?.state === 'stale') extra.unshift('acceptance cleared: changed');
+          else if (review?.state === 'rejected') extra.unshift('rejected');
           item.description = [STATUS_LABEL[status], ...extra].join(' · ');
+          if (review?.state === 'accepted') item.iconPath = icon(['verified-filled', 'testing.iconPassed']);
         }
         const tip = new vscode.MarkdownString(undefined, true);
         tip.appendMarkdown(`**${interaction.displayName}** \`${interaction.key}\`\n\n`);
@@ -178,6 +187,8 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
         if (interaction.comments) tip.appendMarkdown('\n\nComments: ').appendText(interaction.comments);
         if (run?.unreadable) tip.appendMarkdown('\n\nThe run record cannot be read: ').appendText(run.unreadable);
         else tip.appendMarkdown(`\n\nStatus: ${STATUS_LABEL[status]}${run?.detail ? ` — ${run.detail}` : ''}`);
+        const reviewed = this.reviews?.get(interaction.key);
+        if (reviewed && reviewed.state !== 'none') tip.appendMarkdown('\n\nReview: ').appendText(describeReviewState(reviewed));
         item.tooltip = tip;
         item.contextValue = `interaction.${invalid ? 'invalid' : status}`;
         item.command = {

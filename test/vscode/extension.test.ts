@@ -112,7 +112,7 @@ suite('Integration Builder in VS Code', () => {
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
-  test('CodeLenses offer Generate and Verify above each interaction', async () => {
+  test('CodeLenses offer Generate, Verify and Review above each interaction', async () => {
     const uri = vscode.Uri.file(path.join(workspaceDir(), 'interactions.json'));
     const doc = await vscode.workspace.openTextDocument(uri);
     const lenses = await until('code lenses', async () => {
@@ -121,7 +121,7 @@ suite('Integration Builder in VS Code', () => {
     });
     const createEventLine = doc.positionAt(doc.getText().indexOf('"create-event"')).line;
     const onLine = lenses.filter((l) => l.range.start.line === createEventLine).map((l) => l.command?.title);
-    assert.deepStrictEqual(onLine, ['$(play) Generate create-event', '$(check) Verify']);
+    assert.deepStrictEqual(onLine, ['$(play) Generate create-event', '$(check) Verify', '$(diff-multiple) Review']);
   });
 
   test('a broken spec gets diagnostics at the right line and the rest keeps working', async () => {
@@ -336,14 +336,33 @@ suite('Integration Builder in VS Code', () => {
     const onDisk = path.join(workspaceDir(), '.integration-builder/work/.runs/google-calendar/create-event.verify.json');
     assert.ok(fs.existsSync(onDisk), 'the report is kept next to the run record');
 
-    // Assemble: the verified interaction goes into the Nango project, which then compiles.
+    // Review: VS Code's multi-file diff of what the agent changed against the scaffold (the fixtures the
+    // recorder wrote are the harness's, not the agent's); then accept it: Assemble takes verified and accepted.
+    const review = await vscode.commands.executeCommand<{ diff: string; changes: { rel: string; status: string }[] }>('integrationBuilder.reviewInteraction', {
+      key,
+    });
+    assert.strictEqual(review.diff, 'multi', JSON.stringify(review));
+    assert.ok(
+      review.changes.some((c) => c.rel === 'google-calendar/actions/create-event.ts' && c.status === 'modified'),
+      JSON.stringify(review.changes),
+    );
+    assert.ok(!review.changes.some((c) => c.rel.endsWith('.test.json')), `no fixture among the agent's changes: ${JSON.stringify(review.changes)}`);
+    assert.match(vscode.window.tabGroups.activeTabGroup.activeTab?.label ?? '', /^Review google-calendar\/create-event: \d+ file\(s\) changed/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    const accepted = await vscode.commands.executeCommand<{ state: string }>('integrationBuilder.acceptInteraction', { key });
+    assert.strictEqual(accepted.state, 'accepted');
+    await until('the tree to say accepted', () =>
+      /^verified · accepted · /.test(String(api.ctx.tree.getTreeItem(api.ctx.tree.getChildren(calendar)[0]!).description)) ? true : undefined,
+    );
+
+    // Assemble: the verified and accepted interaction goes into the Nango project, which then compiles.
     api.ctx.silentConfirmations = true;
     const assembled = await vscode.commands.executeCommand<{ compile: { ok: boolean }; written: string[]; refused: { key: string }[] }>(
       'integrationBuilder.assembleIntegration',
       'google-calendar',
     );
     assert.ok(assembled.compile.ok, JSON.stringify(assembled.compile));
-    assert.deepStrictEqual(assembled.refused, [], 'only verified interactions have run, none is refused');
+    assert.deepStrictEqual(assembled.refused, [], 'only verified and accepted interactions have run, none is refused');
     assert.match(fs.readFileSync(path.join(workspaceDir(), 'nango-integrations/google-calendar/actions/create-event.ts'), 'utf8'), /createAction/);
     assert.strictEqual(
       fs.readFileSync(path.join(workspaceDir(), 'nango-integrations/index.ts'), 'utf8'),
@@ -373,6 +392,9 @@ suite('Integration Builder in VS Code', () => {
       240_000,
     );
     assert.strictEqual(api.ctx.agents.current!.get(key)!.history.length, 1);
+    // A new attempt starts without the acceptance; the first attempt keeps it in the history.
+    assert.strictEqual(api.ctx.agents.current!.get(key)!.history[0]!.review?.decision, 'accepted');
+    await until('the acceptance to be cleared in the tree', () => (api.ctx.reviews.get(key)?.state === 'none' ? true : undefined));
   });
 
   test('Check Agent Sandbox runs the real sandbox and reports every check', async function () {
@@ -429,6 +451,9 @@ suite('Integration Builder in VS Code', () => {
         history: [],
       }),
     );
+    // The default flow: a person accepted it (Assemble takes verified and accepted interactions).
+    const accepted = await vscode.commands.executeCommand<{ state: string }>('integrationBuilder.acceptInteraction', { key });
+    assert.strictEqual(accepted.state, 'accepted', JSON.stringify(accepted));
     fs.mkdirSync(project, { recursive: true });
     fs.writeFileSync(path.join(project, 'nango.yaml'), 'integrations:\n  hubspot: {}\n');
     const config = vscode.workspace.getConfiguration('integrationBuilder');
@@ -456,6 +481,97 @@ suite('Integration Builder in VS Code', () => {
       fs.rmSync(record, { force: true });
       fs.rmSync(folder, { recursive: true, force: true });
       fs.rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  test('Review: the diff against the scaffold and the findings as comments at their lines; accept, then a change to the folder clears it', async () => {
+    const root = workspaceDir();
+    const key = 'hubspot/sync-deals';
+    const folder = path.join(root, '.integration-builder/work/hubspot/sync-deals');
+    const script = path.join(folder, 'hubspot/syncs/sync-deals.ts');
+    const record = path.join(root, '.integration-builder/work/.runs/hubspot/sync-deals.json');
+    fs.mkdirSync(path.dirname(script), { recursive: true });
+    fs.writeFileSync(script, "import { createSync } from 'nango';\nconst deals: any = [];\nexport default createSync({ deals });\n");
+    fs.writeFileSync(path.join(folder, 'hubspot/mappers.ts'), 'export const toDeal = (x: unknown) => x;\n');
+    fs.mkdirSync(path.dirname(record), { recursive: true });
+    const tokens = { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 };
+    fs.writeFileSync(
+      record,
+      JSON.stringify({
+        version: 1,
+        key,
+        integrationId: 'hubspot',
+        interactionId: 'sync-deals',
+        specFile: path.join(root, 'interactions.json'),
+        folder,
+        attempt: 1,
+        status: 'failed',
+        demo: true,
+        queuedAt: new Date().toISOString(),
+        costUsd: 0,
+        tokens,
+        steps: 0,
+        toolCalls: 0,
+        retries: 0,
+        history: [],
+      }),
+    );
+    const finding = {
+      check: 'transcript',
+      rule: 'transcript.any-cast',
+      severity: 'error',
+      message: '`: any` hides the shape of the data',
+      location: { file: 'hubspot/syncs/sync-deals.ts', line: 2 },
+      step: { attempt: 1, line: 0, step: 1 },
+    };
+    api.ctx.verifyResults.show([
+      {
+        version: 1,
+        key,
+        integrationId: 'hubspot',
+        interactionId: 'sync-deals',
+        folder,
+        attempt: 1,
+        verdict: 'failed',
+        startedAt: new Date().toISOString(),
+        durationMs: 1,
+        checks: [{ check: 'transcript', outcome: 'failed', durationMs: 1, findings: [finding] }],
+      } as never,
+    ]);
+    try {
+      const review = await vscode.commands.executeCommand<{
+        diff: string;
+        changes: { rel: string; status: string }[];
+        threads: { file: string; line: number; rules: string[] }[];
+      }>('integrationBuilder.reviewInteraction', { key });
+      assert.strictEqual(review.diff, 'multi');
+      const changed = Object.fromEntries(review.changes.map((c) => [c.rel, c.status]));
+      assert.strictEqual(changed['hubspot/syncs/sync-deals.ts'], 'modified', JSON.stringify(review.changes));
+      assert.strictEqual(changed['hubspot/mappers.ts'], 'added');
+      // The scaffold's other files are not there in this hand-made folder: deleted, as the diff shows.
+      assert.strictEqual(changed['index.ts'], 'deleted');
+      assert.deepStrictEqual(review.threads, [{ file: 'hubspot/syncs/sync-deals.ts', line: 2, rules: ['transcript.any-cast'] }]);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+
+      const accepted = await vscode.commands.executeCommand<{ state: string }>('integrationBuilder.acceptInteraction', { key });
+      assert.strictEqual(accepted.state, 'accepted');
+      const hubspot = api.ctx.tree.getChildren().find((n) => n.type === 'integration' && n.integration.id === 'hubspot')!;
+      const row = () => api.ctx.tree.getChildren(hubspot).find((n) => n.type === 'interaction' && n.interaction.key === key)!;
+      await until('the tree to say accepted', () => (/(^| · )accepted( · |$)/.test(String(api.ctx.tree.getTreeItem(row()).description)) ? true : undefined));
+      // A change to the folder after acceptance: the tree follows it (the folder is watched), not accepted any more.
+      fs.writeFileSync(path.join(folder, 'hubspot/mappers.ts'), 'export const toDeal = (x: unknown) => ({ x });\n');
+      await until('the acceptance to be cleared by the change', () =>
+        / · acceptance cleared: changed/.test(String(api.ctx.tree.getTreeItem(row()).description)) ? true : undefined,
+      );
+      assert.strictEqual(api.ctx.reviews.get(key)?.state, 'stale');
+
+      api.ctx.silentConfirmations = true;
+      const rejected = await vscode.commands.executeCommand<{ state: string }>('integrationBuilder.rejectInteraction', { key, reason: 'any everywhere' });
+      assert.strictEqual(rejected.state, 'rejected');
+      assert.match(JSON.parse(fs.readFileSync(record, 'utf8')).review.reason, /any everywhere/);
+    } finally {
+      fs.rmSync(record, { force: true });
+      fs.rmSync(folder, { recursive: true, force: true });
     }
   });
 

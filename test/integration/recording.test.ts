@@ -1,6 +1,6 @@
 // Recording is a harness tool: the agent calls record_fixture, the harness runs the real Nango CLI
 // (compile, then dryrun --save) against a loopback stand-in of the Nango API. A 403 ends the
-// session as blocked.
+// session as blocked; a script that does not compile is told where, before any request.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,28 @@ describe('record_fixture through the harness', () => {
     const run = o.get('google-calendar/create-event')!;
     expect(run.status).toBe('blocked');
     expect(run.detail).toMatch(/^the API refused the recording: the API refused access \(403\)/);
+    expect(existsSync(path.join(run.folder, 'google-calendar/tests/create-event.test.json'))).toBe(false);
+  });
+
+  it('a script that does not compile is told where, and the API is asked nothing', async () => {
+    const broken = `${SCRIPT}\nconst attendees: number = 'three';\nexport { attendees };\n`;
+    stack.model.define('record', [
+      { ...script[0], tool_calls: [{ name: 'write', arguments: { filePath: 'google-calendar/actions/create-event.ts', content: broken } }] },
+      ...script.slice(1),
+    ]);
+    nango.refuse = false;
+    const before = nango.requests.length;
+    const o = orchestrator('broken');
+    o.generate(targetsFor('google-calendar', ['create-event']));
+    await o.whenIdle();
+    const run = o.get('google-calendar/create-event')!;
+    expect(run.status, run.detail).toBe('needs-review');
+    const call = events.find((e) => e.type === 'tool.finished' && e.tool === 'record_fixture' && e.sessionId === run.sessionId);
+    expect(call).toMatchObject({ ok: false });
+    expect(call?.type === 'tool.finished' && call.output).toMatch(
+      /^Recording failed:\nThe script does not compile, so it cannot be recorded yet:\n[^]*create-event\.ts:\d+:\d+[^]*Type 'string' is not assignable to type 'number'/,
+    );
+    expect(nango.requests.slice(before).some((r) => r.path.startsWith('/proxy/'))).toBe(false);
     expect(existsSync(path.join(run.folder, 'google-calendar/tests/create-event.test.json'))).toBe(false);
   });
 });

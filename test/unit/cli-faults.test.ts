@@ -7,20 +7,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main, parseArgs, saveUnsaved } from '../../src/cli/main';
 import { newRunRecord } from '../../src/core/runs/record';
 import { RunStore } from '../../src/core/runs/store';
+import { capturedIo } from '../support/cliIo';
 
 const REPO = path.resolve(__dirname, '../..');
 let dir: string;
 let out: string[];
 let err: string[];
-const io = () => ({
-  out: (s: string) => out.push(s),
-  err: (s: string) => err.push(s),
-  errRaw: (s: string) => err.push(s),
-  isTTY: false,
-  env: {},
-  cwd: dir,
-  packageRoot: REPO,
-});
+const io = capturedIo(() => ({ cwd: dir, out, err }));
 const workRoot = () => path.join(dir, '.integration-builder', 'work');
 /** Every path under `root`: what "nothing was written" is checked against. */
 const tree = (root: string) => (readdirSync(root, { recursive: true }) as string[]).sort();

@@ -1,31 +1,20 @@
 // `integration-builder accept <key>` / `reject <key> [--reason]`, `status` saying what is accepted, and
 // `assemble` taking verified and accepted interactions by default (--include-unaccepted for the others).
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main, parseArgs } from '../../src/cli/main';
 import { newRunRecord, type RunRecord } from '../../src/core/runs/record';
 import { RunStore } from '../../src/core/runs/store';
+import { capturedIo, put } from '../support/cliIo';
 
 const REPO = path.resolve(__dirname, '../..');
 
 let dir: string;
 let out: string[];
 let err: string[];
-const io = () => ({
-  out: (s: string) => out.push(s),
-  err: (s: string) => err.push(s),
-  errRaw: (s: string) => err.push(s),
-  isTTY: false,
-  env: {},
-  cwd: dir,
-  packageRoot: REPO,
-});
-const put = (file: string, content: string) => {
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, content);
-};
+const io = capturedIo(() => ({ cwd: dir, out, err }));
 const workRoot = () => path.join(dir, '.integration-builder', 'work');
 
 async function finishedRun(id: string, status: RunRecord['status'] = 'verified'): Promise<string> {

@@ -1,6 +1,6 @@
 // The CLI's argument parsing, its progress lines, and the commands that need no agent (in process, on
 // real files); generate and verify with real agents are in test/integration/cli.test.ts.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -9,6 +9,7 @@ import { LiveLines } from '../../src/cli/progress';
 import { newRunRecord } from '../../src/core/runs/record';
 import { RunStore } from '../../src/core/runs/store';
 import { IntegrationBuilder } from '../../src/core/app/integrationBuilder';
+import { capturedIo, put } from '../support/cliIo';
 
 const REPO = path.resolve(__dirname, '../..');
 
@@ -98,15 +99,7 @@ describe('main, without agents', () => {
   let dir: string;
   let out: string[];
   let err: string[];
-  const io = () => ({
-    out: (s: string) => out.push(s),
-    err: (s: string) => err.push(s),
-    errRaw: (s: string) => err.push(s),
-    isTTY: false,
-    env: {},
-    cwd: dir,
-    packageRoot: REPO,
-  });
+  const io = capturedIo(() => ({ cwd: dir, out, err }));
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'ib-cli-'));
@@ -166,19 +159,7 @@ describe('assemble refused before writing', () => {
   let dir: string;
   let out: string[];
   let err: string[];
-  const io = () => ({
-    out: (s: string) => out.push(s),
-    err: (s: string) => err.push(s),
-    errRaw: (s: string) => err.push(s),
-    isTTY: false,
-    env: {},
-    cwd: dir,
-    packageRoot: REPO,
-  });
-  const put = (file: string, content: string) => {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, content);
-  };
+  const io = capturedIo(() => ({ cwd: dir, out, err }));
   /** Every file and folder under `root` with its content: what "nothing was written" is checked against. */
   const snapshot = (root: string): string[] =>
     readdirSync(root, { recursive: true, withFileTypes: true })

@@ -15,6 +15,7 @@ import { writeShardNote } from '../../src/core/shard/shard';
 import { reportFileFor } from '../../src/core/verify';
 import { scaffoldInteraction, scriptRelativePath } from '../../src/core/workspace/scaffold';
 import { targetsFor } from '../support/specs';
+import { capturedIo } from '../support/cliIo';
 
 const REPO = path.resolve(__dirname, '../..');
 const FIXTURE_TEXT = JSON.stringify({ input: { summary: 'Standup' }, output: { id: 'evt_1' } }, null, 2) + '\n';
@@ -253,15 +254,7 @@ describe('mergeWorkRoots', () => {
 describe('integration-builder merge', () => {
   let out: string[];
   let err: string[];
-  const io = () => ({
-    out: (s: string) => out.push(s),
-    err: (s: string) => err.push(s),
-    errRaw: (s: string) => err.push(s),
-    isTTY: false,
-    env: {},
-    cwd: root,
-    packageRoot: REPO,
-  });
+  const io = capturedIo(() => ({ cwd: root, out, err }));
   beforeEach(async () => {
     out = [];
     err = [];

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main, parseArgs, UsageError } from '../../src/cli/main';
 import { assignShards, parseShard, shardRank, shardShare, type Shard } from '../../src/core/shard/shard';
 import { loadSpecFile } from '../../src/core/spec/loader';
+import { capturedIo } from '../support/cliIo';
 
 const REPO = path.resolve(__dirname, '../..');
 const EXAMPLE = path.join(REPO, 'examples/product-integrations/interactions.json');
@@ -134,15 +135,7 @@ describe('--shard on the command line', () => {
     let dir: string;
     let out: string[];
     let err: string[];
-    const io = () => ({
-      out: (s: string) => out.push(s),
-      err: (s: string) => err.push(s),
-      errRaw: (s: string) => err.push(s),
-      isTTY: false,
-      env: {},
-      cwd: dir,
-      packageRoot: REPO,
-    });
+    const io = capturedIo(() => ({ cwd: dir, out, err }));
     beforeEach(() => {
       dir = mkdtempSync(path.join(tmpdir(), 'ib-shard-'));
       cpSync(EXAMPLE, path.join(dir, 'interactions.json'));

@@ -409,13 +409,29 @@ export class AgentService implements vscode.Disposable {
 
   /** Starts runs, with a cancellable progress while the server comes up. */
   async generate(targets: readonly RunTarget[]): Promise<string[]> {
-    await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Integration Builder: starting the agent service…', cancellable: true },
-      (_progress, token) => Promise.race([this.get(), new Promise<never>((_, reject) => token.onCancellationRequested(() => reject(new UserCancelled())))]),
-    );
+    await this.startService();
     const queued = this.builder().generate(targets);
     if (queued.length) void this.stack?.connection.ensure().catch((err) => this.ctx.log.error(`opencode: ${(err as Error).message}`));
     return queued;
+  }
+
+  /** The service, started (with a cancellable progress while the server comes up: UserCancelled). */
+  private async startService(): Promise<Orchestrator> {
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Integration Builder: starting the agent service…', cancellable: true },
+      (_progress, token) => Promise.race([this.get(), new Promise<never>((_, reject) => token.onCancellationRequested(() => reject(new UserCancelled())))]),
+    );
+  }
+
+  /**
+   * A person's feedback to a finished run's agent, as a new turn of its session (verified when it ends).
+   * Returns the turn's number. Throws what the engine refuses (still running, no session left, …).
+   */
+  async sendFeedback(key: string, text: string): Promise<number | undefined> {
+    await this.startService();
+    await this.builder().sendFeedback(key, text);
+    void this.stack?.connection.ensure().catch((err) => this.ctx.log.error(`opencode: ${(err as Error).message}`));
+    return this.orchestrator?.get(key)?.feedback?.at(-1)?.turn;
   }
 
   async stop(keys?: readonly string[]): Promise<void> {

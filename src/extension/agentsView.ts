@@ -208,6 +208,9 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
       case 'review':
         await vscode.commands.executeCommand(COMMANDS.reviewInteraction, { key });
         return;
+      case 'feedback':
+        await vscode.commands.executeCommand(COMMANDS.sendFeedback, { key });
+        return;
       case 'accept':
         await vscode.commands.executeCommand(COMMANDS.acceptInteraction, { key });
         return;

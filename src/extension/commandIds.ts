@@ -20,6 +20,7 @@ export const COMMANDS = {
   reviewInteraction: 'integrationBuilder.reviewInteraction',
   acceptInteraction: 'integrationBuilder.acceptInteraction',
   rejectInteraction: 'integrationBuilder.rejectInteraction',
+  sendFeedback: 'integrationBuilder.sendFeedback',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

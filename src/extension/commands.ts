@@ -485,6 +485,55 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
       return opened;
     },
 
+    // Feedback to a finished run's agent: a new turn of its session, in its folder, verified when it ends.
+    // From the palette, the tree or the Agents view (an input box), `{ key, text }`, or a reply written in a
+    // review comment thread (VS Code passes `{ thread, text }`; where it was written goes with it).
+    [COMMANDS.sendFeedback]: async (arg?: unknown) => {
+      const refuse = (message: string) => {
+        void vscode.window.showWarningMessage(message);
+        return message;
+      };
+      const reply = ctx.reviews.replyOf(arg);
+      let key: string;
+      if (reply) {
+        if (!reply.key) return refuse('This comment is on no interaction’s folder: feedback goes to the agent of an interaction that has run.');
+        key = reply.key;
+      } else {
+        const pair = await targets.interaction(arg, 'Interaction whose agent gets your feedback');
+        if (!pair) return undefined;
+        key = pair.interaction.key;
+      }
+      const board = ctx.runs.get(key);
+      if (ctx.agents.current?.activeKeys().includes(key) || board?.status === 'running' || board?.status === 'queued')
+        return refuse(`${key} is still running: send feedback once its agent has finished.`);
+      if (board?.elsewhere) return refuse(`${key} is being run by another process: send feedback from there, or once it has finished.`);
+      if (!(await ctx.agents.builder().record(key))) return refuse(`${key} has not run yet: there is no agent to send feedback to. Generate it first.`);
+      let text = reply?.text ?? argField(arg, 'text');
+      if (text === undefined) {
+        text = await vscode.window.showInputBox({
+          title: `Feedback to the agent of ${key}`,
+          prompt: 'What should it change? It goes to the same session as a new turn, in the same folder, and the turn is verified when it ends.',
+          ignoreFocusOut: true,
+          validateInput: (v) => (v.trim() ? undefined : 'Say what the agent should change.'),
+        });
+        if (text === undefined) return undefined;
+      }
+      if (!text.trim()) return refuse(`The feedback to ${key}'s agent is empty: nothing was sent.`);
+      let turn: number | undefined;
+      try {
+        turn = await ctx.agents.sendFeedback(key, text);
+      } catch (err) {
+        if (err instanceof UserCancelled) return undefined;
+        ctx.log.warn(`feedback to ${key}: ${(err as Error).message}`);
+        return refuse(`Feedback to ${key} was not sent: ${(err as Error).message}.`);
+      }
+      if (reply) ctx.reviews.noteSent(reply.thread, reply.said, turn);
+      void vscode.window.showInformationMessage(
+        `${key}: your feedback went to its agent${turn ? ` as turn ${turn}` : ''}; the turn is verified when it ends. Its earlier verdict is kept in the run's history.`,
+      );
+      return { key, turn };
+    },
+
     [COMMANDS.acceptInteraction]: async (arg?: unknown) => {
       const pair = await targets.interaction(arg, 'Interaction to accept');
       if (!pair) return undefined;

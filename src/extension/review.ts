@@ -2,7 +2,8 @@
 // (one diff per file where the multi-file diff is not available), the verification's findings as
 // comments at their lines (the Comments API), the transcript one click away; Accept and Reject; and the
 // review state of every interaction for the tree, read against its folder (a change after acceptance
-// makes it stale), refreshed when a run changes or a file of its folder does.
+// makes it stale), refreshed when a run changes or a file of its folder does. A reply to a finding's
+// thread, or a comment started on any line of an agent's file, is feedback to its agent (Send Feedback).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { IntegrationBuilder } from '../core/app/integrationBuilder';
@@ -10,6 +11,16 @@ import { describeReviewState, type ReviewState } from '../core/app/review';
 import type { InteractionModel } from '../core/app/review';
 import type { Finding, VerifyReport } from '../core/verify/types';
 import { COMMANDS } from './commandIds';
+
+/** A reply written in a review comment thread: the interaction it is about and the feedback for its agent. */
+export interface FeedbackReply {
+  readonly key: string;
+  /** What the person wrote, with where it was written (file and line, the findings there) for the agent. */
+  readonly text: string;
+  /** What the person wrote, as written. */
+  readonly said: string;
+  readonly thread: vscode.CommentThread;
+}
 
 export const SCAFFOLD_SCHEME = 'integration-builder-scaffold';
 /** The comment controller's id: `comments/commentThread/*` menus name it. */
@@ -53,6 +64,9 @@ export class ReviewService implements ReviewStatusSource, vscode.Disposable {
   private readonly before = new Map<string, string>();
   private readonly comments = vscode.comments.createCommentController(REVIEW_COMMENTS, 'Integration Builder review');
   private readonly threads = new Map<string, vscode.CommentThread[]>();
+  /** The findings' threads: their interaction and rules (a reply says where it was written). */
+  private readonly threadKeys = new WeakMap<vscode.CommentThread, string>();
+  private readonly threadRules = new WeakMap<vscode.CommentThread, string[]>();
   private readonly disposables: { dispose(): void }[] = [];
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -65,6 +79,78 @@ export class ReviewService implements ReviewStatusSource, vscode.Disposable {
       vscode.workspace.registerTextDocumentContentProvider(SCAFFOLD_SCHEME, { provideTextDocumentContent: (uri) => this.before.get(uri.toString()) ?? '' }),
       host.runs.onDidChange((keys) => this.refreshSoon(keys)),
     );
+    // A person may start a comment on any line of an agent's file: a thread there is feedback to its agent.
+    this.comments.commentingRangeProvider = {
+      provideCommentingRanges: (doc) => (this.keyOf(doc.uri) ? [new vscode.Range(0, 0, Math.max(0, doc.lineCount - 1), 0)] : []),
+    };
+    this.comments.options = { prompt: 'Feedback to the agent…', placeHolder: 'What should the agent change? (Send Feedback to Agent)' };
+  }
+
+  /** The interaction whose folder holds this file (one that has run), if any. */
+  keyOf(uri: vscode.Uri): string | undefined {
+    if (uri.scheme !== 'file') return undefined;
+    let root: string;
+    try {
+      root = this.host.agents.builder().workRoot;
+    } catch {
+      return undefined;
+    }
+    const rel = path.relative(root, uri.fsPath).split(path.sep);
+    if (rel.length < 3 || rel[0] === '..' || path.isAbsolute(rel[0] ?? '') || rel[0]?.startsWith('.')) return undefined;
+    const key = `${rel[0]}/${rel[1]}`;
+    return this.states.has(key) ? key : undefined;
+  }
+
+  /**
+   * A comment thread's reply (`{ thread, text }`, as VS Code passes it to a `comments/commentThread/context`
+   * command) as feedback: its interaction, and the text with where it was written. Undefined for anything
+   * else; a reply on a file of no interaction has an empty key (the command says so).
+   */
+  replyOf(arg: unknown): FeedbackReply | undefined {
+    if (!arg || typeof arg !== 'object') return undefined;
+    const { thread, text } = arg as { thread?: unknown; text?: unknown };
+    if (typeof text !== 'string' || !thread || typeof thread !== 'object' || !((thread as vscode.CommentThread).uri instanceof vscode.Uri)) return undefined;
+    const t = thread as vscode.CommentThread;
+    const key = this.threadKeys.get(t) ?? this.keyOf(t.uri) ?? '';
+    if (!key || !text.trim()) return { key, text, said: text, thread: t };
+    let root = '';
+    try {
+      root = this.host.agents.builder().workRoot;
+    } catch {
+      /* no folder open: keyOf said no key already */
+    }
+    const file = path
+      .relative(path.join(root, ...key.split('/')), t.uri.fsPath)
+      .split(path.sep)
+      .join('/');
+    const line = (t.range?.start.line ?? 0) + 1;
+    const rules = this.threadRules.get(t);
+    const where = `(About ${file}, line ${line}${rules?.length ? `, where Verify found: ${rules.join(', ')}` : ''}.)`;
+    return { key, text: `${text.trim()}\n\n${where}`, said: text, thread: t };
+  }
+
+  /** @internal test hook: the comment threads the last review of this interaction opened (and those started in it). */
+  threadsOf(key: string): readonly vscode.CommentThread[] {
+    return this.threads.get(key) ?? [];
+  }
+
+  /** The reply, sent: shown in its thread as the person's, saying which turn it started. */
+  noteSent(thread: vscode.CommentThread, text: string, turn: number | undefined): void {
+    const body = new vscode.MarkdownString();
+    body.appendText(text);
+    const sent: vscode.Comment = {
+      body,
+      mode: vscode.CommentMode.Preview,
+      author: { name: 'You' },
+      label: turn ? `sent to the agent (turn ${turn})` : 'sent to the agent',
+    };
+    thread.comments = [...thread.comments, sent];
+    // A thread the person started is the review's too: the next review of the interaction clears it.
+    const key = this.threadKeys.get(thread) ?? this.keyOf(thread.uri);
+    if (key && !this.threads.get(key)?.includes(thread)) {
+      this.threadKeys.set(thread, key);
+      this.threads.set(key, [...(this.threads.get(key) ?? []), thread]);
+    }
   }
 
   get(key: string): ReviewState | undefined {
@@ -227,8 +313,13 @@ export class ReviewService implements ReviewStatusSource, vscode.Disposable {
       });
       const thread = this.comments.createCommentThread(uri, new vscode.Range(line, 0, line, 0), comments);
       thread.label = `Verification of ${key} (attempt ${report.attempt}): ${report.verdict}`;
-      thread.canReply = false;
+      thread.canReply = true;
       thread.contextValue = `ibFinding:${key}`;
+      this.threadKeys.set(thread, key);
+      this.threadRules.set(
+        thread,
+        place.findings.map((f) => f.rule),
+      );
       thread.collapsibleState = vscode.CommentThreadCollapsibleState.Expanded;
       made.push(thread);
       said.push({ file: place.file, line: place.line, rules: place.findings.map((f) => f.rule) });

@@ -101,7 +101,19 @@ export const HostMessage = z.discriminatedUnion('type', [
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
 
-export const PanelAction = z.enum(['stop', 'restart', 'verify', 'review', 'accept', 'reject', 'openFolder', 'openTranscript', 'jumpToFirstBadStep', 'attach']);
+export const PanelAction = z.enum([
+  'stop',
+  'restart',
+  'verify',
+  'review',
+  'feedback',
+  'accept',
+  'reject',
+  'openFolder',
+  'openTranscript',
+  'jumpToFirstBadStep',
+  'attach',
+]);
 export type PanelAction = z.infer<typeof PanelAction>;
 
 export const WebviewMessage = z.discriminatedUnion('type', [

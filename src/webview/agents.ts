@@ -94,6 +94,7 @@ const ACTIONS: [PanelAction, string, string, string][] = [
   ['restart', 'Restart', 'Restart from scratch: new folder, new session', 'refresh'],
   ['verify', 'Verify', 'Run every check on what the agent built', 'checklist'],
   ['review', 'Review', 'What the agent changed against the scaffold, with the findings as comments', 'diff-multiple'],
+  ['feedback', 'Feedback', 'Tell the agent what to change: a new turn of its session, verified when it ends', 'feedback'],
   ['accept', 'Accept', 'Accept what the agent built: Assemble takes verified and accepted interactions', 'pass'],
   ['reject', 'Reject', 'Reject it: Assemble leaves it out', 'thumbsdown'],
   ['openFolder', 'Folder', 'Reveal the interaction folder', 'folder-opened'],

@@ -397,6 +397,106 @@ suite('Integration Builder in VS Code', () => {
     await until('the acceptance to be cleared in the tree', () => (api.ctx.reviews.get(key)?.state === 'none' ? true : undefined));
   });
 
+  test('Send Feedback to Agent: a reply in the review and a text reach the finished demo run as a new turn of its session, verified after; refused while it runs or when it never ran', async function () {
+    this.timeout(600_000);
+    // The demo run of the test above: attempt 2, finished.
+    const key = 'google-calendar/create-event';
+    // Finished: its agent has left the active runs (the record says needs-review a moment before).
+    await until('the demo run to leave the active runs', () => (api.ctx.agents.current?.activeKeys().includes(key) === false ? true : undefined), 60_000);
+    const before = api.ctx.agents.current?.get(key);
+    assert.ok(before && before.status === 'needs-review' && before.attempt === 2, `the demo run has finished: ${JSON.stringify(before?.status)}`);
+    const sessionId = before.sessionId;
+
+    // Never ran: refused, nothing sent.
+    const never = await vscode.commands.executeCommand<string>('integrationBuilder.sendFeedback', { key: 'slack/send-message', text: 'anything' });
+    assert.match(never, /^slack\/send-message has not run yet: there is no agent to send feedback to/);
+
+    // The review shows a finding as a comment (a verification of this attempt, made by hand); a reply written
+    // in its thread is the feedback, with where it was written.
+    const script = 'google-calendar/actions/create-event.ts';
+    api.ctx.verifyResults.show([
+      {
+        version: 1,
+        key,
+        integrationId: 'google-calendar',
+        interactionId: 'create-event',
+        folder: before.folder,
+        attempt: 2,
+        verdict: 'failed',
+        startedAt: new Date().toISOString(),
+        durationMs: 1,
+        checks: [
+          {
+            check: 'code',
+            outcome: 'failed',
+            durationMs: 1,
+            findings: [
+              { check: 'code', rule: 'code.no-log', severity: 'error', message: 'the created event id is not logged', location: { file: script, line: 3 } },
+            ],
+          },
+        ],
+      } as never,
+    ]);
+    const review = await vscode.commands.executeCommand<{ threads: { file: string; line: number; rules: string[] }[] }>(
+      'integrationBuilder.reviewInteraction',
+      {
+        key,
+      },
+    );
+    assert.deepStrictEqual(review.threads, [{ file: script, line: 3, rules: ['code.no-log'] }], JSON.stringify(review));
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    const thread = api.ctx.reviews.threadsOf(key)[0]!;
+    assert.strictEqual(thread.canReply, true, 'a finding can be answered');
+    const sent = await vscode.commands.executeCommand<{ key: string; turn: number }>('integrationBuilder.sendFeedback', {
+      thread,
+      text: 'Log the id of the created event.',
+    });
+    assert.deepStrictEqual(sent, { key, turn: 2 });
+    const run = api.ctx.agents.current!.get(key)!;
+    assert.strictEqual(run.feedback?.length, 1);
+    assert.strictEqual(run.feedback[0]!.text, `Log the id of the created event.\n\n(About ${script}, line 3, where Verify found: code.no-log.)`);
+    assert.strictEqual(run.feedback[0]!.before.status, 'needs-review');
+    assert.strictEqual(run.attempt, 2, 'the same attempt');
+    assert.deepStrictEqual(
+      thread.comments.map((c) => [c.author.name, c.label]),
+      [
+        ['Verify: code', undefined],
+        ['You', 'sent to the agent (turn 2)'],
+      ],
+    );
+
+    // While the turn is queued or running, more feedback is refused.
+    const busy = await vscode.commands.executeCommand<string>('integrationBuilder.sendFeedback', { key, text: 'And another thing.' });
+    assert.match(busy, /^google-calendar\/create-event is still running: send feedback once its agent has finished/);
+    assert.strictEqual(api.ctx.agents.current!.get(key)!.feedback?.length, 1);
+
+    // The turn runs in the same session and is verified when it ends.
+    const after = await until(
+      'the feedback turn to end and be verified',
+      () => {
+        const r = api.ctx.agents.current?.get(key);
+        return r && !api.ctx.agents.current!.activeKeys().includes(key) && r.verification ? r : undefined;
+      },
+      480_000,
+    );
+    assert.strictEqual(after.sessionId, sessionId, 'the same session');
+    assert.strictEqual(after.attempt, 2);
+    assert.strictEqual(after.verification?.verdict, 'verified', JSON.stringify(after.verification));
+    assert.strictEqual(after.status, 'verified');
+    const transcript = await vscode.commands.executeCommand<string>('integrationBuilder.openTranscript', { key });
+    assert.match(transcript, /Log the id of the created event\./);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+
+    // A text sent with the command (the palette's input box, the tree, the Agents view) reaches the builder as it is.
+    const again = await vscode.commands.executeCommand<{ key: string; turn: number }>('integrationBuilder.sendFeedback', {
+      key,
+      text: 'Handle a 404 for a deleted calendar.',
+    });
+    assert.deepStrictEqual(again, { key, turn: 3 });
+    assert.strictEqual(api.ctx.agents.current!.get(key)!.feedback?.[1]?.text, 'Handle a 404 for a deleted calendar.');
+    await api.ctx.agents.stop([key]);
+  });
+
   test('Check Agent Sandbox runs the real sandbox and reports every check', async function () {
     this.timeout(60_000);
     const result = await vscode.commands.executeCommand<{ ok: boolean; checks: { name: string; ok: boolean; detail: string }[] }>(

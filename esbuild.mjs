@@ -3,6 +3,7 @@
 //   dist/extension-main.js       the extension's implementation, loaded by dist/extension.js on first use
 //   dist/spec-loader.js          the spec parser, loaded by the implementation on first use
 //   dist/webview/agents.{js,css} the Agents view's browser code
+//   dist/webview/board.{js,css}  the Agents board's browser code (an editor tab)
 //   schemas/interactions.schema.json  generated from the zod spec schema
 //   out/test/vscode/*.js         extension-host tests (mocha), run inside code-server
 // Usage: node esbuild.mjs [--production]
@@ -53,18 +54,13 @@ async function extension() {
 }
 
 async function webview() {
-  await build({
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
-    entryPoints: [join(root, 'src/webview/agents.ts')],
-    outfile: join(root, 'dist/webview/agents.js'),
-    sourcemap: !production,
-    minify: production,
-    logLevel: 'warning',
-  });
-  copyFileSync(join(root, 'src/webview/agents.css'), join(root, 'dist/webview/agents.css'));
+  const browser = { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', sourcemap: !production, minify: production, logLevel: 'warning' };
+  await Promise.all(
+    ['agents', 'board'].map((name) =>
+      build({ ...browser, entryPoints: [join(root, `src/webview/${name}.ts`)], outfile: join(root, `dist/webview/${name}.js`) }),
+    ),
+  );
+  for (const name of ['agents', 'board']) copyFileSync(join(root, `src/webview/${name}.css`), join(root, `dist/webview/${name}.css`));
   // VS Code's icon font, shipped with the webview (no remote resources).
   const codicons = join(root, 'node_modules/@vscode/codicons/dist');
   copyFileSync(join(codicons, 'codicon.css'), join(root, 'dist/webview/codicon.css'));

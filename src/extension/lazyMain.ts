@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { AgentsViewProvider } from './agentsView';
 import { PROPOSED_SCHEME, ProposedFiles } from './assembleCommand';
+import { BoardPanel } from './boardPanel';
 import { SpecCodeLensProvider } from './codelens';
 import type { CommandId } from './commandIds';
 import { commandTable, TRANSCRIPT_SCHEME, TranscriptProvider } from './commands';
@@ -20,6 +21,8 @@ export interface Main {
   readonly ctx: ExtensionCtx;
   readonly codeLens: SpecCodeLensProvider;
   readonly agentsView: AgentsViewProvider;
+  /** The Agents board, an editor tab (Integration Builder: Show Agents Board). */
+  readonly board: BoardPanel;
   readonly content: Readonly<Record<ContentScheme, vscode.TextDocumentContentProvider>>;
   /** Runs a command; a failure is logged and shown, not thrown (as a registered command did before). */
   run(id: CommandId, args: unknown[]): Promise<unknown>;
@@ -34,11 +37,13 @@ export function start(context: vscode.ExtensionContext): Main {
 
   const codeLens = new SpecCodeLensProvider(ctx.specs.store);
   const agentsView = new AgentsViewProvider(context.extensionUri, ctx);
+  const board = new BoardPanel(context.extensionUri, ctx, agentsView);
   const proposed = new ProposedFiles();
   const transcripts = new TranscriptProvider(ctx);
   context.subscriptions.push(
     codeLens,
     agentsView,
+    board,
     new AgentsStatusBar(ctx),
     ctx.runs.onDidChange((keys) => keys.forEach((k) => transcripts.refresh(k))),
   );
@@ -65,6 +70,7 @@ export function start(context: vscode.ExtensionContext): Main {
     ctx,
     codeLens,
     agentsView,
+    board,
     content: { [PROPOSED_SCHEME]: proposed, [TRANSCRIPT_SCHEME]: transcripts, [REPORT_SCHEME]: ctx.verifyResults },
     async run(id, args) {
       try {

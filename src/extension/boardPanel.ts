@@ -6,38 +6,20 @@
 // message per 250 ms) and a message carries only the rows that changed. Strict CSP with a nonce.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { RowDiff, stateSince, summarizeItems } from '../shared/board';
-import { parseBoardWebviewMessage, type BoardHostMessage, type BoardRow, type BoardWebviewMessage, type Edits, type LastTool } from '../shared/boardProtocol';
+import { RowDiff } from '../shared/board';
+import { parseBoardWebviewMessage, type BoardHostMessage, type BoardRow, type BoardWebviewMessage } from '../shared/boardProtocol';
 import type { AgentsViewProvider } from './agentsView';
 import { VIEWS } from './commandIds';
 import type { ExtensionCtx } from './context';
-import { PanelModel } from './panelModel';
+import { BoardRows } from './boardRows';
+import type { PanelModel } from './panelModel';
 
 type Orchestrator = NonNullable<ExtensionCtx['agents']['current']>;
-
-/** What a stored transcript says of a run, for the attempt and state it was read at. */
-interface TranscriptSummary {
-  readonly stamp: string;
-  readonly lastTool?: LastTool;
-  readonly edits: Edits;
-}
-
-/** What the board keeps of a run record that the panel's row does not carry. */
-interface RecordFacts {
-  readonly queuedAt: string;
-  readonly attempt: number;
-  readonly status: string;
-  readonly endedAt?: string;
-  readonly hasSession: boolean;
-}
 
 export class BoardPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private readonly diff = new RowDiff();
-  private readonly records = new Map<string, RecordFacts>();
-  private readonly waitingSince = new Map<string, string>();
-  private readonly transcripts = new Map<string, TranscriptSummary>();
-  private readonly reading = new Set<string>();
+  private readonly board: BoardRows;
   private readonly disposables: vscode.Disposable[] = [];
   private following: Orchestrator | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -48,7 +30,9 @@ export class BoardPanel implements vscode.Disposable {
     private readonly ctx: ExtensionCtx,
     private readonly agents: AgentsViewProvider,
     private readonly intervalMs = 250,
-  ) {}
+  ) {
+    this.board = new BoardRows(agents.model, (key, attempt, mayBeAbsent) => ctx.agents.runStore().readTranscriptForView(key, attempt, mayBeAbsent));
+  }
 
   private get model(): PanelModel {
     return this.agents.model;
@@ -111,14 +95,14 @@ export class BoardPanel implements vscode.Disposable {
     if (this.following === o) return;
     this.unfollow();
     this.following = o;
-    for (const run of o.all()) this.remember(run);
+    for (const run of o.all()) this.board.remember(run);
     this.disposables.push(
       o.onRunChanged((run) => {
-        this.remember(run);
+        this.board.remember(run);
         this.schedule();
       }),
       o.onAgentEvent(({ key, event }) => {
-        if (event.type === 'permission.asked' && !this.waitingSince.has(key)) this.waitingSince.set(key, new Date().toISOString());
+        if (event.type === 'permission.asked') this.board.permissionAsked(key);
         this.schedule();
       }),
       o.onViolation(() => this.schedule()),
@@ -132,10 +116,6 @@ export class BoardPanel implements vscode.Disposable {
     this.disposables.splice(0).forEach((d) => d.dispose());
   }
 
-  private remember(run: { key: string; queuedAt: string; attempt: number; status: string; endedAt?: string; sessionId?: string }): void {
-    this.records.set(run.key, { queuedAt: run.queuedAt, attempt: run.attempt, status: run.status, endedAt: run.endedAt, hasSession: !!run.sessionId });
-  }
-
   /** Runs from before this window (or before the service started): into the shared model, as the Agents view does. */
   private async loadFromDisk(): Promise<void> {
     if (this.loadedFromDisk || !this.ctx.workspaceRoot()) return;
@@ -146,7 +126,7 @@ export class BoardPanel implements vscode.Disposable {
       .catch(() => []);
     for (const run of runs) {
       if (this.following?.get(run.key)) continue;
-      this.remember(run);
+      this.board.remember(run);
       if (!this.model.has(run.key)) {
         this.model.onRun(run);
         const report = this.ctx.verifyResults.report(run.key);
@@ -173,61 +153,19 @@ export class BoardPanel implements vscode.Disposable {
   }
 
   private rows(): BoardRow[] {
-    const live = new Set(this.following?.activeKeys() ?? []);
-    const unread: string[] = [];
-    const rows = this.model.rows().map((r): BoardRow => {
-      if (r.waiting) {
-        if (!this.waitingSince.has(r.key)) this.waitingSince.set(r.key, new Date().toISOString());
-      } else this.waitingSince.delete(r.key);
-      const items = this.model.items(r.key);
-      let summary: { lastTool?: LastTool; edits?: Edits } | undefined;
-      if (live.has(r.key) || items.some((i) => i.kind !== 'finding')) summary = summarizeItems(items);
-      else {
-        const stored = this.transcripts.get(r.key);
-        if (stored?.stamp === this.stamp(r.key)) summary = stored;
-        else unread.push(r.key);
-      }
-      return {
-        ...r,
-        since: stateSince(r, { queuedAt: this.records.get(r.key)?.queuedAt, waitingSince: this.waitingSince.get(r.key) }),
-        ...(summary?.lastTool ? { lastTool: summary.lastTool } : {}),
-        ...(summary?.edits ? { edits: summary.edits } : {}),
-      };
-    });
+    const { rows, unread } = this.board.rows(new Set(this.following?.activeKeys() ?? []));
     if (unread.length) void this.readTranscripts(unread);
     return rows;
   }
 
-  /** A stored transcript is read again when the run's attempt or state changes. */
-  private stamp(key: string): string | undefined {
-    const r = this.records.get(key);
-    return r && `${r.attempt}:${r.status}:${r.endedAt ?? ''}`;
-  }
-
-  /** Reads the stored transcripts of runs that are not live, a few at a time, and sends what they say. */
+  /** Reads the stored transcripts of runs that are not live, and sends what they say. */
   private async readTranscripts(keys: readonly string[]): Promise<void> {
-    const todo = keys.filter((k) => !this.reading.has(k) && this.records.has(k));
-    if (!todo.length) return;
-    todo.forEach((k) => this.reading.add(k));
-    const store = this.ctx.agents.runStore();
     try {
-      await store.flush();
-      for (const key of todo) {
-        const facts = this.records.get(key);
-        const stamp = this.stamp(key);
-        if (!facts || !stamp) continue;
-        try {
-          const entries = await store.readTranscriptForView(key, facts.attempt, !facts.hasSession);
-          const m = new PanelModel();
-          m.loadTranscript(key, entries);
-          this.transcripts.set(key, { stamp, ...summarizeItems(m.items(key)) });
-        } catch (err) {
-          this.ctx.log.warn(`Agents board: the transcript of ${key} cannot be read: ${(err as Error).message}`);
-          this.transcripts.set(key, { stamp, edits: { files: 0, added: 0, removed: 0 } });
-        }
-      }
-    } finally {
-      todo.forEach((k) => this.reading.delete(k));
+      // What the running service has written is on disk before it is read.
+      await this.ctx.agents.runStore().flush();
+      await this.board.read(keys);
+    } catch (err) {
+      this.ctx.log.warn(`Agents board: transcripts cannot be read: ${(err as Error).message}`);
     }
     this.schedule();
   }

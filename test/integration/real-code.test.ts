@@ -25,6 +25,7 @@ import {
   describeFindings,
   extractTemplates,
   keyOf,
+  judgeReport,
   layOutHonestRun,
   migrateLegacyFixtures,
   reportDigest,
@@ -183,6 +184,15 @@ describe.skipIf(missing !== undefined)(`real Nango code from NangoHQ/integration
         describeFindings(r).filter((f) => / transcript\.false-claim/.test(f)),
         r.key,
       ).toEqual([]);
+      // a flag that stays must be a true finding read again from the code (judgeFlag), never an unexplained one
+      const judged = judgeReport(r, (laid.find((l) => l.target.key === r.key) as LaidOut).target.folder);
+      expect(
+        judged.flags
+          .filter((x) => !x.judgement.category)
+          .map((x) => `${x.finding.rule} ${x.finding.location?.file}:${x.finding.location?.line}: ${x.judgement.evidence}`),
+        r.key,
+      ).toEqual([]);
+      expect(judged.explained, r.key).toBe(true);
     }
     // What holds today on the whole corpus too (npm run bench -- real-code): no honest interaction fails.
     // Needs review is printed, not asserted: Nango's own warn-level lint still flags some templates.
@@ -212,7 +222,9 @@ describe.skipIf(missing !== undefined)(`real Nango code from NangoHQ/integration
       templates,
       (p) =>
         slice.some((e) => p.startsWith(`integrations/${e.provider}/`)) &&
-        ((/\.ts$/.test(p) && !/\/(mocks|tests|fixtures)\//.test(p)) || /\/tests\/[^/]+\.test\.json$/.test(p)),
+        ((/\.ts$/.test(p) && !/\/(mocks|tests|fixtures)\//.test(p)) ||
+          /\/tests\/[^/]+\.test\.json$/.test(p) ||
+          /\/mocks\/nango\/[a-z]+\/proxy\/.+\.json$/.test(p)),
       'slice-scripts',
     );
     const scripts = (await templateScripts(templates)).filter((f) => slice.some((e) => f.startsWith(`${e.provider}/`)));
@@ -228,6 +240,14 @@ describe.skipIf(missing !== undefined)(`real Nango code from NangoHQ/integration
       `[real-code] scan of ${scan.scripts.length} scripts of ${new Set(slice.map((e) => e.provider)).size} providers: ${flagged.length} flagged (${((100 * flagged.length) / scan.scripts.length).toFixed(1)}%), ${failed.length} with an error; by rule: ${[...byRule].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     );
     expect(scan.scripts.length).toBeGreaterThan(100);
+    // every flag that stays is a true finding, its evidence read again from the code or the recording
+    expect(
+      flagged.flatMap((s) =>
+        s.findings
+          .filter((f) => f.severity !== 'info' && !f.judgement?.category)
+          .map((f) => `${f.rule} ${s.file}:${f.location?.line}: ${f.judgement?.evidence}`),
+      ),
+    ).toEqual([]);
     // a rule that throws on real code is a bug, whatever the rate
     expect(scan.scripts.flatMap((s) => s.findings.filter((f) => f.rule === 'scan.rules-threw').map((f) => `${s.file}: ${f.message}`))).toEqual([]);
   }, 600_000);

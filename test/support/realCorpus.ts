@@ -13,7 +13,8 @@
 // from here, so the recorder's turn places the template's own recording (for older templates, the one
 // Nango's migration makes of it) where `nango dryrun --save` writes it, without the compile and dryrun.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import type * as ts from 'typescript';
+import { existsSync, promises as fs, readdirSync, readFileSync, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { interactionUnit } from '../../src/core/assemble/unit';
 import { baselineDirFor, createBaseline, updateBaseline } from '../../src/core/guard/manifest';
@@ -26,7 +27,11 @@ import type { InteractionModel } from '../../src/core/spec/model';
 import { NangoToolchain } from '../../src/core/toolchain/nango';
 import type { Finding, VerifyReport, VerifyTarget } from '../../src/core/verify';
 import { lintFindings } from '../../src/core/verify/lint';
-import { codeRules, loadTypeScript, type ReadInteractionFile } from '../../src/core/verify/rules';
+import { codeRules, folderReader, loadTypeScript, type ReadInteractionFile, type TS } from '../../src/core/verify/rules';
+import { quoteText } from '../../src/core/verify/rules/finding';
+import { judgeStatement, TRY_CATCH, WHILE_TRUE } from '../../src/core/verify/rules/lintJudge';
+import { fixtureOf, recordedPaging } from '../../src/core/verify/rules/recordedPaging';
+import { parseScript, type ParsedScript } from '../../src/core/verify/rules/script';
 import { findBin, runTool, tail } from '../../src/core/toolchain/tools';
 import { scaffoldInteraction, scriptRelativePath } from '../../src/core/workspace/scaffold';
 
@@ -527,7 +532,7 @@ export function reportDigest(r: VerifyReport): { verdict: string; checks: [strin
 export interface ScannedScript {
   /** `<provider>/(actions|syncs)/<name>.ts`, relative to `integrations/`. */
   readonly file: string;
-  readonly findings: Pick<Finding, 'rule' | 'severity' | 'message' | 'location' | 'quote'>[];
+  readonly findings: (Pick<Finding, 'rule' | 'severity' | 'message' | 'location' | 'quote'> & { judgement?: FlagJudgement })[];
 }
 
 export interface ScanResult {
@@ -554,18 +559,70 @@ export async function templateScripts(templates: string): Promise<string[]> {
 
 /**
  * Reads files of one provider's folder, as the script's interaction folder would hold them: a path that
- * leaves `<provider>/` is not part of the interaction.
+ * leaves `<provider>/` is not part of the interaction. A script without a recording in today's layout
+ * (`<provider>/tests/<name>.test.json`) whose template keeps one in Nango's older layout
+ * (`<provider>/mocks/nango/<method>/proxy/<endpoint>/<name>[/<hash>].json`) is read with that one, put in
+ * today's shape (`api.<method>.<endpoint>` → the recorded answers): in a real run the fixture is always
+ * there, and the pagination rule reads the recording as evidence, as Verify does.
  */
 function providerReader(root: string, provider: string): ReadInteractionFile {
-  return (rel) => {
-    const norm = path.posix.normalize(rel);
-    if (!norm.startsWith(`${provider}/`)) return undefined;
+  let legacy: Map<string, string> | undefined;
+  const read = (rel: string) => {
     try {
-      return readFileSync(path.join(root, ...norm.split('/')), 'utf8');
+      return readFileSync(path.join(root, ...rel.split('/')), 'utf8');
     } catch {
       return undefined;
     }
   };
+  return (rel) => {
+    const norm = path.posix.normalize(rel);
+    if (!norm.startsWith(`${provider}/`)) return undefined;
+    const text = read(norm);
+    if (text !== undefined) return text;
+    const fixture = /^[^/]+\/tests\/([^/]+)\.test\.json$/.exec(norm);
+    if (!fixture) return undefined;
+    legacy ??= legacyRecordings(path.join(root, provider, 'mocks', 'nango'));
+    return legacy.get(fixture[1] as string);
+  };
+}
+
+/** The older layout's recorded answers under `mocks/nango/`, as today's fixture text by script name. */
+function legacyRecordings(dir: string): Map<string, string> {
+  const byName = new Map<string, Record<string, Record<string, unknown[]>>>();
+  const walk = (d: string, parts: string[]) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.isDirectory()) walk(path.join(d, e.name), [...parts, e.name]);
+      else if (e.name.endsWith('.json') && parts[1] === 'proxy') {
+        // <method>/proxy/<endpoint…>/<name>.json, or <method>/proxy/<endpoint…>/<name>/<hash>.json
+        const hashed = /^[0-9a-f]{40}\.json$/.test(e.name);
+        const name = hashed ? parts[parts.length - 1] : e.name.slice(0, -5);
+        const endpoint = `/${(hashed ? parts.slice(2, -1) : parts.slice(2)).join('/')}`;
+        let body: unknown;
+        try {
+          body = JSON.parse(readFileSync(path.join(d, e.name), 'utf8'));
+        } catch {
+          continue;
+        }
+        // the newer of the older formats keeps the request's identity beside the answer
+        const x = body as { requestIdentity?: unknown; response?: unknown; headers?: unknown };
+        const recorded = x && typeof x === 'object' && 'requestIdentity' in x ? { response: x.response, headers: x.headers } : { response: body };
+        if (!name) continue;
+        const api = byName.get(name) ?? {};
+        const method = parts[0] as string;
+        api[method] ??= {};
+        ((api[method] as Record<string, unknown[]>)[endpoint] ??= []).push(recorded);
+        byName.set(name, api);
+      }
+    }
+  };
+  walk(dir, []);
+  return new Map([...byName].map(([name, api]) => [name, JSON.stringify({ api })]));
 }
 
 /**
@@ -625,5 +682,135 @@ export async function scanTemplates(
       });
     }
   }
+  // Every flag (not a note) judged again from the code: which true finding it is, or none.
+  for (const s of byFile.values()) {
+    const reader = providerReader(root, s.file.split('/')[0] as string);
+    for (const f of s.findings) if (f.severity !== 'info') f.judgement = judgeFlag(ts, f, reader);
+  }
   return { scripts: scripts.map((f) => byFile.get(f) as ScannedScript), lintRan, ...(lintDetail ? { lintDetail } : {}) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Judging a flag: which true finding it is, read again from the code (not from a list of names)
+
+/** A flag that stays, by kind: each is a true finding whose evidence is computed from the script. */
+export type FlagCategory =
+  | 'as-any:cast'
+  | 'as-any:callback-parameter'
+  | 'as-any:function-parameter'
+  | 'as-any:variable'
+  | 'as-any:function-result'
+  | 'as-any:catch-variable-leaves'
+  | 'try:finally-ends-deletes'
+  | 'try:swallows'
+  | 'while:paginate-would-do'
+  | 'paging:recorded-pages'
+  | 'paging:no-recording'
+  | 'models:untyped';
+
+export interface FlagJudgement {
+  /** undefined: no evidence found for any true finding — counted as a false finding. */
+  readonly category?: FlagCategory;
+  /** What was found in the code (or the recording) that makes it that finding. */
+  readonly evidence: string;
+}
+
+/**
+ * Re-reads the flagged code for the finding: the construct the rule names must be there, and be the
+ * kind of thing that makes it a true finding. `readFile` reads files of the interaction (the script,
+ * its recording), relative to its folder (or to the templates' `integrations/` for the scan).
+ */
+export function judgeFlag(ts: TS, f: Pick<Finding, 'rule' | 'severity' | 'message' | 'location'>, readFile: ReadInteractionFile): FlagJudgement {
+  const file = f.location?.file;
+  const line = f.location?.line;
+  const text = file ? readFile(file) : undefined;
+  if (!file || text === undefined) return { evidence: 'the flagged file cannot be read' };
+  let s: ParsedScript;
+  try {
+    s = parseScript(ts, file, text);
+  } catch (err) {
+    return { evidence: `the flagged file does not parse: ${(err as Error).message}` };
+  }
+  const at = (n: ts.Node) => s.lineOf(n) === line;
+  const find = <T extends ts.Node>(test: (n: ts.Node) => n is T): T | undefined => {
+    let hit: T | undefined;
+    const visit = (n: ts.Node): void => {
+      if (hit) return;
+      if (test(n)) hit = n;
+      else ts.forEachChild(n, visit);
+    };
+    visit(s.sf);
+    return hit;
+  };
+  if (f.rule === 'code.as-any') {
+    const cast = find(
+      (n): n is ts.AsExpression | ts.TypeAssertion =>
+        (ts.isAsExpression(n) || ts.isTypeAssertionExpression(n)) && at(n) && /\b(any|unknown)\b/.test(n.type.getText(s.sf)),
+    );
+    if (cast) return { category: 'as-any:cast', evidence: `\`${quoteText(cast.getText(s.sf), 60)}\`` };
+    const anyType = find((n): n is ts.TypeNode => n.kind === ts.SyntaxKind.AnyKeyword && at(n));
+    let owner: ts.Node | undefined = anyType?.parent;
+    while (owner && (ts.isArrayTypeNode(owner) || ts.isParenthesizedTypeNode(owner) || ts.isTypeReferenceNode(owner))) owner = owner.parent;
+    if (!owner) return { evidence: 'no `any` cast or annotation at the line' };
+    const name = (d: ts.NamedDeclaration) => (d.name ? d.name.getText(s.sf) : '');
+    if (ts.isVariableDeclaration(owner) && ts.isCatchClause(owner.parent))
+      return f.severity === 'error'
+        ? { category: 'as-any:catch-variable-leaves', evidence: `catch (${name(owner)}: any), its value used outside a condition, string, log or throw` }
+        : { evidence: 'a contained catch variable (a note)' };
+    if (ts.isParameter(owner)) {
+      const fn = owner.parent;
+      const call = fn.parent;
+      if ((ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) && ts.isCallExpression(call) && call.arguments.includes(fn as ts.Expression))
+        return {
+          category: 'as-any:callback-parameter',
+          evidence: `\`${name(owner)}: any\` in a callback of \`${quoteText(call.expression.getText(s.sf), 50)}\``,
+        };
+      return {
+        category: 'as-any:function-parameter',
+        evidence: `\`${name(owner)}: any\`, a parameter of \`${ts.isFunctionDeclaration(fn) && fn.name ? fn.name.text : 'a function'}\``,
+      };
+    }
+    if (ts.isVariableDeclaration(owner) || ts.isPropertyDeclaration(owner))
+      return { category: 'as-any:variable', evidence: `\`${name(owner)}: ${owner.type?.getText(s.sf)}\`` };
+    if (ts.isFunctionLike(owner)) return { category: 'as-any:function-result', evidence: `a function declared to return \`any\`` };
+    return { evidence: `an \`any\` at the line, in a ${ts.SyntaxKind[owner.kind]}` };
+  }
+  if ((f.rule === TRY_CATCH || f.rule === WHILE_TRUE) && line) {
+    const j = judgeStatement(s, f.rule, line);
+    if (!j) return { evidence: 'no such statement at the line' };
+    if (j.accepted) return { evidence: `accepted (${j.kind}): ${j.why}` };
+    if (j.kind === 'finally-ends-deletes' || j.kind === 'swallows') return { category: `try:${j.kind}`, evidence: j.why };
+    if (j.kind === 'paginate-would-do') return { category: 'while:paginate-would-do', evidence: j.why };
+    return { evidence: `${j.kind}: ${j.why}` };
+  }
+  if (f.rule === 'sdk.pagination-skipped') {
+    const recorded = recordedPaging(readFile, file);
+    if (recorded.kind === 'pages')
+      return { category: 'paging:recorded-pages', evidence: `the recorded answer of ${recorded.endpoint} carries \`${recorded.signal}\`` };
+    if (recorded.kind === 'unknown') return { category: 'paging:no-recording', evidence: `no recording of the API's answers (${fixtureOf(file)})` };
+    return { evidence: 'the recording shows the whole list in one answer, yet it was flagged' };
+  }
+  if (f.rule === 'sdk.untyped-models') {
+    const loose = find(
+      (n): n is ts.CallExpression =>
+        ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && /^(any|unknown)$/.test(n.expression.name.text) && n.arguments.length === 0,
+    );
+    return loose
+      ? { category: 'models:untyped', evidence: `\`${quoteText(loose.getText(s.sf), 40)}\` in a model at line ${s.lineOf(loose)}` }
+      : { evidence: 'no `z.any()`/`z.unknown()` in the script' };
+  }
+  return { evidence: `no judgement for ${f.rule}` };
+}
+
+/** Every flag of a corpus report (a finding that is not a note, a check that errored), judged from the folder's code. */
+export function judgeReport(r: VerifyReport, folder: string): { flags: { finding: Finding; judgement: FlagJudgement }[]; explained: boolean } {
+  const ts = loadTypeScript(folder);
+  const reader = folderReader(folder);
+  const flags = r.checks.flatMap((c) =>
+    c.findings
+      .filter((f) => f.severity !== 'info')
+      .map((finding) => ({ finding, judgement: ts ? judgeFlag(ts, finding, reader) : { evidence: 'typescript cannot be loaded' } })),
+  );
+  const erroredBare = r.checks.some((c) => c.outcome === 'error' && !c.findings.length);
+  return { flags, explained: !erroredBare && flags.every((x) => x.judgement.category !== undefined) };
 }

@@ -66,7 +66,7 @@ describe("Nango's advisory lint, judged on the syntax tree", () => {
     expect(judge(`        try { await nango.get({ endpoint: '/x', retries: 3 }); } finally { await nango.log('done'); }`, TRY_CATCH).severity).toBe('info');
   });
 
-  it('while (true) over a GraphQL query is accepted: its cursor is a query variable paginate cannot set', () => {
+  it("while (true) over a GraphQL query stands: paginate sets a query variable (`cursor_name_in_request: 'variables.after'`, as Nango's Shopify templates do)", () => {
     const f = judge(
       `        let cursor: string | undefined;
         while (true) {
@@ -77,8 +77,8 @@ describe("Nango's advisory lint, judged on the syntax tree", () => {
         }`,
       WHILE_TRUE,
     );
-    expect(f.severity).toBe('info');
-    expect(f.message).toMatch(/GraphQL/);
+    expect(f.severity).toBe('warning');
+    expect(f.message).toMatch(/nango\.paginate/);
   });
 
   it('a try around local code that awaits nothing is accepted (no API call fails inside it)', () => {
@@ -89,7 +89,27 @@ describe("Nango's advisory lint, judged on the syntax tree", () => {
       TRY_CATCH,
     );
     expect(f.severity).toBe('info');
-    expect(f.message).toMatch(/awaits nothing/);
+    expect(f.message).toMatch(/local code/);
+  });
+
+  it('a try around awaited local work (no SDK call in it) is accepted; one around a function of the script that calls the API is not', () => {
+    const local = judge(
+      `        const res = await nango.get({ endpoint: '/export.zip', responseType: 'arraybuffer', retries: 3 });
+        let rows: string[] = [];
+        try { rows = (await unzipText(res.data)).split('\\n'); } catch { rows = []; }
+        await nango.log(String(rows.length));`,
+      TRY_CATCH,
+    );
+    expect(local.severity).toBe('info');
+    const viaHelper = judge(
+      `        const fetchPage = async () => (await nango.get({ endpoint: '/x', retries: 3 })).data;
+        try { await fetchPage(); } catch { await nango.log('skipped'); }`,
+      TRY_CATCH,
+    );
+    expect(viaHelper.severity).toBe('warning');
+    expect(viaHelper.message).toMatch(/swallows/);
+    const handed = judge(`        try { await fetchAll(nango, '/x'); } catch { await nango.log('skipped'); }`, TRY_CATCH);
+    expect(handed.severity).toBe('warning');
   });
 
   it('a catch that swallows the error stands', () => {

@@ -49,7 +49,16 @@ beforeAll(() => {
   const write = (name: string, text: string) => writeFileSync(path.join(base, rel(name)), text);
   write('honest', HONEST);
   write('console', HONEST.replace('        let attempts = 0;', "        let attempts = 0;\n        console.log('creating');"));
-  write('loop', HONEST.replace('        // eslint-disable-next-line @nangohq/custom-integrations-linting/no-while-true\n', ''));
+  // the honest loop polls (the same request again): not paging, so the judge keeps it as a note
+  write('poll', HONEST.replace('        // eslint-disable-next-line @nangohq/custom-integrations-linting/no-while-true\n', ''));
+  // a loop that pages (the page number moves), which nango.paginate does: Nango's warning stands
+  write(
+    'loop',
+    HONEST.replace('        // eslint-disable-next-line @nangohq/custom-integrations-linting/no-while-true\n', '').replace(
+      "await nango.get({ endpoint: '/calendar/v3/colors', retries: 3 });",
+      "await nango.get({ endpoint: '/calendar/v3/colors', params: { page: String(attempts) }, retries: 3 });",
+    ),
+  );
   write('broken', HONEST.replace('exec: async (nango, input) => {', 'exec: async (nango, input) => {{'));
 });
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -74,6 +83,13 @@ describe('lint as Nango lints', () => {
       },
     ]);
     expect(loop.findings.map((f) => [f.rule, f.severity, f.location?.line])).toEqual([['lint.no-while-true', 'warning', 20]]);
+    expect(loop.findings[0]?.message).toMatch(/nango\.paginate/);
+  }, 60_000);
+
+  it('a loop that does not page (it polls the same request) is judged a note, labelled with its rule and saying why', async () => {
+    const poll = await lintFindings(base, [rel('poll')], opts);
+    expect(poll.findings.map((f) => [f.rule, f.severity, f.location?.line])).toEqual([['lint.no-while-true', 'info', 20]]);
+    expect(poll.findings[0]?.message).toMatch(/accepted: the loop does not page/);
   }, 60_000);
 
   it('a script that does not parse is a parse error', async () => {

@@ -2,27 +2,37 @@
 // `no-while-true` and `no-try-catch-unless-explicitly-allowed` at Nango's own severity (warn), and
 // Nango's own gate passes with them (integration-templates runs `eslint .` without --max-warnings).
 // Whether one is a problem depends on what the statement does, which the syntax tree shows:
-// - `while (true)` around a read that saves a checkpoint on every page is how Nango's checkpoint
-//   guidance pages by hand (resume from the saved cursor or sync token): accepted, kept as a note. So is
-//   a loop over a GraphQL query (a request whose body holds `query`): its cursor is a query variable,
-//   and `nango.paginate` can only put a cursor at the top of the body. Any other loop should use
-//   `nango.paginate`: the warning stands.
+// - `while (true)`: Nango's message is "use the nango built-in paginate method instead", which holds only
+//   where paginate can do what the loop does. A loop that saves a checkpoint on every page (Nango's
+//   checkpoint guidance), that does not page at all, that writes its position inside a query language or
+//   the path, or that takes its cursor from a header other than `Link` or from the last record is
+//   accepted, kept as a note, saying which (rules/handLoop.ts). Any other loop should use
+//   `nango.paginate` — a GraphQL query too: paginate sets a nested body field (`variables.after`, as
+//   Nango's own Shopify and Monday templates do) — and the warning stands.
 // - a `try` whose catch rethrows, or a try/finally with no catch, still fails the run on an error:
-//   accepted, kept as a note; so is a `try` around local code that awaits nothing (parsing a URL, a
-//   date): no API call fails inside it. A catch that swallows the error turns a failed fetch into a quiet
-//   success, and a `finally` that ends delete tracking runs after a failed fetch too — Nango then
-//   deletes every record the sync did not see: both stand, and the message says why.
+//   accepted, kept as a note; so is a `try` around local code (no call of the Nango SDK inside it, nor of
+//   a function of the script that makes one: parsing a URL, unzipping a download): no API call fails
+//   inside it. A catch that swallows the error of an SDK call turns a failed fetch into a quiet success,
+//   and a `finally` that ends delete tracking runs after a failed fetch too — Nango then deletes every
+//   record the sync did not see (Nango: call trackDeletesEnd only once the whole dataset was fetched and
+//   saved): both stand, and the message says why.
 // A note (severity info) is shown with the other findings at its line; it does not hold the verdict.
+// Each judgement names its kind, so a reader (the real-code bench) can tell the cases apart without
+// reading the message.
 import type * as ts from 'typescript';
 import type { Finding } from '../types';
-import { parseScript, type ParsedScript } from './script';
+import { judgeHandLoop, localFunctionBody, type HandLoopKind } from './handLoop';
+import { parseScript, unwrap, type ParsedScript } from './script';
 import type { TS } from '../../toolchain/typescript';
 
 export const WHILE_TRUE = 'lint.no-while-true';
 export const TRY_CATCH = 'lint.no-try-catch-unless-explicitly-allowed';
 
 /** What the flagged statement does, and whether that is what Nango accepts. */
+export type TryKind = 'finally-ends-deletes' | 'no-catch' | 'local-code' | 'rethrows' | 'swallows';
+
 export interface LintJudgement {
+  readonly kind: TryKind | HandLoopKind;
   readonly accepted: boolean;
   readonly why: string;
 }
@@ -59,29 +69,25 @@ export function judgeStatement(s: ParsedScript, rule: string, line: number): Lin
     if (n) visit(n);
     return hit;
   };
-  /** An `await` in the block itself (not in a function declared in it). */
-  const awaits = (n: ts.Node): boolean => {
+  /**
+   * A call in the block that can reach the API: a call of the SDK object, a call handed the SDK object,
+   * or a call of a function of this script that does either (not a call inside a function declared in
+   * the block and never called there).
+   */
+  const callsApi = (n: ts.Node, seen = new Set<ts.Node>()): boolean => {
     let hit = false;
     const visit = (x: ts.Node) => {
-      if (hit || ts.isFunctionLike(x)) return;
-      if (ts.isAwaitExpression(x) || (ts.isForOfStatement(x) && !!x.awaitModifier)) hit = true;
-      else ts.forEachChild(x, visit);
-    };
-    visit(n);
-    return hit;
-  };
-  /** A request in the block whose body is a GraphQL query (`data: { query, variables }`). */
-  const graphQl = (n: ts.Node): boolean => {
-    let hit = false;
-    const visit = (x: ts.Node) => {
-      if (hit) return;
-      if (ts.isCallExpression(x) && ts.isPropertyAccessExpression(x.expression) && /^(post|proxy)$/.test(x.expression.name.text)) {
-        const arg = x.arguments[0];
-        if (arg && ts.isObjectLiteralExpression(arg)) {
-          for (const p of arg.properties) {
-            if (!ts.isPropertyAssignment(p) || !ts.isIdentifier(p.name) || p.name.text !== 'data' || !ts.isObjectLiteralExpression(p.initializer)) continue;
-            if (p.initializer.properties.some((q) => q.name && ts.isIdentifier(q.name) && q.name.text === 'query')) hit = true;
-          }
+      if (hit || (x !== n && ts.isFunctionLike(x))) return;
+      if (ts.isCallExpression(x)) {
+        const callee = unwrap(ts, x.expression);
+        const body = ts.isIdentifier(callee) ? localFunctionBody(s, callee) : undefined;
+        if (
+          ((ts.isPropertyAccessExpression(callee) || ts.isElementAccessExpression(callee)) && s.isSdk(callee.expression)) ||
+          x.arguments.some((a) => s.isSdk(a)) ||
+          (body && !seen.has(body) && (seen.add(body), callsApi(body, seen)))
+        ) {
+          hit = true;
+          return;
         }
       }
       ts.forEachChild(x, visit);
@@ -94,24 +100,23 @@ export function judgeStatement(s: ParsedScript, rule: string, line: number): Lin
     if (rule === TRY_CATCH && ts.isTryStatement(n) && s.lineOf(n) === line) {
       if (n.finallyBlock && callsMethod(n.finallyBlock, /^(trackDeletesEnd|deleteRecordsFromPreviousExecutions)$/)) {
         found = {
+          kind: 'finally-ends-deletes',
           accepted: false,
           why: 'its `finally` ends delete tracking, so it runs after a failed fetch too and Nango deletes every record the sync did not see',
         };
-      } else if (!n.catchClause) found = { accepted: true, why: 'try/finally with no catch: an error still fails the run' };
-      else if (!awaits(n.tryBlock)) found = { accepted: true, why: 'the try guards local code that awaits nothing: no API call can fail inside it' };
-      else if (throws(n.catchClause.block)) found = { accepted: true, why: 'the catch rethrows: an error still fails the run' };
-      else found = { accepted: false, why: 'the catch swallows the error: a failed call ends as a quiet success' };
+      } else if (!n.catchClause) found = { kind: 'no-catch', accepted: true, why: 'try/finally with no catch: an error still fails the run' };
+      else if (!callsApi(n.tryBlock))
+        found = {
+          kind: 'local-code',
+          accepted: true,
+          why: 'the try guards local code (no call of the Nango SDK inside it): no API call can fail inside it',
+        };
+      else if (throws(n.catchClause.block)) found = { kind: 'rethrows', accepted: true, why: 'the catch rethrows: an error still fails the run' };
+      else found = { kind: 'swallows', accepted: false, why: 'the catch swallows the error: a failed call ends as a quiet success' };
       return;
     }
     if (rule === WHILE_TRUE && ts.isWhileStatement(n) && s.lineOf(n) === line) {
-      found = callsMethod(n.statement, /^saveCheckpoint$/)
-        ? { accepted: true, why: "the loop pages by hand and saves a checkpoint on every page, as Nango's checkpoint guidance does" }
-        : graphQl(n.statement)
-          ? {
-              accepted: true,
-              why: 'the loop pages a GraphQL query, whose cursor is a query variable: `nango.paginate` only sets a cursor at the top of the body',
-            }
-          : { accepted: false, why: 'the loop pages by hand without a checkpoint: `nango.paginate` does this' };
+      found = judgeHandLoop(s, n);
       return;
     }
     ts.forEachChild(n, visit);

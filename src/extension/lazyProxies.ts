@@ -33,7 +33,7 @@ export interface Attachable extends vscode.Disposable {
 
 /** The Interactions tree. VS Code asks for its children when the view becomes visible: that loads the implementation. */
 export class LazyTree implements vscode.TreeDataProvider<TreeNode>, Attachable {
-  private readonly relay = new Relay<TreeNode | undefined | void>();
+  private readonly relay = new Relay<TreeNode | TreeNode[] | undefined | void>();
   readonly onDidChangeTreeData = this.relay.event;
 
   constructor(private readonly load: LoadMain) {}

@@ -39,16 +39,38 @@ export function formatElapsed(ms: number): string {
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }
 
+function integrationId(integration: IntegrationModel): string {
+  return `${integration.file}\0${integration.id}`;
+}
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+type IntegrationNode = Extract<TreeNode, { type: 'integration' }>;
+type InteractionNode = Extract<TreeNode, { type: 'interaction' }>;
+
+/** Run changes that arrive together (200 agents streaming) are shown in one refresh of their rows. */
+const ROW_REFRESH_MS = 50;
+
 export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
+  private readonly changed = new vscode.EventEmitter<TreeNode | TreeNode[] | undefined>();
+  /** `undefined`: the whole tree (the spec changed); nodes: those rows, in place (a run or a review changed). */
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscriptions: { dispose(): void }[];
-  /** Ticks once a second while something runs, so elapsed times move. */
+  /** Ticks once a second while something runs, so elapsed times move (the running rows only). */
   private ticker: NodeJS.Timeout | undefined;
+  /**
+   * The nodes last handed out, so a row can be refreshed in place: VS Code knows a tree's elements by
+   * identity. A node is kept while its model is the same object; a spec change makes new ones.
+   */
+  private readonly integrationNodes = new Map<string, IntegrationNode>();
+  private readonly interactionNodes = new Map<string, InteractionNode>();
+  /** Keys whose rows wait for the next refresh in place. */
+  private readonly dirty = new Set<string>();
+  private dirtyTimer: NodeJS.Timeout | undefined;
+  /** Keys whose runs are running (the ticker's rows). */
+  private readonly running = new Set<string>();
 
   constructor(
     private readonly store: SpecStore,
@@ -56,22 +78,60 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
     private readonly workspaceRoot: () => string | undefined,
     private readonly reviews?: ReviewStatusSource,
   ) {
-    this.subscriptions = [store.onDidChange(() => this.refresh()), runs.onDidChange(() => this.onRunsChanged())];
-    if (reviews) this.subscriptions.push(reviews.onDidChange(() => this.refresh()));
+    this.subscriptions = [store.onDidChange(() => this.refresh()), runs.onDidChange((keys) => this.onRunsChanged(keys))];
+    if (reviews) this.subscriptions.push(reviews.onDidChange((keys) => this.refreshRows(keys)));
   }
 
-  private onRunsChanged(): void {
-    this.refresh();
-    const anyRunning = this.store.interactions().some((it) => this.runs.get(it.key)?.status === 'running');
-    if (anyRunning && !this.ticker) this.ticker = setInterval(() => this.refresh(), 1000);
-    if (!anyRunning && this.ticker) {
+  private onRunsChanged(keys: readonly string[]): void {
+    for (const key of keys) {
+      if (this.runs.get(key)?.status === 'running') this.running.add(key);
+      else this.running.delete(key);
+    }
+    this.refreshRows(keys);
+    if (this.running.size && !this.ticker) this.ticker = setInterval(() => this.refreshRows([...this.running]), 1000);
+    if (!this.running.size && this.ticker) {
       clearInterval(this.ticker);
       this.ticker = undefined;
     }
   }
 
+  /** The whole tree: the spec changed. */
   refresh(): void {
+    this.integrationNodes.clear();
+    this.interactionNodes.clear();
     this.changed.fire(undefined);
+  }
+
+  /** These interactions' rows and their integrations' rows (their counts), in place, soon and together. */
+  private refreshRows(keys: readonly string[]): void {
+    for (const key of keys) this.dirty.add(key);
+    this.dirtyTimer ??= setTimeout(() => {
+      this.dirtyTimer = undefined;
+      const nodes = new Set<TreeNode>();
+      for (const node of this.interactionNodes.values()) {
+        if (!this.dirty.has(node.interaction.key)) continue;
+        nodes.add(node);
+        const parent = this.integrationNodes.get(integrationId(node.integration));
+        if (parent) nodes.add(parent);
+      }
+      this.dirty.clear();
+      if (nodes.size) this.changed.fire([...nodes]);
+    }, ROW_REFRESH_MS);
+  }
+
+  private integrationNode(integration: IntegrationModel): IntegrationNode {
+    const id = integrationId(integration);
+    let node = this.integrationNodes.get(id);
+    if (node?.integration !== integration) this.integrationNodes.set(id, (node = { type: 'integration', integration }));
+    return node;
+  }
+
+  private interactionNode(integration: IntegrationModel, interaction: InteractionModel): InteractionNode {
+    const id = `${interaction.file}\0${interaction.key}`;
+    let node = this.interactionNodes.get(id);
+    if (node?.interaction !== interaction || node.integration !== integration)
+      this.interactionNodes.set(id, (node = { type: 'interaction', integration, interaction }));
+    return node;
   }
 
   statusOf(interaction: InteractionModel): InteractionStatus {
@@ -87,17 +147,17 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
         const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
         if (errors + warnings > 0) problems.push({ type: 'problems', spec, errors, warnings });
       }
-      const integrations = this.store.integrations().map((integration): TreeNode => ({ type: 'integration', integration }));
+      const integrations = this.store.integrations().map((integration) => this.integrationNode(integration));
       return [...problems, ...integrations];
     }
     if (node.type === 'integration') {
-      return node.integration.interactions.map((interaction) => ({ type: 'interaction', integration: node.integration, interaction }));
+      return node.integration.interactions.map((interaction) => this.interactionNode(node.integration, interaction));
     }
     return [];
   }
 
   getParent(node: TreeNode): TreeNode | undefined {
-    return node.type === 'interaction' ? { type: 'integration', integration: node.integration } : undefined;
+    return node.type === 'interaction' ? this.integrationNode(node.integration) : undefined;
   }
 
   private relative(file: string): string {
@@ -203,6 +263,7 @@ export class InteractionsTree implements vscode.TreeDataProvider<TreeNode>, vsco
 
   dispose(): void {
     if (this.ticker) clearInterval(this.ticker);
+    if (this.dirtyTimer) clearTimeout(this.dirtyTimer);
     for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
   }

@@ -36,6 +36,12 @@ export const SETTINGS = {
   workRoot: { key: 'workRoot', flag: '--work-root', type: 'string', default: '.integration-builder/work' },
   opencodePath: { key: 'opencode.path', flag: '--opencode', type: 'string', default: '' },
   nangoHost: { key: 'nango.host', flag: '--nango-host', type: 'string', default: 'https://api.nango.dev' },
+  notifyAttention: {
+    key: 'notifications.attention',
+    flag: { none: 'the editor only: the CLI prints every run as it ends and a summary when all have ended' },
+    type: 'boolean',
+    default: true,
+  },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -10,7 +10,7 @@ import type { Violation } from '../core/guard/violations';
 import { DEMO_LABEL, DEMO_MODEL_ID } from '../core/model/demo';
 import type { Orchestrator, RunTarget } from '../core/orchestrator';
 import type { RunBoard } from '../core/runs/board';
-import { runSummary, type RunRecord } from '../core/runs/record';
+import { runSummary } from '../core/runs/record';
 import { RunStore } from '../core/runs/store';
 import type { RenderedTranscript } from '../core/runs/transcript';
 import type { AgentStack } from '../core/session/stack';
@@ -369,7 +369,7 @@ export class AgentService implements vscode.Disposable {
     });
     const orchestrator = stack.orchestrator;
     stack.connection.onStateChanged((s) => this.serverStateChanged.fire(s));
-    orchestrator.onRunChanged((run) => this.onRunChanged(run));
+    // A run blocked, failed or interrupted is said with the others, grouped (src/extension/attention.ts).
     orchestrator.onVerified((r) => this.ctx.verifyResults.show([r]));
     orchestrator.rememberTargets(
       this.ctx.specs.store.integrations().flatMap((integration) => integration.interactions.map((interaction) => ({ integration, interaction }))),
@@ -382,7 +382,6 @@ export class AgentService implements vscode.Disposable {
     return orchestrator;
   }
 
-  private readonly announced = new Set<string>();
   private readonly violationsShown = new Map<string, number>();
 
   /** One notification per interaction and attempt; the tree and the panel count the rest. */
@@ -396,15 +395,6 @@ export class AgentService implements vscode.Disposable {
     void vscode.window.showWarningMessage(`${v.key}: the agent changed a protected file — ${v.detail}`, open).then((pick) => {
       if (pick === open) void vscode.commands.executeCommand(COMMANDS.openTranscript, v.key);
     });
-  }
-
-  private onRunChanged(run: RunRecord): void {
-    const id = `${run.key}#${run.attempt}:${run.status}`;
-    if (this.announced.has(id)) return;
-    if (run.status === 'blocked' || run.status === 'failed' || run.status === 'interrupted') {
-      this.announced.add(id);
-      void vscode.window.showWarningMessage(`${run.key} ${run.status}: ${run.detail ?? ''}`);
-    }
   }
 
   /** Starts runs, with a cancellable progress while the server comes up. */

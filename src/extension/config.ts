@@ -23,7 +23,7 @@ export class Config {
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && !!x.trim()) : [];
   }
 
-  private boolean(name: 'demoModel' | 'verifyAfterRun'): boolean {
+  private boolean(name: 'demoModel' | 'verifyAfterRun' | 'notifyAttention'): boolean {
     return this.section.get<boolean>(SETTINGS[name].key, SETTINGS[name].default) === true;
   }
 
@@ -80,6 +80,11 @@ export class Config {
   /** Protected-file violations in one attempt before the agent is stopped as tampering (0: never). */
   get violationLimit(): number {
     return this.number('violationLimit');
+  }
+
+  /** Grouped notifications when runs need you or a batch has finished (src/shared/attention.ts). */
+  get notifyAttention(): boolean {
+    return this.boolean('notifyAttention');
   }
 
   /** Verify each run as soon as its agent finishes. */

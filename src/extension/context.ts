@@ -5,6 +5,7 @@ import { AgentService } from './agentService';
 import { Config } from './config';
 import { SpecWorkspace } from './specWorkspace';
 import { ReviewService } from './review';
+import { AttentionNotifier } from './attention';
 import { InteractionsTree } from './tree';
 import { VerifyResults } from './verifyResults';
 
@@ -19,6 +20,8 @@ export class ExtensionCtx implements vscode.Disposable {
   readonly verifyResults: VerifyResults;
   /** Review: the diff against the scaffold, findings as comments, and each interaction's accept / reject state. */
   readonly reviews: ReviewService;
+  /** Grouped notifications when runs need you or a batch has finished; the count of runs that need you. */
+  readonly attention: AttentionNotifier;
   /** Tests answer confirmations themselves (a modal dialog would block them). */
   silentConfirmations = false;
 
@@ -34,6 +37,7 @@ export class ExtensionCtx implements vscode.Disposable {
     this.agents = new AgentService(this);
     this.verifyResults = new VerifyResults((key) => this.specs.store.find(key)?.interaction);
     this.reviews = new ReviewService(this);
+    this.attention = new AttentionNotifier(this);
     this.tree = new InteractionsTree(this.specs.store, this.runs, () => this.workspaceRoot(), this.reviews);
   }
 
@@ -45,6 +49,7 @@ export class ExtensionCtx implements vscode.Disposable {
   dispose(): void {
     this.agents.dispose();
     this.reviews.dispose();
+    this.attention.dispose();
     this.verifyResults.dispose();
     this.tree.dispose();
     this.specs.dispose();

@@ -675,6 +675,43 @@ suite('Integration Builder in VS Code', () => {
     }
   });
 
+  test('Attention: runs that need you are said in one grouped notification and counted for the badge; the setting turns the notification off', async () => {
+    const board = api.ctx.runs;
+    const keys = ['slack/send-message', 'hubspot/sync-deals'];
+    const saved = keys.map((k) => board.get(k));
+    const config = vscode.workspace.getConfiguration('integrationBuilder');
+    try {
+      // The runs needing you besides these two (the badge counts every run of the workspace).
+      const counted = api.ctx.attention.needingYou - saved.filter((r) => r && ['blocked', 'failed', 'interrupted', 'needs-review'].includes(r.status)).length;
+      for (const k of keys) board.set(k, { status: 'running' });
+      board.set(keys[0]!, { status: 'blocked', detail: 'asked to record with a secret' });
+      board.set(keys[1]!, { status: 'failed', detail: 'provider errors' });
+      const said = await until('the grouped notice', () => (api.ctx.attention.last?.notice.needYou.length === 2 ? api.ctx.attention.last : undefined));
+      assert.deepStrictEqual(said, {
+        shown: true,
+        notice: {
+          kind: 'batch-finished',
+          severity: 'warning',
+          message: 'All 2 agent runs have finished: 1 blocked, 1 failed. 2 runs need you: slack/send-message, hubspot/sync-deals.',
+          needYou: keys,
+        },
+      });
+      assert.strictEqual(api.ctx.attention.needingYou, counted + 2);
+
+      await config.update('notifications.attention', false, vscode.ConfigurationTarget.Workspace);
+      board.set(keys[0]!, { status: 'running' });
+      board.set(keys[0]!, { status: 'interrupted', detail: 'the server went away' });
+      const quiet = await until('the next notice', () =>
+        api.ctx.attention.last?.notice.message.startsWith('slack/send-message has finished') ? api.ctx.attention.last : undefined,
+      );
+      assert.strictEqual(quiet.shown, false, 'the setting turns the notification off');
+      assert.strictEqual(api.ctx.attention.needingYou, counted + 2, 'the badge counts them either way');
+    } finally {
+      await config.update('notifications.attention', undefined, vscode.ConfigurationTarget.Workspace);
+      keys.forEach((k, i) => (saved[i] ? board.set(k, saved[i]) : board.delete(k)));
+    }
+  });
+
   test('Open interaction folder explains when there is no folder yet', async () => {
     const result = await vscode.commands.executeCommand('integrationBuilder.openInteractionFolder', { key: 'slack/send-message' });
     assert.strictEqual(result, undefined);

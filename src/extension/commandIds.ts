@@ -16,6 +16,7 @@ export const COMMANDS = {
   setNangoSecretKey: 'integrationBuilder.setNangoSecretKey',
   checkSandbox: 'integrationBuilder.checkSandbox',
   showInsights: 'integrationBuilder.showInsights',
+  showBoard: 'integrationBuilder.showBoard',
   restartAgentServer: 'integrationBuilder.restartAgentServer',
   reviewInteraction: 'integrationBuilder.reviewInteraction',
   acceptInteraction: 'integrationBuilder.acceptInteraction',

@@ -13,6 +13,7 @@ import type { ExtensionCtx } from './context';
 import type { TreeNode } from './tree';
 import { assembleIntegration, type ProposedFiles } from './assembleCommand';
 import { showInsights } from './insightsPanel';
+import type { BoardPanel } from './boardPanel';
 import type { VerifyReport } from '../core/verify/types';
 import { describeReviewState, ReviewRefused } from '../core/app/review';
 
@@ -137,7 +138,7 @@ function parseTranscriptUri(uri: vscode.Uri): { key: string; attempt?: number } 
   return { key: m[1] as string, attempt: m[2] ? Number(m[2]) : undefined };
 }
 
-export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record<CommandId, Handler> {
+export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles, board: Pick<BoardPanel, 'show'>): Record<CommandId, Handler> {
   const targets = new CommandTargets(ctx);
 
   /** The target interaction, refused (with the reason) when the spec has errors in it. */
@@ -444,6 +445,7 @@ export function commandTable(ctx: ExtensionCtx, proposed: ProposedFiles): Record
     },
 
     [COMMANDS.showInsights]: () => showInsights(ctx),
+    [COMMANDS.showBoard]: () => board.show(),
 
     [COMMANDS.restartAgentServer]: async (arg?: unknown) => {
       // Asked only when it interrupts something (the settings notification has already said what: `confirmed`).

@@ -60,7 +60,7 @@ export function start(context: vscode.ExtensionContext): Main {
     }),
   );
 
-  const table = commandTable(ctx, proposed);
+  const table = commandTable(ctx, proposed, board);
   void ctx.specs
     .ready()
     .then(() => ctx.agents.restoreFromDisk())

@@ -6,16 +6,23 @@
 /** A run's status as the board holds it (InteractionStatus). */
 export type AttentionStatus = string;
 
-/** The statuses in which a run waits for a person: blocked, failed (its verification too), interrupted, awaiting review. */
-const NEEDS_YOU: ReadonlySet<AttentionStatus> = new Set(['blocked', 'failed', 'interrupted', 'needs-review']);
+/**
+ * `waiting`: not a status of the board but of attention — a running run whose agent asked a permission
+ * and waits for a person's answer (the editor feeds it while the request is open).
+ */
+export const WAITING = 'waiting';
+/** The statuses in which a run waits for a person: asking, blocked, failed (its verification too), interrupted, awaiting review. */
+const NEEDS_YOU: ReadonlySet<AttentionStatus> = new Set([WAITING, 'blocked', 'failed', 'interrupted', 'needs-review']);
 /** The statuses said as soon as a run reaches them (awaiting review is said when the batch ends). */
-const URGENT: ReadonlySet<AttentionStatus> = new Set(['blocked', 'failed', 'interrupted']);
-const ACTIVE: ReadonlySet<AttentionStatus> = new Set(['queued', 'running']);
+const URGENT: ReadonlySet<AttentionStatus> = new Set([WAITING, 'blocked', 'failed', 'interrupted']);
+/** A run waiting for an answer still belongs to the batch going on. */
+const ACTIVE: ReadonlySet<AttentionStatus> = new Set(['queued', 'running', WAITING]);
+const GOING: ReadonlySet<AttentionStatus> = new Set(['queued', 'running']);
 
-const LABEL: Record<string, string> = { 'needs-review': 'awaiting review', 'not-started': 'not started' };
+const LABEL: Record<string, string> = { [WAITING]: 'waiting for your answer', 'needs-review': 'awaiting review', 'not-started': 'not started' };
 const label = (status: AttentionStatus) => LABEL[status] ?? status;
 /** The order outcomes are counted in a summary: what needs a person first. */
-const ORDER = ['blocked', 'failed', 'interrupted', 'needs-review', 'verified', 'stopped', 'not-started'];
+const ORDER = [WAITING, 'blocked', 'failed', 'interrupted', 'needs-review', 'verified', 'stopped', 'not-started'];
 
 function needsYou(status: AttentionStatus | undefined): boolean {
   return !!status && NEEDS_YOU.has(status);
@@ -118,15 +125,17 @@ export function attentionStep(state: AttentionState, changes: readonly Attention
   const order = (c: AttentionChange) => ORDER.indexOf(c.status);
   urgent.sort((a, b) => order(a) - order(b));
   const needYou = urgent.map((c) => c.key);
-  const running = stillActive ? ` ${plural(stillActive, 'other run goes', 'other runs go')} on.` : '';
+  const going = [...statuses.values()].filter((st) => GOING.has(st)).length;
+  const running = going ? ` ${plural(going, 'other run goes', 'other runs go')} on.` : '';
   let message: string;
   if (urgent.length === 1) {
     const c = urgent[0] as AttentionChange;
     message = `${c.key} ${c.status === 'failed' ? 'failed' : `is ${label(c.status)}`}${c.detail ? `: ${c.detail}` : ''}.${running}`;
   } else {
-    const parts = ['blocked', 'failed', 'interrupted']
-      .map((s) => urgent.filter((c) => c.status === s).map((c) => c.key))
-      .map((ks, i) => (ks.length ? `${names(ks)} ${['blocked', 'failed', 'interrupted'][i]}` : ''))
+    const said = [WAITING, 'blocked', 'failed', 'interrupted'];
+    const parts = said
+      .map((st) => urgent.filter((c) => c.status === st).map((c) => c.key))
+      .map((ks, i) => (ks.length ? `${names(ks)} ${label(said[i] as string)}` : ''))
       .filter(Boolean);
     message = `${urgent.length} runs need you: ${parts.join('; ')}.${running}`;
   }

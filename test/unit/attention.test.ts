@@ -1,6 +1,6 @@
 // Attention (src/shared/attention.ts): run changes grouped into at most one notice; the count of runs that need you.
 import { describe, expect, it } from 'vitest';
-import { attentionStep, countNeedingYou, EMPTY_ATTENTION, type AttentionChange, type AttentionState } from '../../src/shared/attention';
+import { attentionStep, countNeedingYou, EMPTY_ATTENTION, WAITING, type AttentionChange, type AttentionState } from '../../src/shared/attention';
 
 const ch = (key: string, status: string, detail?: string): AttentionChange => ({ key, status, detail });
 
@@ -67,6 +67,38 @@ describe('attention', () => {
     ]);
     const alone = play([[ch('a/1', 'running')], [ch('a/1', 'failed', 'provider errors')]]);
     expect(alone.notices).toEqual([{ kind: 'batch-finished', severity: 'warning', message: 'a/1 has finished: failed — provider errors.', needYou: ['a/1'] }]);
+  });
+
+  it('a run waiting for an answer to a permission is said at once, counted, and keeps the batch going until it ends', () => {
+    const { notices, state } = play([
+      [ch('a/1', 'running'), ch('a/2', 'running')],
+      [ch('a/1', WAITING, 'asks permission to edit (fixtures/*)')],
+      [ch('a/2', 'needs-review')],
+      // Answered: running again, then done.
+      [ch('a/1', 'running')],
+      [ch('a/1', 'needs-review')],
+    ]);
+    expect(notices).toEqual([
+      {
+        kind: 'needs-you',
+        severity: 'warning',
+        message: 'a/1 is waiting for your answer: asks permission to edit (fixtures/*). 1 other run goes on.',
+        needYou: ['a/1'],
+      },
+      {
+        kind: 'batch-finished',
+        severity: 'info',
+        message: 'All 2 agent runs have finished: 2 awaiting review. 2 runs need you: a/1, a/2.',
+        needYou: ['a/1', 'a/2'],
+      },
+    ]);
+    expect(countNeedingYou(state.statuses.values())).toBe(2);
+    const two = play([
+      [ch('a/1', 'running'), ch('a/2', 'running'), ch('a/3', 'running')],
+      [ch('a/1', WAITING), ch('a/2', 'blocked')],
+    ]);
+    expect(two.notices[0]?.message).toBe('2 runs need you: a/1 waiting for your answer; a/2 blocked. 1 other run goes on.');
+    expect(countNeedingYou(two.state.statuses.values())).toBe(2);
   });
 
   it('a run that goes through several statuses in one window is said by the one it ended in', () => {

@@ -37,7 +37,9 @@ export function groupOf(row: Pick<AgentRow, 'status' | 'waiting' | 'verdict'>): 
 export function stateLabel(row: Pick<AgentRow, 'status' | 'waiting' | 'verdict'>): string {
   if (row.waiting) return 'permission asked';
   const s = row.status.replace('-', ' ');
-  return row.verdict === 'failed' && row.status !== 'failed' ? `${s}, verification failed` : s;
+  // A verdict of an earlier turn is not this one's: a run working again says only that it works.
+  const working = row.status === 'queued' || row.status === 'running';
+  return row.verdict === 'failed' && row.status !== 'failed' && !working ? `${s}, verification failed` : s;
 }
 
 /** Most urgent first, within a group: the order of the state column. */

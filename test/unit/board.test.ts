@@ -47,6 +47,10 @@ describe('groupOf', () => {
     expect(groupOf(row('a/b', 'stopped', { verdict: 'failed' }))).toBe('needs-you');
     expect(stateLabel(row('a/b', 'stopped', { verdict: 'failed' }))).toBe('stopped, verification failed');
     expect(groupOf(row('a/b', 'interrupted', { verdict: 'failed' }))).toBe('needs-you');
+    // A feedback turn running after a failed verification: working, and the old verdict is not its label.
+    expect(groupOf(row('a/b', 'running', { verdict: 'failed' }))).toBe('working');
+    expect(stateLabel(row('a/b', 'running', { verdict: 'failed' }))).toBe('running');
+    expect(stateLabel(row('a/b', 'failed', { verdict: 'failed' }))).toBe('failed');
     expect(groupOf(row('a/b', 'verified', { verdict: 'verified' }))).toBe('done');
     expect(stateLabel(row('a/b', 'needs-review'))).toBe('needs review');
   });

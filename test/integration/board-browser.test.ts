@@ -6,6 +6,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newRunRecord, type RunRecord } from '../../src/core/runs/record';
+import { BoardRows } from '../../src/extension/boardRows';
+import { PanelModel } from '../../src/extension/panelModel';
+import { RowDiff } from '../../src/shared/board';
 import type { BoardHostMessage, BoardRow } from '../../src/shared/boardProtocol';
 import type { AgentRow } from '../../src/shared/protocol';
 import { REPO } from '../support/agentStack';
@@ -245,6 +249,74 @@ describe('Agents board in Chromium', () => {
     await p.page.keyboard.press('End');
     const last = await selectedKey(p);
     expect(last).toEqual([done.at(-1)]);
+    await p.close();
+  });
+
+  it("fed by the host's own rows and diff: a run's events reach its row, and only its row is drawn again", async () => {
+    const p = await openBoard(browser);
+    const model = new PanelModel();
+    const board = new BoardRows(model, async () => [
+      { type: 'prompt', text: 'build it' },
+      {
+        type: 'tool.finished',
+        sessionId: 's',
+        messageId: 'm',
+        partId: 'p',
+        callId: 'c',
+        tool: 'bash',
+        input: { command: 'npx nango dryrun' },
+        ok: false,
+        output: '',
+      },
+    ]);
+    const diff = new RowDiff();
+    const send = async (reset: boolean, live: string[]) => {
+      const { rows } = board.rows(new Set(live));
+      await p.send({ type: 'rows', ...diff.diff(rows), reset, now: Date.now(), demo: true });
+    };
+    const record = (key: string, extra: Partial<RunRecord>): RunRecord => {
+      const [i, x] = key.split('/') as [string, string];
+      const r = {
+        ...newRunRecord({ key, integrationId: i, interactionId: x, specFile: '/s', folder: `/w/${key}`, demo: true, now: new Date().toISOString() }),
+        ...extra,
+      };
+      model.onRun(r);
+      board.remember(r);
+      return r;
+    };
+    record('slack/send', { status: 'running', startedAt: new Date(Date.now() - 65_000).toISOString(), sessionId: 's' });
+    record('jira/create', { status: 'blocked', detail: 'the API refused access (403)', endedAt: new Date().toISOString(), sessionId: 's' });
+    record('hubspot/contacts', { status: 'queued' });
+    await send(true, ['slack/send', 'hubspot/contacts']);
+    expect(await groupKeys(p, 'needs-you')).toEqual(['jira/create']);
+    expect(await groupKeys(p, 'working')).toEqual(['slack/send', 'hubspot/contacts']);
+    expect(await p.page.locator('tr.run[data-key="slack/send"] .col-time').innerText()).toMatch(/^1m0\ds$/);
+    // The blocked run is not live: its stored transcript is read, and its row says what it did last.
+    const { unread } = board.rows(new Set(['slack/send', 'hubspot/contacts']));
+    expect(unread).toEqual(['jira/create']);
+    await board.read(unread);
+    await send(false, ['slack/send', 'hubspot/contacts']);
+    expect(await p.page.locator('tr.run[data-key="jira/create"] .col-lastTool').innerText()).toContain('npx nango dryrun');
+    const renders = () => p.page.evaluate(() => (window as unknown as { __ibBoard: { rowRenders(): number } }).__ibBoard.rowRenders());
+    const before = await renders();
+    model.onEvent('slack/send', {
+      type: 'tool.started',
+      sessionId: 's',
+      messageId: 'm',
+      partId: 'p2',
+      callId: 'c2',
+      tool: 'bash',
+      input: { command: 'npm test' },
+    });
+    model.onEvent('slack/send', { type: 'permission.asked', sessionId: 's', requestId: 'r1', permission: 'bash', patterns: ['curl *'] });
+    board.permissionAsked('slack/send');
+    await send(false, ['slack/send', 'hubspot/contacts']);
+    expect(await renders()).toBe(before + 1);
+    expect(await groupKeys(p, 'needs-you'), 'blocked first, then a permission asked').toEqual(['jira/create', 'slack/send']);
+    const slack = p.page.locator('tr.run[data-key="slack/send"]');
+    expect(await slack.locator('.col-state').innerText()).toBe('permission asked');
+    expect(await slack.locator('.col-time').innerText()).toMatch(/^[0-2]s$/);
+    expect(await slack.locator('.col-lastTool').innerText()).toContain('npm test');
     await p.close();
   });
 

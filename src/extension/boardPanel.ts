@@ -24,6 +24,8 @@ export class BoardPanel implements vscode.Disposable {
   private following: Orchestrator | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private loadedFromDisk = false;
+  /** Resolves what show() returned when the new webview has been sent its rows. */
+  private firstSent: ((rows: readonly BoardRow[]) => void) | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -38,11 +40,14 @@ export class BoardPanel implements vscode.Disposable {
     return this.agents.model;
   }
 
-  /** Opens the board (or reveals the open one). */
-  show(): void {
+  /**
+   * Opens the board (or reveals the open one). Returns the rows it shows: once the webview has loaded
+   * and been sent them (empty if it is closed first), or now for a board already open.
+   */
+  show(): Promise<readonly BoardRow[]> {
     if (this.panel) {
       this.panel.reveal(undefined, false);
-      return;
+      return Promise.resolve(this.rows());
     }
     const media = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
     const panel = vscode.window.createWebviewPanel('integrationBuilder.board', 'Agents Board', vscode.ViewColumn.Active, {
@@ -63,8 +68,11 @@ export class BoardPanel implements vscode.Disposable {
         void vscode.window.showErrorMessage(`Integration Builder: ${(err as Error).message}`);
       });
     });
+    const shown = new Promise<readonly BoardRow[]>((resolve) => (this.firstSent = resolve));
     const subs = [this.ctx.agents.onDidStart((o) => this.follow(o))];
     panel.onDidDispose(() => {
+      this.firstSent?.([]);
+      this.firstSent = undefined;
       subs.forEach((s) => s.dispose());
       this.unfollow();
       if (this.timer) clearTimeout(this.timer);
@@ -72,6 +80,7 @@ export class BoardPanel implements vscode.Disposable {
       if (this.panel === panel) this.panel = undefined;
     });
     if (this.ctx.agents.current) this.follow(this.ctx.agents.current);
+    return shown;
   }
 
   private async onMessage(msg: BoardWebviewMessage): Promise<void> {
@@ -150,6 +159,10 @@ export class BoardPanel implements vscode.Disposable {
     if (!reset && !changed.length && !removed.length) return;
     const msg: BoardHostMessage = { type: 'rows', rows: changed, removed, reset, now: Date.now(), demo: this.ctx.agents.usingDemo };
     void this.panel.webview.postMessage(msg);
+    if (reset) {
+      this.firstSent?.(rows);
+      this.firstSent = undefined;
+    }
   }
 
   private rows(): BoardRow[] {

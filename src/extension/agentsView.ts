@@ -19,8 +19,6 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
   /** Transcripts opened as full editor tabs, each with its own coalescer bound to one agent. */
   private readonly panels = new Map<string, { panel: vscode.WebviewPanel; coalescer: Coalescer }>();
   private loadedFromDisk = false;
-  /** The count of runs that need you (this view's badge; ExtensionCtx.attention counts them). */
-  private needingYou = 0;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -38,17 +36,6 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
       ctx.agents.onDidChangeServerState((server) => this.post({ type: 'server', server })),
     );
     if (ctx.agents.current) this.follow(ctx.agents.current);
-    this.disposables.push(ctx.attention.onDidChangeCount((count) => this.setBadge(count)));
-    this.needingYou = ctx.attention.needingYou;
-  }
-
-  /** The view's badge (on the activity bar while the view is resolved): the runs that need you. */
-  private setBadge(count: number): void {
-    this.needingYou = count;
-    if (this.view)
-      this.view.badge = count
-        ? { value: count, tooltip: `${count} agent run${count === 1 ? ' needs' : 's need'} you: blocked, failed, interrupted or awaiting review` }
-        : undefined;
   }
 
   get visible(): boolean {
@@ -163,7 +150,6 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
-    this.setBadge(this.needingYou);
     const media = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
     view.webview.options = { enableScripts: true, localResourceRoots: [media] };
     view.webview.html = this.html(view.webview, media);

@@ -1,6 +1,6 @@
 // Attention in the editor (issue 16 item 5): the run changes of a short window, grouped by
 // src/shared/attention.ts into at most one notification (unless integrationBuilder.notifications.attention
-// is off), and the count of runs that need you for the Agents view's badge.
+// is off), and the count of runs that need you for the activity bar's badge (on the Interactions view).
 import * as vscode from 'vscode';
 import { attentionStep, countNeedingYou, EMPTY_ATTENTION, WAITING, type AttentionChange, type AttentionNotice, type AttentionState } from '../shared/attention';
 import { COMMANDS, VIEWS } from './commandIds';
@@ -38,7 +38,7 @@ export class AttentionNotifier implements vscode.Disposable {
   private following: AgentEvents | undefined;
 
   private readonly counted = new vscode.EventEmitter<number>();
-  /** How many runs need you, whenever that may have changed (the Agents view's badge). */
+  /** How many runs need you, whenever that may have changed (the activity bar's badge, on the Interactions view). */
   readonly onDidChangeCount = this.counted.event;
   /** @internal test hook: the last notice, and whether it was shown (the setting may turn notices off). */
   last: { readonly notice: AttentionNotice; readonly shown: boolean } | undefined;

@@ -11,7 +11,7 @@ import { COMMANDS, VIEWS } from './commandIds';
 import type { TRANSCRIPT_SCHEME } from './commands';
 import type { ExtensionCtx } from './context';
 import type { ContentScheme, Main } from './lazyMain';
-import { LazyAgentsView, LazyCodeLens, LazyContent, LazyTree, type Attachable } from './lazyProxies';
+import { AttentionBadge, LazyAgentsView, LazyCodeLens, LazyContent, LazyTree, type Attachable } from './lazyProxies';
 import type { REPORT_SCHEME } from './verifyResults';
 
 /**
@@ -22,6 +22,8 @@ import type { REPORT_SCHEME } from './verifyResults';
 export interface IntegrationBuilderApi {
   readonly ctx: ExtensionCtx;
   readonly commandIds: readonly string[];
+  /** The Interactions view, whose badge counts the runs that need you. */
+  readonly interactionsView: vscode.TreeView<unknown>;
 }
 
 /** The schemes, spelled out so their modules stay out of this bundle; tsc checks they match. */
@@ -61,10 +63,13 @@ export function activate(context: vscode.ExtensionContext): IntegrationBuilderAp
 
   const tree = new LazyTree(load);
   const codeLens = new LazyCodeLens(load);
-  proxies.push(tree, codeLens);
+  const interactionsView = vscode.window.createTreeView(VIEWS.interactions, { treeDataProvider: tree, showCollapseAll: true });
+  const badge = new AttentionBadge(interactionsView);
+  proxies.push(tree, codeLens, badge);
   context.subscriptions.push(
     tree,
-    vscode.window.createTreeView(VIEWS.interactions, { treeDataProvider: tree, showCollapseAll: true }),
+    interactionsView,
+    badge,
     codeLens,
     vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: '**/{interactions.json,*.interactions.json}' }, codeLens),
     vscode.window.registerWebviewViewProvider(VIEWS.agents, new LazyAgentsView(load), {
@@ -109,7 +114,7 @@ export function activate(context: vscode.ExtensionContext): IntegrationBuilderAp
 
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
   // The extension-host tests drive the implementation directly: load it now.
-  return { ctx: load().ctx, commandIds: Object.values(COMMANDS) };
+  return { ctx: load().ctx, commandIds: Object.values(COMMANDS), interactionsView };
 }
 
 /** Runs on our own opencode server cannot outlive the window: record them as interrupted, stop the server. */

@@ -110,3 +110,32 @@ export class LazyContent implements vscode.TextDocumentContentProvider, Attachab
     this.relay.dispose();
   }
 }
+
+/**
+ * The activity bar's badge: the runs that need you (ExtensionCtx.attention counts them), on the
+ * Interactions view. That view exists from activation; a webview view (the Agents view) has none until
+ * it is first shown, so a badge there would say nothing until the user had already looked.
+ */
+export class AttentionBadge implements Attachable {
+  private source: vscode.Disposable | undefined;
+
+  constructor(private readonly view: { badge?: vscode.ViewBadge | undefined }) {}
+
+  attach(main: Main): void {
+    this.source?.dispose();
+    const show = (count: number) => {
+      this.view.badge = count
+        ? {
+            value: count,
+            tooltip: `${count} agent run${count === 1 ? ' needs' : 's need'} you: blocked, failed, interrupted, awaiting review or asking a permission`,
+          }
+        : undefined;
+    };
+    this.source = main.ctx.attention.onDidChangeCount(show);
+    show(main.ctx.attention.needingYou);
+  }
+
+  dispose(): void {
+    this.source?.dispose();
+  }
+}

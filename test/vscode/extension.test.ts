@@ -697,6 +697,9 @@ suite('Integration Builder in VS Code', () => {
         },
       });
       assert.strictEqual(api.ctx.attention.needingYou, counted + 2);
+      // The badge is on the Interactions view (there from activation, whether or not the Agents view was opened).
+      await until('the badge', () => (api.interactionsView.badge?.value === counted + 2 ? true : undefined));
+      assert.match(String(api.interactionsView.badge?.tooltip), /need you: blocked, failed/);
 
       await config.update('notifications.attention', false, vscode.ConfigurationTarget.Workspace);
       board.set(keys[0]!, { status: 'running' });

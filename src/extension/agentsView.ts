@@ -7,11 +7,15 @@ import * as vscode from 'vscode';
 import type { Orchestrator } from '../core/orchestrator';
 import { Coalescer, PanelModel } from './panelModel';
 import { parseWebviewMessage, type HostMessage, type WebviewMessage } from '../shared/protocol';
-import { COMMANDS } from './commandIds';
+import { COMMANDS, VIEWS } from './commandIds';
 import type { ExtensionCtx } from './context';
 
 export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
+  /** The view's page said it is ready (and has not been hidden since: a hidden view's page is dropped). */
+  private ready = false;
+  /** An agent to select once the page is ready (revealAgent). */
+  private revealing: string | undefined;
   readonly model = new PanelModel();
   private readonly coalescer: Coalescer;
   private readonly disposables: vscode.Disposable[] = [];
@@ -126,6 +130,23 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
   }
 
   /** The selected agent's stream: live from the model, or its stored transcript. */
+  /**
+   * Shows this agent in the view (the Agents board's Reveal): the view focused, the agent selected and
+   * its stream shown. A view not loaded yet selects it once its page says it is ready.
+   */
+  async revealAgent(key: string): Promise<void> {
+    this.revealing = key;
+    await vscode.commands.executeCommand(`${VIEWS.agents}.focus`);
+    if (this.ready) this.showRevealed();
+  }
+
+  private showRevealed(): void {
+    const key = this.revealing;
+    if (!key) return;
+    this.revealing = undefined;
+    void this.selectKey(key).then(() => this.post({ type: 'select', key }));
+  }
+
   private async selectKey(key: string): Promise<void> {
     this.coalescer.selected = key;
     await this.ensureStream(key);
@@ -150,6 +171,7 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
+    this.ready = false;
     const media = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
     view.webview.options = { enableScripts: true, localResourceRoots: [media] };
     view.webview.html = this.html(view.webview, media);
@@ -164,8 +186,14 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
         void vscode.window.showErrorMessage(`Integration Builder: ${(err as Error).message}`);
       });
     });
-    view.onDidChangeVisibility(() => view.visible && this.coalescer.repaint());
-    view.onDidDispose(() => (this.view = undefined));
+    view.onDidChangeVisibility(() => {
+      if (view.visible) this.coalescer.repaint();
+      else this.ready = false;
+    });
+    view.onDidDispose(() => {
+      this.view = undefined;
+      this.ready = false;
+    });
   }
 
   private async onMessage(msg: WebviewMessage): Promise<void> {
@@ -174,6 +202,8 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
         this.post({ type: 'server', server: this.ctx.agents.serverStatus });
         await this.loadFromDisk();
         this.coalescer.repaint();
+        this.ready = true;
+        this.showRevealed();
         return;
       case 'select':
         await this.selectKey(msg.key);

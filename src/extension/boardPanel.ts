@@ -9,7 +9,6 @@ import * as vscode from 'vscode';
 import { RowDiff } from '../shared/board';
 import { parseBoardWebviewMessage, type BoardHostMessage, type BoardRow, type BoardWebviewMessage } from '../shared/boardProtocol';
 import type { AgentsViewProvider } from './agentsView';
-import { VIEWS } from './commandIds';
 import type { ExtensionCtx } from './context';
 import { BoardRows } from './boardRows';
 import type { PanelModel } from './panelModel';
@@ -95,7 +94,7 @@ export class BoardPanel implements vscode.Disposable {
         await this.agents.openTranscriptPanel(msg.key);
         return;
       case 'reveal':
-        await vscode.commands.executeCommand(`${VIEWS.agents}.focus`);
+        await this.agents.revealAgent(msg.key);
         return;
     }
   }

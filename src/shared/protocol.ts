@@ -98,6 +98,8 @@ export const HostMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('server'), server: ServerState }),
   /** Scroll to this item (Jump to first bad step). */
   z.object({ type: z.literal('reveal'), key: z.string(), itemId: z.string() }),
+  /** Select this agent and show its stream (the Agents board's Reveal). */
+  z.object({ type: z.literal('select'), key: z.string() }),
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
 

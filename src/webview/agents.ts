@@ -497,6 +497,9 @@ function apply(m: HostMessage): void {
       server = m.server;
       renderList();
       break;
+    case 'select':
+      if (m.key !== selected && agents.some((a) => a.key === m.key)) select(m.key);
+      break;
     case 'stream': {
       if (m.key !== selected) return;
       if (m.reset) {

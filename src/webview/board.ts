@@ -1,7 +1,7 @@
 // Browser side of the Agents board (an editor tab): every run of the workspace in three groups — needs
 // you, working, done — with time in state, the last tool call, edits, cost and tokens; sortable by any
 // column, filtered by the box, driven by the keyboard (arrows move, Enter opens the transcript,
-// Shift+Enter shows the Agents view, `/` goes to the filter). Speaks only the board's protocol
+// Shift+Enter shows the run in the Agents view, `/` goes to the filter). Speaks only the board's protocol
 // (src/shared/boardProtocol.ts). A row's cells are built once and rebuilt only when the host sends that
 // row changed; re-sorting and filtering move the existing rows; the clock updates one cell per row.
 import {

@@ -1,7 +1,8 @@
 // The Agents panel's header shows the agent server's state (issue 14, health you can see): the real
 // webview bundle in headless Chromium, fed the host's `server` messages as the extension posts them on
 // every connection change. Starting and reconnecting lead the header, down says how to restart, ready
-// shows the totals alone; the reason is the header's tooltip.
+// shows the totals alone; the reason is the header's tooltip. And the host's `select` (the Agents
+// board's Reveal) selects an agent.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -61,6 +62,35 @@ describe('Agents panel header: the agent server', () => {
       h = await read();
       expect(h.text).not.toContain('agent server');
       expect(h.state).toBe('ready');
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe("Agents panel: the host selects an agent (the board's Reveal)", () => {
+  it('selects the named agent, tells the host which, and ignores a key it does not list', async () => {
+    const p = await openPanel({ browser });
+    try {
+      const row = (key: string, status: 'running' | 'blocked') => ({
+        key,
+        status,
+        attempt: 1,
+        steps: 1,
+        costUsd: 0,
+        tokens: 0,
+        violations: 0,
+        demo: true,
+        waiting: false,
+      });
+      await p.send({ ...agents, agents: [row('slack/send-message', 'blocked'), row('google-calendar/create-event', 'running')] } as HostMessage);
+      const selected = () => p.page.locator('.agent[aria-selected="true"] .name').innerText();
+      expect(await selected()).toBe('slack/send-message');
+      await p.send({ type: 'select', key: 'google-calendar/create-event' });
+      expect(await selected()).toBe('google-calendar/create-event');
+      expect(await p.posted()).toContainEqual({ type: 'select', key: 'google-calendar/create-event' });
+      await p.send({ type: 'select', key: 'nope/nothing' });
+      expect(await selected()).toBe('google-calendar/create-event');
     } finally {
       await p.close();
     }

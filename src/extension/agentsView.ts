@@ -57,6 +57,9 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
           this.coalescer.reset(run.key);
           this.panels.get(run.key)?.coalescer.reset(run.key);
         }
+        // A feedback turn: the person's words go into the stream where the turn begins.
+        const fed = this.model.onFeedback(run);
+        if (fed.length) this.changed(run.key, fed);
         this.coalescer.list();
       }),
       o.onAgentEvent(({ key, event }) => this.changed(key, this.model.onEvent(key, event))),

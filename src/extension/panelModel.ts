@@ -113,6 +113,20 @@ export class PanelModel {
     return reset;
   }
 
+  /**
+   * The feedback turns of the run's attempt that the stream does not show yet, added to it (each where
+   * its turn begins: it is recorded as the turn is sent). Returns the items added.
+   */
+  onFeedback(run: RunRecord): StreamItem[] {
+    const s = this.state(run.key);
+    const added: StreamItem[] = [];
+    for (const f of run.feedback ?? []) {
+      const id = `prompt-turn-${f.turn}`;
+      if (!s.index.has(id)) added.push(this.put(s, { id, kind: 'prompt', text: f.text, turn: f.turn }));
+    }
+    return added;
+  }
+
   /** Replays a stored transcript (runs from before a reload). */
   loadTranscript(key: string, entries: readonly unknown[]): void {
     const s = this.state(key);
@@ -120,8 +134,15 @@ export class PanelModel {
     s.index.clear();
     for (const e of entries) {
       const entry = e as Record<string, unknown>;
-      if (entry.type === 'prompt') this.put(s, { id: 'prompt', kind: 'prompt', text: String(entry.text ?? '') });
-      else if (entry.type === 'violation') this.onViolation(entry as unknown as Violation);
+      if (entry.type === 'prompt') {
+        const turn = entry.feedback === true && typeof entry.turn === 'number' ? entry.turn : undefined;
+        this.put(
+          s,
+          turn
+            ? { id: `prompt-turn-${turn}`, kind: 'prompt', text: String(entry.text ?? ''), turn }
+            : { id: 'prompt', kind: 'prompt', text: String(entry.text ?? '') },
+        );
+      } else if (entry.type === 'violation') this.onViolation(entry as unknown as Violation);
       else if (entry.type === 'unreadable-line')
         this.put(s, {
           id: `unreadable-${String(entry.line)}`,

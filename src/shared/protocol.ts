@@ -30,7 +30,8 @@ export type AgentRow = z.infer<typeof AgentRow>;
 
 /** One row of an agent's stream. Items are upserted by id (a tool call's row is updated when it ends). */
 export const StreamItem = z.discriminatedUnion('kind', [
-  z.object({ id: z.string(), kind: z.literal('prompt'), text: z.string() }),
+  /** The prompt, or (`turn` ≥ 2) a person's feedback that started that turn of the session. */
+  z.object({ id: z.string(), kind: z.literal('prompt'), text: z.string(), turn: z.number().int().optional() }),
   z.object({ id: z.string(), kind: z.literal('text'), text: z.string(), done: z.boolean() }),
   z.object({ id: z.string(), kind: z.literal('reasoning'), text: z.string(), done: z.boolean() }),
   z.object({

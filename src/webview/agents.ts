@@ -307,8 +307,10 @@ function renderItem(it: StreamItem): HTMLElement {
   row.dataset.id = it.id;
   switch (it.kind) {
     case 'prompt': {
-      const d = el('details');
-      d.append(el('summary', undefined, 'Prompt'), el('pre', undefined, it.text));
+      const d = el('details', it.turn ? 'feedback' : undefined);
+      d.append(el('summary', undefined, it.turn ? `Your feedback (turn ${it.turn})` : 'Prompt'), el('pre', undefined, it.text));
+      // Feedback is short and is what the turn is about: shown open; the prompt is long: folded.
+      d.open = !!it.turn;
       row.append(d);
       break;
     }

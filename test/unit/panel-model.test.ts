@@ -30,6 +30,29 @@ describe('protocol', () => {
 });
 
 describe('PanelModel', () => {
+  it("a feedback turn puts the person's words in the stream once, where the turn begins; a stored transcript keeps the prompt and the feedback apart", () => {
+    const m = new PanelModel();
+    const key = 'google-calendar/create-event';
+    m.onRun(run(key, { status: 'failed', attempt: 1 }));
+    m.onEvent(key, { type: 'text.done', sessionId: S, messageId: 'm1', partId: 'p1', text: 'Done.' });
+    const before = { status: 'failed' as const };
+    const fed = run(key, { status: 'queued', attempt: 1, feedback: [{ at: '2026-11-22T10:05:00.000Z', text: 'Do not edit the fixture.', turn: 2, before }] });
+    m.onRun(fed);
+    expect(m.onFeedback(fed)).toEqual([{ id: 'prompt-turn-2', kind: 'prompt', text: 'Do not edit the fixture.', turn: 2 }]);
+    expect(m.onFeedback(fed)).toEqual([]);
+    expect(m.items(key).map((i) => i.id)).toEqual(['p1', 'prompt-turn-2']);
+
+    m.loadTranscript(key, [
+      { type: 'prompt', text: 'Build it.' },
+      { type: 'prompt', text: 'Feedback: do not edit the fixture.', feedback: true, turn: 2 },
+    ]);
+    expect(m.items(key)).toEqual([
+      { id: 'prompt', kind: 'prompt', text: 'Build it.' },
+      { id: 'prompt-turn-2', kind: 'prompt', text: 'Feedback: do not edit the fixture.', turn: 2 },
+    ]);
+    expect(parseHostMessage({ type: 'stream', key, items: m.items(key), reset: true })).toBeDefined();
+  });
+
   it('builds a stream from events: deltas merge, tool rows update in place, permissions mark the row waiting', () => {
     const m = new PanelModel();
     m.onRun(run('g/a', { status: 'running', attempt: 1 }));

@@ -9,6 +9,7 @@ import { Coalescer, PanelModel } from './panelModel';
 import { parseWebviewMessage, type HostMessage, type WebviewMessage } from '../shared/protocol';
 import { COMMANDS, VIEWS } from './commandIds';
 import type { ExtensionCtx } from './context';
+import { onWebviewMessages } from './webviewMessages';
 
 export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
@@ -102,14 +103,13 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
     const coalescer = new Coalescer(this.model, post, 50, () => this.ctx.agents.usingDemo);
     coalescer.selected = key;
     this.panels.set(key, { panel, coalescer });
-    panel.webview.onDidReceiveMessage((raw: unknown) => {
-      const msg = parseWebviewMessage(raw);
-      if (!msg) return;
+    onWebviewMessages(panel.webview, { name: `Transcript of ${key}`, parse: parseWebviewMessage, log: this.ctx.log }, async (msg) => {
       if (msg.type === 'ready' || msg.type === 'select') {
-        void this.ensureStream(key).then(() => coalescer.repaint());
+        await this.ensureStream(key);
+        coalescer.repaint();
         return;
       }
-      void this.onMessage(msg).catch((err) => void vscode.window.showErrorMessage(`Integration Builder: ${(err as Error).message}`));
+      await this.onMessage(msg);
     });
     panel.onDidDispose(() => {
       coalescer.dispose();
@@ -178,17 +178,7 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
     const media = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
     view.webview.options = { enableScripts: true, localResourceRoots: [media] };
     view.webview.html = this.html(view.webview, media);
-    view.webview.onDidReceiveMessage((raw: unknown) => {
-      const msg = parseWebviewMessage(raw);
-      if (!msg) {
-        this.ctx.log.warn(`Agents view: dropped a malformed message ${JSON.stringify(raw).slice(0, 200)}`);
-        return;
-      }
-      void this.onMessage(msg).catch((err) => {
-        this.ctx.log.error(`Agents view: ${(err as Error).message}`);
-        void vscode.window.showErrorMessage(`Integration Builder: ${(err as Error).message}`);
-      });
-    });
+    onWebviewMessages(view.webview, { name: 'Agents view', parse: parseWebviewMessage, log: this.ctx.log }, (msg) => this.onMessage(msg));
     view.onDidChangeVisibility(() => {
       if (view.visible) this.coalescer.repaint();
       else this.ready = false;

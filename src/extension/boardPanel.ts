@@ -12,6 +12,7 @@ import type { AgentsViewProvider } from './agentsView';
 import type { ExtensionCtx } from './context';
 import { BoardRows } from './boardRows';
 import type { PanelModel } from './panelModel';
+import { onWebviewMessages } from './webviewMessages';
 
 type Orchestrator = NonNullable<ExtensionCtx['agents']['current']>;
 
@@ -56,17 +57,7 @@ export class BoardPanel implements vscode.Disposable {
     });
     this.panel = panel;
     panel.webview.html = this.html(panel.webview, media);
-    panel.webview.onDidReceiveMessage((raw: unknown) => {
-      const msg = parseBoardWebviewMessage(raw);
-      if (!msg) {
-        this.ctx.log.warn(`Agents board: dropped a malformed message ${JSON.stringify(raw).slice(0, 200)}`);
-        return;
-      }
-      void this.onMessage(msg).catch((err) => {
-        this.ctx.log.error(`Agents board: ${(err as Error).message}`);
-        void vscode.window.showErrorMessage(`Integration Builder: ${(err as Error).message}`);
-      });
-    });
+    onWebviewMessages(panel.webview, { name: 'Agents board', parse: parseBoardWebviewMessage, log: this.ctx.log }, (msg) => this.onMessage(msg));
     const shown = new Promise<readonly BoardRow[]>((resolve) => (this.firstSent = resolve));
     const subs = [this.ctx.agents.onDidStart((o) => this.follow(o))];
     panel.onDidDispose(() => {

@@ -9,23 +9,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { BoardRow } from '../../src/shared/boardProtocol';
-
-const EXTENSION_ID = 'integration-builder.integration-builder';
+import { EXTENSION_ID, until } from './until';
 
 function boardTabs(): vscode.Tab[] {
   return vscode.window.tabGroups.all
     .flatMap((g) => g.tabs)
     .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('integrationBuilder.board'));
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const showBoard = () => vscode.commands.executeCommand<readonly BoardRow[]>('integrationBuilder.showBoard');

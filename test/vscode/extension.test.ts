@@ -6,23 +6,12 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { IntegrationBuilderApi } from '../../src/extension/extension';
 import type { TreeNode } from '../../src/extension/tree';
-
-const EXTENSION_ID = 'integration-builder.integration-builder';
+import { EXTENSION_ID, until } from './until';
 
 function workspaceDir(): string {
   const dir = process.env.IB_TEST_WORKSPACE ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   assert.ok(dir, 'a workspace folder is open');
   return dir;
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 let api: IntegrationBuilderApi;

@@ -7,18 +7,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ConnectionStatus } from '../../src/core/agent/types';
 import type { IntegrationBuilderApi } from '../../src/extension/extension';
-
-const EXTENSION_ID = 'integration-builder.integration-builder';
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { EXTENSION_ID, until } from './until';
 
 suite('Agent server health and live settings', () => {
   let api: IntegrationBuilderApi;

@@ -8,20 +8,10 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { IntegrationBuilderApi } from '../../src/extension/extension';
 import type { TreeNode } from '../../src/extension/tree';
+import { EXTENSION_ID, until } from './until';
 
-const EXTENSION_ID = 'integration-builder.integration-builder';
 const APIS = 5;
 const PER_API = 40;
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function scaleSpec(): string {
   const integrations = Array.from({ length: APIS }, (_, a) => ({

@@ -9,9 +9,11 @@
 // Steps (a screenshot of each goes to <run>/screenshots/NN-name.png):
 //   open interactions.json → right-click inside the create-event entry → Generate Interaction → the
 //   Agents panel shows the agent's tool calls live → the tree says needs review → Verify All from the
-//   palette → verified → Assemble Integration → the script is read back from the project on disk; then
-//   a dishonest demo agent on update-event: its fixture edit is reverted, the violation shows in the panel,
-//   and Verify marks it failed.
+//   palette → verified → Review Interaction (the multi-file diff against the scaffold) → Accept →
+//   Assemble Integration → the script is read back from the project on disk; then a dishonest demo agent
+//   on update-event: its fixture edit is reverted, the violation shows in the panel, Verify marks it
+//   failed; its review shows the findings as comments, feedback goes to its agent as a new turn the
+//   panel streams, and Assemble again takes only the accepted interaction.
 // Exit code: 0 passed; 1 a step failed (the failure screenshot and logs are in the run dir); 2 harness error.
 // Env: IB_SKIP_TOOLS=1 (tools already installed), IB_KEEP_RUNS (default 5), IB_E2E_HEADFUL=1 (no).
 //      IB_LOAD (loaded mode: busy loops on this many cores, `cores`: all, while the flow runs; test/support/load.cjs).
@@ -100,7 +102,19 @@ async function main() {
     await ui.waitForRowDescription('Create Event', /verified/, 300000);
     await shot('verified');
 
-    // 5. Assemble Integration → the script is in the project on disk.
+    // 5. Review: what the agent changed against the scaffold in VS Code's multi-file diff; then Accept
+    //    (Assemble takes verified and accepted interactions).
+    //    From the Agents panel, as a user at the end of a run would: select the agent, its Review button.
+    await panel.locator('.agent', { hasText: 'google-calendar/create-event' }).click();
+    await panel.locator('.action-review').click();
+    await page.locator('.tabs-container .tab', { hasText: 'Review google-calendar/create-event' }).first().waitFor({ timeout: 60000 });
+    await ui.notification(/google-calendar\/create-event: \d+ file\(s\) changed against the scaffold · verification: verified/).waitFor({ timeout: 30000 });
+    await shot('review-diff');
+    await panel.locator('.action-accept').click();
+    await ui.waitForRowDescription('Create Event', /verified · accepted|accepted/, 60000);
+    await shot('accepted');
+
+    // 6. Assemble Integration → the script is in the project on disk.
     await ui.runCommand('Integration Builder: Assemble Integration');
     await ui.pickQuickItem('google-calendar');
     const assembled = await waitForFile(workspace, /google-calendar\/actions\/create-event\.ts$/, 240000);
@@ -112,7 +126,7 @@ async function main() {
     await page.locator('.editor-group-container.active .view-lines', { hasText: 'Compile: ✓ passed' }).first().waitFor({ timeout: 30000 });
     await shot('assembled');
 
-    // 6. A dishonest agent: its fixture edit is reverted, the violation shows, Verify fails it.
+    // 7. A dishonest agent: its fixture edit is reverted, the violation shows, Verify fails it.
     await ui.page.locator('.tabs-container .tab', { hasText: 'interactions.json' }).first().click();
     await ui.page.locator('.tabs-container .tab.active', { hasText: 'interactions.json' }).first().waitFor({ timeout: 15000 });
     await ui.rightClickOnText('"update-event"');
@@ -146,6 +160,33 @@ async function main() {
     await tab.locator('input.search').fill('transcript.fixture-edit');
     await tab.locator('.finding', { hasText: 'transcript.fixture-edit' }).first().waitFor({ timeout: 30000 });
     await shot('transcript-tab');
+
+    // 8. Review the failed one: its findings become comments at their lines; feedback goes to its agent
+    //    as a new turn of the same session, which the panel streams.
+    await panel.locator('.agent', { hasText: 'google-calendar/update-event' }).click();
+    await panel.locator('.action-review').click();
+    await page.locator('.tabs-container .tab', { hasText: 'Review google-calendar/update-event' }).first().waitFor({ timeout: 60000 });
+    await ui.notification(/google-calendar\/update-event: .*verification: failed, \d+ finding\(s\) as comments/).waitFor({ timeout: 30000 });
+    await shot('review-findings');
+    const feedback = 'Never edit the recorded fixture: make the script produce what it holds.';
+    await panel.locator('.action-feedback').click();
+    const box = page.locator('.quick-input-widget input').first();
+    await box.waitFor({ state: 'visible', timeout: 15000 });
+    await box.fill(feedback);
+    await page.keyboard.press('Enter');
+    // The panel shows the feedback where the new turn begins; the turn runs, then ends with a verdict.
+    await panel.locator('details.feedback', { hasText: feedback }).first().waitFor({ timeout: 120000 });
+    await ui.waitForRowDescription('Update Event', /^(queued|running)/, 120000);
+    await ui.waitForRowDescription('Update Event', /^(needs review|verified|failed)/, 300000);
+    await shot('feedback-turn');
+
+    // 9. Assemble again: only the accepted interaction; the other is left out, and the report says so.
+    await ui.runCommand('Integration Builder: Assemble Integration');
+    await ui.pickQuickItem('google-calendar');
+    await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Only the 1 Verified and Accepted' }).first().click({ timeout: 60000 });
+    await page.locator('.editor-group-container.active .view-lines', { hasText: 'google-calendar/update-event' }).first().waitFor({ timeout: 240000 });
+    if (fs.existsSync(path.join(path.dirname(assembled), 'update-event.ts'))) throw new StepFailed('Assemble wrote update-event, which is not accepted');
+    await shot('assembled-accepted-only');
     log('PASSED');
   } catch (err) {
     failed = true;
@@ -251,6 +292,11 @@ class Workbench {
     await input.fill(`>${title}`);
     await this.page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15000 });
     await this.page.keyboard.press('Enter');
+  }
+
+  /** A notification toast whose message matches `re`. */
+  notification(re) {
+    return this.page.locator('.notifications-toasts .notification-toast', { hasText: re }).first();
   }
 
   async pickQuickItem(text) {

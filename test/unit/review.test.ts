@@ -208,7 +208,7 @@ describe('Assemble takes verified and accepted interactions by default', () => {
 });
 
 describe('what the agent changed, against the scaffold', () => {
-  it('added, modified and deleted files; the baseline copy is the "before" of a protected file; unchanged files and node_modules are not listed', async () => {
+  it('added, modified and deleted files, the script first and generated files last; the baseline copy is the "before" of a protected file; unchanged files and node_modules are not listed', async () => {
     const folder = path.join(dir, 'folder');
     const baseline = path.join(dir, 'baseline');
     const scaffold = new Map([
@@ -223,14 +223,22 @@ describe('what the agent changed, against the scaffold', () => {
     put(path.join(folder, 'c/tests/.gitkeep'), '');
     put(path.join(folder, 'c/tests/x.test.json'), '{"recorded":true}\n');
     put(path.join(folder, 'node_modules/.vite/x'), '');
+    // What the toolchain generated, and a test the agent wrote: listed after the code.
+    put(path.join(folder, '.nango/nango.json'), '[]\n');
+    put(path.join(folder, 'build/c_actions_x.cjs'), '// built\n');
+    put(path.join(folder, 'c/tests/x.extra.test.ts'), '// a test\n');
     // The recorder wrote the fixture: in the baseline, the same in the folder, so not the agent's change.
     put(path.join(baseline, 'files', 'c/tests/x.test.json'), '{"recorded":true}\n');
     put(path.join(baseline, 'files', 'tsconfig.json'), '{}\n');
     const changes = await agentChanges(folder, scaffold, baseline);
+    // In reading order: the script, the rest of the code, the tests, other files, generated files last.
     expect(changes).toEqual([
       { rel: 'c/actions/x.ts', status: 'modified', before: '// stub\n' },
       { rel: 'c/mappers.ts', status: 'added' },
+      { rel: 'c/tests/x.extra.test.ts', status: 'added' },
       { rel: 'tsconfig.json', status: 'deleted', before: '{}\n' },
+      { rel: '.nango/nango.json', status: 'added' },
+      { rel: 'build/c_actions_x.cjs', status: 'added' },
     ]);
   });
 });

@@ -50,5 +50,18 @@ export async function agentChanges(folder: string, scaffold: ReadonlyMap<string,
     else if (content !== was) changes.push({ rel, status: 'modified', before: was });
   }
   for (const [rel, was] of before) if (!now.includes(rel)) changes.push({ rel, status: 'deleted', before: was });
-  return changes.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return changes.sort((a, b) => reviewRank(a.rel) - reviewRank(b.rel) || (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+/**
+ * The order a reviewer reads them in: the scripts first (actions and syncs), then the rest of the code
+ * (models, mappers, helpers), the tests, the other files, and last what the toolchain generated from
+ * them (`.nango/`, `build/`, `dist/`: shown, as everything the folder holds is, but not first).
+ */
+function reviewRank(rel: string): number {
+  if (/^(\.nango|build|dist)\//.test(rel)) return 4;
+  if (/(^|\/)tests?\//.test(rel)) return 2;
+  if (/\/(actions|syncs)\/[^/]+\.ts$/.test(rel)) return 0;
+  if (/\.ts$/.test(rel)) return 1;
+  return 3;
 }

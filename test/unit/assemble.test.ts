@@ -72,6 +72,7 @@ describe('planAssembly', () => {
       candidate('hubspot', 'update-contact', 'action', 'failed'),
       candidate('hubspot', 'delete-contact', 'action', 'needs-review'),
       candidate('hubspot', 'list-owners', 'action', undefined),
+      { ...candidate('hubspot', 'list-deals', 'action', undefined), turn: 2 },
       candidate('slack', 'send-message', 'action', 'verified'),
     ];
     const plan = await planAssembly({ projectDir: path.join(root, 'project'), integrationId: 'hubspot', candidates });
@@ -80,6 +81,7 @@ describe('planAssembly', () => {
       { key: 'hubspot/update-contact', reason: 'its verification says failed' },
       { key: 'hubspot/delete-contact', reason: 'its verification says needs-review' },
       { key: 'hubspot/list-owners', reason: 'it was never verified' },
+      { key: 'hubspot/list-deals', reason: 'turn 2 (your feedback) is not verified yet' },
     ]);
     const rels = plan.files.map((f) => f.rel);
     expect(rels).toEqual(

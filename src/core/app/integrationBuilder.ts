@@ -257,6 +257,7 @@ export class IntegrationBuilder {
         folder: interactionFolder(this.workRoot, integration.id, it.id),
         attempt: run.attempt,
         verdict,
+        ...(run.feedback?.length ? { turn: run.feedback[run.feedback.length - 1]!.turn } : {}),
         costUsd: run.costUsd,
         acceptance:
           review.state === 'accepted'

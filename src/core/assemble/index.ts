@@ -33,6 +33,8 @@ export interface AssemblyCandidate {
   readonly attempt: number;
   /** The latest verification's verdict for this attempt; undefined when it was never verified. */
   readonly verdict?: Verdict;
+  /** The session's latest turn when a person's feedback started it (2, 3, …): not verified yet says so. */
+  readonly turn?: number;
   readonly costUsd: number;
   /**
    * Whether a person accepted this attempt as its folder is now (src/core/review): Assemble takes only
@@ -149,7 +151,10 @@ export async function planAssembly(opts: {
   for (const c of opts.candidates) {
     if (c.integrationId !== opts.integrationId) continue;
     if (c.verdict !== 'verified' && !opts.includeUnverified)
-      refused.push({ key: c.key, reason: c.verdict ? `its verification says ${c.verdict}` : 'it was never verified' });
+      refused.push({
+        key: c.key,
+        reason: c.verdict ? `its verification says ${c.verdict}` : c.turn ? `turn ${c.turn} (your feedback) is not verified yet` : 'it was never verified',
+      });
     else if (c.acceptance && !c.acceptance.accepted && !opts.includeUnaccepted)
       refused.push({ key: c.key, reason: `it is not accepted (${c.acceptance.reason})` });
     else included.push(c);

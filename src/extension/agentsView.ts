@@ -124,7 +124,13 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
     const runs = await this.ctx.agents
       .runStore()
       .loadAll()
-      .catch(() => []);
+      .catch((err: unknown) => {
+        // The view shows the runs of this window only; it says so rather than looking empty.
+        const message = `Agents view: the run records in the work root cannot be read (${(err as Error).message}); earlier runs are not shown`;
+        this.ctx.log.warn(message);
+        void vscode.window.showWarningMessage(`Integration Builder: ${message}`);
+        return [];
+      });
     for (const run of runs) if (!this.following?.get(run.key)) this.model.onRun(run);
     for (const run of runs) {
       const report = this.ctx.verifyResults.report(run.key);

@@ -124,6 +124,8 @@ export class PanelModel {
       const id = `prompt-turn-${f.turn}`;
       if (!s.index.has(id)) added.push(this.put(s, { id, kind: 'prompt', text: f.text, turn: f.turn }));
     }
+    // The verdict shown was the turn before's: the new turn has none until it is verified.
+    if (added.length) s.row = { ...s.row, verdict: undefined };
     return added;
   }
 

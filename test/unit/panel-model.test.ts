@@ -37,9 +37,12 @@ describe('PanelModel', () => {
     m.onEvent(key, { type: 'text.done', sessionId: S, messageId: 'm1', partId: 'p1', text: 'Done.' });
     const before = { status: 'failed' as const };
     const fed = run(key, { status: 'queued', attempt: 1, feedback: [{ at: '2026-11-22T10:05:00.000Z', text: 'Do not edit the fixture.', turn: 2, before }] });
+    m.onReport({ key, attempt: 1, verdict: 'failed', checks: [], at: '2026-11-22T10:04:00.000Z' } as unknown as Parameters<PanelModel['onReport']>[0]);
+    expect(m.rows().find((r) => r.key === key)?.verdict).toBe('failed');
     m.onRun(fed);
     expect(m.onFeedback(fed)).toEqual([{ id: 'prompt-turn-2', kind: 'prompt', text: 'Do not edit the fixture.', turn: 2 }]);
     expect(m.onFeedback(fed)).toEqual([]);
+    expect(m.rows().find((r) => r.key === key)?.verdict, 'the verdict of the turn before is not shown as the new turn’s').toBeUndefined();
     expect(m.items(key).map((i) => i.id)).toEqual(['p1', 'prompt-turn-2']);
 
     m.loadTranscript(key, [

@@ -54,6 +54,9 @@ export interface ReviewOpened {
   readonly threads: readonly { file: string; line: number; rules: string[] }[];
 }
 
+/** How often accepted interactions are read again against their folders (besides the file watcher). */
+const RECHECK_MS = 5000;
+
 const SEVERITY_ICON: Record<Finding['severity'], string> = { error: '$(error)', warning: '$(warning)', info: '$(info)' };
 
 export class ReviewService implements ReviewStatusSource, vscode.Disposable {
@@ -70,6 +73,12 @@ export class ReviewService implements ReviewStatusSource, vscode.Disposable {
   private readonly disposables: { dispose(): void }[] = [];
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * Re-reads the accepted interactions every few seconds while there are any: the work root's file watcher
+   * is the quick way to see a change after acceptance, but with the cores busy it can miss one, and an
+   * acceptance that no longer holds must not stay on screen.
+   */
+  private recheck: NodeJS.Timeout | undefined;
   private watcher: vscode.FileSystemWatcher | undefined;
   private watchedRoot: string | undefined;
 
@@ -176,6 +185,16 @@ export class ReviewService implements ReviewStatusSource, vscode.Disposable {
       if (JSON.stringify(before) !== JSON.stringify(state)) changed.push(key);
     }
     if (changed.length) this.changed.fire(changed);
+    this.recheckAccepted();
+  }
+
+  private recheckAccepted(): void {
+    const accepted = () => [...this.states].filter(([, st]) => st.state === 'accepted').map(([key]) => key);
+    if (accepted().length && !this.recheck) this.recheck = setInterval(() => accepted().length && this.refreshSoon(accepted()), RECHECK_MS);
+    else if (!accepted().length && this.recheck) {
+      clearInterval(this.recheck);
+      this.recheck = undefined;
+    }
   }
 
   /** Coalesces refreshes: a burst of run changes or file writes is one read per interaction. */
@@ -330,6 +349,7 @@ export class ReviewService implements ReviewStatusSource, vscode.Disposable {
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.recheck) clearInterval(this.recheck);
     for (const ts of this.threads.values()) for (const t of ts) t.dispose();
     this.watcher?.dispose();
     for (const d of this.disposables) d.dispose();

@@ -121,16 +121,7 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
   private async loadFromDisk(): Promise<void> {
     if (this.loadedFromDisk || !this.ctx.workspaceRoot()) return;
     this.loadedFromDisk = true;
-    const runs = await this.ctx.agents
-      .runStore()
-      .loadAll()
-      .catch((err: unknown) => {
-        // The view shows the runs of this window only; it says so rather than looking empty.
-        const message = `Agents view: the run records in the work root cannot be read (${(err as Error).message}); earlier runs are not shown`;
-        this.ctx.log.warn(message);
-        void vscode.window.showWarningMessage(`Integration Builder: ${message}`);
-        return [];
-      });
+    const runs = await storedRuns(this.ctx, 'Agents view');
     for (const run of runs) if (!this.following?.get(run.key)) this.model.onRun(run);
     for (const run of runs) {
       const report = this.ctx.verifyResults.report(run.key);
@@ -305,4 +296,20 @@ export class AgentsViewProvider implements vscode.WebviewViewProvider, vscode.Di
     for (const { panel } of this.panels.values()) panel.dispose();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/**
+ * The run records of the work root, for a view showing runs from before this window. Records that cannot
+ * be read leave the view with this window's runs only, and it says so rather than looking empty.
+ */
+export function storedRuns(ctx: ExtensionCtx, view: string): ReturnType<ReturnType<ExtensionCtx['agents']['runStore']>['loadAll']> {
+  return ctx.agents
+    .runStore()
+    .loadAll()
+    .catch((err: unknown) => {
+      const message = `${view}: the run records in the work root cannot be read (${(err as Error).message}); earlier runs are not shown`;
+      ctx.log.warn(message);
+      void vscode.window.showWarningMessage(`Integration Builder: ${message}`);
+      return [];
+    });
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { RowDiff } from '../shared/board';
 import { parseBoardWebviewMessage, type BoardHostMessage, type BoardRow, type BoardWebviewMessage } from '../shared/boardProtocol';
-import type { AgentsViewProvider } from './agentsView';
+import { storedRuns, type AgentsViewProvider } from './agentsView';
 import type { ExtensionCtx } from './context';
 import { BoardRows } from './boardRows';
 import type { PanelModel } from './panelModel';
@@ -119,16 +119,7 @@ export class BoardPanel implements vscode.Disposable {
   private async loadFromDisk(): Promise<void> {
     if (this.loadedFromDisk || !this.ctx.workspaceRoot()) return;
     this.loadedFromDisk = true;
-    const runs = await this.ctx.agents
-      .runStore()
-      .loadAll()
-      .catch((err: unknown) => {
-        // The view shows the runs of this window only; it says so rather than looking empty.
-        const message = `Agents board: the run records in the work root cannot be read (${(err as Error).message}); earlier runs are not shown`;
-        this.ctx.log.warn(message);
-        void vscode.window.showWarningMessage(`Integration Builder: ${message}`);
-        return [];
-      });
+    const runs = await storedRuns(this.ctx, 'Agents board');
     for (const run of runs) {
       if (this.following?.get(run.key)) continue;
       this.board.remember(run);

@@ -109,6 +109,50 @@ describe('hand-rolled paging loops: not paging at all', () => {
     expect(j).toMatchObject({ kind: 'not-paging', accepted: true });
   });
 
+  it('re-listing from offset 0 while deleting, its answer parsed by a zod schema of the module (Supabase as written): still not paging, accepted', () => {
+    // The schema is handed to a library call (`z.array(Entry)`) on every turn; that changes nothing the
+    // next request reads, so it is not a position the loop carries.
+    const j = judge(
+      `        const pending: string[] = [''];
+        const queued = new Set<string>(['']);
+        while (pending.length > 0) {
+            const dir = pending[0]!;
+            while (true) {
+                const res = await nango.post({ endpoint: \`/files/list/\${encodeURIComponent(input.bucket)}\`, data: { limit: 500, offset: 0, dir }, retries: 3 });
+                const entries = z.array(Entry).parse(res.data || []);
+                if (!entries.length) break;
+                for (const sub of entries.filter((e) => e.id == null)) {
+                    const next = \`\${dir}\${sub.name}/\`;
+                    if (!queued.has(next)) {
+                        queued.add(next);
+                        pending.push(next);
+                    }
+                }
+                const names = entries.filter((e) => e.id != null).map((e) => \`\${dir}\${e.name}\`);
+                if (names.length) await nango.delete({ endpoint: '/files', data: { names }, retries: 3 });
+                if (entries.length < 500) break;
+            }
+            pending.shift();
+        }`,
+      `import { z } from 'zod';
+const Entry = z.object({ name: z.string(), id: z.string().nullable().optional() });`,
+    );
+    expect(j).toMatchObject({ kind: 'not-paging', accepted: true });
+  });
+
+  it('a state object made in the script and handed to a library call on every turn may be moved by it: the warning stands', () => {
+    const j = judge(
+      `        const state = { cursor: '' };
+        while (true) {
+            const res = await nango.get({ endpoint: '/v1/items', params: { cursor: state.cursor }, retries: 3 });
+            await nango.batchSave(res.data.items, 'Item');
+            if (!advancePage(state, res.data)) break;
+        }`,
+      `import { advancePage } from './paging-lib';`,
+    );
+    expect(j).toMatchObject({ kind: 'paginate-would-do', accepted: false });
+  });
+
   it('a page number kept in a config object made before the loop does page: the warning stands', () => {
     const j = judge(`        const params = { page: 1, per_page: 100 };
         const config = { endpoint: '/v1/items', params, retries: 3 };

@@ -130,9 +130,11 @@ export function judgeHandLoop(s: ParsedScript, loop: ts.WhileStatement): HandLoo
         const callee = unwrap(ts, x.expression);
         if (!((ts.isPropertyAccessExpression(callee) || ts.isElementAccessExpression(callee)) && s.isSdk(callee.expression))) {
           // a call of anything but the SDK or a pure function may change an object it is handed
-          // (`advance(state, res)`), and a function of this file may assign what it closes over
-          for (const a of x.arguments) add(a, undefined);
+          // (`advance(state, res)`), and a function of this file may assign what it closes over. A
+          // function from elsewhere (a library: `z.array(Schema)`) is not taken to change what the module
+          // imports or builds once at its top (a zod schema, a client): that is no state of the loop.
           const body = ts.isIdentifier(callee) ? localFunctionBody(s, callee) : undefined;
+          for (const a of x.arguments) if (body || !moduleFixture(a)) add(a, undefined);
           if (body && !bodies.has(body)) {
             bodies.add(body);
             visit(body);
@@ -144,6 +146,21 @@ export function judgeHandLoop(s: ParsedScript, loop: ts.WhileStatement): HandLoo
     const bodies = new Set<ts.Node>();
     visit(scope);
     return out;
+  };
+  /**
+   * An argument that names what the module imports, or a `const` of the module's top level made by a
+   * call or `new` (`const Entry = z.object(…)`), not by an object or array literal (state the script keeps).
+   */
+  const moduleFixture = (a: ts.Expression): boolean => {
+    const x = unwrap(ts, a);
+    const sym = ts.isIdentifier(x) ? symbolOf(ts, s.checker, x) : undefined;
+    const decl = sym?.declarations?.[0];
+    if (!decl) return false;
+    if (ts.isImportSpecifier(decl) || ts.isImportClause(decl) || ts.isNamespaceImport(decl) || ts.isImportEqualsDeclaration(decl)) return true;
+    if (!ts.isVariableDeclaration(decl) || !decl.initializer || !ts.isVariableDeclarationList(decl.parent)) return false;
+    if (!(decl.parent.flags & ts.NodeFlags.Const) || !ts.isVariableStatement(decl.parent.parent) || !ts.isSourceFile(decl.parent.parent.parent)) return false;
+    const init = unwrap(ts, decl.initializer);
+    return ts.isCallExpression(init) || ts.isNewExpression(init);
   };
   const assigned = assignmentsIn(loop.statement);
   const outer = new Map([...assigned].filter(([sym]) => !declaredInside(sym, loop)));

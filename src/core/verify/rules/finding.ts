@@ -2,7 +2,7 @@
 import type { Severity } from '../types';
 
 export interface CodeFinding {
-  /** `code.as-any`, `sdk.retries-skipped`, `sdk.pagination-skipped`, `sdk.untyped-models`, `toolchain.missing`. */
+  /** `code.as-any`, `code.explicit-any`, `sdk.retries-skipped`, `sdk.pagination-skipped`, `sdk.untyped-models`, `toolchain.missing`. */
   readonly rule: string;
   readonly severity: Severity;
   readonly message: string;

@@ -196,7 +196,7 @@ function findDefinition(ts: TS, sf: ts.SourceFile, checker: ts.TypeChecker): Scr
 }
 
 /** A function given as `exec: …`, `exec(…) {…}` or `exec` (shorthand for a function declared elsewhere). */
-function functionOf(ts: TS, checker: ts.TypeChecker, config: ts.ObjectLiteralExpression, name: string): ts.FunctionLikeDeclaration | undefined {
+export function functionOf(ts: TS, checker: ts.TypeChecker, config: ts.ObjectLiteralExpression, name: string): ts.FunctionLikeDeclaration | undefined {
   for (const p of config.properties) {
     if (propertyName(ts, p.name) !== name) continue;
     if (ts.isMethodDeclaration(p)) return p;

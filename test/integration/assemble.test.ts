@@ -231,7 +231,7 @@ describe('an interaction is a unit: models and a mapper in other files', () => {
     expect(tree(project)).toEqual([]);
   }, 120_000);
 
-  it('Verify: a helper imported from outside the folder, or linked in from outside, compiles in place but fails assemble at its line', async () => {
+  it('Verify: a helper imported from outside the folder, or linked in from outside, does not compile (the compile is confined to the folder) and fails assemble at its line', async () => {
     // The neighbour's mapper, reached through a path out of this folder, and linked in from there.
     const outside = await installSplit('create-event-outside');
     const scriptRel = 'google-calendar/actions/create-event-outside.ts';
@@ -248,14 +248,16 @@ describe('an interaction is a unit: models and a mapper in other files', () => {
 
     const reports = await verifyInteractions([outside, linked], { runs, checks: ['compile', 'assemble'], sharedCompile: false });
     const [o, l] = reports;
+    // The compile runs confined to the folder, as the agent's own commands do: what is outside is not there.
     expect(
       o!.checks.map((c) => [c.check, c.outcome]),
       JSON.stringify(o!.checks),
     ).toEqual([
-      ['compile', 'passed'],
+      ['compile', 'failed'],
       ['assemble', 'failed'],
     ]);
-    expect(rulesOf(o)).toEqual(['assemble.import-outside-folder']);
+    expect(rulesOf(o)).toEqual(['assemble.import-outside-folder', 'compile.error']);
+    expect(findingsOf(o, 'compile.error')[0]).toMatchObject({ location: { file: scriptRel, line } });
     expect(findingsOf(o, 'assemble.import-outside-folder')[0]).toMatchObject({
       severity: 'error',
       location: { file: scriptRel, line },
@@ -265,10 +267,10 @@ describe('an interaction is a unit: models and a mapper in other files', () => {
       l!.checks.map((c) => [c.check, c.outcome]),
       JSON.stringify(l!.checks),
     ).toEqual([
-      ['compile', 'passed'],
+      ['compile', 'failed'],
       ['assemble', 'failed'],
     ]);
-    expect(rulesOf(l)).toEqual(['assemble.link-outside-folder']);
+    expect(rulesOf(l)).toEqual(['assemble.link-outside-folder', 'compile.error']);
   }, 300_000);
 
   it("Verify: a folder that does not compile is not compiled again as a copy (its finding is the compile check's)", async () => {
@@ -301,7 +303,7 @@ describe('a nango.yaml project', () => {
     expect((err as Error).message).toContain('is a nango.yaml project');
     expect(snapshot()).toEqual(before);
     // The refusal is Nango's own verdict, not a guess: its CLI does not compile such a project.
-    const real = await nangoCompile(project, { timeoutMs: 120_000 });
+    const real = await nangoCompile(project, { timeoutMs: 120_000 }, 'google-calendar');
     expect(real.ok).toBe(false);
     expect(real.findings[0]?.quote ?? '').toMatch(/nango\.yaml/);
     expect(readdirNoStage(work)).toBe(true);

@@ -193,6 +193,33 @@ describe.runIf(support.available)('the shell sandbox (bubblewrap)', () => {
     }
   });
 
+  it('confines the test generator (it imports the script): a new generated test can be written, the recorded fixtures cannot', async () => {
+    const fixture = path.join(folder, FIXTURE);
+    const before = readFileSync(fixture, 'utf8');
+    const code = [
+      `const fs = require('fs');`,
+      `fs.writeFileSync('google-calendar/tests/create-event.test.ts', '// generated');`,
+      `for (const f of [${JSON.stringify(FIXTURE)}, 'google-calendar/tests/new.test.json'])`,
+      `  try { fs.appendFileSync(f, ' '); console.log('wrote ' + f); } catch (e) { console.log(e.code + ' ' + f); }`,
+      `try { fs.unlinkSync(${JSON.stringify(FIXTURE)}); console.log('removed'); } catch (e) { console.log(e.code + ' unlink'); }`,
+    ].join('\n');
+    const r = await runProcess('node', ['-e', code], {
+      cwd: folder,
+      env: { NANGO_SECRET_KEY_DEV: 'the-recorder-key' },
+      timeoutMs: 20_000,
+      confine: { folder, integrationId: 'google-calendar', writableGeneratedTests: true },
+    });
+    try {
+      expect(r.output).toMatch(new RegExp(`EROFS ${FIXTURE}`));
+      expect(r.output).not.toContain('removed');
+      expect(readFileSync(fixture, 'utf8')).toBe(before);
+      expect(readFileSync(path.join(folder, 'google-calendar/tests/create-event.test.ts'), 'utf8')).toBe('// generated');
+    } finally {
+      rmSync(path.join(folder, 'google-calendar/tests/create-event.test.ts'), { force: true });
+      rmSync(path.join(folder, 'google-calendar/tests/new.test.json'), { force: true });
+    }
+  });
+
   it('refuses a command that no run placed (no policy from the harness)', async () => {
     const r = await sh('echo ran', { env: {} });
     expect(r.code).toBe(126);

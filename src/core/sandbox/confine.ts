@@ -33,6 +33,8 @@ export interface ConfinedCommand {
 export interface ConfineOptions extends SandboxVariant {
   /** Secret variables this process does need (the recorder's Nango key): handed over by name. */
   readonly keepSecrets?: readonly string[];
+  /** Folders the process needs to read besides the folder, node and the node_modules above it (a tool installed elsewhere). */
+  readonly extraReadOnly?: readonly string[];
 }
 
 export async function confine(
@@ -51,7 +53,7 @@ export async function confine(
     for (const k of ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TERM']) if (process.env[k]) base[k] = process.env[k] as string;
     return { cmd, args, env: { ...base, ...clean }, sandboxed: false };
   }
-  const sandbox = bwrapArgs(scope, { node: findOnPath('node') }, opts);
+  const sandbox = bwrapArgs(scope, { node: findOnPath('node'), extraReadOnly: opts.extraReadOnly }, opts);
   const setenv = Object.entries(clean).flatMap(([k, v]) => ['--setenv', k, v]);
   return { cmd: s.bwrap, args: [...sandbox, ...setenv, '--chdir', cwd, '--', cmd, ...args], env: {}, sandboxed: true };
 }

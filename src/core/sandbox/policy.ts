@@ -5,7 +5,7 @@
 // fixtures folder and the scaffold files are bound read-only on top of the folder. Everything else —
 // the work root's `.runs/` (records, baselines, violation logs, transcripts), every other interaction's
 // folder, the user's home, the opencode server's files — is simply not there.
-import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { GENERATED_ROOT_FILES, testsDirOf } from '../guard/protectedPaths';
 
@@ -22,6 +22,12 @@ export interface SandboxVariant {
   readonly network?: boolean;
   /** Leave the fixtures folder writable (the recorder saves what the API answered there). */
   readonly writableTests?: boolean;
+  /**
+   * Leave the fixtures folder writable for new generated tests (`nango generate:tests` writes
+   * `<name>.test.ts` there) while every file already in it but a generated test — the recorder's
+   * fixtures — stays read-only: the generator imports the agent's script, which must not touch them.
+   */
+  readonly writableGeneratedTests?: boolean;
 }
 
 /** Facts about this machine the policy needs (found once; injectable for tests). */
@@ -98,6 +104,14 @@ export function nodePrefix(node: string): string {
   return path.dirname(path.dirname(realOr(node)));
 }
 
+const listDir = (dir: string): string[] => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+
 const isUnder = (p: string, dir: string) => p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 
 /**
@@ -143,7 +157,7 @@ export function bwrapArgs(scope: SandboxScope, host: SandboxHost = {}, variant: 
   }
   for (const d of ['/usr/local/bin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/sbin', '/sbin']) if (!pathDirs.includes(d)) pathDirs.push(d);
 
-  for (const d of readOnly) args.push('--ro-bind', d, d);
+  for (const d of new Set(readOnly)) args.push('--ro-bind', d, d);
   // Tools write caches into the nearest node_modules (vite bundles its config into .vite-temp): each
   // command gets empty private ones, so nothing it writes there reaches another command or the user.
   for (const nm of modules) {
@@ -163,7 +177,9 @@ export function bwrapArgs(scope: SandboxScope, host: SandboxHost = {}, variant: 
   // On top: what only the harness writes (fixtures and generated tests, the scaffold's files).
   for (const root of given !== real ? [real, given] : [real]) {
     const tests = path.join(root, ...testsDirOf(scope.integrationId).split('/'));
-    if (!variant.writableTests) args.push('--ro-bind-try', tests, tests);
+    if (variant.writableGeneratedTests && !variant.writableTests) {
+      for (const name of listDir(tests)) if (!/\.test\.ts$/.test(name)) args.push('--ro-bind', path.join(tests, name), path.join(tests, name));
+    } else if (!variant.writableTests) args.push('--ro-bind-try', tests, tests);
     for (const f of GENERATED_ROOT_FILES) args.push('--ro-bind-try', path.join(root, f), path.join(root, f));
   }
   for (const [k, v] of Object.entries(sandboxEnv(pathDirs))) args.push('--setenv', k, v);

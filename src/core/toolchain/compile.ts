@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { relativeTo } from '../guard/protectedPaths';
-import { findBin, runTool, stripAnsi, tail, type ToolRunOptions } from './tools';
+import { confinedTo, findBin, runTool, stripAnsi, tail, type ToolRunOptions } from './tools';
 import type { Finding } from '../runs/report';
 
 export interface CompileOutcome {
@@ -40,10 +40,15 @@ export function parseTsc(output: string): { file: string; line: number; column: 
   return out;
 }
 
-export async function nangoCompile(folder: string, opts: ToolRunOptions): Promise<CompileOutcome> {
+/**
+ * `nango compile` of a folder (or a project), confined to it: the compile imports each built script to
+ * read its definition, which runs the script's top-level code — the agent's code, kept from the
+ * machine, the other folders and every secret as its own commands are.
+ */
+export async function nangoCompile(folder: string, opts: ToolRunOptions, integrationId: string): Promise<CompileOutcome> {
   const bin = findBin(folder, 'nango', opts.bins);
   if (!bin) return missingTool('nango', folder);
-  const result = await runTool(bin, ['compile', '--no-interactive', '--auto-confirm'], folder, opts);
+  const result = await runTool(bin, ['compile', '--no-interactive', '--auto-confirm'], folder, confinedTo(opts, bin, { folder, integrationId }));
   const errors = parseNangoCompile(result.output);
   const failed = result.code !== 0 || errors.length > 0 || /✗|Found \d+ errors?/.test(stripAnsi(result.output));
   if (!failed) return { ran: true, ok: true, findings: [] };

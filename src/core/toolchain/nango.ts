@@ -15,6 +15,10 @@ import { configFindings } from './replay/config';
 import { describeFindings, judgeReplay } from './replay/judge';
 import { packageDirOf, runReplay, toolBinAbove } from './replay/run';
 import { loadTypeScript } from './typescript';
+import { startKeyProxy } from './keyProxy';
+
+/** Nango's cloud API, where the CLI goes when no host is set. */
+const NANGO_CLOUD = 'https://api.nango.dev';
 
 export interface NangoToolchainOptions {
   /** The Nango secret key of the interaction's environment (SecretStorage in VS Code, env in the CLI). */
@@ -31,6 +35,12 @@ export const NANGO_QUIET_ENV = {
   NANGO_CLI_TELEMETRY: 'false',
   NANGO_CLI_DEPENDENCY_UPDATE: 'false',
 } as const;
+
+/** The `node_modules` a `node_modules/.bin/<tool>` belongs to, as a list: readable in the sandbox wherever it is installed. */
+export function modulesOf(bin: string): string[] {
+  const dir = path.dirname(path.resolve(bin));
+  return path.basename(dir) === '.bin' ? [path.dirname(dir)] : [];
+}
 
 /** The first `node_modules/.bin/nango` in the folder or above it (the user's project). */
 export function findNangoBin(folder: string): string | undefined {
@@ -127,13 +137,9 @@ export class NangoToolchain implements Toolchain {
 
   constructor(private readonly options: NangoToolchainOptions = {}) {}
 
-  private env(interaction: InteractionModel): Record<string, string | undefined> {
-    const envName = (interaction.environment || 'dev').toUpperCase().replace(/[^A-Z0-9]/g, '_');
-    return {
-      ...NANGO_QUIET_ENV,
-      ...(this.options.host ? { NANGO_HOSTPORT: this.options.host } : {}),
-      ...(this.options.secretKey ? { [`NANGO_SECRET_KEY_${envName}`]: this.options.secretKey } : {}),
-    };
+  /** The environment variable the CLI reads the interaction's environment key from. */
+  private keyName(interaction: InteractionModel): string {
+    return `NANGO_SECRET_KEY_${(interaction.environment || 'dev').toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
   }
 
   private bin(folder: string): string | undefined {
@@ -145,24 +151,64 @@ export class NangoToolchain implements Toolchain {
     if (!bin) return { kind: 'failed', output: 'the Nango CLI was not found: add `nango` to the project’s devDependencies and install it' };
     if (!this.options.secretKey) return { kind: 'blocked', reason: 'no Nango secret key is set for recording', output: '' };
     const timeoutMs = this.options.timeoutMs ?? 180_000;
-    const env = this.env(req.interaction);
+    const env = { ...NANGO_QUIET_ENV };
     const common = ['--no-interactive', '--auto-confirm'];
-    const compile = await runProcess(bin, ['compile', ...common], { cwd: req.folder, env, timeoutMs, signal: req.signal });
+    // The compile imports the built script (its top-level code runs): confined, without the key or the network.
+    const compile = await runProcess(bin, ['compile', ...common], {
+      cwd: req.folder,
+      env,
+      timeoutMs,
+      signal: req.signal,
+      confine: { folder: req.folder, integrationId: req.interaction.integrationId, extraReadOnly: modulesOf(bin) },
+    });
     if (compile.code !== 0 || /✗|Found \d+ errors?/.test(compile.output)) {
       return { kind: 'failed', output: `The script does not compile, so it cannot be recorded yet:\n${compile.output.replace(STRIP_ANSI, '').trim()}` };
     }
     const it = req.interaction;
     const args = ['dryrun', it.id, it.connectionId, '--save', '-e', it.environment || 'dev', '--integration-id', it.integrationId, ...common];
     if (it.kind === 'action') args.push('--input', req.input ?? '{}');
-    // The dry run executes the agent's script with the key: confined to the folder, with the network.
-    const keep = Object.keys(env).filter((k) => k.startsWith('NANGO_SECRET_KEY') || k === 'NANGO_HOSTPORT');
-    const result = await runProcess(bin, args, {
-      cwd: req.folder,
-      env,
-      timeoutMs,
-      signal: req.signal,
-      confine: { folder: req.folder, integrationId: it.integrationId, network: true, writableTests: true, keepSecrets: keep },
+    // The dry run executes the agent's script: confined to the folder, with the network — and without
+    // the key. It talks to the harness's key proxy, which holds the key and lets through only what a
+    // recording of this interaction needs (keyProxy.ts).
+    const proxy = await startKeyProxy({
+      upstream: this.options.host ?? NANGO_CLOUD,
+      secretKey: this.options.secretKey,
+      connectionId: it.connectionId,
+      integrationId: it.integrationId,
     });
+    let result: ProcessResult;
+    try {
+      const keyName = this.keyName(it);
+      result = await runProcess(bin, args, {
+        cwd: req.folder,
+        env: { ...env, [keyName]: proxy.token, NANGO_HOSTPORT: proxy.url },
+        timeoutMs,
+        signal: req.signal,
+        confine: {
+          folder: req.folder,
+          integrationId: it.integrationId,
+          network: true,
+          writableTests: true,
+          keepSecrets: [keyName, 'NANGO_HOSTPORT'],
+          extraReadOnly: modulesOf(bin),
+        },
+      });
+    } finally {
+      await proxy.close();
+    }
+    if (proxy.refused.length) {
+      return {
+        kind: 'failed',
+        output: `The script asked Nango for what a recording of ${it.integrationId}/${it.id} does not need, and the harness refused:\n${proxy.refused.map((r) => `- ${r}`).join('\n')}\n\n${result.output.replace(STRIP_ANSI, '').trim()}`,
+      };
+    }
+    if (proxy.unreachable.length && !/Mocks saved to/.test(result.output)) {
+      return {
+        kind: 'blocked',
+        reason: `the API or the Nango server cannot be reached (${proxy.unreachable[0]})`,
+        output: result.output.replace(STRIP_ANSI, '').trim(),
+      };
+    }
     const outcome = classifyDryrun(result.output, result.code, result.timedOut);
     if (outcome.kind === 'recorded') {
       return { ...outcome, files: outcome.files.map((f) => path.relative(req.folder, f).split(path.sep).join('/')) };
@@ -174,8 +220,15 @@ export class NangoToolchain implements Toolchain {
     const bin = this.bin(req.folder);
     if (!bin) return { ok: false, output: 'the Nango CLI was not found: add `nango` to the project’s devDependencies and install it' };
     const timeoutMs = this.options.timeoutMs ?? 180_000;
-    const env = this.env(req.interaction);
-    const gen = await runProcess(bin, ['generate:tests', '--no-interactive', '--auto-confirm'], { cwd: req.folder, env, timeoutMs, signal: req.signal });
+    const env = { ...NANGO_QUIET_ENV };
+    // The generator compiles and imports the script: confined, without the key, the recorder's fixtures read-only.
+    const gen = await runProcess(bin, ['generate:tests', '--no-interactive', '--auto-confirm'], {
+      cwd: req.folder,
+      env,
+      timeoutMs,
+      signal: req.signal,
+      confine: { folder: req.folder, integrationId: req.interaction.integrationId, writableGeneratedTests: true, extraReadOnly: modulesOf(bin) },
+    });
     if (gen.code !== 0) return { ok: false, output: `nango generate:tests failed:\n${gen.output.replace(STRIP_ANSI, '').trim()}` };
     const sibling = path.join(path.dirname(bin), 'vitest');
     const vitest = existsSync(sibling) ? sibling : toolBinAbove(req.folder, 'vitest');
@@ -194,7 +247,7 @@ export class NangoToolchain implements Toolchain {
           env: { ...env, CI: '1', FORCE_COLOR: '0', NO_COLOR: '1' },
           timeoutMs,
           signal: req.signal,
-          confine: { folder: req.folder, integrationId },
+          confine: { folder: req.folder, integrationId, extraReadOnly: modulesOf(cmd) },
         }),
       'dot',
     );

@@ -2,7 +2,9 @@
 // interaction folder upwards, as the user's Nango project provides them, under our time limit.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { NANGO_QUIET_ENV, runProcess } from './nango';
+import { modulesOf, NANGO_QUIET_ENV, runProcess } from './nango';
+import type { ConfineOptions } from '../sandbox/confine';
+import type { SandboxScope } from '../sandbox/policy';
 import type { ProcessResult } from './types';
 
 /** Toolchain binaries to use instead of the ones found above the folder (tests, CI, a pinned install). */
@@ -37,8 +39,17 @@ export interface ToolRunOptions {
   readonly signal?: AbortSignal;
   readonly env?: Record<string, string | undefined>;
   readonly bins?: ToolBins;
-  /** The tool runs the agent's code: confine it to the interaction folder (src/core/sandbox/confine.ts). */
-  readonly confine?: { readonly folder: string; readonly integrationId: string };
+  /**
+   * The tool runs the agent's code — the generated tests import its script, and `nango compile` and
+   * `generate:tests` import the built script to read its definition, running its top-level code —
+   * so it runs confined to the interaction folder (src/core/sandbox/confine.ts).
+   */
+  readonly confine?: SandboxScope & ConfineOptions;
+}
+
+/** `opts` with the tool confined to `folder` (and `bin`'s node_modules readable there). */
+export function confinedTo(opts: ToolRunOptions, bin: string, scope: SandboxScope & ConfineOptions): ToolRunOptions {
+  return { ...opts, confine: { ...scope, extraReadOnly: [...(scope.extraReadOnly ?? []), ...modulesOf(bin)] } };
 }
 
 export function runTool(bin: string, args: readonly string[], cwd: string, opts: ToolRunOptions): Promise<ProcessResult> {

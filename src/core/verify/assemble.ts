@@ -98,7 +98,7 @@ export async function assembleFindings(target: VerifyTarget, scratchDir: string,
   const layout = await layOut(target, scratchDir, tool);
   try {
     if (layout.outcome) return layout.outcome;
-    return fromCompile(await nangoCompile(layout.project as string, tool));
+    return fromCompile(await nangoCompile(layout.project as string, tool, target.integrationId));
   } finally {
     await fs.rm(layout.dir, { recursive: true, force: true });
   }

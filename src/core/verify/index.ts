@@ -196,7 +196,7 @@ async function verifyOne(
     return { outcome: outcomeOf(findings), findings, detail: r.detail };
   });
   await timed('compile', async () => {
-    const r = shared ?? (await nangoCompile(target.folder, tool));
+    const r = shared ?? (await nangoCompile(target.folder, tool, target.integrationId));
     return { outcome: r.ran ? outcomeOf(r.findings) : 'error', findings: r.findings, detail: r.detail };
   });
   if (shared && checks.has('compile')) {

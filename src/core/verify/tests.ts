@@ -18,7 +18,7 @@ import { judgeReplay } from '../toolchain/replay/judge';
 import { packageDirOf, runReplay } from '../toolchain/replay/run';
 import { compareCode, showDifference } from '../toolchain/sameCode';
 import { loadTypeScript, type TS } from '../toolchain/typescript';
-import { findBin, runTool, tail, type ToolRunOptions } from '../toolchain/tools';
+import { confinedTo, findBin, runTool, tail, type ToolRunOptions } from '../toolchain/tools';
 import type { Finding } from './types';
 
 export interface TestsOutcome {
@@ -92,7 +92,13 @@ export async function testFindings(folder: string, integrationId: string, opts: 
   let testFiles = list.filter((f) => /\.test\.ts$/.test(f));
   if (!testFiles.length) {
     const restore = await keepGeneratedConfigs(folder);
-    const gen = await runTool(nango, ['generate:tests', '--no-interactive', '--auto-confirm'], folder, opts).finally(restore);
+    // The generator imports the built script (its top-level code runs): confined, the fixtures read-only.
+    const gen = await runTool(
+      nango,
+      ['generate:tests', '--no-interactive', '--auto-confirm'],
+      folder,
+      confinedTo(opts, nango, { folder, integrationId, writableGeneratedTests: true }),
+    ).finally(restore);
     testFiles = (await fs.readdir(testsDir).catch(() => [] as string[])).filter((f) => /\.test\.ts$/.test(f));
     if (gen.code !== 0 || !testFiles.length) {
       return {
@@ -129,7 +135,7 @@ export async function testFindings(folder: string, integrationId: string, opts: 
   // folder's config files decide nothing. They import the agent's script: they run confined like the
   // agent's own commands (no secret, no network, nothing left running).
   const replay = await runReplay(folder, integrationId, { vitest, nango }, (cmd, args, cwd) =>
-    runTool(cmd, args, cwd, { ...opts, confine: { folder, integrationId } }),
+    runTool(cmd, args, cwd, confinedTo(opts, cmd, { folder, integrationId })),
   );
   const judged = await judgeReplay(folder, testsRel, replay, fixtureData);
   findings.push(...judged.findings);
@@ -199,7 +205,13 @@ export async function compareWithGenerated(
         return !(rel.startsWith(`${testsRel}/`) && rel.endsWith('.test.ts'));
       },
     });
-    const gen = await runTool(nango, ['generate:tests', '--no-interactive', '--auto-confirm'], scratch, opts);
+    // a copy of the agent's folder: its script's top-level code runs as the generator reads it, confined to the copy
+    const gen = await runTool(
+      nango,
+      ['generate:tests', '--no-interactive', '--auto-confirm'],
+      scratch,
+      confinedTo(opts, nango, { folder: scratch, integrationId: testsRel.split('/')[0] as string, writableTests: true }),
+    );
     const scratchTests = path.join(scratch, ...testsRel.split('/'));
     const expected = (await fs.readdir(scratchTests).catch(() => [] as string[])).filter((f) => /\.test\.ts$/.test(f));
     if (!expected.length) {

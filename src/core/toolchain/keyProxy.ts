@@ -1,0 +1,131 @@
+// The recorder's key proxy: `nango dryrun --save` runs the agent's script in its own process, so
+// whatever that process holds, the script holds. Handing it the Nango secret key would hand the agent a
+// key to the whole Nango environment — every connection's credentials — to read and send anywhere
+// (the recorder keeps the network). Instead the recorder gets a loopback address and a one-time token:
+// this proxy, run by the harness for one recording, puts the real key on the requests a recording of
+// THIS interaction needs (its connection, its integration, the provider calls made through that
+// connection) and refuses everything else, naming it. The key never enters the sandbox.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { closeServer, listenLoopback } from '../util/httpServer';
+
+export interface KeyProxyOptions {
+  /** The Nango API the key belongs to (https://api.nango.dev or a self-hosted / stand-in URL). */
+  readonly upstream: string;
+  readonly secretKey: string;
+  /** The one connection and integration this recording may use. */
+  readonly connectionId: string;
+  readonly integrationId: string;
+}
+
+export interface KeyProxy {
+  /** What the recorder is given as NANGO_HOSTPORT. */
+  readonly url: string;
+  /** What the recorder is given instead of the key (valid for this proxy only). */
+  readonly token: string;
+  /** Requests refused, as `METHOD /path: why`. */
+  readonly refused: readonly string[];
+  /** Why the Nango API could not be reached, when it could not. */
+  readonly unreachable: readonly string[];
+  close(): Promise<void>;
+}
+
+/** Why a request is not one a recording of this interaction makes (undefined: it is). */
+export function refusalOf(
+  method: string,
+  rawUrl: string,
+  headers: http.IncomingHttpHeaders,
+  scope: Pick<KeyProxyOptions, 'connectionId' | 'integrationId'>,
+): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(rawUrl, 'http://proxy.invalid');
+  } catch {
+    return 'not a URL';
+  }
+  const parts = url.pathname
+    .split('/')
+    .filter(Boolean)
+    .map((p) => decodeURIComponent(p));
+  const header = (name: string) => {
+    const v = headers[name];
+    return Array.isArray(v) ? v.join(',') : v;
+  };
+  if (parts[0] === 'proxy') {
+    const conn = header('connection-id');
+    const key = header('provider-config-key');
+    if (conn !== scope.connectionId)
+      return `a provider call through connection ${JSON.stringify(conn ?? '(none)')}, not this interaction's (${scope.connectionId})`;
+    if (key !== scope.integrationId)
+      return `a provider call for integration ${JSON.stringify(key ?? '(none)')}, not this interaction's (${scope.integrationId})`;
+    return undefined;
+  }
+  if (method !== 'GET') return 'only provider calls may change anything during a recording';
+  if ((parts[0] === 'connection' || parts[0] === 'connections') && parts.length === 2) {
+    if (parts[1] !== scope.connectionId) return `connection ${JSON.stringify(parts[1])} is not this interaction's (${scope.connectionId})`;
+    const pck = url.searchParams.get('provider_config_key');
+    if (pck !== null && pck !== scope.integrationId) return `integration ${JSON.stringify(pck)} is not this interaction's (${scope.integrationId})`;
+    return undefined;
+  }
+  if (parts[0] === 'integrations' && parts.length === 2) {
+    return parts[1] === scope.integrationId ? undefined : `integration ${JSON.stringify(parts[1])} is not this interaction's (${scope.integrationId})`;
+  }
+  if (url.pathname === '/environment-variables' || url.pathname === '/api/v1/environments') return undefined;
+  return 'not a request a recording needs';
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'authorization', 'content-length']);
+
+export async function startKeyProxy(opts: KeyProxyOptions): Promise<KeyProxy> {
+  const token = `ib-recorder-${randomBytes(24).toString('hex')}`;
+  const expected = Buffer.from(`Bearer ${token}`);
+  const refused: string[] = [];
+  const unreachable: string[] = [];
+  const upstream = new URL(opts.upstream);
+  const base = upstream.pathname.replace(/\/$/, '');
+  const send = upstream.protocol === 'https:' ? https.request : http.request;
+  const server = http.createServer((req, res) => {
+    const method = req.method ?? 'GET';
+    const deny = (status: number, why: string) => {
+      refused.push(`${method} ${(req.url ?? '/').split('?')[0]}: ${why}`);
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'refused_by_harness', message: `Integration Builder's recorder refused this request: ${why}` } }));
+      req.resume();
+    };
+    const auth = Buffer.from(String(req.headers.authorization ?? ''));
+    if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) return deny(401, 'not the recorder’s token');
+    const why = refusalOf(method, req.url ?? '/', req.headers, opts);
+    if (why) return deny(403, why);
+    // forwarded as judged (dot segments resolved), never as sent
+    const judged = new URL(req.url ?? '/', 'http://proxy.invalid');
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
+    headers.authorization = `Bearer ${opts.secretKey}`;
+    if (req.headers['content-length'] !== undefined) headers['content-length'] = req.headers['content-length'];
+    const out = send(
+      {
+        protocol: upstream.protocol,
+        hostname: upstream.hostname,
+        port: upstream.port || undefined,
+        method,
+        path: `${base}${judged.pathname}${judged.search}`,
+        headers,
+      },
+      (answer) => {
+        const back: http.OutgoingHttpHeaders = {};
+        for (const [k, v] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) back[k] = v;
+        res.writeHead(answer.statusCode ?? 502, back);
+        answer.pipe(res);
+      },
+    );
+    out.on('error', (err) => {
+      unreachable.push(err.message);
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'upstream_unreachable', message: `the Nango API cannot be reached: ${err.message}` } }));
+    });
+    req.pipe(out);
+  });
+  const url = await listenLoopback(server);
+  return { url, token, refused, unreachable, close: () => closeServer(server) };
+}

@@ -1,0 +1,128 @@
+// Every toolchain process that loads the agent's script runs confined (issue: "verified" must hold
+// against an adversary). `nango compile` and `nango generate:tests` import each built script to read its
+// definition, so a script's top-level code runs inside them — in record_fixture, in run_tests, in Verify's
+// compile, its assemble check and its comparison with the generator, and in Assemble. Before this, those
+// ran as the harness: a script could write anywhere the user can and read the Nango key from the
+// environment. Here a script whose top-level code tries exactly that goes through each of them, with the
+// real Nango CLI and the real sandbox (bubblewrap): it runs (it leaves a line in its own folder), but
+// nothing is written outside the folder, no secret is in its environment, and the recorded fixture is
+// unchanged. The recorder (`dryrun --save`) reaches the API through the harness's key proxy: it holds a
+// one-time token for this interaction's connection, never the key.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunStore } from '../../src/core/runs/store';
+import { sandboxSupport } from '../../src/core/sandbox/confine';
+import { NangoToolchain } from '../../src/core/toolchain/nango';
+import { verifyInteractions, type VerifyTarget } from '../../src/core/verify';
+import { REPO } from '../support/agentStack';
+import { startFakeNango, type FakeNango } from '../support/fakeNango';
+import { buildTemplate, installCopy } from '../support/verifySamples';
+import { INPUT } from '../support/calendarScript';
+
+const base = path.join(REPO, '.test-runs', `toolchain-confined-${process.pid}`);
+const work = path.join(base, 'work');
+const store = new RunStore(work);
+const outside = path.join(base, 'escaped.txt');
+const SECRET = `sk-canary-${process.pid}`;
+let template: string;
+let nango: FakeNango;
+
+/** Top-level code run when the built script is imported: tries to leave the folder, read secrets, touch the fixture. */
+const PAYLOAD = (fixture: string) => `
+const g = globalThis as any;
+try {
+    const fs = g.process.getBuiltinModule('fs');
+    const secrets = Object.entries(g.process.env as Record<string, string>)
+        .filter(([k, v]) => /SECRET|TOKEN|PASSWORD|KEY/i.test(k) || String(v).startsWith('sk-'))
+        .map(([k, v]) => k + '=' + String(v))
+        .join(';');
+    const who = (g.process.argv as string[]).slice(2, 3).join(' ');
+    try { fs.appendFileSync(${JSON.stringify(outside)}, 'escaped from ' + who + '\\n'); } catch { /* the sandbox */ }
+    try { fs.appendFileSync('ran-here.txt', who + ' secrets[' + secrets + ']\\n'); } catch { /* read-only */ }
+    try { fs.appendFileSync(${JSON.stringify(fixture)}, ' '); } catch { /* read-only */ }
+} catch { /* no fs */ }
+`;
+
+const hash = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+async function hostile(id: string): Promise<{ target: VerifyTarget; fixture: string; fixtureHash: string }> {
+  const target = await installCopy(store, work, template, 'create-event', id);
+  const fixtureRel = `google-calendar/tests/${id}.test.json`;
+  const script = path.join(target.folder, 'google-calendar', 'actions', `${id}.ts`);
+  const text = readFileSync(script, 'utf8');
+  const at = text.indexOf('\n\n');
+  writeFileSync(script, text.slice(0, at) + '\n' + PAYLOAD(fixtureRel) + text.slice(at));
+  const fixture = path.join(target.folder, fixtureRel);
+  return { target, fixture, fixtureHash: hash(fixture) };
+}
+
+/** What the script's top-level code wrote in its own folder, by process (`compile`, `generate:tests`, `dryrun`). */
+function ranIn(folder: string): string[] {
+  const file = path.join(folder, 'ran-here.txt');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : [];
+}
+
+beforeAll(async () => {
+  const s = await sandboxSupport();
+  if (!s.available) throw new Error(`this test needs the OS sandbox (bubblewrap): ${s.reason ?? 'not available'}`);
+  mkdirSync(base, { recursive: true });
+  template = await buildTemplate(path.join(base, 'templates'), 'create-event');
+  nango = await startFakeNango();
+}, 180_000);
+
+afterAll(async () => {
+  await nango?.close();
+  rmSync(base, { recursive: true, force: true });
+});
+
+describe("the toolchain processes that load the agent's script run confined", () => {
+  it("Verify's compile, assemble check and test generation: the script runs, but not outside its folder and without a secret", async () => {
+    const { target, fixture, fixtureHash } = await hostile('verify-escape');
+    process.env.NANGO_SECRET_KEY_DEV = SECRET;
+    try {
+      const [report] = await verifyInteractions([target], { runs: store, checks: ['compile', 'assemble', 'tests'] });
+      expect(report!.checks.map((c) => c.check)).toEqual(['compile', 'assemble', 'tests']);
+    } finally {
+      delete process.env.NANGO_SECRET_KEY_DEV;
+    }
+    const lines = ranIn(target.folder);
+    // compile (Verify's own and the assembled copy's, which writes in its copy) and the replayed tests ran it
+    expect(lines.filter((l) => l.startsWith('compile ')).length, lines.join('\n')).toBeGreaterThanOrEqual(1);
+    for (const l of lines) expect(l, 'no secret in any environment').toMatch(/secrets\[\]$/);
+    expect(existsSync(outside), existsSync(outside) ? readFileSync(outside, 'utf8') : '').toBe(false);
+    expect(hash(fixture)).toBe(fixtureHash);
+  }, 400_000);
+
+  it('record_fixture compiles confined, without the key; run_tests generates confined, the fixture read-only', async () => {
+    const { target, fixture, fixtureHash } = await hostile('tool-escape');
+    const toolchain = new NangoToolchain({ secretKey: SECRET, host: nango.url, timeoutMs: 180_000 });
+    const interaction = { id: 'tool-escape', integrationId: 'google-calendar', kind: 'action', connectionId: 'conn-1', environment: 'dev' } as never;
+
+    const tested = await toolchain.runTests({ folder: target.folder, interaction });
+    const afterTests = ranIn(target.folder);
+    expect(
+      afterTests.some((l) => l.startsWith('generate:tests ')),
+      `${afterTests.join('\n')}\n${tested.output}`,
+    ).toBe(true);
+    for (const l of afterTests) expect(l).toMatch(/secrets\[\]$/);
+    expect(hash(fixture), 'the generator could not touch the recorded fixture').toBe(fixtureHash);
+
+    const recorded = await toolchain.record({ folder: target.folder, interaction, input: INPUT });
+    const lines = ranIn(target.folder).slice(afterTests.length);
+    const compiles = lines.filter((l) => l.startsWith('compile '));
+    expect(compiles.length, `${lines.join('\n')}\n${JSON.stringify(recorded)}`).toBeGreaterThanOrEqual(1);
+    for (const l of compiles) expect(l, 'the compile before the recording has no key').toMatch(/secrets\[\]$/);
+    // the recorder runs the script too, and recorded through the harness's key proxy: it never held the key
+    expect(recorded.kind, JSON.stringify(recorded)).toBe('recorded');
+    const dryruns = lines.filter((l) => l.startsWith('dryrun '));
+    expect(dryruns.length, lines.join('\n')).toBeGreaterThanOrEqual(1);
+    for (const l of dryruns) {
+      expect(l).not.toContain(SECRET);
+      expect(l).toMatch(/NANGO_SECRET_KEY_DEV=ib-recorder-[0-9a-f]{48}\b/);
+    }
+    expect(nango.requests.some((r) => r.path.startsWith('/proxy/calendar/v3/calendars/primary/events'))).toBe(true);
+    expect(existsSync(outside), existsSync(outside) ? readFileSync(outside, 'utf8') : '').toBe(false);
+  }, 400_000);
+});

@@ -12,8 +12,12 @@
 // Figures:
 //   corpus_n                  interactions laid out and verified (REAL_CODE_N: only the first N; 0: the scan only;
 //                             REAL_CODE_ONLY=<provider>/<name>,…: only these)
-//   false_failed              of those, verdict failed (the templates are good code, so every one is a flag to judge)
-//   false_needs_review        of those, verdict needs review
+//   false_failed              of those, verdict failed and not every flag of it a true finding (see below)
+//   false_needs_review        of those, verdict needs review and not every flag of it a true finding
+//   true_findings_in_corpus   of those, verdict failed or needs review where every flag is a true finding of the
+//                             template itself, read again from its code by judgeFlag (test/support/realCorpus.ts:
+//                             the rule and line point at e.g. a `finally` that calls trackDeletesEnd, or a loop
+//                             that advances a cursor its request reads without a checkpoint) — never by name
 //   verify_s_per_interaction  wall time of Verify all over the corpus / corpus_n
 //   scan_scripts              template scripts scanned (REAL_CODE_SCAN_LIMIT: only the first N)
 //   scan_flagged_rate         share of them with any finding of the code rules or lint (failed or needs review)
@@ -99,6 +103,8 @@ export async function run({ log }) {
         { runs, concurrency: 2 },
       );
     }
+    // Each corpus verdict that is not verified, its flags judged again from the interaction's code.
+    const judged = reports.map((r, i) => (r.verdict === 'verified' ? undefined : corpusMod.judgeReport(r, laid[i].target.folder)));
     const digest = (r) => JSON.stringify(corpusMod.reportDigest(r));
     const changed = again.filter((r, i) => digest(r) !== digest(reports[i]));
 
@@ -128,8 +134,11 @@ export async function run({ log }) {
       corpus_n: reports.length,
       corpus_providers: new Set(corpus.map((e) => e.provider)).size,
       corpus_verified: reports.filter((r) => r.verdict === 'verified').length,
-      false_failed: reports.filter((r) => r.verdict === 'failed').length,
-      false_needs_review: reports.filter((r) => r.verdict === 'needs-review').length,
+      corpus_failed: reports.filter((r) => r.verdict === 'failed').length,
+      corpus_needs_review: reports.filter((r) => r.verdict === 'needs-review').length,
+      false_failed: reports.filter((r, i) => r.verdict === 'failed' && !judged[i]?.explained).length,
+      false_needs_review: reports.filter((r, i) => r.verdict === 'needs-review' && !judged[i]?.explained).length,
+      true_findings_in_corpus: reports.filter((r, i) => r.verdict !== 'verified' && judged[i]?.explained).length,
       verify_s_per_interaction: reports.length ? round(verifyS / reports.length, 2) : null,
       layout_s_per_interaction: reports.length ? round(layoutS / reports.length, 2) : null,
       verify_again_changed: process.env.REAL_CODE_REPEAT === '0' || !laid.length ? null : changed.length,
@@ -144,7 +153,7 @@ export async function run({ log }) {
       load_avg_start: round(load0, 2),
       load_avg_end: round(loadavg()[0], 2),
     };
-    writeReport(join(root, 'bench', 'results', 'real-code-report.md'), { corpusMod, figures, laid, reports, again, changed, scan });
+    writeReport(join(root, 'bench', 'results', 'real-code-report.md'), { corpusMod, figures, laid, reports, judged, again, changed, scan });
     return figures;
   } finally {
     if (process.env.REAL_CODE_KEEP !== '1') rmSync(base, { recursive: true, force: true });
@@ -152,7 +161,7 @@ export async function run({ log }) {
   }
 }
 
-function writeReport(file, { corpusMod, figures, laid, reports, again, changed, scan }) {
+function writeReport(file, { corpusMod, figures, laid, reports, judged, again, changed, scan }) {
   const md = [];
   const cell = (s) =>
     String(s ?? '')
@@ -184,13 +193,24 @@ function writeReport(file, { corpusMod, figures, laid, reports, again, changed, 
       `Features listed but not seen in the script: ${missingFeatures.map((l) => `${l.target.key} (${l.entry.features.filter((f) => !l.features.includes(f)).join(', ')})`).join('; ')}`,
     );
   md.push('', '## Corpus flags', '');
+  md.push(
+    'Each interaction whose verdict is not verified, every flag of it judged again from its code (judgeFlag in test/support/realCorpus.ts: the construct the rule names, at its line, re-read apart from the rule). An interaction whose every flag is a true finding of the template itself counts in `true_findings_in_corpus`; any other counts in `false_failed` / `false_needs_review`. Notes (info) are listed too; they hold no verdict.',
+    '',
+  );
   const flagged = reports.filter((r) => r.checks.some((c) => c.findings.some((f) => f.severity !== 'info') || c.outcome === 'error'));
   if (!flagged.length) md.push('None: every interaction of the corpus verified with no finding.', '');
   for (const r of flagged) {
-    md.push(`### ${r.key} — ${r.verdict}`, '');
+    const j = judged[reports.indexOf(r)];
+    md.push(
+      `### ${r.key} — ${r.verdict}: ${j?.explained ? 'a true finding of the template (true_findings_in_corpus)' : `NOT explained (counted in false_${r.verdict === 'failed' ? 'failed' : 'needs_review'})`}`,
+      '',
+    );
     for (const c of r.checks.filter((c) => c.outcome === 'error' || (c.outcome === 'skipped' && c.detail)))
       md.push(`- **${c.check}** ${c.outcome}: ${cell(c.detail)}`);
-    for (const f of r.checks.flatMap((c) => c.findings)) md.push(`- ${cell(corpusMod.describeFinding(f))}`);
+    for (const f of r.checks.flatMap((c) => c.findings)) {
+      const x = j?.flags.find((y) => y.finding === f);
+      md.push(`- ${cell(corpusMod.describeFinding(f))}${x ? ` — **${x.judgement.category ?? 'UNEXPLAINED'}**: ${cell(x.judgement.evidence)}` : ''}`);
+    }
     md.push('');
   }
   if (again.length) {
@@ -230,10 +250,17 @@ function writeReport(file, { corpusMod, figures, laid, reports, again, changed, 
         : f.rule === 'code.as-any'
           ? /^`catch \(/.test(f.message)
             ? 'a catch variable typed `any` whose value stays in the catch'
-            : /^`: any/.test(f.message)
-              ? 'an `any` annotation'
+            : /counts as a cast/.test(f.message)
+              ? `an \`any\` annotation that ${
+                  f.message
+                    .slice(f.message.indexOf('` ') + 2, f.message.indexOf(' — '))
+                    .replace(/ \(.*?\)/, '')
+                    .split(':')[0]
+                }`
               : 'a cast'
-          : f.message.replace(/`[^`]*`/g, '…').slice(0, 80);
+          : f.rule === 'code.explicit-any'
+            ? "an `any` annotation on an ordinary value (a callback's or a mapper's parameter, a local): Nango lints it at warn"
+            : f.message.replace(/`[^`]*`/g, '…').slice(0, 80);
   const byWhy = new Map();
   for (const s of scan.scripts)
     for (const f of s.findings) byWhy.set(`${f.rule} (${f.severity}): ${why(f)}`, (byWhy.get(`${f.rule} (${f.severity}): ${why(f)}`) ?? 0) + 1);

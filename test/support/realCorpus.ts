@@ -31,7 +31,7 @@ import { codeRules, folderReader, loadTypeScript, type ReadInteractionFile, type
 import { quoteText } from '../../src/core/verify/rules/finding';
 import { judgeStatement, TRY_CATCH, WHILE_TRUE } from '../../src/core/verify/rules/lintJudge';
 import { fixtureOf, recordedPaging } from '../../src/core/verify/rules/recordedPaging';
-import { parseScript, type ParsedScript } from '../../src/core/verify/rules/script';
+import { contains, parseScript, type ParsedScript } from '../../src/core/verify/rules/script';
 import { findBin, runTool, tail } from '../../src/core/toolchain/tools';
 import { scaffoldInteraction, scriptRelativePath } from '../../src/core/workspace/scaffold';
 
@@ -696,10 +696,10 @@ export async function scanTemplates(
 /** A flag that stays, by kind: each is a true finding whose evidence is computed from the script. */
 export type FlagCategory =
   | 'as-any:cast'
-  | 'as-any:callback-parameter'
-  | 'as-any:function-parameter'
-  | 'as-any:variable'
-  | 'as-any:function-result'
+  | 'as-any:sdk-object'
+  | 'as-any:input'
+  | 'as-any:api-response'
+  | 'as-any:request'
   | 'as-any:catch-variable-leaves'
   | 'try:finally-ends-deletes'
   | 'try:swallows'
@@ -757,31 +757,100 @@ export function judgeFlag(ts: TS, f: Pick<Finding, 'rule' | 'severity' | 'messag
       return f.severity === 'error'
         ? { category: 'as-any:catch-variable-leaves', evidence: `catch (${name(owner)}: any), its value used outside a condition, string, log or throw` }
         : { evidence: 'a contained catch variable (a note)' };
-    if (ts.isParameter(owner)) {
-      const fn = owner.parent;
-      const call = fn.parent;
-      if ((ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) && ts.isCallExpression(call) && call.arguments.includes(fn as ts.Expression))
-        return {
-          category: 'as-any:callback-parameter',
-          evidence: `\`${name(owner)}: any\` in a callback of \`${quoteText(call.expression.getText(s.sf), 50)}\``,
-        };
-      return {
-        category: 'as-any:function-parameter',
-        evidence: `\`${name(owner)}: any\`, a parameter of \`${ts.isFunctionDeclaration(fn) && fn.name ? fn.name.text : 'a function'}\``,
+    // An annotation counts as a cast only where it hides what Verify must see. Read again here by names
+    // and text, apart from the rule's symbol flow: exec's parameters, the functions exec's SDK name is
+    // handed to, SDK calls in an initialiser, a name handed to an SDK call.
+    const roles = sdkRoles(ts, s.sf);
+    const sdkCall = (n: ts.Node): string | undefined => {
+      let hit: string | undefined;
+      const visit = (x: ts.Node): void => {
+        if (hit) return;
+        if (ts.isCallExpression(x)) {
+          const callee = x.expression;
+          if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && roles.sdkNames.has(callee.expression.text)) hit = x.getText(s.sf);
+          else if (x.arguments.some((a) => ts.isIdentifier(a) && roles.sdkNames.has(a.text))) hit = x.getText(s.sf);
+        }
+        ts.forEachChild(x, visit);
       };
+      visit(n);
+      return hit;
+    };
+    if (ts.isParameter(owner)) {
+      if (roles.sdkParams.has(owner)) return { category: 'as-any:sdk-object', evidence: `\`${name(owner)}: any\`: ${roles.sdkParams.get(owner)}` };
+      if (owner === roles.input) return { category: 'as-any:input', evidence: `\`${name(owner)}: any\`: exec's second parameter (its input)` };
+      return { evidence: `\`${name(owner)}: any\` is a parameter that gets neither the SDK object nor exec's input` };
     }
-    if (ts.isVariableDeclaration(owner) || ts.isPropertyDeclaration(owner))
-      return { category: 'as-any:variable', evidence: `\`${name(owner)}: ${owner.type?.getText(s.sf)}\`` };
-    if (ts.isFunctionLike(owner)) return { category: 'as-any:function-result', evidence: `a function declared to return \`any\`` };
+    if (ts.isVariableDeclaration(owner) || ts.isPropertyDeclaration(owner)) {
+      // the initialiser, or the initialiser of a name it reads (`const rows: any[] = res.data`), calls the SDK
+      const inits: ts.Node[] = owner.initializer ? [owner.initializer] : [];
+      for (let i = 0; i < inits.length && i < 20; i++) {
+        const visit = (x: ts.Node): void => {
+          if (ts.isIdentifier(x))
+            for (const d of roles.declarations.get(x.text) ?? []) if (d.initializer && !inits.includes(d.initializer)) inits.push(d.initializer);
+          ts.forEachChild(x, visit);
+        };
+        visit(inits[i] as ts.Node);
+      }
+      const call = inits.map(sdkCall).find(Boolean);
+      if (call) return { category: 'as-any:api-response', evidence: `\`${name(owner)}\` holds what \`${quoteText(call, 60)}\` answers` };
+      const sent = roles.handedToSdk(name(owner));
+      if (sent) return { category: 'as-any:request', evidence: `\`${name(owner)}\` is handed to \`${quoteText(sent, 60)}\`` };
+      return { evidence: `\`${name(owner)}: ${owner.type?.getText(s.sf)}\` holds neither an API response nor a request` };
+    }
+    if (ts.isFunctionLike(owner)) {
+      const body = 'body' in owner ? (owner.body as ts.Node | undefined) : undefined;
+      const call = body && sdkCall(body);
+      return call
+        ? { category: 'as-any:api-response', evidence: `a function declared to return \`any\` that calls \`${quoteText(call, 60)}\`` }
+        : { evidence: 'a function declared to return `any` that calls no SDK' };
+    }
     return { evidence: `an \`any\` at the line, in a ${ts.SyntaxKind[owner.kind]}` };
   }
-  if ((f.rule === TRY_CATCH || f.rule === WHILE_TRUE) && line) {
+  if (f.rule === TRY_CATCH && line) {
+    // Read again apart from the lint judge: the `try` at the line, what its finally and catch hold.
+    const stmt = find((n): n is ts.TryStatement => ts.isTryStatement(n) && at(n));
+    if (!stmt) return { evidence: 'no try statement at the line' };
+    const calls = (n: ts.Node | undefined, method: RegExp): boolean => {
+      let hit = false;
+      const visit = (x: ts.Node): void => {
+        if (hit) return;
+        if (ts.isCallExpression(x) && ts.isPropertyAccessExpression(x.expression) && method.test(x.expression.name.text)) hit = true;
+        else ts.forEachChild(x, visit);
+      };
+      if (n) visit(n);
+      return hit;
+    };
+    if (stmt.finallyBlock && calls(stmt.finallyBlock, /^(trackDeletesEnd|deleteRecordsFromPreviousExecutions)$/))
+      return {
+        category: 'try:finally-ends-deletes',
+        evidence: `the \`finally\` at line ${s.lineOf(stmt.finallyBlock)} calls \`trackDeletesEnd\` after a \`try\` that fetches: it runs when the fetch failed too`,
+      };
+    const j = judgeStatement(s, f.rule, line);
+    if (j?.kind === 'swallows' && stmt.catchClause) {
+      let rethrows = false;
+      const visit = (x: ts.Node): void => {
+        if (rethrows || ts.isFunctionLike(x)) return;
+        if (ts.isThrowStatement(x)) rethrows = true;
+        else ts.forEachChild(x, visit);
+      };
+      visit(stmt.catchClause.block);
+      if (!rethrows) return { category: 'try:swallows', evidence: `the catch at line ${s.lineOf(stmt.catchClause)} has no \`throw\`: ${j.why}` };
+    }
+    return { evidence: j ? `${j.accepted ? 'accepted ' : ''}(${j.kind}): ${j.why}` : 'the lint judge reads nothing at the line' };
+  }
+  if (f.rule === WHILE_TRUE && line) {
     const j = judgeStatement(s, f.rule, line);
     if (!j) return { evidence: 'no such statement at the line' };
     if (j.accepted) return { evidence: `accepted (${j.kind}): ${j.why}` };
-    if (j.kind === 'finally-ends-deletes' || j.kind === 'swallows') return { category: `try:${j.kind}`, evidence: j.why };
-    if (j.kind === 'paginate-would-do') return { category: 'while:paginate-would-do', evidence: j.why };
-    return { evidence: `${j.kind}: ${j.why}` };
+    // Read again apart from the hand-loop rule: the loop must really advance a position its requests read.
+    const loop = find((n): n is ts.WhileStatement => ts.isWhileStatement(n) && at(n));
+    const advance = loop && loopAdvance(ts, s.sf, loop);
+    return advance
+      ? {
+          category: 'while:paginate-would-do',
+          evidence: `${j.why}; it advances \`${advance.name}\` (\`${quoteText(advance.how, 60)}\`), which its request reads`,
+        }
+      : { evidence: `(${j.kind}) but no position the loop's requests read advances from one turn to the next` };
   }
   if (f.rule === 'sdk.pagination-skipped') {
     const recorded = recordedPaging(readFile, file);
@@ -802,6 +871,201 @@ export function judgeFlag(ts: TS, f: Pick<Finding, 'rule' | 'severity' | 'messag
   return { evidence: `no judgement for ${f.rule}` };
 }
 
+/**
+ * By names and text (for the judge, apart from the rules' symbol flow): exec's SDK parameter and every
+ * parameter of a function of the file that a known SDK name is handed to, exec's input parameter, the
+ * file's variable declarations by name, and which SDK call a name is handed to.
+ */
+function sdkRoles(ts: TS, sf: ts.SourceFile) {
+  const sdkParams = new Map<ts.ParameterDeclaration, string>();
+  const sdkNames = new Set<string>();
+  const declarations = new Map<string, ts.VariableDeclaration[]>();
+  const functions = new Map<string, ts.SignatureDeclaration>();
+  let input: ts.ParameterDeclaration | undefined;
+  const visit = (n: ts.Node): void => {
+    if ((ts.isPropertyAssignment(n) || ts.isMethodDeclaration(n)) && /^(exec|onWebhook)$/.test(n.name.getText(sf))) {
+      const fn = ts.isMethodDeclaration(n) ? n : n.initializer;
+      if (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn) || ts.isMethodDeclaration(fn)) {
+        const [first, second] = fn.parameters;
+        if (first) sdkParams.set(first, `the first parameter of ${n.name.getText(sf)} (the SDK object, by its role)`);
+        if (second && n.name.getText(sf) === 'exec') input = second;
+      }
+    }
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name)) {
+      declarations.set(n.name.text, [...(declarations.get(n.name.text) ?? []), n]);
+      if (n.initializer && (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer))) functions.set(n.name.text, n.initializer);
+    }
+    if (ts.isFunctionDeclaration(n) && n.name) functions.set(n.name.text, n);
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  // the SDK's names, and the functions it is handed to, until nothing new is found
+  for (let round = 0; round < 5; round++) {
+    for (const p of sdkParams.keys()) if (ts.isIdentifier(p.name)) sdkNames.add(p.name.text);
+    const before = sdkParams.size;
+    const calls = (n: ts.Node): void => {
+      if (ts.isCallExpression(n) && ts.isIdentifier(n.expression)) {
+        const fn = functions.get(n.expression.text);
+        n.arguments.forEach((a, i) => {
+          const p = fn?.parameters[i];
+          if (p && ts.isIdentifier(a) && sdkNames.has(a.text) && !sdkParams.has(p))
+            sdkParams.set(p, `a parameter of \`${n.expression.getText(sf)}\`, which is handed the SDK object \`${a.text}\``);
+        });
+      }
+      ts.forEachChild(n, calls);
+    };
+    calls(sf);
+    if (sdkParams.size === before) break;
+  }
+  const handedToSdk = (name: string): string | undefined => {
+    let hit: string | undefined;
+    const visit = (x: ts.Node): void => {
+      if (hit) return;
+      if (
+        ts.isCallExpression(x) &&
+        ts.isPropertyAccessExpression(x.expression) &&
+        ts.isIdentifier(x.expression.expression) &&
+        sdkNames.has(x.expression.expression.text)
+      ) {
+        const inArgs = (y: ts.Node): boolean =>
+          (ts.isIdentifier(y) &&
+            y.text === name &&
+            (x.arguments.includes(y) || ts.isPropertyAssignment(y.parent) || ts.isShorthandPropertyAssignment(y.parent) || ts.isSpreadAssignment(y.parent))) ||
+          (!ts.isFunctionLike(y) && !!ts.forEachChild(y, (c) => (inArgs(c) ? true : undefined)));
+        if (x.arguments.some(inArgs)) hit = x.getText(sf);
+      }
+      ts.forEachChild(x, visit);
+    };
+    visit(sf);
+    return hit;
+  };
+  return { sdkParams, sdkNames, input, declarations, handedToSdk };
+}
+
+/**
+ * What a `while` loop advances from one turn to the next that its requests read (for the judge, apart
+ * from the hand-loop rule): a name declared before the loop, read in the arguments of a request in the
+ * loop (or in what a name there was made of), that the loop assigns (`=`, `+=`, `++`) or mutates
+ * (`x.y = …`, `x.set(…)`, `Object.assign(x, …)`) or hands to a function of the file that assigns a field
+ * of its parameter. Undefined when there is none: the loop does not page.
+ */
+function loopAdvance(ts: TS, sf: ts.SourceFile, loop: ts.WhileStatement): { name: string; how: string } | undefined {
+  const declaredBefore = new Map<string, ts.VariableDeclaration | ts.ParameterDeclaration>();
+  const functions = new Map<string, ts.SignatureDeclaration>();
+  const all = (n: ts.Node): void => {
+    if ((ts.isVariableDeclaration(n) || ts.isParameter(n)) && ts.isIdentifier(n.name) && !contains(loop, n)) declaredBefore.set(n.name.text, n);
+    if (ts.isFunctionDeclaration(n) && n.name) functions.set(n.name.text, n);
+    if (
+      ts.isVariableDeclaration(n) &&
+      ts.isIdentifier(n.name) &&
+      n.initializer &&
+      (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer))
+    )
+      functions.set(n.name.text, n.initializer);
+    ts.forEachChild(n, all);
+  };
+  all(sf);
+  const inLoop = new Map<string, ts.VariableDeclaration>();
+  const locals = (n: ts.Node): void => {
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name)) inLoop.set(n.name.text, n);
+    ts.forEachChild(n, locals);
+  };
+  locals(loop.statement);
+  // what the loop assigns to a name or a field of it (`variables.after = cursor`)
+  const assignedIn = new Map<string, ts.Expression[]>();
+  const assignments = (n: ts.Node): void => {
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+      let x: ts.Expression = n.left;
+      while (ts.isPropertyAccessExpression(x) || ts.isElementAccessExpression(x)) x = x.expression;
+      if (ts.isIdentifier(x)) assignedIn.set(x.text, [...(assignedIn.get(x.text) ?? []), n.right]);
+    }
+    ts.forEachChild(n, assignments);
+  };
+  assignments(loop.statement);
+  // names the requests read, through what the loop's own variables and the objects made before it hold
+  const read = new Set<string>();
+  const readIn = (n: ts.Node): void => {
+    if (
+      ts.isIdentifier(n) &&
+      !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n) &&
+      !(ts.isPropertyAssignment(n.parent) && n.parent.name === n)
+    ) {
+      if (read.has(n.text)) return;
+      read.add(n.text);
+      const d = inLoop.get(n.text) ?? declaredBefore.get(n.text);
+      if (d?.initializer) readIn(d.initializer);
+      for (const v of assignedIn.get(n.text) ?? []) readIn(v);
+      return;
+    }
+    ts.forEachChild(n, readIn);
+  };
+  const requests: ts.CallExpression[] = [];
+  const findRequests = (n: ts.Node): void => {
+    if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && /^(get|post|put|patch|delete|proxy)$/.test(n.expression.name.text))
+      requests.push(n);
+    ts.forEachChild(n, findRequests);
+  };
+  findRequests(loop.statement);
+  for (const r of requests) r.arguments.forEach(readIn);
+  const rootName = (e: ts.Expression): string | undefined => {
+    let x = e;
+    while (ts.isPropertyAccessExpression(x) || ts.isElementAccessExpression(x) || ts.isParenthesizedExpression(x) || ts.isNonNullExpression(x))
+      x = x.expression;
+    return ts.isIdentifier(x) ? x.text : undefined;
+  };
+  const carried = (name: string | undefined) => !!name && read.has(name) && declaredBefore.has(name) && !inLoop.has(name);
+  let hit: { name: string; how: string } | undefined;
+  const assignsParamField = (fn: ts.SignatureDeclaration, i: number): boolean => {
+    const p = fn.parameters[i];
+    if (!p || !ts.isIdentifier(p.name)) return false;
+    const pname = p.name.text;
+    let found = false;
+    const visit = (x: ts.Node): void => {
+      if (found) return;
+      if (
+        ts.isBinaryExpression(x) &&
+        x.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+        x.operatorToken.kind <= ts.SyntaxKind.LastAssignment &&
+        x.left !== undefined &&
+        (ts.isPropertyAccessExpression(x.left) || ts.isElementAccessExpression(x.left)) &&
+        rootName(x.left) === pname
+      )
+        found = true;
+      else ts.forEachChild(x, visit);
+    };
+    visit(fn);
+    return found;
+  };
+  const visit = (x: ts.Node): void => {
+    if (hit) return;
+    if (ts.isBinaryExpression(x) && x.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && x.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+      const n = rootName(x.left);
+      if (carried(n)) hit = { name: n as string, how: x.getText(sf) };
+    } else if (
+      (ts.isPrefixUnaryExpression(x) || ts.isPostfixUnaryExpression(x)) &&
+      (x.operator === ts.SyntaxKind.PlusPlusToken || x.operator === ts.SyntaxKind.MinusMinusToken)
+    ) {
+      const n = rootName(x.operand);
+      if (carried(n)) hit = { name: n as string, how: x.getText(sf) };
+    } else if (ts.isCallExpression(x)) {
+      const callee = x.expression;
+      if (ts.isPropertyAccessExpression(callee) && /^(set|append)$/.test(callee.name.text) && carried(rootName(callee.expression)))
+        hit = { name: rootName(callee.expression) as string, how: x.getText(sf) };
+      else if (callee.getText(sf) === 'Object.assign' && x.arguments[0] && carried(rootName(x.arguments[0])))
+        hit = { name: rootName(x.arguments[0]) as string, how: x.getText(sf) };
+      else if (ts.isIdentifier(callee) && functions.has(callee.text)) {
+        const fn = functions.get(callee.text) as ts.SignatureDeclaration;
+        x.arguments.forEach((a, i) => {
+          if (!hit && ts.isIdentifier(a) && carried(a.text) && assignsParamField(fn, i)) hit = { name: a.text, how: x.getText(sf) };
+        });
+      }
+    }
+    if (!hit) ts.forEachChild(x, visit);
+  };
+  visit(loop.statement);
+  return hit;
+}
+
 /** Every flag of a corpus report (a finding that is not a note, a check that errored), judged from the folder's code. */
 export function judgeReport(r: VerifyReport, folder: string): { flags: { finding: Finding; judgement: FlagJudgement }[]; explained: boolean } {
   const ts = loadTypeScript(folder);
@@ -811,6 +1075,7 @@ export function judgeReport(r: VerifyReport, folder: string): { flags: { finding
       .filter((f) => f.severity !== 'info')
       .map((finding) => ({ finding, judgement: ts ? judgeFlag(ts, finding, reader) : { evidence: 'typescript cannot be loaded' } })),
   );
-  const erroredBare = r.checks.some((c) => c.outcome === 'error' && !c.findings.length);
-  return { flags, explained: !erroredBare && flags.every((x) => x.judgement.category !== undefined) };
+  // a check that failed, errored or warned with no flag to judge explains nothing
+  const bare = r.checks.some((c) => ['error', 'failed', 'warning'].includes(c.outcome) && !c.findings.some((f) => f.severity !== 'info'));
+  return { flags, explained: !bare && (r.verdict === 'verified' || flags.length > 0) && flags.every((x) => x.judgement.category !== undefined) };
 }

@@ -9,7 +9,7 @@
 // unchanged. The recorder (`dryrun --save`) reaches the API through the harness's key proxy: it holds a
 // one-time token for this interaction's connection, never the key.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunStore } from '../../src/core/runs/store';
@@ -125,4 +125,53 @@ describe("the toolchain processes that load the agent's script run confined", ()
     expect(nango.requests.some((r) => r.path.startsWith('/proxy/calendar/v3/calendars/primary/events'))).toBe(true);
     expect(existsSync(outside), existsSync(outside) ? readFileSync(outside, 'utf8') : '').toBe(false);
   }, 400_000);
+
+  it("the toolchain is the project's, never one planted in the folder: no tool or module inside the folder is run or loaded", async () => {
+    const targets = [
+      await installCopy(store, work, template, 'create-event', 'planted-a'),
+      await installCopy(store, work, template, 'create-event', 'planted-b'),
+    ];
+    const used = (folder: string) => path.join(folder, 'planted-used.txt');
+    for (const t of targets) {
+      const nm = path.join(t.folder, 'node_modules');
+      const marker = path.join(base, `planted-${path.basename(t.folder)}`);
+      // tools: say they ran (outside the folder when they can, inside it always), then hand over to the real one
+      for (const tool of ['nango', 'tsc', 'eslint', 'vitest']) {
+        const real = path.join(REPO, 'node_modules', '.bin', tool);
+        mkdirSync(path.join(nm, '.bin'), { recursive: true });
+        const file = path.join(nm, '.bin', tool);
+        writeFileSync(file, `#!/bin/sh\necho "${tool} $*" >> ${used(t.folder)}\necho "${tool}" >> ${marker} 2>/dev/null\nexec ${real} "$@"\n`);
+        chmodSync(file, 0o755);
+      }
+      // modules the harness or its helpers would require from here
+      for (const mod of ['typescript', 'eslint', '@typescript-eslint/parser', '@eslint/compat']) {
+        const dir = path.join(nm, ...mod.split('/'));
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: mod, main: 'index.js' }));
+        writeFileSync(
+          path.join(dir, 'index.js'),
+          `require('fs').appendFileSync(${JSON.stringify(used(t.folder))}, 'module ${mod} in ' + process.pid + '\\n');\n` +
+            `try { require('fs').appendFileSync(${JSON.stringify(marker)}, 'module ${mod} ' + Object.keys(process.env).filter((k) => /SECRET|TOKEN|PASSWORD/.test(k)).join(',') + '\\n'); } catch {}\n` +
+            `module.exports = require(${JSON.stringify(path.join(REPO, 'node_modules', ...mod.split('/')))});\n`,
+        );
+      }
+    }
+    const toolchain = new NangoToolchain({ secretKey: SECRET, host: nango.url, timeoutMs: 180_000 });
+    const interaction = { id: 'planted-a', integrationId: 'google-calendar', kind: 'action', connectionId: 'conn-1', environment: 'dev' } as never;
+    const [alone] = await verifyInteractions([targets[0]!], { runs: store });
+    const together = await verifyInteractions(targets, { runs: store });
+    // and the folder's own packages are a finding: the script's imports would resolve to them
+    for (const r of [alone!, ...together]) {
+      const own = r.checks.find((c) => c.check === 'compile')?.findings.find((f) => f.rule === 'compile.own-packages');
+      expect(own, r.key).toMatchObject({ severity: 'error', message: expect.stringContaining('node_modules/@eslint/compat') });
+      expect(r.verdict).toBe('failed');
+    }
+    await toolchain.runTests({ folder: targets[0]!.folder, interaction });
+    await toolchain.record({ folder: targets[0]!.folder, interaction, input: INPUT });
+    for (const t of targets) {
+      const marker = path.join(base, `planted-${path.basename(t.folder)}`);
+      expect(existsSync(marker) ? readFileSync(marker, 'utf8') : '', 'nothing planted ran outside the sandbox').toBe('');
+      expect(existsSync(used(t.folder)) ? readFileSync(used(t.folder), 'utf8') : '', 'nothing planted ran at all').toBe('');
+    }
+  }, 600_000);
 });

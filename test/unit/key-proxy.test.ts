@@ -70,7 +70,7 @@ describe("the recorder's key proxy", () => {
       ['/connections', {}, /not a request a recording needs/],
       ['/proxy/anything', { headers: { 'connection-id': 'conn-2', 'provider-config-key': 'google-calendar' } }, /through connection "conn-2"/],
       ['/proxy/anything', { headers: { 'connection-id': 'conn-1', 'provider-config-key': 'slack' } }, /for integration "slack"/],
-      ['/connection/conn-1', { method: 'DELETE' }, /only provider calls may change anything/],
+      ['/connection/conn-1', { method: 'DELETE' }, /only provider calls and its own connection’s metadata may change anything/],
       ['/integrations/hubspot', {}, /integration "hubspot" is not this interaction's/],
     ];
     for (const [p, init, why] of cases) {
@@ -91,7 +91,40 @@ describe("the recorder's key proxy", () => {
     expect(seen.length).toBe(before);
   });
 
+  it("lets the script update its own connection's metadata, and no other's (judged by the body)", async () => {
+    const before = seen.length;
+    const own = JSON.stringify({ metadata: { cursor: 'x' }, connection_id: 'conn-1', provider_config_key: 'google-calendar' });
+    expect(await call('/connections/metadata', { method: 'POST', headers: { 'content-type': 'application/json' }, body: own })).toMatchObject({ status: 200 });
+    expect(seen.slice(before).map((s) => [s.method, s.url, s.auth, s.body])).toEqual([['POST', '/connections/metadata', `Bearer ${KEY}`, own]]);
+    for (const body of [
+      JSON.stringify({ metadata: {}, connection_id: 'conn-2', provider_config_key: 'google-calendar' }),
+      JSON.stringify({ metadata: {}, connection_id: ['conn-1', 'conn-2'], provider_config_key: 'google-calendar' }),
+      JSON.stringify({ metadata: {}, connection_id: 'conn-1', provider_config_key: 'hubspot' }),
+      'not json',
+    ]) {
+      const r = await call('/connections/metadata', { method: 'PATCH', body });
+      expect(r.status, body).toBe(403);
+    }
+    expect(seen.length).toBe(before + 1);
+  });
+
+  it('lets the script trigger an action on its own connection only', async () => {
+    const mine = await call('/action/trigger', {
+      method: 'POST',
+      headers: { 'connection-id': 'conn-1', 'provider-config-key': 'google-calendar' },
+      body: '{}',
+    });
+    expect(mine.status).toBe(200);
+    const other = await call('/action/trigger', {
+      method: 'POST',
+      headers: { 'connection-id': 'conn-9', 'provider-config-key': 'google-calendar' },
+      body: '{}',
+    });
+    expect(other.status).toBe(403);
+  });
+
   it('judges paths as decoded segments (no way round by encoding)', () => {
+    expect(refusalOf('GET', '/connection/%E0%A4%A', {}, scope)).toBe('not a URL');
     expect(refusalOf('GET', '/connection/%63onn-1', {}, scope)).toBeUndefined();
     expect(refusalOf('GET', '/connection/conn-1%2F..%2Fother', {}, scope)).toMatch(/is not this interaction's/);
     expect(refusalOf('GET', '/connection/conn-1/../other', {}, scope)).toMatch(/is not this interaction's|not a request/);

@@ -348,7 +348,12 @@ export async function applyAssembly(plan: AssemblyPlan, opts: ApplyOptions = {})
   let compile: CompileOutcome = { ran: false, ok: true, findings: [], detail: 'not compiled' };
   if (opts.compile !== false && plan.included.length) {
     opts.onStep?.('compiling');
-    compile = await nangoCompile(plan.projectDir, { timeoutMs: opts.timeoutMs ?? 180_000, signal: opts.signal, bins: opts.bins }, plan.integrationId);
+    compile = await nangoCompile(
+      plan.projectDir,
+      { timeoutMs: opts.timeoutMs ?? 180_000, signal: opts.signal, bins: opts.bins },
+      plan.integrationId,
+      plan.projectDir,
+    );
     if (cancelled()) compile = { ran: false, ok: false, findings: [], detail: 'compile cancelled: the files were written, the project was not compiled' };
   }
   return {

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { relativeTo } from '../guard/protectedPaths';
-import { confinedTo, findBin, runTool, stripAnsi, tail, type ToolRunOptions } from './tools';
+import { confinedTo, findBin, runTool, stripAnsi, tail, toolchainDirOf, type ToolRunOptions } from './tools';
 import type { Finding } from '../runs/report';
 
 export interface CompileOutcome {
@@ -45,8 +45,14 @@ export function parseTsc(output: string): { file: string; line: number; column: 
  * read its definition, which runs the script's top-level code — the agent's code, kept from the
  * machine, the other folders and every secret as its own commands are.
  */
-export async function nangoCompile(folder: string, opts: ToolRunOptions, integrationId: string): Promise<CompileOutcome> {
-  const bin = findBin(folder, 'nango', opts.bins);
+export async function nangoCompile(
+  folder: string,
+  opts: ToolRunOptions,
+  integrationId: string,
+  /** Where the CLI is found from: above an interaction folder (default); a project's own for Assemble. */
+  toolsFrom: string = toolchainDirOf(folder),
+): Promise<CompileOutcome> {
+  const bin = findBin(toolsFrom, 'nango', opts.bins);
   if (!bin) return missingTool('nango', folder);
   const result = await runTool(bin, ['compile', '--no-interactive', '--auto-confirm'], folder, confinedTo(opts, bin, { folder, integrationId }));
   const errors = parseNangoCompile(result.output);
@@ -75,7 +81,7 @@ export async function nangoCompile(folder: string, opts: ToolRunOptions, integra
 export async function sharedTypecheck(folders: readonly string[], scratchDir: string, opts: ToolRunOptions): Promise<Map<string, CompileOutcome>> {
   const result = new Map<string, CompileOutcome>();
   if (!folders.length) return result;
-  const tsc = findBin(folders[0] as string, 'tsc', opts.bins);
+  const tsc = findBin(toolchainDirOf(folders[0] as string), 'tsc', opts.bins);
   if (!tsc) {
     for (const f of folders) result.set(f, missingTool('tsc', f));
     return result;

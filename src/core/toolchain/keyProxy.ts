@@ -37,17 +37,20 @@ export function refusalOf(
   rawUrl: string,
   headers: http.IncomingHttpHeaders,
   scope: Pick<KeyProxyOptions, 'connectionId' | 'integrationId'>,
+  /** The request's body, read for the requests judged by it (a metadata update). */
+  body?: string,
 ): string | undefined {
   let url: URL;
+  let parts: string[];
   try {
     url = new URL(rawUrl, 'http://proxy.invalid');
+    parts = url.pathname
+      .split('/')
+      .filter(Boolean)
+      .map((p) => decodeURIComponent(p));
   } catch {
     return 'not a URL';
   }
-  const parts = url.pathname
-    .split('/')
-    .filter(Boolean)
-    .map((p) => decodeURIComponent(p));
   const header = (name: string) => {
     const v = headers[name];
     return Array.isArray(v) ? v.join(',') : v;
@@ -61,7 +64,29 @@ export function refusalOf(
       return `a provider call for integration ${JSON.stringify(key ?? '(none)')}, not this interaction's (${scope.integrationId})`;
     return undefined;
   }
-  if (method !== 'GET') return 'only provider calls may change anything during a recording';
+  if (parts[0] === 'action' && parts[1] === 'trigger' && parts.length === 2 && method === 'POST') {
+    const conn = header('connection-id');
+    const key = header('provider-config-key');
+    if (conn !== scope.connectionId || key !== scope.integrationId)
+      return `an action triggered for connection ${JSON.stringify(conn ?? '(none)')} of ${JSON.stringify(key ?? '(none)')}, not this interaction's`;
+    return undefined;
+  }
+  if ((parts[0] === 'connections' || parts[0] === 'connection') && parts[1] === 'metadata' && parts.length === 2 && (method === 'POST' || method === 'PATCH')) {
+    // the script's setMetadata/updateMetadata: its own connection only, as the body names it
+    let sent: { connection_id?: unknown; provider_config_key?: unknown };
+    try {
+      sent = JSON.parse(body ?? '') as typeof sent;
+    } catch {
+      return 'a metadata update whose body is not JSON';
+    }
+    const ids = Array.isArray(sent?.connection_id) ? (sent.connection_id as unknown[]) : [sent?.connection_id];
+    if (!ids.length || ids.some((c) => c !== scope.connectionId))
+      return `a metadata update for connection ${JSON.stringify(sent?.connection_id)}, not this interaction's (${scope.connectionId})`;
+    if (sent.provider_config_key !== scope.integrationId)
+      return `a metadata update for integration ${JSON.stringify(sent.provider_config_key)}, not this interaction's (${scope.integrationId})`;
+    return undefined;
+  }
+  if (method !== 'GET') return 'only provider calls and its own connection’s metadata may change anything during a recording';
   if ((parts[0] === 'connection' || parts[0] === 'connections') && parts.length === 2) {
     if (parts[1] !== scope.connectionId) return `connection ${JSON.stringify(parts[1])} is not this interaction's (${scope.connectionId})`;
     const pck = url.searchParams.get('provider_config_key');
@@ -74,6 +99,9 @@ export function refusalOf(
   if (url.pathname === '/environment-variables' || url.pathname === '/api/v1/environments') return undefined;
   return 'not a request a recording needs';
 }
+
+/** The largest body read to judge a request (a metadata update). */
+const MAX_JUDGED_BODY = 1_000_000;
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'authorization', 'content-length']);
 
@@ -95,14 +123,35 @@ export async function startKeyProxy(opts: KeyProxyOptions): Promise<KeyProxy> {
     };
     const auth = Buffer.from(String(req.headers.authorization ?? ''));
     if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) return deny(401, 'not the recorder’s token');
-    const why = refusalOf(method, req.url ?? '/', req.headers, opts);
-    if (why) return deny(403, why);
-    // forwarded as judged (dot segments resolved), never as sent
     const judged = new URL(req.url ?? '/', 'http://proxy.invalid');
+    if (method === 'GET' || judged.pathname.startsWith('/proxy/') || judged.pathname === '/proxy') {
+      const why = refusalOf(method, req.url ?? '/', req.headers, opts);
+      if (why) return deny(403, why);
+      return forward(req, res, judged);
+    }
+    // other changes are judged by their body: read it (bounded) before anything is sent on
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_JUDGED_BODY) chunks.push(c);
+    });
+    req.on('end', () => {
+      if (size > MAX_JUDGED_BODY) return deny(413, `a ${size}-byte body is more than a recording sends here`);
+      const body = Buffer.concat(chunks);
+      const why = refusalOf(method, req.url ?? '/', req.headers, opts, body.toString('utf8'));
+      if (why) return deny(403, why);
+      forward(req, res, judged, body);
+    });
+  });
+
+  function forward(req: http.IncomingMessage, res: http.ServerResponse, judged: URL, body?: Buffer): void {
+    const method = req.method ?? 'GET';
     const headers: http.OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
     headers.authorization = `Bearer ${opts.secretKey}`;
-    if (req.headers['content-length'] !== undefined) headers['content-length'] = req.headers['content-length'];
+    if (body) headers['content-length'] = String(body.length);
+    else if (req.headers['content-length'] !== undefined) headers['content-length'] = req.headers['content-length'];
     const out = send(
       {
         protocol: upstream.protocol,
@@ -124,8 +173,10 @@ export async function startKeyProxy(opts: KeyProxyOptions): Promise<KeyProxy> {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'upstream_unreachable', message: `the Nango API cannot be reached: ${err.message}` } }));
     });
-    req.pipe(out);
-  });
+    // forwarded as judged (dot segments resolved), never as sent
+    if (body) out.end(body);
+    else req.pipe(out);
+  }
   const url = await listenLoopback(server);
   return { url, token, refused, unreachable, close: () => closeServer(server) };
 }

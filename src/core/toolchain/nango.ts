@@ -143,7 +143,8 @@ export class NangoToolchain implements Toolchain {
   }
 
   private bin(folder: string): string | undefined {
-    return this.options.bin ?? findNangoBin(folder);
+    // the project's CLI, above the folder: never one the agent could have put in its folder
+    return this.options.bin ?? findNangoBin(path.dirname(path.resolve(folder)));
   }
 
   async record(req: RecordRequest): Promise<RecordOutcome> {

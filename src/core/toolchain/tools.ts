@@ -17,6 +17,13 @@ export interface ToolBins {
 }
 
 /**
+ * Where an interaction folder's toolchain is found: the project above it, never the folder itself —
+ * the agent writes there, and a `node_modules/.bin/tsc` or a `node_modules/typescript` it planted would
+ * otherwise be run, or loaded, by the harness.
+ */
+export const toolchainDirOf = (folder: string): string => path.dirname(path.resolve(folder));
+
+/**
  * The binary to run: the override when one is given (undefined when it does not exist, so a wrong
  * override is a `toolchain.missing` finding, never a spawn error), else the first
  * `node_modules/.bin/<name>` in the folder or above it.

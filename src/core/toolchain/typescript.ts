@@ -29,8 +29,10 @@ export function loadTypeScript(folder: string): TS | undefined {
   const key = path.resolve(folder);
   const cached = cache.get(key);
   if (cached !== undefined) return cached ?? undefined;
-  // createRequire resolves node_modules from the given file's directory upwards, as Node would.
-  const inFolder = path.join(key, '__integration_builder__.js');
+  // createRequire resolves node_modules from the given file's directory upwards, as Node would — from
+  // the folder's parent: a `node_modules/typescript` inside the folder is the agent's, and loading it
+  // would run the agent's code in the harness.
+  const inFolder = path.join(path.dirname(key), '__integration_builder__.js');
   let ts = tryRequire(inFolder, 'typescript');
   if (!ts) {
     try {

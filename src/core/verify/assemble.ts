@@ -139,3 +139,45 @@ export async function unitOnlyFindings(target: VerifyTarget, scriptRel: string):
   const problems = unit.problems.filter((p) => p.kind !== 'import-missing' && p.kind !== 'script-missing');
   return problemFindings(problems.map((p) => ({ kind: p.kind, message: p.message, keys: [target.key], file: p.file, line: p.line })));
 }
+
+/**
+ * Packages of the folder's own (`node_modules/<name>` inside the interaction folder): the script's
+ * imports resolve to them before the project's — in the compile, the tests and the recorder — so what
+ * Verify would judge is the agent's package (a `nango` or `zod` of its own), and Assemble does not ship
+ * it. Tool caches there (`node_modules/.vite`, `.cache`…) are no package. Unreadable is a finding.
+ */
+export async function ownPackageFindings(folder: string): Promise<Finding[]> {
+  const dir = path.join(folder, 'node_modules');
+  const finding = (message: string): Finding => ({
+    check: 'compile',
+    rule: 'compile.own-packages',
+    severity: 'error',
+    message,
+    location: { file: 'node_modules' },
+  });
+  let st;
+  try {
+    st = await fs.lstat(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    return [finding(`node_modules in the folder cannot be read (${(err as Error).message}), so what the script's imports resolve to is unknown`)];
+  }
+  if (!st.isDirectory()) return [finding('node_modules in the folder is not a folder (a link or a file): the script must use the project’s packages')];
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    return [finding(`node_modules in the folder cannot be read (${(err as Error).message}), so what the script's imports resolve to is unknown`)];
+  }
+  const packages: string[] = [];
+  for (const n of names.filter((n) => !n.startsWith('.'))) {
+    if (!n.startsWith('@')) packages.push(n);
+    else packages.push(...(await fs.readdir(path.join(dir, n)).catch(() => [''])).map((m) => (m ? `${n}/${m}` : n)));
+  }
+  if (!packages.length) return [];
+  return [
+    finding(
+      `the folder has packages of its own (node_modules/${packages.slice(0, 5).join(', node_modules/')}${packages.length > 5 ? ', …' : ''}): the script's imports resolve to them before the project's, so Verify would judge those and Assemble does not ship them — use the project's packages`,
+    ),
+  ];
+}

@@ -10,7 +10,7 @@ import { testsDirOf } from '../guard/protectedPaths';
 import { readViolations, violationLogFor } from '../guard/violations';
 import { RunStore } from '../runs/store';
 import { scriptRelativePath } from '../workspace/scaffold';
-import { assembleFindings, sharedAssembleFindings, unitOnlyFindings, type AssembleOutcome } from './assemble';
+import { assembleFindings, ownPackageFindings, sharedAssembleFindings, unitOnlyFindings, type AssembleOutcome } from './assemble';
 import { nangoCompile, sharedTypecheck, type CompileOutcome } from '../toolchain/compile';
 import { confinementFindings } from './confinement';
 import { fixtureFindings } from './fixtures';
@@ -196,8 +196,10 @@ async function verifyOne(
     return { outcome: outcomeOf(findings), findings, detail: r.detail };
   });
   await timed('compile', async () => {
+    const own = await ownPackageFindings(target.folder);
     const r = shared ?? (await nangoCompile(target.folder, tool, target.integrationId));
-    return { outcome: r.ran ? outcomeOf(r.findings) : 'error', findings: r.findings, detail: r.detail };
+    const findings = [...own, ...r.findings];
+    return { outcome: r.ran ? outcomeOf(findings) : 'error', findings, detail: r.detail };
   });
   if (shared && checks.has('compile')) {
     const c = results.find((r) => r.check === 'compile');

@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { judgeLintFindings } from './rules/lintJudge';
 import { loadTypeScript } from '../toolchain/typescript';
-import { findBin, runNodeScript, tail, type ToolRunOptions } from '../toolchain/tools';
+import { findBin, runNodeScript, tail, toolchainDirOf, type ToolRunOptions } from '../toolchain/tools';
 import type { Finding } from './types';
 
 /** The plugin's name as Nango's configuration registers it (its package name, minus `eslint-plugin-`). */
@@ -112,7 +112,7 @@ export interface LintOutcome {
 }
 
 export async function lintFindings(folder: string, files: readonly string[], opts: ToolRunOptions): Promise<LintOutcome> {
-  const eslintBin = findBin(folder, 'eslint', opts.bins);
+  const eslintBin = findBin(toolchainDirOf(folder), 'eslint', opts.bins);
   if (!eslintBin) {
     return {
       ran: false,

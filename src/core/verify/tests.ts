@@ -18,7 +18,7 @@ import { judgeReplay } from '../toolchain/replay/judge';
 import { packageDirOf, runReplay } from '../toolchain/replay/run';
 import { compareCode, showDifference } from '../toolchain/sameCode';
 import { loadTypeScript, type TS } from '../toolchain/typescript';
-import { confinedTo, findBin, runTool, tail, type ToolRunOptions } from '../toolchain/tools';
+import { confinedTo, findBin, runTool, tail, toolchainDirOf, type ToolRunOptions } from '../toolchain/tools';
 import type { Finding } from './types';
 
 export interface TestsOutcome {
@@ -67,9 +67,9 @@ export async function testFindings(folder: string, integrationId: string, opts: 
     return { ran: false, findings, passed: 0 };
   }
   if (findings.length) return { ran: false, findings, passed: 0 };
-  // The toolchain of the project above the folder (where the scaffold has it); one inside the folder only when there is none above.
-  const nango = findBin(path.dirname(folder), 'nango', opts.bins) ?? findBin(folder, 'nango', opts.bins);
-  const vitest = findBin(path.dirname(folder), 'vitest', opts.bins) ?? findBin(folder, 'vitest', opts.bins);
+  // The toolchain of the project above the folder (where the scaffold has it), never one inside it.
+  const nango = findBin(toolchainDirOf(folder), 'nango', opts.bins);
+  const vitest = findBin(toolchainDirOf(folder), 'vitest', opts.bins);
   if (!nango || !vitest) {
     const name = !nango ? 'nango' : 'vitest';
     return {

@@ -172,20 +172,16 @@ export async function runReplay(
 }
 
 /**
- * `node_modules/.bin/<name>` of the project above the folder (where the scaffold has the toolchain),
- * else one inside the folder itself.
+ * `node_modules/.bin/<name>` of the project above the folder (where the scaffold has the toolchain) —
+ * never one inside the folder: the agent writes there, a tool in it would be the agent's.
  */
 export function toolBinAbove(folder: string, name: string): string | undefined {
-  const start = path.resolve(folder);
-  for (const from of [path.dirname(start), start]) {
-    let dir = from;
-    for (;;) {
-      const candidate = path.join(dir, 'node_modules', '.bin', name);
-      if (existsSync(candidate)) return candidate;
-      const parent = path.dirname(dir);
-      if (parent === dir) break;
-      dir = parent;
-    }
+  let dir = path.dirname(path.resolve(folder));
+  for (;;) {
+    const candidate = path.join(dir, 'node_modules', '.bin', name);
+    if (existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
   }
-  return undefined;
 }

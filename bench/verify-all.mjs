@@ -17,6 +17,8 @@
 //                 during Verify all.
 //   serial_peak_rss_mb  the same during the one-at-a-time pass.
 //   per_interaction_s   wall_s / N.
+//   lint_shared_s, lint_each_s, lint_speedup   the lint check alone over the N folders: all in one ESLint
+//                 process (per batch of 16, as Verify all lints) against one ESLint start per folder.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -118,8 +120,28 @@ export async function run({ log }) {
     check(one, 'one at a time');
     log(`one at a time: ${serial.toFixed(1)} s, peak ${serialPeak.toFixed(0)} MB`);
 
+    // Lint alone, side by side: every folder in one ESLint process (per batch of 16) against one ESLint
+    // start per folder, the same N folders, one after the other in this run.
+    const lintOnly = async (label, fn) => {
+      const t0 = Date.now();
+      const reports = await fn();
+      const bad = reports.filter((r) => r.checks.some((c) => c.check === 'lint' && c.outcome !== 'passed'));
+      if (bad.length) throw new Error(`${label}: lint did not pass for ${bad.length}, e.g. ${JSON.stringify(bad[0].checks)}`);
+      return (Date.now() - t0) / 1000;
+    };
+    const lintShared = await lintOnly('lint together', () => verifyMod.verifyInteractions(targets, { runs, checks: ['lint'], concurrency: 2 }));
+    const lintEach = await lintOnly('lint one at a time', async () => {
+      const out = [];
+      for (const target of targets) out.push(...(await verifyMod.verifyInteractions([target], { runs, checks: ['lint'], concurrency: 1 })));
+      return out;
+    });
+    log(`lint: together ${lintShared.toFixed(1)} s, one at a time ${lintEach.toFixed(1)} s`);
+
     return {
       wall_s: +wall.toFixed(1),
+      lint_shared_s: +lintShared.toFixed(1),
+      lint_each_s: +lintEach.toFixed(1),
+      lint_speedup: +(lintEach / lintShared).toFixed(2),
       speedup: +(serial / wall).toFixed(2),
       peak_rss_mb: +peak.toFixed(0),
       serial_s: +serial.toFixed(1),

@@ -2,10 +2,10 @@
 // typescript-eslint loaded, disable comments honoured (Nango's, typescript-eslint's, core rules',
 // prettier's), an unused directive no finding, each message labelled with its real rule. Runs the real
 // eslint of this repository's node_modules on scripts written into a scratch folder inside the repo.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lintFinding, lintFindings, NANGO_LINT_RULES, NANGO_PLUGIN } from '../../src/core/verify/lint';
+import { lintFinding, lintFindings, NANGO_LINT_RULES, NANGO_PLUGIN, sharedLintFindings } from '../../src/core/verify/lint';
 
 const base = path.join(__dirname, '..', '..', '.test-runs', `verify-rule-lint-${process.pid}`);
 const rel = (name: string) => `google-calendar/actions/${name}.ts`;
@@ -124,4 +124,19 @@ describe('ESLint messages as findings', () => {
       lintFinding('a.ts', { rule: null, severity: 1, message: "Unused eslint-disable directive (no problems were reported from 'no-var').", ...at }),
     ).toMatchObject({ rule: 'lint.directive', severity: 'warning' });
   });
+
+  it('Verify all lints many folders in one ESLint process with the same results as one by one; a folder whose file is missing did not run', async () => {
+    const folders = ['honest', 'console', 'loop', 'poll', 'broken'].map((name) => {
+      const folder = path.join(base, 'many', name);
+      mkdirSync(path.join(folder, 'google-calendar', 'actions'), { recursive: true });
+      writeFileSync(path.join(folder, rel(name)), readFileSync(path.join(base, rel(name)), 'utf8'));
+      return { folder, files: [rel(name)] };
+    });
+    const missing = { folder: path.join(base, 'many', 'missing'), files: [rel('missing')] };
+    mkdirSync(missing.folder, { recursive: true });
+    const together = await sharedLintFindings([...folders, missing], opts);
+    for (const job of folders) expect(together.get(job.folder), job.folder).toEqual(await lintFindings(job.folder, job.files, opts));
+    expect(together.get(missing.folder)).toMatchObject({ ran: false, findings: [{ rule: 'lint.did-not-run', severity: 'error' }] });
+    expect(together.get(missing.folder)?.detail).toMatch(/eslint failed: .*missing/i);
+  }, 120_000);
 });

@@ -15,7 +15,7 @@ import { nangoCompile, sharedTypecheck, type CompileOutcome } from '../toolchain
 import { confinementFindings } from './confinement';
 import { fixtureFindings } from './fixtures';
 import type { ToolBins } from '../toolchain/tools';
-import { lintFindings } from './lint';
+import { lintFindings, sharedLintFindings, type LintOutcome } from './lint';
 import { testFindings } from './tests';
 import { sessionFromStore, transcriptFromMessages, transcriptRules, readTranscriptFile, type RuleContext, type Transcript } from './transcript';
 import type { CheckId, CheckOutcome, CheckProgress, CheckResult, Finding, Verdict, VerifyListeners, VerifyReport, VerifyTarget } from './types';
@@ -80,6 +80,18 @@ export async function verifyInteractions(targets: readonly VerifyTarget[], opts:
     const compiling = targets.filter((t) => existsSync(path.join(t.folder, 'index.ts')) && compiled?.get(t.folder)?.ok !== false);
     assembled = await sharedAssembleFindings(compiling, path.join(options.runs.dir, '.verify'), tool);
   }
+  // Lint of many interactions: ESLint and its plugins start once for all of them (per batch), not per folder.
+  let linted: Map<string, LintOutcome> | undefined;
+  let lintMs = 0;
+  if (shared && checks.has('lint')) {
+    for (const t of targets) options.onProgress?.(t.key, 'lint', 'running');
+    const t0 = Date.now();
+    linted = await sharedLintFindings(
+      targets.map((t) => ({ folder: t.folder, files: [scriptRelativePath({ integrationId: t.integrationId, id: t.interactionId, kind: t.kind })] })),
+      tool,
+    );
+    lintMs = (Date.now() - t0) / Math.max(1, targets.length);
+  }
   const reports: VerifyReport[] = new Array(targets.length);
   let next = 0;
   const worker = async () => {
@@ -87,7 +99,15 @@ export async function verifyInteractions(targets: readonly VerifyTarget[], opts:
       const i = next++;
       const target = targets[i] as VerifyTarget;
       if (options.signal?.aborted) throw new Error('verification cancelled');
-      const report = await verifyOne(target, options, checks, compiled?.get(target.folder), compileMs, assembled?.get(target.folder));
+      const report = await verifyOne(
+        target,
+        options,
+        checks,
+        compiled?.get(target.folder),
+        compileMs,
+        assembled?.get(target.folder),
+        linted?.has(target.folder) ? { ...(linted.get(target.folder) as LintOutcome), ms: lintMs } : undefined,
+      );
       reports[i] = report;
       try {
         options.onReport?.(report);
@@ -107,6 +127,7 @@ async function verifyOne(
   shared: CompileOutcome | undefined,
   sharedMs: number,
   sharedAssembled?: AssembleOutcome,
+  sharedLint?: LintOutcome & { readonly ms: number },
 ): Promise<VerifyReport> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
@@ -126,7 +147,7 @@ async function verifyOne(
 
   const timed = async (check: CheckId, fn: () => Promise<Omit<CheckResult, 'check' | 'durationMs'>>): Promise<void> => {
     if (!checks.has(check)) return;
-    if (check !== 'compile' || !shared) progress(check, 'running');
+    if ((check !== 'compile' || !shared) && (check !== 'lint' || !sharedLint)) progress(check, 'running');
     const c0 = Date.now();
     try {
       const r = await fn();
@@ -201,6 +222,10 @@ async function verifyOne(
     const findings = [...own, ...r.findings];
     return { outcome: r.ran ? outcomeOf(findings) : 'error', findings, detail: r.detail };
   });
+  if (sharedLint) {
+    const l = results.find((r) => r.check === 'lint');
+    if (l) (l as { durationMs: number }).durationMs = Math.round(sharedLint.ms);
+  }
   if (shared && checks.has('compile')) {
     const c = results.find((r) => r.check === 'compile');
     if (c) (c as { durationMs: number }).durationMs = Math.round(sharedMs);
@@ -227,7 +252,7 @@ async function verifyOne(
     }
   });
   await timed('lint', async () => {
-    const r = await lintFindings(target.folder, [scriptRel], tool);
+    const r = sharedLint ?? (await lintFindings(target.folder, [scriptRel], tool));
     return { outcome: r.ran ? outcomeOf(r.findings) : 'error', findings: r.findings, detail: r.detail };
   });
 

@@ -38,11 +38,16 @@ export const NANGO_LINT_RULES: Record<string, 'error' | 'warn'> = {
   'include-docs-for-endpoints': 'error',
 };
 
-/** Runs in a child Node with the project's modules; prints JSON results, or `MISSING <module>`. */
+/**
+ * Runs in a child Node with the project's modules: one ESLint per job (an interaction folder and its
+ * files), all in one process — Verify all lints every folder with one start of ESLint and its plugins.
+ * Prints `RESULTS <job> <json>` per job, or `MISSING <module>` / `ERROR <job> <message>`. ESLint only
+ * parses the files (no configuration of the folder's is read), so nothing of the agent's runs here.
+ */
 const RUNNER = `
 const { createRequire } = require('module');
 const path = require('path');
-const [folder, from, pluginName, rulesJson, ...files] = process.argv.slice(1).filter((a) => a !== '--');
+const [from, pluginName, rulesJson, jobsJson] = process.argv.slice(1).filter((a) => a !== '--');
 const req = createRequire(from);
 const tryReq = (m) => { try { return req(m); } catch { return undefined; } };
 const need = (m, alt) => { const v = tryReq(m) ?? (alt ? alt() : undefined); if (!v) { console.log('MISSING ' + m); process.exit(3); } return v; };
@@ -53,22 +58,30 @@ const { fixupPluginRules } = need('@eslint/compat');
 const nango = fixupPluginRules(need('@nangohq/eslint-plugin-custom-integrations-linting'));
 const rules = Object.fromEntries(Object.entries(JSON.parse(rulesJson)).map(([k, v]) => [pluginName + '/' + k, v]));
 (async () => {
-  const eslint = new ESLint({
-    cwd: folder,
-    overrideConfigFile: true,
-    overrideConfig: [{
-      files: ['**/*.ts'],
-      languageOptions: { parser, ecmaVersion: 2022, sourceType: 'module' },
-      linterOptions: { reportUnusedDisableDirectives: 'off' },
-      // prettier's rule is registered and left off: its disable comments stay valid, formatting is not judged.
-      plugins: { [pluginName]: nango, '@typescript-eslint': tseslint, prettier: { rules: { prettier: { meta: { schema: false }, create: () => ({}) } } } },
-      rules,
-    }],
-  });
-  const results = await eslint.lintFiles(files);
-  // Only files with messages: the output of a large batch stays small enough to be read whole.
-  console.log('RESULTS ' + JSON.stringify(results.filter((r) => r.messages.length).map((r) => ({ file: path.relative(folder, r.filePath), messages: r.messages.map((m) => ({ rule: m.ruleId, fatal: !!m.fatal, severity: m.severity, line: m.line, column: m.column, message: m.message })) }))));
-})().catch((e) => { console.log('ERROR ' + (e && e.message)); process.exit(2); });
+  const jobs = JSON.parse(jobsJson);
+  for (let i = 0; i < jobs.length; i++) {
+    const { folder, files } = jobs[i];
+    try {
+      const eslint = new ESLint({
+        cwd: folder,
+        overrideConfigFile: true,
+        overrideConfig: [{
+          files: ['**/*.ts'],
+          languageOptions: { parser, ecmaVersion: 2022, sourceType: 'module' },
+          linterOptions: { reportUnusedDisableDirectives: 'off' },
+          // prettier's rule is registered and left off: its disable comments stay valid, formatting is not judged.
+          plugins: { [pluginName]: nango, '@typescript-eslint': tseslint, prettier: { rules: { prettier: { meta: { schema: false }, create: () => ({}) } } } },
+          rules,
+        }],
+      });
+      const results = await eslint.lintFiles(files);
+      // Only files with messages: the output of a large batch stays small enough to be read whole.
+      console.log('RESULTS ' + i + ' ' + JSON.stringify(results.filter((r) => r.messages.length).map((r) => ({ file: path.relative(folder, r.filePath), messages: r.messages.map((m) => ({ rule: m.ruleId, fatal: !!m.fatal, severity: m.severity, line: m.line, column: m.column, message: m.message })) }))));
+    } catch (e) {
+      console.log('ERROR ' + i + ' ' + String(e && e.message).split('\\n')[0]);
+    }
+  }
+})().catch((e) => { console.log('ERROR * ' + (e && e.message)); process.exit(2); });
 `;
 
 /** One message of ESLint's, as the runner prints it. */
@@ -112,67 +125,108 @@ export interface LintOutcome {
 }
 
 export async function lintFindings(folder: string, files: readonly string[], opts: ToolRunOptions): Promise<LintOutcome> {
-  const eslintBin = findBin(toolchainDirOf(folder), 'eslint', opts.bins);
-  if (!eslintBin) {
-    return {
-      ran: false,
-      detail: 'eslint is not installed in the project',
-      findings: [
-        {
-          check: 'lint',
-          rule: 'toolchain.missing',
-          severity: 'error',
-          message:
-            '`eslint` was not found: add eslint, typescript-eslint, @eslint/compat and @nangohq/eslint-plugin-custom-integrations-linting to the devDependencies',
-        },
-      ],
-    };
+  const out = await sharedLintFindings([{ folder, files }], opts);
+  return out.get(folder) as LintOutcome;
+}
+
+/** Folders linted by one ESLint process. */
+const LINT_BATCH = 16;
+
+const missingEslint: LintOutcome = {
+  ran: false,
+  detail: 'eslint is not installed in the project',
+  findings: [
+    {
+      check: 'lint',
+      rule: 'toolchain.missing',
+      severity: 'error',
+      message:
+        '`eslint` was not found: add eslint, typescript-eslint, @eslint/compat and @nangohq/eslint-plugin-custom-integrations-linting to the devDependencies',
+    },
+  ],
+};
+
+const didNotRun = (message: string, quote?: string): LintOutcome => ({
+  ran: false,
+  detail: message,
+  findings: [{ check: 'lint', rule: 'lint.did-not-run', severity: 'error', message, ...(quote ? { quote } : {}) }],
+});
+
+/**
+ * Lint of many interaction folders in one ESLint process per toolchain (Verify all): ESLint and its
+ * plugins start once instead of once per folder. Keyed by folder; a folder whose result cannot be read
+ * is `lint.did-not-run`, never clean.
+ */
+export async function sharedLintFindings(
+  jobs: readonly { folder: string; files: readonly string[] }[],
+  opts: ToolRunOptions,
+): Promise<Map<string, LintOutcome>> {
+  const out = new Map<string, LintOutcome>();
+  const byBin = new Map<string, { folder: string; files: readonly string[] }[]>();
+  for (const job of jobs) {
+    const bin = findBin(toolchainDirOf(job.folder), 'eslint', opts.bins);
+    if (!bin) out.set(job.folder, missingEslint);
+    else byBin.set(bin, [...(byBin.get(bin) ?? []), job]);
   }
-  const run = await runNodeScript(RUNNER, [folder, eslintBin, NANGO_PLUGIN, JSON.stringify(NANGO_LINT_RULES), ...files], folder, opts);
-  const missing = /^MISSING (.+)$/m.exec(run.output);
-  if (missing) {
-    return {
-      ran: false,
-      detail: `${missing[1]} is not installed in the project`,
-      findings: [
-        { check: 'lint', rule: 'toolchain.missing', severity: 'error', message: `\`${missing[1]}\` was not found: add it to the project's devDependencies` },
-      ],
-    };
+  // in batches: a batch's results are read from its output, which stays well under what is kept of it
+  const batches = [...byBin].flatMap(([bin, all]) =>
+    Array.from({ length: Math.ceil(all.length / LINT_BATCH) }, (_, b) => [bin, all.slice(b * LINT_BATCH, (b + 1) * LINT_BATCH)] as const),
+  );
+  for (const [eslintBin, group] of batches) {
+    const run = await runNodeScript(
+      RUNNER,
+      [eslintBin, NANGO_PLUGIN, JSON.stringify(NANGO_LINT_RULES), JSON.stringify(group)],
+      toolchainDirOf(group[0]!.folder),
+      opts,
+    );
+    const missing = /^MISSING (.+)$/m.exec(run.output);
+    const results = new Map<number, string>();
+    const errors = new Map<number, string>();
+    for (const m of run.output.matchAll(/^RESULTS (\d+) (.+)$/gm)) results.set(Number(m[1]), m[2] as string);
+    for (const m of run.output.matchAll(/^ERROR (\d+) (.*)$/gm)) errors.set(Number(m[1]), m[2] as string);
+    group.forEach((job, i) => {
+      if (missing) {
+        out.set(job.folder, {
+          ran: false,
+          detail: `${missing[1]} is not installed in the project`,
+          findings: [
+            {
+              check: 'lint',
+              rule: 'toolchain.missing',
+              severity: 'error',
+              message: `\`${missing[1]}\` was not found: add it to the project's devDependencies`,
+            },
+          ],
+        });
+        return;
+      }
+      const text = results.get(i);
+      if (text === undefined) {
+        const why = errors.get(i);
+        out.set(
+          job.folder,
+          didNotRun(run.timedOut ? 'eslint did not finish in time' : why ? `eslint failed: ${why}` : 'eslint did not run', tail(run.output, 6)),
+        );
+        return;
+      }
+      let parsed: { file: string; messages: LintMessage[] }[];
+      try {
+        parsed = JSON.parse(text) as typeof parsed;
+      } catch {
+        // A result that cannot be read is not a clean result.
+        out.set(job.folder, didNotRun("eslint's results could not be read", tail(run.output, 3)));
+        return;
+      }
+      const findings = parsed.flatMap((r) => r.messages.map((m) => lintFinding(r.file, m)));
+      const read = (rel: string): string | undefined => {
+        try {
+          return readFileSync(path.join(job.folder, ...rel.split('/')), 'utf8');
+        } catch {
+          return undefined;
+        }
+      };
+      out.set(job.folder, { ran: true, findings: judgeLintFindings(loadTypeScript(job.folder), read, findings) });
+    });
   }
-  const results = /^RESULTS (.+)$/m.exec(run.output);
-  if (!results) {
-    return {
-      ran: false,
-      detail: 'eslint did not run',
-      findings: [
-        {
-          check: 'lint',
-          rule: 'lint.did-not-run',
-          severity: 'error',
-          message: run.timedOut ? 'eslint did not finish in time' : 'eslint did not run',
-          quote: tail(run.output, 6),
-        },
-      ],
-    };
-  }
-  let parsed: { file: string; messages: LintMessage[] }[];
-  try {
-    parsed = JSON.parse(results[1] as string) as typeof parsed;
-  } catch {
-    // A result that cannot be read is not a clean result.
-    return {
-      ran: false,
-      detail: "eslint's results could not be read",
-      findings: [{ check: 'lint', rule: 'lint.did-not-run', severity: 'error', message: "eslint's results could not be read", quote: tail(run.output, 3) }],
-    };
-  }
-  const findings = parsed.flatMap((r) => r.messages.map((m) => lintFinding(r.file, m)));
-  const read = (rel: string): string | undefined => {
-    try {
-      return readFileSync(path.join(folder, ...rel.split('/')), 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
-  return { ran: true, findings: judgeLintFindings(loadTypeScript(folder), read, findings) };
+  return out;
 }

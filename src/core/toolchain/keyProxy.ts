@@ -1,16 +1,44 @@
 // The recorder's key proxy: `nango dryrun --save` runs the agent's script in its own process, so
 // whatever that process holds, the script holds. Handing it the Nango secret key would hand the agent a
-// key to the whole Nango environment — every connection's credentials — to read and send anywhere
-// (the recorder keeps the network). Instead the recorder gets a loopback address and a one-time token:
-// this proxy, run by the harness for one recording, puts the real key on the requests a recording of
-// THIS interaction needs (its connection, its integration, the provider calls made through that
-// connection) and refuses everything else, naming it. The key never enters the sandbox.
+// key to the whole Nango environment — every connection's credentials with it. Instead the recorder gets a one-time token and this proxy,
+// run by the harness for one recording, which puts the real key on the requests a recording of THIS
+// interaction needs (its connection, its integration, the provider calls made through that connection)
+// and refuses everything else, naming it. The key never enters the sandbox. The recorder has no network
+// of its own either: the proxy listens on a Unix socket bound into its sandbox, and RECORDER_FORWARDER
+// (run inside, before the CLI) turns that into the loopback address the CLI is given — so what the
+// script learns (a connection's credentials, say) it cannot send anywhere.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as path from 'node:path';
 import { closeServer, listenLoopback } from '../util/httpServer';
 
+/**
+ * Runs inside the recorder's sandbox (`node -e RECORDER_FORWARDER -- <socket> <cli> <args…>`): listens on
+ * the sandbox's own 127.0.0.1, forwards each connection to the proxy's Unix socket, and runs the CLI with
+ * NANGO_HOSTPORT pointing there, ending with its exit code (and, through the PID namespace, with it).
+ */
+export const RECORDER_FORWARDER = `
+const net = require('net');
+const { spawn } = require('child_process');
+const [sock, cli, ...args] = process.argv.slice(1).filter((a, i) => !(i === 0 && a === '--'));
+const server = net.createServer((c) => {
+  const up = net.connect(sock);
+  c.on('error', () => up.destroy());
+  up.on('error', () => c.destroy());
+  c.pipe(up);
+  up.pipe(c);
+});
+server.listen(0, '127.0.0.1', () => {
+  const child = spawn(cli, args, { stdio: 'inherit', env: { ...process.env, NANGO_HOSTPORT: 'http://127.0.0.1:' + server.address().port } });
+  child.on('error', (e) => { console.error('the recorder could not start: ' + e.message); process.exit(127); });
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
+});
+`;
+
 export interface KeyProxyOptions {
+  /** Listen on a Unix socket in this folder (for a sandbox without network) instead of 127.0.0.1. */
+  readonly socketDir?: string;
   /** The Nango API the key belongs to (https://api.nango.dev or a self-hosted / stand-in URL). */
   readonly upstream: string;
   readonly secretKey: string;
@@ -20,7 +48,7 @@ export interface KeyProxyOptions {
 }
 
 export interface KeyProxy {
-  /** What the recorder is given as NANGO_HOSTPORT. */
+  /** Where it listens: `http://127.0.0.1:<port>`, or the Unix socket's path when `socketDir` was given. */
   readonly url: string;
   /** What the recorder is given instead of the key (valid for this proxy only). */
   readonly token: string;
@@ -177,6 +205,13 @@ export async function startKeyProxy(opts: KeyProxyOptions): Promise<KeyProxy> {
     if (body) out.end(body);
     else req.pipe(out);
   }
-  const url = await listenLoopback(server);
+  let url: string;
+  if (opts.socketDir) {
+    url = path.join(opts.socketDir, 'nango.sock');
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(url, () => resolve());
+    });
+  } else url = await listenLoopback(server);
   return { url, token, refused, unreachable, close: () => closeServer(server) };
 }

@@ -4,7 +4,8 @@
 // success is judged by the fixture it says it saved, not by the exit code).
 import { dieWithParent } from '../util/parentDeath';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InteractionModel } from '../spec/model';
 import type { ProcessResult, RecordOutcome, RecordRequest, TestOutcome, Toolchain } from './types';
@@ -15,7 +16,7 @@ import { configFindings } from './replay/config';
 import { describeFindings, judgeReplay } from './replay/judge';
 import { packageDirOf, runReplay, toolBinAbove } from './replay/run';
 import { loadTypeScript } from './typescript';
-import { startKeyProxy } from './keyProxy';
+import { RECORDER_FORWARDER, startKeyProxy, type KeyProxy } from './keyProxy';
 
 /** Nango's cloud API, where the CLI goes when no host is set. */
 const NANGO_CLOUD = 'https://api.nango.dev';
@@ -168,34 +169,39 @@ export class NangoToolchain implements Toolchain {
     const it = req.interaction;
     const args = ['dryrun', it.id, it.connectionId, '--save', '-e', it.environment || 'dev', '--integration-id', it.integrationId, ...common];
     if (it.kind === 'action') args.push('--input', req.input ?? '{}');
-    // The dry run executes the agent's script: confined to the folder, with the network — and without
-    // the key. It talks to the harness's key proxy, which holds the key and lets through only what a
-    // recording of this interaction needs (keyProxy.ts).
-    const proxy = await startKeyProxy({
-      upstream: this.options.host ?? NANGO_CLOUD,
-      secretKey: this.options.secretKey,
-      connectionId: it.connectionId,
-      integrationId: it.integrationId,
-    });
+    // The dry run executes the agent's script: confined to the folder, without the key and without the
+    // network. Its one way out is the harness's key proxy, on a Unix socket bound into the sandbox (a
+    // forwarder inside gives the CLI a loopback address for it), which holds the key and lets through only
+    // what a recording of this interaction needs (keyProxy.ts).
+    const socketDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-recorder-'));
     let result: ProcessResult;
+    let proxy: KeyProxy | undefined;
     try {
+      proxy = await startKeyProxy({
+        upstream: this.options.host ?? NANGO_CLOUD,
+        secretKey: this.options.secretKey,
+        connectionId: it.connectionId,
+        integrationId: it.integrationId,
+        socketDir,
+      });
       const keyName = this.keyName(it);
-      result = await runProcess(bin, args, {
+      result = await runProcess('node', ['-e', RECORDER_FORWARDER, '--', proxy.url, bin, ...args], {
         cwd: req.folder,
-        env: { ...env, [keyName]: proxy.token, NANGO_HOSTPORT: proxy.url },
+        env: { ...env, [keyName]: proxy.token },
         timeoutMs,
         signal: req.signal,
         confine: {
           folder: req.folder,
           integrationId: it.integrationId,
-          network: true,
           writableTests: true,
-          keepSecrets: [keyName, 'NANGO_HOSTPORT'],
+          keepSecrets: [keyName],
           extraReadOnly: modulesOf(bin),
+          socketDirs: [socketDir],
         },
       });
     } finally {
-      await proxy.close();
+      await proxy?.close();
+      await fs.rm(socketDir, { recursive: true, force: true });
     }
     if (proxy.refused.length) {
       return {
@@ -211,6 +217,13 @@ export class NangoToolchain implements Toolchain {
       };
     }
     const outcome = classifyDryrun(result.output, result.code, result.timedOut);
+    if (outcome.kind === 'blocked' && !proxy.unreachable.length && /cannot be reached/.test(outcome.reason)) {
+      // Nango was reached (through the proxy): what could not be is a host the script called directly.
+      return {
+        kind: 'failed',
+        output: `The script reached for the network directly (${outcome.reason.replace(/^the API or the Nango server cannot be reached /, '')}): a recording reaches the API only through Nango — nango.get/post/proxy, with baseUrlOverride for another host of the provider.\n\n${outcome.output}`,
+      };
+    }
     if (outcome.kind === 'recorded') {
       return { ...outcome, files: outcome.files.map((f) => path.relative(req.folder, f).split(path.sep).join('/')) };
     }

@@ -16,6 +16,7 @@ import { configFindings } from './replay/config';
 import { describeFindings, judgeReplay } from './replay/judge';
 import { packageDirOf, runReplay, toolBinAbove } from './replay/run';
 import { loadTypeScript } from './typescript';
+import { binAbove } from './binAbove';
 import { RECORDER_FORWARDER, startKeyProxy, type KeyProxy } from './keyProxy';
 
 /** Nango's cloud API, where the CLI goes when no host is set. */
@@ -45,14 +46,7 @@ export function modulesOf(bin: string): string[] {
 
 /** The first `node_modules/.bin/nango` in the folder or above it (the user's project). */
 export function findNangoBin(folder: string): string | undefined {
-  let dir = path.resolve(folder);
-  for (;;) {
-    const candidate = path.join(dir, 'node_modules', '.bin', 'nango');
-    if (existsSync(candidate)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+  return binAbove(folder, 'nango');
 }
 
 export interface RunProcessOptions {

@@ -2,6 +2,7 @@
 // interaction folder upwards, as the user's Nango project provides them, under our time limit.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { binAbove } from './binAbove';
 import { modulesOf, NANGO_QUIET_ENV, runProcess } from './nango';
 import type { ConfineOptions } from '../sandbox/confine';
 import type { SandboxScope } from '../sandbox/policy';
@@ -31,14 +32,7 @@ export const toolchainDirOf = (folder: string): string => path.dirname(path.reso
 export function findBin(folder: string, name: keyof ToolBins | string, bins?: ToolBins): string | undefined {
   const override = bins?.[name as keyof ToolBins];
   if (override !== undefined) return existsSync(override) ? override : undefined;
-  let dir = path.resolve(folder);
-  for (;;) {
-    const candidate = path.join(dir, 'node_modules', '.bin', name);
-    if (existsSync(candidate)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+  return binAbove(folder, name);
 }
 
 export interface ToolRunOptions {

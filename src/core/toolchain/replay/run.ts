@@ -10,6 +10,7 @@ import { testsDirOf } from '../../guard/protectedPaths';
 import type { ProcessResult } from '../types';
 import { REPORT_MARKER, RUNNER, SETUP } from './harnessCode';
 import type { ReplayRecord } from './consumption';
+import { binAbove } from '../binAbove';
 
 /** One test's result, in the shape of vitest's JSON reporter (plus the replay's record in `meta`). */
 export interface ReplayAssertion {
@@ -176,12 +177,5 @@ export async function runReplay(
  * never one inside the folder: the agent writes there, a tool in it would be the agent's.
  */
 export function toolBinAbove(folder: string, name: string): string | undefined {
-  let dir = path.dirname(path.resolve(folder));
-  for (;;) {
-    const candidate = path.join(dir, 'node_modules', '.bin', name);
-    if (existsSync(candidate)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+  return binAbove(path.dirname(path.resolve(folder)), name);
 }

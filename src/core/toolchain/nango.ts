@@ -167,6 +167,7 @@ export class NangoToolchain implements Toolchain {
     // network. Its one way out is the harness's key proxy, on a Unix socket bound into the sandbox (a
     // forwarder inside gives the CLI a loopback address for it), which holds the key and lets through only
     // what a recording of this interaction needs (keyProxy.ts).
+    const onWindows = process.platform === 'win32';
     const socketDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-recorder-'));
     let result: ProcessResult;
     let proxy: KeyProxy | undefined;
@@ -176,19 +177,21 @@ export class NangoToolchain implements Toolchain {
         secretKey: this.options.secretKey,
         connectionId: it.connectionId,
         integrationId: it.integrationId,
-        socketDir,
+        ...(onWindows ? {} : { socketDir }),
       });
       const keyName = this.keyName(it);
-      result = await runProcess('node', ['-e', RECORDER_FORWARDER, '--', proxy.url, bin, ...args], {
+      // (Windows has no sandbox and no Unix socket here: the CLI is given the proxy's loopback address itself.)
+      const [cmd, cmdArgs] = onWindows ? [bin, args] : ['node', ['-e', RECORDER_FORWARDER, '--', proxy.url, bin, ...args]];
+      result = await runProcess(cmd, cmdArgs, {
         cwd: req.folder,
-        env: { ...env, [keyName]: proxy.token },
+        env: { ...env, [keyName]: proxy.token, ...(onWindows ? { NANGO_HOSTPORT: proxy.url } : {}) },
         timeoutMs,
         signal: req.signal,
         confine: {
           folder: req.folder,
           integrationId: it.integrationId,
           writableTests: true,
-          keepSecrets: [keyName],
+          keepSecrets: onWindows ? [keyName, 'NANGO_HOSTPORT'] : [keyName],
           extraReadOnly: modulesOf(bin),
           socketDirs: [socketDir],
         },

@@ -172,7 +172,16 @@ export async function ownPackageFindings(folder: string): Promise<Finding[]> {
   const packages: string[] = [];
   for (const n of names.filter((n) => !n.startsWith('.'))) {
     if (!n.startsWith('@')) packages.push(n);
-    else packages.push(...(await fs.readdir(path.join(dir, n)).catch(() => [''])).map((m) => (m ? `${n}/${m}` : n)));
+    else {
+      // a scope: its packages, or the scope itself when it cannot be read (still a package of the folder's)
+      let scoped: string[];
+      try {
+        scoped = (await fs.readdir(path.join(dir, n))).map((m) => `${n}/${m}`);
+      } catch (err) {
+        scoped = [`${n} (unreadable: ${(err as NodeJS.ErrnoException).code ?? 'error'})`];
+      }
+      packages.push(...(scoped.length ? scoped : [n]));
+    }
   }
   if (!packages.length) return [];
   return [

@@ -195,7 +195,8 @@ export class TreeSampler {
       if (t) {
         t.cpuS = Math.max(t.cpuS, s.cpuS);
         t.childrenCpuS = Math.max(t.childrenCpuS, s.childrenCpuS);
-        if (t.kind === 'setpriv') t.kind = kindOf(pid);
+        // launchers that exec the real program: `setpriv`, and `env` of a `#!/usr/bin/env node` script (the recorder's CLI)
+        if (t.kind === 'setpriv' || t.kind === 'env') t.kind = kindOf(pid);
         t.confined ||= confined;
       } else
         this.tracked.set(pid, {

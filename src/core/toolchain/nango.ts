@@ -17,10 +17,8 @@ import { describeFindings, judgeReplay } from './replay/judge';
 import { packageDirOf, runReplay, toolBinAbove } from './replay/run';
 import { loadTypeScript } from './typescript';
 import { binAbove } from './binAbove';
+import { SETTINGS } from '../settings';
 import { RECORDER_FORWARDER, startKeyProxy, type KeyProxy } from './keyProxy';
-
-/** Nango's cloud API, where the CLI goes when no host is set. */
-const NANGO_CLOUD = 'https://api.nango.dev';
 
 export interface NangoToolchainOptions {
   /** The Nango secret key of the interaction's environment (SecretStorage in VS Code, env in the CLI). */
@@ -42,11 +40,6 @@ export const NANGO_QUIET_ENV = {
 export function modulesOf(bin: string): string[] {
   const dir = path.dirname(path.resolve(bin));
   return path.basename(dir) === '.bin' ? [path.dirname(dir)] : [];
-}
-
-/** The first `node_modules/.bin/nango` in the folder or above it (the user's project). */
-export function findNangoBin(folder: string): string | undefined {
-  return binAbove(folder, 'nango');
 }
 
 export interface RunProcessOptions {
@@ -139,7 +132,7 @@ export class NangoToolchain implements Toolchain {
 
   private bin(folder: string): string | undefined {
     // the project's CLI, above the folder: never one the agent could have put in its folder
-    return this.options.bin ?? findNangoBin(path.dirname(path.resolve(folder)));
+    return this.options.bin ?? binAbove(path.dirname(path.resolve(folder)), 'nango');
   }
 
   async record(req: RecordRequest): Promise<RecordOutcome> {
@@ -173,7 +166,7 @@ export class NangoToolchain implements Toolchain {
     let proxy: KeyProxy | undefined;
     try {
       proxy = await startKeyProxy({
-        upstream: this.options.host ?? NANGO_CLOUD,
+        upstream: this.options.host ?? SETTINGS.nangoHost.default,
         secretKey: this.options.secretKey,
         connectionId: it.connectionId,
         integrationId: it.integrationId,

@@ -81,8 +81,11 @@ describe('record_fixture through the harness', () => {
     expect(existsSync(path.join(run.folder, 'google-calendar/tests/create-event.test.json'))).toBe(false);
   });
 
-  it('a script that does not compile is told where, and the API is asked nothing', async () => {
-    const broken = `${SCRIPT}\nconst attendees: number = 'three';\nexport { attendees };\n`;
+  it.each([
+    ['a type error and a build error', `${SCRIPT}\nconst attendees: number = 'three';\nexport { attendees };\n`],
+    // bundles without complaint (esbuild does not type-check): the dry run's own compile stops it
+    ['a type error only', `${SCRIPT}\nconst attendees: number = 'three';\nvoid attendees;\n`],
+  ])('a script that does not compile (%s) is told where, and the API is asked nothing', async (_, broken) => {
     stack.model.define('record', [
       { ...script[0], tool_calls: [{ name: 'write', arguments: { filePath: 'google-calendar/actions/create-event.ts', content: broken } }] },
       ...script.slice(1),

@@ -1,4 +1,4 @@
-// The Nango toolchain: recording is `nango compile` then `nango dryrun <script> <connection> --save`,
+// The Nango toolchain: recording is a build (prebuild.ts) then `nango dryrun <script> <connection> --save`,
 // run by the harness (never by the agent) with the user's secret, our own timeout, the upgrade
 // check and telemetry off and no stdin (the CLI can otherwise hang or exit 0 having done nothing:
 // success is judged by the fixture it says it saved, not by the exit code).
@@ -19,6 +19,7 @@ import { loadTypeScript } from './typescript';
 import { binAbove } from './binAbove';
 import { SETTINGS } from '../settings';
 import { RECORDER_FORWARDER, startKeyProxy, type KeyProxy } from './keyProxy';
+import { compileModuleOf, NANGO_COMPILE_ERROR, NANGO_PREBUILD } from './prebuild';
 
 export interface NangoToolchainOptions {
   /** The Nango secret key of the interaction's environment (SecretStorage in VS Code, env in the CLI). */
@@ -120,6 +121,11 @@ export function classifyDryrun(output: string, code: number | null, timedOut: bo
   return { kind: 'failed', output: text.trim() || `nango dryrun exited with code ${code} and printed nothing` };
 }
 
+/** A recording that stopped at the compile: the script's errors, located as the CLI prints them. */
+function notCompiled(output: string): RecordOutcome {
+  return { kind: 'failed', output: `The script does not compile, so it cannot be recorded yet:\n${output.replace(STRIP_ANSI, '').trim()}` };
+}
+
 export class NangoToolchain implements Toolchain {
   readonly name = 'nango';
 
@@ -142,17 +148,25 @@ export class NangoToolchain implements Toolchain {
     const timeoutMs = this.options.timeoutMs ?? 180_000;
     const env = { ...NANGO_QUIET_ENV };
     const common = ['--no-interactive', '--auto-confirm'];
-    // The compile imports the built script (its top-level code runs): confined, without the key or the network.
-    const compile = await runProcess(bin, ['compile', ...common], {
-      cwd: req.folder,
-      env,
-      timeoutMs,
-      signal: req.signal,
-      confine: { folder: req.folder, integrationId: req.interaction.integrationId, extraReadOnly: modulesOf(bin) },
-    });
-    if (compile.code !== 0 || /✗|Found \d+ errors?/.test(compile.output)) {
-      return { kind: 'failed', output: `The script does not compile, so it cannot be recorded yet:\n${compile.output.replace(STRIP_ANSI, '').trim()}` };
+    // The dry run reads the script names from a previous build: the prebuild makes it (prebuild.ts), or
+    // `nango compile` where this CLI has no module for that. Both import the agent's code: confined,
+    // without the key or the network.
+    const confineBuild = { folder: req.folder, integrationId: req.interaction.integrationId, extraReadOnly: modulesOf(bin) };
+    const compileModule = compileModuleOf(bin);
+    let build = compileModule
+      ? await runProcess('node', ['--input-type=module', '-e', NANGO_PREBUILD, '--', compileModule], {
+          cwd: req.folder,
+          env,
+          timeoutMs,
+          signal: req.signal,
+          confine: confineBuild,
+        })
+      : undefined;
+    // A build that fails is told as `nango compile` tells it (the type check first, then every error).
+    if (!build || build.code !== 0) {
+      build = await runProcess(bin, ['compile', ...common], { cwd: req.folder, env, timeoutMs, signal: req.signal, confine: confineBuild });
     }
+    if (build.code !== 0 || /✗|Found \d+ errors?/.test(build.output)) return notCompiled(build.output);
     const it = req.interaction;
     const args = ['dryrun', it.id, it.connectionId, '--save', '-e', it.environment || 'dev', '--integration-id', it.integrationId, ...common];
     if (it.kind === 'action') args.push('--input', req.input ?? '{}');
@@ -193,6 +207,7 @@ export class NangoToolchain implements Toolchain {
       await proxy?.close();
       await fs.rm(socketDir, { recursive: true, force: true });
     }
+    if (result.code === NANGO_COMPILE_ERROR && !/Mocks saved to/.test(result.output)) return notCompiled(result.output);
     if (proxy.refused.length) {
       return {
         kind: 'failed',

@@ -1,0 +1,66 @@
+// The recorder's first step. `nango dryrun` reads the script names from the *previous* build before it
+// compiles (its action parses build/*.cjs, then type-checks and builds again, then runs), so a folder must
+// have a build before it can be recorded. `nango compile` made that build, at a cost of ~6 CPU-s: the
+// whole CLI's modules (~2.8 CPU-s) and a type check the dry run does again straight after. The prebuild
+// makes the same build with Nango's own bundler (`compileFunction` of the installed CLI: esbuild and
+// Nango's plugin, the same .cjs the dry run then overwrites) without loading the rest of the CLI and
+// without the duplicate type check: ~2.1 CPU-s (`npm run bench -- record-step`), and without running the
+// script (bundling does not import it). The type check is not lost: the dry run's own compile fails on a
+// type error before the script runs (exit code NANGO_COMPILE_ERROR), and the recorder reports it as before.
+// A build that fails, or a CLI without that module (PREBUILD_UNAVAILABLE), falls back to `nango compile`,
+// whose report the agent gets: the type errors first, then the rest, as the CLI prints them.
+import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { packageDirOf } from './replay/run';
+
+/** The exit code of `nango` when its compile fails (Nango's NangoCliExitCode.CompileError). */
+export const NANGO_COMPILE_ERROR = 10;
+/** The prebuild's exit code when the installed CLI has no compile module it can use. */
+const PREBUILD_UNAVAILABLE = 90;
+
+/**
+ * Runs inside the sandbox, in the interaction folder (`node --input-type=module -e NANGO_PREBUILD -- <compile.js URL>`):
+ * builds every entry point index.ts imports, as `nango compile` does after its type check.
+ */
+export const NANGO_PREBUILD = `
+const url = process.argv.slice(1).filter((a, i) => !(i === 0 && a === '--'))[0];
+let c;
+try {
+  c = await import(url);
+} catch (e) {
+  console.error('the prebuild could not load Nango\\'s compiler: ' + (e && e.message));
+  process.exit(${PREBUILD_UNAVAILABLE});
+}
+if (typeof c.readIndexContent !== 'function' || typeof c.getEntryPoints !== 'function' || typeof c.compileFunction !== 'function') {
+  console.error('the installed Nango CLI has no compileFunction');
+  process.exit(${PREBUILD_UNAVAILABLE});
+}
+const root = process.cwd();
+const index = await c.readIndexContent(root);
+if (index.isErr()) {
+  console.error('Could not read index.ts');
+  process.exit(1);
+}
+const entryPoints = c.getEntryPoints(index.value);
+if (entryPoints.length === 0) {
+  console.error("No entry points found in index.ts, add one like this \`import './syncs/github/fetch.js'\`");
+  process.exit(1);
+}
+for (const entryPoint of entryPoints) {
+  const res = await c.compileFunction({ entryPoint: root + '/' + entryPoint, projectRootPath: root, sourcemap: 'inline' });
+  if (res.isErr()) {
+    const err = res.error;
+    console.error('✗ Failed to build ' + entryPoint + '\\n' + (err && typeof err.toText === 'function' ? err.toText() : String((err && err.message) || err)));
+    process.exit(1);
+  }
+}
+console.log('✓ Built ' + entryPoints.length + ' file(s)');
+`;
+
+/** The file URL of the installed CLI's compile module, or undefined when it is not where this Nango keeps it. */
+export function compileModuleOf(bin: string): string | undefined {
+  const dir = packageDirOf(bin, 'nango');
+  const file = dir && path.join(dir, 'dist', 'zeroYaml', 'compile.js');
+  return file && existsSync(file) ? pathToFileURL(file).href : undefined;
+}

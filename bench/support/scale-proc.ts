@@ -82,7 +82,9 @@ function kindOf(pid: number): string {
     const args = argv.slice(1).join(' ');
     for (const tool of ['nango', 'vitest', 'tsc', 'eslint', 'esbuild']) {
       if (!args.includes(`/${tool}`) && !args.includes(`${tool}/`)) continue;
-      // The Nango CLI by command: compile, dryrun (the recorder), generate:tests.
+      // The Nango CLI by command: compile, dryrun (the recorder), generate:tests; the recorder's prebuild
+      // (src/core/toolchain/prebuild.ts) loads the CLI's compile module only.
+      if (tool === 'nango' && args.includes('/nango/dist/zeroYaml/compile.js')) return 'node: nango prebuild';
       const command = tool === 'nango' ? argv.slice(2).find((a) => /^[a-z][\w:-]*$/.test(a)) : undefined;
       return command ? `node: nango ${command}` : `node: ${tool}`;
     }

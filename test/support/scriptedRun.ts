@@ -26,6 +26,12 @@ export async function runScriptedThenVerify(stack: AgentStack, id: string, steps
   o.generate(targetsFor('google-calendar', [id]));
   await o.whenIdle();
   const run = o.get(`google-calendar/${id}`)!;
+  // A run that never reached its model has nothing to verify: say why it ended, not what Verify makes of an empty folder.
+  if (!run.promptSentAt || run.steps === 0) {
+    throw new Error(
+      `the scripted run of ${id} did not play (${run.status}${run.detail ? `: ${run.detail}` : ''}; ${run.startedAt} → ${run.endedAt}, ${run.steps} step(s))`,
+    );
+  }
   const [report] = await verifyInteractions([{ key: run.key, integrationId: 'google-calendar', interactionId: id, kind: 'action', folder: run.folder, run }], {
     runs,
     checks,

@@ -9,7 +9,7 @@
 // unchanged. The recorder (`dryrun --save`) reaches the API through the harness's key proxy: it holds a
 // one-time token for this interaction's connection, never the key.
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunStore } from '../../src/core/runs/store';
@@ -189,4 +189,30 @@ describe("the toolchain processes that load the agent's script run confined", ()
       expect(existsSync(used(t.folder)) ? readFileSync(used(t.folder), 'utf8') : '', 'nothing planted ran at all').toBe('');
     }
   }, 600_000);
+  it('a folder a link leads out of is read by no unconfined tool: the shared type check and ESLint leave it, its compile runs confined', async () => {
+    const honest = await installCopy(store, work, template, 'create-event', 'links-honest');
+    const linked = await installCopy(store, work, template, 'create-event', 'links-out');
+    // outside every interaction folder: a file tsc would read through the link and quote in its messages
+    const canary = `CANARY_OUTSIDE_${process.pid}`;
+    const secret = path.join(base, 'outside-secret.ts');
+    writeFileSync(secret, `export const leaked = ${canary};\n`);
+    const actions = path.join(linked.folder, 'google-calendar', 'actions');
+    symlinkSync(secret, path.join(actions, 'leak.ts'));
+    const script = path.join(actions, 'links-out.ts');
+    writeFileSync(script, `import { leaked } from './leak.js';\n${readFileSync(script, 'utf8')}\nvoid leaked;\n`);
+
+    // two targets: Verify all's shared type check and shared lint
+    const [ok, out] = await verifyInteractions([honest, linked], { runs: store, checks: ['compile', 'lint', 'confinement'] });
+    expect(JSON.stringify(ok), 'nothing read through the link reaches the other report').not.toContain(canary);
+    expect(JSON.stringify(out), 'nothing read through the link reaches its own report').not.toContain(canary);
+    expect(ok!.checks.find((c) => c.check === 'compile')?.outcome).toBe('passed');
+    const rules = (check: string) => out!.checks.find((c) => c.check === check)?.findings.map((f) => f.rule) ?? [];
+    expect(rules('confinement')).toContain('confinement.link-out');
+    // compiled on its own, in the sandbox, where the link leads nowhere
+    expect(rules('compile').length).toBeGreaterThan(0);
+    expect(out!.checks.find((c) => c.check === 'lint')?.findings).toEqual([
+      expect.objectContaining({ rule: 'lint.did-not-run', message: expect.stringMatching(/^not linted: a link in the folder leads out of it/) }),
+    ]);
+    expect(out!.verdict).toBe('failed');
+  }, 400_000);
 });

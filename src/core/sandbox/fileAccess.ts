@@ -82,6 +82,22 @@ export function patchTargets(patch: string): string[] {
   return out.filter(Boolean);
 }
 
+/**
+ * Whether a link in the folder leads out of it, or the folder is too large to tell: then no harness tool
+ * that runs unconfined (the shared type check, ESLint) may read it — it would read through the link, and
+ * what it read could come back in a finding's message (and in the next attempt's prompt).
+ */
+export function leadsOut(folder: string): boolean {
+  let real: string;
+  try {
+    real = realpathSync(folder);
+  } catch {
+    return false; // no folder: nothing to read through
+  }
+  const { links, complete } = escapingLinks(real, real);
+  return links.length > 0 || !complete;
+}
+
 /** Links under `dir` (inside the folder) whose target leaves the folder; stops after `limit` entries. */
 export function escapingLinks(folderReal: string, dir: string, limit = 20_000): { links: string[]; complete: boolean } {
   const links: string[] = [];

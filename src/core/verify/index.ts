@@ -13,6 +13,7 @@ import { scriptRelativePath } from '../workspace/scaffold';
 import { assembleFindings, ownPackageFindings, sharedAssembleFindings, unitOnlyFindings, type AssembleOutcome } from './assemble';
 import { nangoCompile, sharedTypecheck, type CompileOutcome } from '../toolchain/compile';
 import { confinementFindings } from './confinement';
+import { leadsOut } from '../sandbox/fileAccess';
 import { fixtureFindings } from './fixtures';
 import type { ToolBins } from '../toolchain/tools';
 import { lintFindings, sharedLintFindings, type LintOutcome } from './lint';
@@ -63,7 +64,9 @@ export async function verifyInteractions(targets: readonly VerifyTarget[], opts:
   let compiled: Map<string, CompileOutcome> | undefined;
   let compileMs = 0;
   if (shared && checks.has('compile')) {
-    const withScript = targets.filter((t) => existsSync(path.join(t.folder, 'index.ts')));
+    // tsc runs unconfined: a folder a link leads out of is compiled on its own, confined (verifyOne), so
+    // nothing is read through the link (what tsc read would come back in its messages)
+    const withScript = targets.filter((t) => existsSync(path.join(t.folder, 'index.ts')) && !leadsOut(t.folder));
     for (const t of withScript) options.onProgress?.(t.key, 'compile', 'running');
     const t0 = Date.now();
     compiled = await sharedTypecheck(

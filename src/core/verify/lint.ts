@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { judgeLintFindings } from './rules/lintJudge';
 import { loadTypeScript } from '../toolchain/typescript';
 import { findBin, runNodeScript, tail, toolchainDirOf, type ToolRunOptions } from '../toolchain/tools';
+import { leadsOut } from '../sandbox/fileAccess';
 import type { Finding } from './types';
 
 /** The plugin's name as Nango's configuration registers it (its package name, minus `eslint-plugin-`). */
@@ -152,6 +153,9 @@ const didNotRun = (message: string, quote?: string): LintOutcome => ({
   findings: [{ check: 'lint', rule: 'lint.did-not-run', severity: 'error', message, ...(quote ? { quote } : {}) }],
 });
 
+const NOT_THROUGH_LINKS =
+  'not linted: a link in the folder leads out of it (see confinement.link-out), and the harness runs no unconfined tool over what it reaches';
+
 /**
  * Lint of many interaction folders in one ESLint process per toolchain (Verify all): ESLint and its
  * plugins start once instead of once per folder. Keyed by folder; a folder whose result cannot be read
@@ -165,7 +169,9 @@ export async function sharedLintFindings(
   const byBin = new Map<string, { folder: string; files: readonly string[] }[]>();
   for (const job of jobs) {
     const bin = findBin(toolchainDirOf(job.folder), 'eslint', opts.bins);
-    if (!bin) out.set(job.folder, missingEslint);
+    // ESLint runs unconfined: it reads no folder a link leads out of (the confinement check names the link)
+    if (leadsOut(job.folder)) out.set(job.folder, didNotRun(NOT_THROUGH_LINKS));
+    else if (!bin) out.set(job.folder, missingEslint);
     else byBin.set(bin, [...(byBin.get(bin) ?? []), job]);
   }
   // in batches: a batch's results are read from its output, which stays well under what is kept of it

@@ -123,6 +123,8 @@ export interface LintOutcome {
   readonly ran: boolean;
   readonly findings: Finding[];
   readonly detail?: string;
+  /** Not linted because a link leads out of the folder: the confinement check's finding, when it runs, says so. */
+  readonly linkOut?: true;
 }
 
 export async function lintFindings(folder: string, files: readonly string[], opts: ToolRunOptions): Promise<LintOutcome> {
@@ -170,7 +172,7 @@ export async function sharedLintFindings(
   for (const job of jobs) {
     const bin = findBin(toolchainDirOf(job.folder), 'eslint', opts.bins);
     // ESLint runs unconfined: it reads no folder a link leads out of (the confinement check names the link)
-    if (leadsOut(job.folder)) out.set(job.folder, didNotRun(NOT_THROUGH_LINKS));
+    if (leadsOut(job.folder)) out.set(job.folder, { ...didNotRun(NOT_THROUGH_LINKS), linkOut: true });
     else if (!bin) out.set(job.folder, missingEslint);
     else byBin.set(bin, [...(byBin.get(bin) ?? []), job]);
   }

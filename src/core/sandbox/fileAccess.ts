@@ -98,9 +98,14 @@ export function leadsOut(folder: string): boolean {
   return links.length > 0 || !complete;
 }
 
-/** Links under `dir` (inside the folder) whose target leaves the folder; stops after `limit` entries. */
-export function escapingLinks(folderReal: string, dir: string, limit = 20_000): { links: string[]; complete: boolean } {
+/**
+ * Links under `dir` (inside the folder) whose target leaves the folder; stops after `limit` entries.
+ * A folder under it that cannot be read (its mode, say) may hold such a link: it is `unreadable`, and
+ * the scan is not `complete` — never read as "no link there".
+ */
+export function escapingLinks(folderReal: string, dir: string, limit = 20_000): { links: string[]; complete: boolean; unreadable: string[] } {
   const links: string[] = [];
+  const unreadable: string[] = [];
   let seen = 0;
   const stack = [dir];
   while (stack.length) {
@@ -108,18 +113,28 @@ export function escapingLinks(folderReal: string, dir: string, limit = 20_000): 
     let entries;
     try {
       entries = readdirSync(cur, { withFileTypes: true });
-    } catch {
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // gone meanwhile, or not a folder (a search of one file): nothing under it to check
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') unreadable.push(cur);
       continue;
     }
     for (const e of entries) {
-      if (++seen > limit) return { links, complete: false };
+      if (++seen > limit) return { links, complete: false, unreadable };
       const abs = path.join(cur, e.name);
       if (e.isSymbolicLink()) {
         if (relativeTo(folderReal, resolveReal(abs)) === undefined) links.push(abs);
       } else if (e.isDirectory()) stack.push(abs);
     }
   }
-  return { links, complete: true };
+  return { links, complete: unreadable.length === 0, unreadable };
+}
+
+/** Why a scan for links out was not complete, in a few words. */
+export function incompleteScan(folderReal: string, scan: { unreadable: readonly string[] }, what: string): string {
+  return scan.unreadable.length
+    ? `${scan.unreadable.map((d) => path.relative(folderReal, d) || '.').join(', ')} cannot be read, so ${what} cannot be checked for links that leave the folder`
+    : `${what} holds too many files to check for links that leave the folder`;
 }
 
 /** Argument names that set where a call's relative paths start (a shell's working directory, a search's root). */
@@ -252,8 +267,9 @@ export function checkToolAccess(tool: string, args: Record<string, unknown>, sco
       if (WRITING.has(tool) && isProtected(rel, scope.integrationId, scope.scriptRel))
         return refuse(`${rel} is written by the harness only (fixtures, generated tests and scaffold files); record with record_fixture, test with run_tests`);
       if (SEARCHING.has(tool)) {
-        const { links, complete } = escapingLinks(folderReal, real);
-        if (!complete) return refuse(`${p} holds too many files to check for links that leave the folder`);
+        const scan = escapingLinks(folderReal, real);
+        const { links } = scan;
+        if (!scan.complete) return refuse(incompleteScan(folderReal, scan, p));
         if (links.length)
           return refuse(
             `${links.map((l) => path.relative(folderReal, l)).join(', ')} ${links.length === 1 ? 'is a link' : 'are links'} out of the interaction folder; remove ${links.length === 1 ? 'it' : 'them'} first`,
@@ -267,8 +283,9 @@ export function checkToolAccess(tool: string, args: Record<string, unknown>, sco
         return refuse(`the pattern ${g} reaches outside the interaction folder`);
     }
     if (SEARCHING.has(tool) && !paths.length) {
-      const { links, complete } = escapingLinks(folderReal, folderReal);
-      if (!complete) return refuse('the folder holds too many files to check for links that leave it');
+      const scan = escapingLinks(folderReal, folderReal);
+      const { links } = scan;
+      if (!scan.complete) return refuse(incompleteScan(folderReal, scan, 'the folder'));
       if (links.length)
         return refuse(
           `${links.map((l) => path.relative(folderReal, l)).join(', ')} ${links.length === 1 ? 'is a link' : 'are links'} out of the interaction folder; remove ${links.length === 1 ? 'it' : 'them'} first`,

@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { relativeTo } from '../guard/protectedPaths';
-import { escapingLinks, resolveReal } from '../sandbox/fileAccess';
+import { escapingLinks, incompleteScan, resolveReal } from '../sandbox/fileAccess';
 import { describeCall, namedPathsOf, neighbourOf, refOf, resolveToolPath, toolCalls, type Transcript } from './transcript';
 import type { Finding } from './types';
 
@@ -101,7 +101,8 @@ export function linkFindings(folder: string): Finding[] {
   } catch {
     return [];
   }
-  const { links, complete } = escapingLinks(real, real);
+  const scan = escapingLinks(real, real);
+  const { links, complete } = scan;
   const out: Finding[] = links.map((l) => ({
     check: 'confinement',
     rule: 'confinement.link-out',
@@ -114,7 +115,7 @@ export function linkFindings(folder: string): Finding[] {
       check: 'confinement',
       rule: 'confinement.unchecked',
       severity: 'error',
-      message: 'the folder holds too many entries to check every link in it',
+      message: incompleteScan(real, scan, 'the folder'),
     });
   return out;
 }

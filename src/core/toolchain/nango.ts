@@ -149,8 +149,8 @@ export class NangoToolchain implements Toolchain {
     const env = { ...NANGO_QUIET_ENV };
     const common = ['--no-interactive', '--auto-confirm'];
     // The dry run reads the script names from a previous build: the prebuild makes it (prebuild.ts), or
-    // `nango compile` where this CLI has no module for that. Both import the agent's code: confined,
-    // without the key or the network.
+    // `nango compile` where this CLI has no module for that. Both read the agent's code and `nango compile`
+    // runs it: confined, without the key or the network.
     const confineBuild = { folder: req.folder, integrationId: req.interaction.integrationId, extraReadOnly: modulesOf(bin) };
     const compileModule = compileModuleOf(bin);
     let build = compileModule

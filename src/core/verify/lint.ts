@@ -156,7 +156,7 @@ const didNotRun = (message: string, quote?: string): LintOutcome => ({
 });
 
 const NOT_THROUGH_LINKS =
-  'not linted: a link in the folder leads out of it (see confinement.link-out), and the harness runs no unconfined tool over what it reaches';
+  'not linted: a link in the folder leads out of it, or the folder could not be fully checked for one (see the confinement check), and the harness runs no unconfined tool over what a link reaches';
 
 /**
  * Lint of many interaction folders in one ESLint process per toolchain (Verify all): ESLint and its

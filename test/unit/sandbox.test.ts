@@ -64,6 +64,8 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+// Needs bubblewrap (.ci/run installs it); skipped only where detectSandbox finds none — the integration
+// tests that need the sandbox (toolchain-confined, sandbox-attacks) fail there, saying why.
 describe.runIf(support.available)('the shell sandbox (bubblewrap)', () => {
   it('runs a command in the folder, with node and the shared node_modules read-only', async () => {
     const r = await sh(`pwd && node -e "console.log(require('left-pad'))" && echo hi > mine.txt && cat mine.txt && touch ${root}/node_modules/x`);

@@ -83,7 +83,7 @@ export function patchTargets(patch: string): string[] {
 }
 
 /**
- * Whether a link in the folder leads out of it, or the folder is too large to tell: then no harness tool
+ * Whether a link in the folder leads out of it, or that cannot be told (a folder too large or unreadable): then no harness tool
  * that runs unconfined (the shared type check, ESLint) may read it — it would read through the link, and
  * what it read could come back in a finding's message (and in the next attempt's prompt).
  */
@@ -135,6 +135,17 @@ export function incompleteScan(folderReal: string, scan: { unreadable: readonly 
   return scan.unreadable.length
     ? `${scan.unreadable.map((d) => path.relative(folderReal, d) || '.').join(', ')} cannot be read, so ${what} cannot be checked for links that leave the folder`
     : `${what} holds too many files to check for links that leave the folder`;
+}
+
+/** A search under `dir` is refused when a link there leads out of the folder, or when that cannot be checked. */
+function linksOutRefusal(folderReal: string, dir: string, what: string): AccessDecision | undefined {
+  const scan = escapingLinks(folderReal, dir);
+  if (!scan.complete) return refuse(incompleteScan(folderReal, scan, what));
+  const { links } = scan;
+  if (!links.length) return undefined;
+  return refuse(
+    `${links.map((l) => path.relative(folderReal, l)).join(', ')} ${links.length === 1 ? 'is a link' : 'are links'} out of the interaction folder; remove ${links.length === 1 ? 'it' : 'them'} first`,
+  );
 }
 
 /** Argument names that set where a call's relative paths start (a shell's working directory, a search's root). */
@@ -267,13 +278,8 @@ export function checkToolAccess(tool: string, args: Record<string, unknown>, sco
       if (WRITING.has(tool) && isProtected(rel, scope.integrationId, scope.scriptRel))
         return refuse(`${rel} is written by the harness only (fixtures, generated tests and scaffold files); record with record_fixture, test with run_tests`);
       if (SEARCHING.has(tool)) {
-        const scan = escapingLinks(folderReal, real);
-        const { links } = scan;
-        if (!scan.complete) return refuse(incompleteScan(folderReal, scan, p));
-        if (links.length)
-          return refuse(
-            `${links.map((l) => path.relative(folderReal, l)).join(', ')} ${links.length === 1 ? 'is a link' : 'are links'} out of the interaction folder; remove ${links.length === 1 ? 'it' : 'them'} first`,
-          );
+        const refused = linksOutRefusal(folderReal, real, p);
+        if (refused) return refused;
       }
     }
     for (const g of globs) {
@@ -283,13 +289,8 @@ export function checkToolAccess(tool: string, args: Record<string, unknown>, sco
         return refuse(`the pattern ${g} reaches outside the interaction folder`);
     }
     if (SEARCHING.has(tool) && !paths.length) {
-      const scan = escapingLinks(folderReal, folderReal);
-      const { links } = scan;
-      if (!scan.complete) return refuse(incompleteScan(folderReal, scan, 'the folder'));
-      if (links.length)
-        return refuse(
-          `${links.map((l) => path.relative(folderReal, l)).join(', ')} ${links.length === 1 ? 'is a link' : 'are links'} out of the interaction folder; remove ${links.length === 1 ? 'it' : 'them'} first`,
-        );
+      const refused = linksOutRefusal(folderReal, folderReal, 'the folder');
+      if (refused) return refused;
     }
   } catch (err) {
     return refuse(`a path of this call cannot be checked (${(err as Error).message})`);

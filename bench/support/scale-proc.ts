@@ -83,8 +83,10 @@ function kindOf(pid: number): string {
     for (const tool of ['nango', 'vitest', 'tsc', 'eslint', 'esbuild']) {
       if (!args.includes(`/${tool}`) && !args.includes(`${tool}/`)) continue;
       // The Nango CLI by command: compile, dryrun (the recorder), generate:tests; the recorder's prebuild
-      // (src/core/toolchain/prebuild.ts) loads the CLI's compile module only.
+      // (src/core/toolchain/prebuild.ts) loads the CLI's compile module only; run_tests' generator
+      // (src/core/toolchain/generate.ts) is given the CLI's dist/ folder.
       if (tool === 'nango' && args.includes('/nango/dist/zeroYaml/compile.js')) return 'node: nango prebuild';
+      if (tool === 'nango' && args.endsWith('/nango/dist/')) return 'node: nango generator';
       const command = tool === 'nango' ? argv.slice(2).find((a) => /^[a-z][\w:-]*$/.test(a)) : undefined;
       return command ? `node: nango ${command}` : `node: ${tool}`;
     }

@@ -1,7 +1,8 @@
 // The Nango toolchain: recording is a build (prebuild.ts) then `nango dryrun <script> <connection> --save`,
 // run by the harness (never by the agent) with the user's secret, our own timeout, the upgrade
 // check and telemetry off and no stdin (the CLI can otherwise hang or exit 0 having done nothing:
-// success is judged by the fixture it says it saved, not by the exit code).
+// success is judged by the fixture it says it saved, not by the exit code). run_tests generates the
+// tests (generate.ts, or `nango generate:tests`) and replays them as Verify does (replay/).
 import { dieWithParent } from '../util/parentDeath';
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -20,6 +21,7 @@ import { binAbove } from './binAbove';
 import { SETTINGS } from '../settings';
 import { RECORDER_FORWARDER, startKeyProxy, type KeyProxy } from './keyProxy';
 import { compileModuleOf, NANGO_COMPILE_ERROR, NANGO_PREBUILD } from './prebuild';
+import { compileInputsDigest, GENERATE_UNAVAILABLE, NANGO_GENERATE, nangoDistOf } from './generate';
 
 export interface NangoToolchainOptions {
   /** The Nango secret key of the interaction's environment (SecretStorage in VS Code, env in the CLI). */
@@ -126,8 +128,19 @@ function notCompiled(output: string): RecordOutcome {
   return { kind: 'failed', output: `The script does not compile, so it cannot be recorded yet:\n${output.replace(STRIP_ANSI, '').trim()}` };
 }
 
+/** `nango generate:tests` prints its failures (a type error among them) and still exits 0. */
+function generateFailed(gen: ProcessResult): boolean {
+  return gen.code !== 0 || /Failed to generate tests|Failed to compile TypeScript/.test(gen.output.replace(STRIP_ANSI, ''));
+}
+
 export class NangoToolchain implements Toolchain {
   readonly name = 'nango';
+  /**
+   * Per folder, the digest of its files when the CLI last type-checked them clean (a recording's dry
+   * run, `generate:tests`): run_tests need not type-check the same files again (generate.ts). Only the
+   * harness writes it; the agent can only change the files, which changes the digest.
+   */
+  private readonly typeChecked = new Map<string, string>();
 
   constructor(private readonly options: NangoToolchainOptions = {}) {}
 
@@ -152,6 +165,7 @@ export class NangoToolchain implements Toolchain {
     // `nango compile` where this CLI has no module for that. Both read the agent's code and `nango compile`
     // runs it: confined, without the key or the network.
     const confineBuild = { folder: req.folder, integrationId: req.interaction.integrationId, extraReadOnly: modulesOf(bin) };
+    const before = await compileInputsDigest(req.folder, req.interaction.integrationId);
     const compileModule = compileModuleOf(bin);
     let build = compileModule
       ? await runProcess('node', ['--input-type=module', '-e', NANGO_PREBUILD, '--', compileModule], {
@@ -230,6 +244,8 @@ export class NangoToolchain implements Toolchain {
       };
     }
     if (outcome.kind === 'recorded') {
+      // the dry run type-checked the files before it ran the script: vouched for when none changed meanwhile
+      if (before !== undefined && before === (await compileInputsDigest(req.folder, it.integrationId))) this.typeChecked.set(path.resolve(req.folder), before);
       return { ...outcome, files: outcome.files.map((f) => path.relative(req.folder, f).split(path.sep).join('/')) };
     }
     return outcome;
@@ -241,21 +257,32 @@ export class NangoToolchain implements Toolchain {
     const timeoutMs = this.options.timeoutMs ?? 180_000;
     const env = { ...NANGO_QUIET_ENV };
     // The generator compiles and imports the script: confined, without the key, the recorder's fixtures read-only.
-    const gen = await runProcess(bin, ['generate:tests', '--no-interactive', '--auto-confirm'], {
+    const integrationId = req.interaction.integrationId;
+    const key = path.resolve(req.folder);
+    const opts = {
       cwd: req.folder,
       env,
       timeoutMs,
       signal: req.signal,
-      confine: { folder: req.folder, integrationId: req.interaction.integrationId, writableGeneratedTests: true, extraReadOnly: modulesOf(bin) },
-    });
-    if (gen.code !== 0) return { ok: false, output: `nango generate:tests failed:\n${gen.output.replace(STRIP_ANSI, '').trim()}` };
+      confine: { folder: req.folder, integrationId, writableGeneratedTests: true, extraReadOnly: modulesOf(bin) },
+    };
+    const digest = await compileInputsDigest(req.folder, integrationId);
+    const dist = digest !== undefined && this.typeChecked.get(key) === digest ? nangoDistOf(bin) : undefined;
+    // The files the CLI last type-checked clean: generated without that type check (generate.ts). Any
+    // failure there, or a CLI without the pieces, and `nango generate:tests` gives its own report.
+    let gen = dist ? await runProcess('node', ['--input-type=module', '-e', NANGO_GENERATE, '--', dist], opts) : undefined;
+    if (gen && gen.code === GENERATE_UNAVAILABLE) gen = undefined;
+    if (!gen || gen.code !== 0) {
+      gen = await runProcess(bin, ['generate:tests', '--no-interactive', '--auto-confirm'], opts);
+      if (!generateFailed(gen) && digest !== undefined && digest === (await compileInputsDigest(req.folder, integrationId))) this.typeChecked.set(key, digest);
+    }
+    if (generateFailed(gen)) return { ok: false, output: `nango generate:tests failed:\n${gen.output.replace(STRIP_ANSI, '').trim()}` };
     const sibling = path.join(path.dirname(bin), 'vitest');
     const vitest = existsSync(sibling) ? sibling : toolBinAbove(req.folder, 'vitest');
     if (!vitest) return { ok: false, output: 'vitest was not found: add it to the project’s devDependencies and install it' };
     // The tests run as Verify runs them (src/core/toolchain/replay): the harness's own vitest configuration
     // and instrumented mocks, whatever config the folder holds, so the agent sees the result it will be
     // judged by. They import the agent's script: they run confined like the agent's own commands.
-    const integrationId = req.interaction.integrationId;
     const replay = await runReplay(
       req.folder,
       integrationId,

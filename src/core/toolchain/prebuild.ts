@@ -17,25 +17,14 @@ import { packageDirOf } from './replay/run';
 /** The exit code of `nango` when its compile fails (Nango's NangoCliExitCode.CompileError). */
 export const NANGO_COMPILE_ERROR = 10;
 /** The prebuild's exit code when the installed CLI has no compile module it can use. */
-const PREBUILD_UNAVAILABLE = 90;
+export const PREBUILD_UNAVAILABLE = 90;
 
 /**
- * Runs inside the sandbox, in the interaction folder (`node --input-type=module -e NANGO_PREBUILD -- <compile.js URL>`):
- * builds every entry point index.ts imports, as `nango compile` does after its type check.
+ * The build step of `nango compile` after its type check, as script text for the sandbox: with Nango's
+ * compile module loaded as `c`, builds every entry point index.ts imports into build/*.cjs; leaves
+ * `root` and `entryPoints` defined. Exits 1 with the CLI's own message when a build fails.
  */
-export const NANGO_PREBUILD = `
-const url = process.argv.slice(1).filter((a, i) => !(i === 0 && a === '--'))[0];
-let c;
-try {
-  c = await import(url);
-} catch (e) {
-  console.error('the prebuild could not load Nango\\'s compiler: ' + (e && e.message));
-  process.exit(${PREBUILD_UNAVAILABLE});
-}
-if (typeof c.readIndexContent !== 'function' || typeof c.getEntryPoints !== 'function' || typeof c.compileFunction !== 'function') {
-  console.error('the installed Nango CLI has no compileFunction');
-  process.exit(${PREBUILD_UNAVAILABLE});
-}
+export const BUILD_ENTRY_POINTS = `
 const root = process.cwd();
 const index = await c.readIndexContent(root);
 if (index.isErr()) {
@@ -55,6 +44,26 @@ for (const entryPoint of entryPoints) {
     process.exit(1);
   }
 }
+`;
+
+/**
+ * Runs inside the sandbox, in the interaction folder (`node --input-type=module -e NANGO_PREBUILD -- <compile.js URL>`):
+ * builds every entry point index.ts imports, as `nango compile` does after its type check.
+ */
+export const NANGO_PREBUILD = `
+const url = process.argv.slice(1).filter((a, i) => !(i === 0 && a === '--'))[0];
+let c;
+try {
+  c = await import(url);
+} catch (e) {
+  console.error('the prebuild could not load Nango\\'s compiler: ' + (e && e.message));
+  process.exit(${PREBUILD_UNAVAILABLE});
+}
+if (typeof c.readIndexContent !== 'function' || typeof c.getEntryPoints !== 'function' || typeof c.compileFunction !== 'function') {
+  console.error('the installed Nango CLI has no compileFunction');
+  process.exit(${PREBUILD_UNAVAILABLE});
+}
+${BUILD_ENTRY_POINTS}
 console.log('✓ Built ' + entryPoints.length + ' file(s)');
 `;
 

@@ -1,19 +1,21 @@
-// record-step: what the recorder's first step costs — the build `nango dryrun` needs before it can read
-// the script names (src/core/toolchain/prebuild.ts) — made by the prebuild (Nango's own bundler, without
-// the rest of the CLI and without the type check the dry run does again) against `nango compile` (what
-// the recorder ran before). Both on the same folders (the verify samples, test/fixtures/verify: an action
-// and a sync, with this repository's installed Nango CLI), interleaved A/B then B/A, RUNS pairs of each
-// (default 6), unconfined (the sandbox costs both sides the same; `npm run bench -- sandbox` measures it).
+// record-step: what a recording costs (record_fixture's toolchain part): the recorder in one process
+// (src/core/toolchain/recorder.ts: the CLI's own compile and dry run, forwarding to the key proxy itself)
+// against the way it recorded before, and still does on a CLI without those pieces: the prebuild
+// (prebuild.ts), then `nango dryrun --save` behind the forwarder process (keyProxy.ts). Both on the same
+// folders (the verify samples, test/fixtures/verify: an action and a sync, with this repository's
+// installed Nango CLI), through the harness's key proxy on a Unix socket, against the demo's loopback
+// Nango stand-in, interleaved A/B then B/A, RUNS pairs of each (default 6), unconfined (the sandbox
+// costs both sides the same; `npm run bench -- sandbox` measures it).
 //
 // Figures (CPU-s = user + system of the process tree, from the shell's `times`):
-//   prebuild_cpu_s, compile_cpu_s     medians of each side
-//   ratio                             median over pairs of prebuild / compile
-//   saving_cpu_s_per_recording        compile_cpu_s − prebuild_cpu_s
-//   same_build                        the two wrote byte-identical build/*.cjs
-//   load_avg_start/end                1-minute load average (how noisy the machine was)
+//   recorder_cpu_s, cli_cpu_s        medians of each side
+//   ratio                            median over pairs of recorder / cli
+//   saving_cpu_s_per_recording       cli_cpu_s − recorder_cpu_s
+//   same_fixture                     the two saved the same fixture (byte for byte but the responses' Date header)
+//   load_avg_start/end               1-minute load average (how noisy the machine was)
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleCjs } from './support/bundle.mjs';
@@ -21,17 +23,17 @@ import { bundleCjs } from './support/bundle.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+const quote = (argv) => argv.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
 
-/** Runs argv in cwd under bash and returns the CPU-s of its process tree (bash's `times`, children's line). */
-function cpuOf(argv, cwd) {
-  const quoted = argv.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
+/** Runs the commands in cwd, one after the other, under bash; returns the CPU-s of their process trees (bash's `times`). */
+function cpuOf(commands, cwd, env) {
   return new Promise((resolve, reject) => {
     execFile(
       'bash',
-      ['-c', `${quoted} >/dev/null 2>&1 || exit 7; times`],
-      { cwd, env: { ...process.env, NANGO_CLI_UPGRADE_MODE: 'ignore', NANGO_CLI_TELEMETRY: 'false', NANGO_CLI_DEPENDENCY_UPDATE: 'false' } },
+      ['-c', `${commands.map((argv) => `${quote(argv)} >/dev/null 2>&1 || exit 7`).join('; ')}; times`],
+      { cwd, env: { ...process.env, NANGO_CLI_UPGRADE_MODE: 'ignore', NANGO_CLI_TELEMETRY: 'false', NANGO_CLI_DEPENDENCY_UPDATE: 'false', ...env } },
       (err, out) => {
-        if (err) return reject(new Error(`${argv.join(' ')} failed in ${cwd}`));
+        if (err) return reject(new Error(`${commands.map((c) => c.slice(0, 3).join(' ')).join('; ')} failed in ${cwd}`));
         const lines = out.trim().split('\n');
         const secs = (lines[1] ?? '').split(/\s+/).map((t) => {
           const m = /^(\d+)m([\d.]+)s$/.exec(t);
@@ -43,66 +45,141 @@ function cpuOf(argv, cwd) {
   });
 }
 
-function builds(folder) {
-  const dir = join(folder, 'build');
-  return existsSync(dir) ? Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')])) : {};
-}
-
 export async function run({ log }) {
   const load0 = loadavg()[0];
-  const prebuild = await bundleCjs('src/core/toolchain/prebuild.ts', 'prebuild');
+  const { NANGO_PREBUILD, compileModuleOf } = await bundleCjs('src/core/toolchain/prebuild.ts', 'prebuild');
+  const { NANGO_RECORD, recorderDistOf } = await bundleCjs('src/core/toolchain/recorder.ts', 'recorder');
+  const { RECORDER_FORWARDER, startKeyProxy } = await bundleCjs('src/core/toolchain/keyProxy.ts', 'keyProxy');
+  const { DemoNango } = await bundleCjs('src/core/model/demoNango.ts', 'demoNango');
   const bin = join(root, 'node_modules', '.bin', 'nango');
-  const compileModule = prebuild.compileModuleOf(bin);
-  if (!compileModule) throw new Error(`the installed Nango CLI (${bin}) has no compile module for the prebuild`);
+  const compileModule = compileModuleOf(bin);
+  const dist = recorderDistOf(bin);
+  if (!compileModule || !dist) throw new Error(`the installed Nango CLI (${bin}) has not the modules the prebuild and the recorder use`);
+  // answers as Google Calendar would: the created event, or one page of two events
+  const event = (id) => ({
+    id,
+    status: 'confirmed',
+    summary: `Event ${id}`,
+    htmlLink: `https://calendar.example.test/e/${id}`,
+    updated: '2026-01-01T08:00:00Z',
+    start: { dateTime: '2026-01-01T09:00:00Z' },
+    end: { dateTime: '2026-01-01T09:15:00Z' },
+  });
+  const nango = new DemoNango((method, _path, body) =>
+    method === 'POST'
+      ? { status: 200, body: { ...event('evt_1'), ...JSON.parse(body || '{}') } }
+      : { status: 200, body: { items: [event('evt_1'), event('evt_2')] } },
+  );
+  await nango.start();
+  const socketDir = mkdtempSync(join(tmpdir(), 'ib-bench-recorder-'));
   const work = join(root, '.test-runs', `bench-record-step-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
   // under the repository, so the project's node_modules (nango, zod) resolve above each folder as in a run
-  const folders = ['create-event', 'sync-events'].map((id) => {
+  const samples = ['create-event', 'sync-events'].map((id) => {
     const folder = join(work, id);
     cpSync(join(root, 'test', 'fixtures', 'verify', 'google-calendar', id), folder, { recursive: true, filter: (src) => !/\/(node_modules|build)$/.test(src) });
-    return folder;
+    const fixture = join(folder, 'google-calendar', 'tests', `${id}.test.json`);
+    const input = id === 'create-event' ? JSON.stringify(JSON.parse(readFileSync(fixture, 'utf8')).input) : undefined;
+    return { id, folder, fixture, input };
   });
+  let proxy;
   try {
-    const sides = {
-      prebuild: ['node', '--input-type=module', '-e', prebuild.NANGO_PREBUILD, '--', compileModule],
-      compile: [bin, 'compile', '--no-interactive', '--auto-confirm'],
+    proxy = await startKeyProxy({
+      upstream: nango.url,
+      secretKey: 'demo-stand-in-secret',
+      connectionId: 'conn-1',
+      integrationId: 'google-calendar',
+      socketDir,
+    });
+    const env = { NANGO_SECRET_KEY_DEV: proxy.token };
+    const sides = (s) => ({
+      recorder: [
+        [
+          'node',
+          '--input-type=module',
+          '-e',
+          NANGO_RECORD,
+          '--',
+          dist,
+          'dryrun',
+          s.id,
+          'conn-1',
+          'dev',
+          'google-calendar',
+          proxy.url,
+          ...(s.input ? [s.input] : []),
+        ],
+      ],
+      cli: [
+        ['node', '--input-type=module', '-e', NANGO_PREBUILD, '--', compileModule],
+        [
+          'node',
+          '-e',
+          RECORDER_FORWARDER,
+          '--',
+          proxy.url,
+          bin,
+          'dryrun',
+          s.id,
+          'conn-1',
+          '--save',
+          '-e',
+          'dev',
+          '--integration-id',
+          'google-calendar',
+          '--no-interactive',
+          '--auto-confirm',
+          ...(s.input ? ['--input', s.input] : []),
+        ],
+      ],
+    });
+    const reset = (s) => {
+      rmSync(join(s.folder, 'build'), { recursive: true, force: true });
+      rmSync(s.fixture, { force: true });
     };
-    let sameBuild = true;
-    for (const folder of folders) {
-      const out = {};
-      for (const [name, argv] of Object.entries(sides)) {
-        rmSync(join(folder, 'build'), { recursive: true, force: true });
-        await cpuOf(argv, folder); // also warms the file cache
-        out[name] = builds(folder);
+    let sameFixture = true;
+    for (const s of samples) {
+      const saved = {};
+      for (const [name, commands] of Object.entries(sides(s))) {
+        reset(s);
+        await cpuOf(commands, s.folder, env); // also warms the file cache
+        // the one thing that differs between two recordings is the time the stand-in answered (its Date header)
+        saved[name] = readFileSync(s.fixture, 'utf8').replace(/"date": "[^"]*"/g, '"date": ""');
       }
-      sameBuild &&= Object.keys(out.prebuild).length > 0 && JSON.stringify(out.prebuild) === JSON.stringify(out.compile);
+      sameFixture &&= saved.recorder.length > 0 && saved.recorder === saved.cli;
     }
     const runs = Number(process.env.RUNS || 6);
     const a = [];
     const b = [];
     const ratios = [];
     for (let i = 0; i < runs; i++) {
-      for (const folder of folders) {
-        const order = i % 2 === 0 ? ['prebuild', 'compile'] : ['compile', 'prebuild'];
+      for (const s of samples) {
+        const order = i % 2 === 0 ? ['recorder', 'cli'] : ['cli', 'recorder'];
         const got = {};
-        for (const side of order) got[side] = await cpuOf(sides[side], folder);
-        a.push(got.prebuild);
-        b.push(got.compile);
-        ratios.push(got.prebuild / got.compile);
-        log(`${i + 1}/${runs} ${folder.split('/').pop()}: prebuild ${got.prebuild.toFixed(2)} CPU-s, nango compile ${got.compile.toFixed(2)} CPU-s`);
+        for (const side of order) {
+          reset(s);
+          got[side] = await cpuOf(sides(s)[side], s.folder, env);
+        }
+        a.push(got.recorder);
+        b.push(got.cli);
+        ratios.push(got.recorder / got.cli);
+        log(`${i + 1}/${runs} ${s.id}: recorder ${got.recorder.toFixed(2)} CPU-s, prebuild + nango dryrun ${got.cli.toFixed(2)} CPU-s`);
       }
     }
     return {
       runs,
-      prebuild_cpu_s: round(median(a)),
-      compile_cpu_s: round(median(b)),
+      recorder_cpu_s: round(median(a)),
+      cli_cpu_s: round(median(b)),
       ratio: round(median(ratios), 3),
       saving_cpu_s_per_recording: round(median(b) - median(a)),
-      same_build: sameBuild,
+      same_fixture: sameFixture,
       load_avg_start: round(load0),
       load_avg_end: round(loadavg()[0]),
     };
   } finally {
+    await proxy?.close();
+    await nango.close();
     rmSync(work, { recursive: true, force: true });
+    rmSync(socketDir, { recursive: true, force: true });
   }
 }

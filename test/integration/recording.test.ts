@@ -1,5 +1,5 @@
-// Recording is a harness tool: the agent calls record_fixture, the harness runs the real Nango CLI
-// (compile, then dryrun --save) against a loopback stand-in of the Nango API. A 403 ends the
+// Recording is a harness tool: the agent calls record_fixture, the harness runs the real Nango CLI's
+// compile and dry run (--save) against a loopback stand-in of the Nango API. A 403 ends the
 // session as blocked; a script that does not compile is told where, before any request.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -30,8 +30,8 @@ afterAll(async () => {
   rmSync(workBase, { recursive: true, force: true });
 });
 
-function orchestrator(name: string): Orchestrator {
-  const workRoot = path.join(workBase, name);
+function orchestrator(name: string, recorder: 'one-process' | 'cli'): Orchestrator {
+  const workRoot = path.join(workBase, `${name}-${recorder}`);
   const o = new Orchestrator({
     workRoot,
     connection: stack.connection,
@@ -39,14 +39,16 @@ function orchestrator(name: string): Orchestrator {
     model: TEST_MODEL,
     tools: stack.tools,
     sandbox: stack.sandbox,
-    toolchain: new NangoToolchain({ secretKey: 'sk-stand-in', host: nango.url, timeoutMs: 120_000 }),
+    toolchain: new NangoToolchain({ secretKey: 'sk-stand-in', host: nango.url, timeoutMs: 120_000, recorder }),
     onSessionCreated: (run) => stack.model.assign(run.sessionId!, 'record'),
   });
   o.onAgentEvent(({ event }) => events.push(event));
   return o;
 }
 
-describe('record_fixture through the harness', () => {
+// Both ways of recording: the one-process recorder (src/core/toolchain/recorder.ts), and `nango dryrun`
+// itself after the prebuild, which a CLI without the recorder's pieces gets.
+describe.each(['one-process', 'cli'] as const)('record_fixture through the harness (%s)', (recorder) => {
   const script = [
     { tool_calls: [{ name: 'write', arguments: { filePath: 'google-calendar/actions/create-event.ts', content: SCRIPT } }] },
     { tool_calls: [{ name: 'record_fixture', arguments: { input: INPUT } }] },
@@ -56,7 +58,7 @@ describe('record_fixture through the harness', () => {
   it('runs the real Nango CLI and writes the fixture', async () => {
     stack.model.define('record', script);
     nango.refuse = false;
-    const o = orchestrator('ok');
+    const o = orchestrator('ok', recorder);
     o.generate(targetsFor('google-calendar', ['create-event']));
     await o.whenIdle();
     const run = o.get('google-calendar/create-event')!;
@@ -72,7 +74,7 @@ describe('record_fixture through the harness', () => {
   it('a 403 from the API ends the session as blocked and writes no fixture', async () => {
     stack.model.define('record', script);
     nango.refuse = true;
-    const o = orchestrator('forbidden');
+    const o = orchestrator('forbidden', recorder);
     o.generate(targetsFor('google-calendar', ['create-event']));
     await o.whenIdle();
     const run = o.get('google-calendar/create-event')!;
@@ -92,7 +94,7 @@ describe('record_fixture through the harness', () => {
     ]);
     nango.refuse = false;
     const before = nango.requests.length;
-    const o = orchestrator('broken');
+    const o = orchestrator('broken', recorder);
     o.generate(targetsFor('google-calendar', ['create-event']));
     await o.whenIdle();
     const run = o.get('google-calendar/create-event')!;

@@ -108,38 +108,44 @@ describe("the toolchain processes that load the agent's script run confined", ()
     expect(hash(fixture)).toBe(fixtureHash);
   }, 400_000);
 
-  it('record_fixture compiles confined, without the key; run_tests generates confined, the fixture read-only', async () => {
-    const { target, fixture, fixtureHash } = await hostile('tool-escape');
-    const toolchain = new NangoToolchain({ secretKey: SECRET, host: nango.url, timeoutMs: 180_000 });
-    const interaction = { id: 'tool-escape', integrationId: 'google-calendar', kind: 'action', connectionId: 'conn-1', environment: 'dev' } as never;
+  // both ways of recording: the one-process recorder, and `nango dryrun` itself after the prebuild
+  it.each(['one-process', 'cli'] as const)(
+    'record_fixture (%s) compiles confined, without the key; run_tests generates confined, the fixture read-only',
+    async (recorder) => {
+      const id = `tool-escape-${recorder}`;
+      const { target, fixture, fixtureHash } = await hostile(id);
+      const toolchain = new NangoToolchain({ secretKey: SECRET, host: nango.url, timeoutMs: 180_000, recorder });
+      const interaction = { id, integrationId: 'google-calendar', kind: 'action', connectionId: 'conn-1', environment: 'dev' } as never;
 
-    const tested = await toolchain.runTests({ folder: target.folder, interaction });
-    const afterTests = ranIn(target.folder);
-    expect(
-      afterTests.some((l) => l.startsWith('generate:tests ')),
-      `${afterTests.join('\n')}\n${tested.output}`,
-    ).toBe(true);
-    for (const l of afterTests) expect(l).toMatch(/secrets\[\]$/);
-    expect(hash(fixture), 'the generator could not touch the recorded fixture').toBe(fixtureHash);
+      const tested = await toolchain.runTests({ folder: target.folder, interaction });
+      const afterTests = ranIn(target.folder);
+      expect(
+        afterTests.some((l) => l.startsWith('generate:tests ')),
+        `${afterTests.join('\n')}\n${tested.output}`,
+      ).toBe(true);
+      for (const l of afterTests) expect(l).toMatch(/secrets\[\]$/);
+      expect(hash(fixture), 'the generator could not touch the recorded fixture').toBe(fixtureHash);
 
-    const recorded = await toolchain.record({ folder: target.folder, interaction, input: INPUT });
-    const lines = ranIn(target.folder).slice(afterTests.length);
-    // the build before the recording (prebuild.ts) bundles the script without running it: only the
-    // recorder ran the script's top-level code (a `nango compile` in its place would show as `compile …`)
-    for (const l of lines) expect(l, `${lines.join('\n')}\n${JSON.stringify(recorded)}`).toMatch(/^dryrun /);
-    // the recorder runs the script too, and recorded through the harness's key proxy: it never held the key
-    expect(recorded.kind, JSON.stringify(recorded)).toBe('recorded');
-    const dryruns = lines.filter((l) => l.startsWith('dryrun '));
-    expect(dryruns.length, lines.join('\n')).toBeGreaterThanOrEqual(1);
-    for (const l of dryruns) {
-      expect(l).not.toContain(SECRET);
-      expect(l).toMatch(/NANGO_SECRET_KEY_DEV=ib-recorder-[0-9a-f]{48}\b/);
-    }
-    expect(nango.requests.some((r) => r.path.startsWith('/proxy/calendar/v3/calendars/primary/events'))).toBe(true);
-    // no process that ran the script — compile, generator, tests, recorder — reached the network
-    expect(leak.hits, 'nothing left the sandbox over the network').toEqual([]);
-    expect(existsSync(outside), existsSync(outside) ? readFileSync(outside, 'utf8') : '').toBe(false);
-  }, 400_000);
+      const recorded = await toolchain.record({ folder: target.folder, interaction, input: INPUT });
+      const lines = ranIn(target.folder).slice(afterTests.length);
+      // the build before the recording (prebuild.ts) bundles the script without running it: only the
+      // recorder ran the script's top-level code (a `nango compile` in its place would show as `compile …`)
+      for (const l of lines) expect(l, `${lines.join('\n')}\n${JSON.stringify(recorded)}`).toMatch(/^dryrun /);
+      // the recorder runs the script too, and recorded through the harness's key proxy: it never held the key
+      expect(recorded.kind, JSON.stringify(recorded)).toBe('recorded');
+      const dryruns = lines.filter((l) => l.startsWith('dryrun '));
+      expect(dryruns.length, lines.join('\n')).toBeGreaterThanOrEqual(1);
+      for (const l of dryruns) {
+        expect(l).not.toContain(SECRET);
+        expect(l).toMatch(/NANGO_SECRET_KEY_DEV=ib-recorder-[0-9a-f]{48}\b/);
+      }
+      expect(nango.requests.some((r) => r.path.startsWith('/proxy/calendar/v3/calendars/primary/events'))).toBe(true);
+      // no process that ran the script — compile, generator, tests, recorder — reached the network
+      expect(leak.hits, 'nothing left the sandbox over the network').toEqual([]);
+      expect(existsSync(outside), existsSync(outside) ? readFileSync(outside, 'utf8') : '').toBe(false);
+    },
+    400_000,
+  );
 
   it("the toolchain is the project's, never one planted in the folder: no tool or module inside the folder is run or loaded", async () => {
     const targets = [

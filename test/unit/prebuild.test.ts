@@ -1,7 +1,8 @@
 // The recorder's prebuild (src/core/toolchain/prebuild.ts): Nango's own bundler from the installed CLI,
 // and a clear way out to `nango compile` when that CLI does not have it. (The build itself, byte for byte
-// what `nango compile` writes, is measured by `npm run bench -- record-step`; the recorder's use of it by
-// test/integration/recording.test.ts and toolchain-confined.test.ts.)
+// what the CLI writes, is compared in test/integration/run-tests-generate.test.ts, whose generator builds
+// with the same step; the recorder's use of it in the `cli` cases of recording.test.ts and
+// toolchain-confined.test.ts.)
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

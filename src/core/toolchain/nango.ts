@@ -22,6 +22,7 @@ import { SETTINGS } from '../settings';
 import { RECORDER_FORWARDER, startKeyProxy, type KeyProxy } from './keyProxy';
 import { compileModuleOf, NANGO_COMPILE_ERROR, NANGO_PREBUILD } from './prebuild';
 import { compileInputsDigest, GENERATE_UNAVAILABLE, NANGO_GENERATE, nangoDistOf } from './generate';
+import { NANGO_RECORD, RECORD_UNAVAILABLE, recorderDistOf } from './recorder';
 
 export interface NangoToolchainOptions {
   /** The Nango secret key of the interaction's environment (SecretStorage in VS Code, env in the CLI). */
@@ -31,6 +32,12 @@ export interface NangoToolchainOptions {
   /** `nango` binary; default: the first node_modules/.bin/nango above the folder. */
   readonly bin?: string;
   readonly timeoutMs?: number;
+  /**
+   * How to record: `one-process` (default) runs the CLI's own compile and dry run in one process of ours
+   * (recorder.ts) where the installed CLI has its pieces, else `nango dryrun` itself; `cli` always runs
+   * `nango dryrun` itself (the prebuild, then the CLI behind the forwarder), as on a CLI without them.
+   */
+  readonly recorder?: 'one-process' | 'cli';
 }
 
 export const NANGO_QUIET_ENV = {
@@ -161,66 +168,101 @@ export class NangoToolchain implements Toolchain {
     const timeoutMs = this.options.timeoutMs ?? 180_000;
     const env = { ...NANGO_QUIET_ENV };
     const common = ['--no-interactive', '--auto-confirm'];
-    // The dry run reads the script names from a previous build: the prebuild makes it (prebuild.ts), or
-    // `nango compile` where this CLI has no module for that. Both read the agent's code and `nango compile`
-    // runs it: confined, without the key or the network.
-    const confineBuild = { folder: req.folder, integrationId: req.interaction.integrationId, extraReadOnly: modulesOf(bin) };
-    const before = await compileInputsDigest(req.folder, req.interaction.integrationId);
-    const compileModule = compileModuleOf(bin);
-    let build = compileModule
-      ? await runProcess('node', ['--input-type=module', '-e', NANGO_PREBUILD, '--', compileModule], {
-          cwd: req.folder,
-          env,
-          timeoutMs,
-          signal: req.signal,
-          confine: confineBuild,
-        })
-      : undefined;
-    // A build that fails is told as `nango compile` tells it (the type check first, then every error).
-    if (!build || build.code !== 0) {
-      build = await runProcess(bin, ['compile', ...common], { cwd: req.folder, env, timeoutMs, signal: req.signal, confine: confineBuild });
-    }
-    if (build.code !== 0 || /✗|Found \d+ errors?/.test(build.output)) return notCompiled(build.output);
     const it = req.interaction;
-    const args = ['dryrun', it.id, it.connectionId, '--save', '-e', it.environment || 'dev', '--integration-id', it.integrationId, ...common];
-    if (it.kind === 'action') args.push('--input', req.input ?? '{}');
-    // The dry run executes the agent's script: confined to the folder, without the key and without the
-    // network. Its one way out is the harness's key proxy, on a Unix socket bound into the sandbox (a
-    // forwarder inside gives the CLI a loopback address for it), which holds the key and lets through only
-    // what a recording of this interaction needs (keyProxy.ts).
+    const before = await compileInputsDigest(req.folder, it.integrationId);
     const onWindows = process.platform === 'win32';
+    // The recording runs the agent's script: confined to the folder, without the key and without the
+    // network. Its one way out is the harness's key proxy, on a Unix socket bound into the sandbox (the
+    // recorder forwards a loopback address inside to it), which holds the key and lets through only what a
+    // recording of this interaction needs (keyProxy.ts).
     const socketDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-recorder-'));
-    let result: ProcessResult;
-    let proxy: KeyProxy | undefined;
-    try {
-      proxy = await startKeyProxy({
+    const keyName = this.keyName(it);
+    const confineRecorder = {
+      folder: req.folder,
+      integrationId: it.integrationId,
+      writableTests: true,
+      keepSecrets: onWindows ? [keyName, 'NANGO_HOSTPORT'] : [keyName],
+      extraReadOnly: modulesOf(bin),
+      socketDirs: [socketDir],
+    };
+    const withProxy = async (record: (proxy: KeyProxy) => Promise<ProcessResult>): Promise<{ result: ProcessResult; proxy: KeyProxy }> => {
+      const proxy = await startKeyProxy({
         upstream: this.options.host ?? SETTINGS.nangoHost.default,
-        secretKey: this.options.secretKey,
+        secretKey: this.options.secretKey as string,
         connectionId: it.connectionId,
         integrationId: it.integrationId,
         ...(onWindows ? {} : { socketDir }),
       });
-      const keyName = this.keyName(it);
-      // (Windows has no sandbox and no Unix socket here: the CLI is given the proxy's loopback address itself.)
-      const [cmd, cmdArgs] = onWindows ? [bin, args] : ['node', ['-e', RECORDER_FORWARDER, '--', proxy.url, bin, ...args]];
-      result = await runProcess(cmd, cmdArgs, {
-        cwd: req.folder,
-        env: { ...env, [keyName]: proxy.token, ...(onWindows ? { NANGO_HOSTPORT: proxy.url } : {}) },
-        timeoutMs,
-        signal: req.signal,
-        confine: {
-          folder: req.folder,
-          integrationId: it.integrationId,
-          writableTests: true,
-          keepSecrets: onWindows ? [keyName, 'NANGO_HOSTPORT'] : [keyName],
-          extraReadOnly: modulesOf(bin),
-          socketDirs: [socketDir],
-        },
-      });
+      try {
+        return { result: await record(proxy), proxy };
+      } finally {
+        await proxy.close();
+      }
+    };
+    let recorded: { result: ProcessResult; proxy: KeyProxy } | undefined;
+    try {
+      // One process: the CLI's own compile and dry run, forwarding to the proxy itself (recorder.ts).
+      const dist = onWindows || this.options.recorder === 'cli' ? undefined : recorderDistOf(bin);
+      if (dist) {
+        const argv = (sock: string) => [
+          dist,
+          'dryrun',
+          it.id,
+          it.connectionId,
+          it.environment || 'dev',
+          it.integrationId,
+          sock,
+          ...(it.kind === 'action' ? [req.input ?? '{}'] : []),
+        ];
+        recorded = await withProxy((proxy) =>
+          runProcess('node', ['--input-type=module', '-e', NANGO_RECORD, '--', ...argv(proxy.url)], {
+            cwd: req.folder,
+            env: { ...env, [keyName]: proxy.token },
+            timeoutMs,
+            signal: req.signal,
+            confine: confineRecorder,
+          }),
+        );
+        if (recorded.result.code === RECORD_UNAVAILABLE) recorded = undefined;
+      }
+      if (!recorded) {
+        // The CLI's own dry run reads the script names from a previous build: the prebuild makes it
+        // (prebuild.ts), or `nango compile` where this CLI has no module for that. Both read the agent's
+        // code and `nango compile` runs it: confined, without the key or the network.
+        const confineBuild = { folder: req.folder, integrationId: it.integrationId, extraReadOnly: modulesOf(bin) };
+        const compileModule = compileModuleOf(bin);
+        let build = compileModule
+          ? await runProcess('node', ['--input-type=module', '-e', NANGO_PREBUILD, '--', compileModule], {
+              cwd: req.folder,
+              env,
+              timeoutMs,
+              signal: req.signal,
+              confine: confineBuild,
+            })
+          : undefined;
+        // A build that fails is told as `nango compile` tells it (the type check first, then every error).
+        if (!build || build.code !== 0) {
+          build = await runProcess(bin, ['compile', ...common], { cwd: req.folder, env, timeoutMs, signal: req.signal, confine: confineBuild });
+        }
+        if (build.code !== 0 || /✗|Found \d+ errors?/.test(build.output)) return notCompiled(build.output);
+        const args = ['dryrun', it.id, it.connectionId, '--save', '-e', it.environment || 'dev', '--integration-id', it.integrationId, ...common];
+        if (it.kind === 'action') args.push('--input', req.input ?? '{}');
+        // (Windows has no sandbox and no Unix socket here: the CLI is given the proxy's loopback address itself.)
+        recorded = await withProxy((proxy) => {
+          const [cmd, cmdArgs] = onWindows ? [bin, args] : ['node', ['-e', RECORDER_FORWARDER, '--', proxy.url, bin, ...args]];
+          return runProcess(cmd, cmdArgs, {
+            cwd: req.folder,
+            env: { ...env, [keyName]: proxy.token, ...(onWindows ? { NANGO_HOSTPORT: proxy.url } : {}) },
+            timeoutMs,
+            signal: req.signal,
+            confine: confineRecorder,
+          });
+        });
+      }
     } finally {
-      await proxy?.close();
       await fs.rm(socketDir, { recursive: true, force: true });
     }
+    const { result, proxy } = recorded;
     if (result.code === NANGO_COMPILE_ERROR && !/Mocks saved to/.test(result.output)) return notCompiled(result.output);
     if (proxy.refused.length) {
       return {

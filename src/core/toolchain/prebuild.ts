@@ -1,14 +1,17 @@
-// The recorder's first step. `nango dryrun` reads the script names from the *previous* build before it
-// compiles (its action parses build/*.cjs, then type-checks and builds again, then runs), so a folder must
-// have a build before it can be recorded. `nango compile` made that build, at a cost of ~6 CPU-s: the
-// whole CLI's modules (~2.8 CPU-s) and a type check the dry run does again straight after. The prebuild
-// makes the same build with Nango's own bundler (`compileFunction` of the installed CLI: esbuild and
-// Nango's plugin, the same .cjs the dry run then overwrites) without loading the rest of the CLI and
-// without the duplicate type check: ~2.1 CPU-s (`npm run bench -- record-step`), and without running the
+// The build before `nango dryrun`, where the harness runs the CLI's dry run itself (a CLI without the
+// pieces of the one-process recorder, recorder.ts, or `recorder: 'cli'`). `nango dryrun` reads the script
+// names from the *previous* build before it compiles (its action parses build/*.cjs, then type-checks and
+// builds again, then runs), so a folder must have a build before it can be recorded. `nango compile` made
+// that build, at a cost of ~6 CPU-s: the whole CLI's modules (~2.8 CPU-s) and a type check the dry run
+// does again straight after. The prebuild makes the same build with Nango's own bundler (`compileFunction`
+// of the installed CLI: esbuild and Nango's plugin, the same .cjs the dry run then overwrites) without
+// loading the rest of the CLI and without the duplicate type check (~2.1 CPU-s), and without running the
 // script (bundling does not import it). The type check is not lost: the dry run's own compile fails on a
 // type error before the script runs (exit code NANGO_COMPILE_ERROR), and the recorder reports it as before.
 // A build that fails, or a CLI without that module (PREBUILD_UNAVAILABLE), falls back to `nango compile`,
-// whose report the agent gets: the type errors first, then the rest, as the CLI prints them.
+// whose report the agent gets: the type errors first, then the rest, as the CLI prints them. Its build
+// step (BUILD_ENTRY_POINTS) is also run_tests' generator's (generate.ts), whose output
+// test/integration/run-tests-generate.test.ts compares with the CLI's, build/*.cjs included.
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';

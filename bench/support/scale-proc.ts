@@ -80,6 +80,8 @@ function kindOf(pid: number): string {
   if (exe === 'bwrap') return 'bwrap';
   if (exe === 'node' || exe.startsWith('node')) {
     const args = argv.slice(1).join(' ');
+    // the replay of the generated tests (src/core/toolchain/replay/run.ts): vitest through its Node API
+    if (args.includes('"vitestNode"')) return 'node: vitest replay';
     for (const tool of ['nango', 'vitest', 'tsc', 'eslint', 'esbuild']) {
       if (!args.includes(`/${tool}`) && !args.includes(`${tool}/`)) continue;
       // The Nango CLI by command: compile, dryrun (the recorder), generate:tests; the recorder's prebuild

@@ -13,37 +13,14 @@
 //   saving_cpu_s_per_recording       cli_cpu_s − recorder_cpu_s
 //   same_fixture                     the two saved the same fixture (byte for byte but the responses' Date header)
 //   load_avg_start/end               1-minute load average (how noisy the machine was)
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleCjs } from './support/bundle.mjs';
+import { cpuOf, measurePairs, median, round } from './support/cpuPairs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-const quote = (argv) => argv.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
-
-/** Runs the commands in cwd, one after the other, under bash; returns the CPU-s of their process trees (bash's `times`). */
-function cpuOf(commands, cwd, env) {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'bash',
-      ['-c', `${commands.map((argv) => `${quote(argv)} >/dev/null 2>&1 || exit 7`).join('; ')}; times`],
-      { cwd, env: { ...process.env, NANGO_CLI_UPGRADE_MODE: 'ignore', NANGO_CLI_TELEMETRY: 'false', NANGO_CLI_DEPENDENCY_UPDATE: 'false', ...env } },
-      (err, out) => {
-        if (err) return reject(new Error(`${commands.map((c) => c.slice(0, 3).join(' ')).join('; ')} failed in ${cwd}`));
-        const lines = out.trim().split('\n');
-        const secs = (lines[1] ?? '').split(/\s+/).map((t) => {
-          const m = /^(\d+)m([\d.]+)s$/.exec(t);
-          return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
-        });
-        resolve(secs[0] + secs[1]);
-      },
-    );
-  });
-}
 
 export async function run({ log }) {
   const load0 = loadavg()[0];
@@ -149,23 +126,8 @@ export async function run({ log }) {
       sameFixture &&= saved.recorder.length > 0 && saved.recorder === saved.cli;
     }
     const runs = Number(process.env.RUNS || 6);
-    const a = [];
-    const b = [];
-    const ratios = [];
-    for (let i = 0; i < runs; i++) {
-      for (const s of samples) {
-        const order = i % 2 === 0 ? ['recorder', 'cli'] : ['cli', 'recorder'];
-        const got = {};
-        for (const side of order) {
-          reset(s);
-          got[side] = await cpuOf(sides(s)[side], s.folder, env);
-        }
-        a.push(got.recorder);
-        b.push(got.cli);
-        ratios.push(got.recorder / got.cli);
-        log(`${i + 1}/${runs} ${s.id}: recorder ${got.recorder.toFixed(2)} CPU-s, prebuild + nango dryrun ${got.cli.toFixed(2)} CPU-s`);
-      }
-    }
+    const m = await measurePairs({ runs, items: samples, names: ['recorder', 'cli'], sides, reset, cwd: (s) => s.folder, env, log, label: (s) => s.id });
+    const [a, b, ratios] = [m.recorder, m.cli, m.ratios];
     return {
       runs,
       recorder_cpu_s: round(median(a)),

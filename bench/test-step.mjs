@@ -11,37 +11,14 @@
 //   saving_cpu_s_per_run_tests              generate_tests_cpu_s − generator_cpu_s
 //   same_output                             the two wrote byte-identical files (tests, configs, build, .nango)
 //   load_avg_start/end                      1-minute load average (how noisy the machine was)
-import { execFile } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleCjs } from './support/bundle.mjs';
+import { cpuOf, measurePairs, median, round } from './support/cpuPairs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-
-/** Runs argv in cwd under bash and returns the CPU-s of its process tree (bash's `times`, children's line). */
-function cpuOf(argv, cwd) {
-  const quoted = argv.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
-  return new Promise((resolve, reject) => {
-    execFile(
-      'bash',
-      ['-c', `${quoted} >/dev/null 2>&1 || exit 7; times`],
-      { cwd, env: { ...process.env, NANGO_CLI_UPGRADE_MODE: 'ignore', NANGO_CLI_TELEMETRY: 'false', NANGO_CLI_DEPENDENCY_UPDATE: 'false' } },
-      (err, out) => {
-        if (err) return reject(new Error(`${argv.join(' ').slice(0, 200)} failed in ${cwd}`));
-        const lines = out.trim().split('\n');
-        const secs = (lines[1] ?? '').split(/\s+/).map((t) => {
-          const m = /^(\d+)m([\d.]+)s$/.exec(t);
-          return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
-        });
-        resolve(secs[0] + secs[1]);
-      },
-    );
-  });
-}
 
 /** What a generation leaves: every file but the sources, by path, with its content. */
 function generated(folder, rel = '') {
@@ -85,32 +62,24 @@ export async function run({ log }) {
       const out = {};
       for (const [name, argv] of Object.entries(sides)) {
         reset(folder);
-        await cpuOf(argv, folder); // also warms the file cache
+        await cpuOf([argv], folder); // also warms the file cache
         out[name] = generated(folder);
       }
       const tests = Object.keys(out.generate_tests).filter((f) => f.endsWith('.test.ts'));
       sameOutput &&= tests.length > 0 && JSON.stringify(out.generator) === JSON.stringify(out.generate_tests);
     }
     const runs = Number(process.env.RUNS || 6);
-    const a = [];
-    const b = [];
-    const ratios = [];
-    for (let i = 0; i < runs; i++) {
-      for (const folder of folders) {
-        const order = i % 2 === 0 ? ['generator', 'generate_tests'] : ['generate_tests', 'generator'];
-        const got = {};
-        for (const side of order) {
-          reset(folder);
-          got[side] = await cpuOf(sides[side], folder);
-        }
-        a.push(got.generator);
-        b.push(got.generate_tests);
-        ratios.push(got.generator / got.generate_tests);
-        log(
-          `${i + 1}/${runs} ${folder.split('/').pop()}: generator ${got.generator.toFixed(2)} CPU-s, nango generate:tests ${got.generate_tests.toFixed(2)} CPU-s`,
-        );
-      }
-    }
+    const m = await measurePairs({
+      runs,
+      items: folders,
+      names: ['generator', 'generate_tests'],
+      sides: () => ({ generator: [sides.generator], generate_tests: [sides.generate_tests] }),
+      reset,
+      cwd: (folder) => folder,
+      log,
+      label: (folder) => folder.split('/').pop(),
+    });
+    const [a, b, ratios] = [m.generator, m.generate_tests, m.ratios];
     return {
       runs,
       generator_cpu_s: round(median(a)),

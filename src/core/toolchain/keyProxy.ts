@@ -4,14 +4,28 @@
 // run by the harness for one recording, which puts the real key on the requests a recording of THIS
 // interaction needs (its connection, its integration, the provider calls made through that connection)
 // and refuses everything else, naming it. The key never enters the sandbox. The recorder has no network
-// of its own either: the proxy listens on a Unix socket bound into its sandbox, and RECORDER_FORWARDER
-// (run inside, before the CLI) turns that into the loopback address the CLI is given — so what the
+// of its own either: the proxy listens on a Unix socket bound into its sandbox, and the recorder
+// (recorder.ts; or RECORDER_FORWARDER, run inside before the CLI) turns that into the loopback address the CLI is given — so what the
 // script learns (a connection's credentials, say) it cannot send anywhere.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { closeServer, listenLoopback } from '../util/httpServer';
+
+/**
+ * Script text for the recorder's sandbox: with `net` (node:net) and `sock` (the proxy's Unix socket) in
+ * scope, defines `server`, which forwards each connection it takes to the socket (not yet listening).
+ */
+export const FORWARD_TO_SOCKET = `
+const server = net.createServer((c) => {
+  const up = net.connect(sock);
+  c.on('error', () => up.destroy());
+  up.on('error', () => c.destroy());
+  c.pipe(up);
+  up.pipe(c);
+});
+`;
 
 /**
  * Runs inside the recorder's sandbox (`node -e RECORDER_FORWARDER -- <socket> <cli> <args…>`): listens on
@@ -22,13 +36,7 @@ export const RECORDER_FORWARDER = `
 const net = require('net');
 const { spawn } = require('child_process');
 const [sock, cli, ...args] = process.argv.slice(1).filter((a, i) => !(i === 0 && a === '--'));
-const server = net.createServer((c) => {
-  const up = net.connect(sock);
-  c.on('error', () => up.destroy());
-  up.on('error', () => c.destroy());
-  c.pipe(up);
-  up.pipe(c);
-});
+${FORWARD_TO_SOCKET}
 server.listen(0, '127.0.0.1', () => {
   const child = spawn(cli, args, { stdio: 'inherit', env: { ...process.env, NANGO_HOSTPORT: 'http://127.0.0.1:' + server.address().port } });
   child.on('error', (e) => { console.error('the recorder could not start: ' + e.message); process.exit(127); });

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageDirOf } from './replay/run';
+import { FORWARD_TO_SOCKET } from './keyProxy';
 import { NANGO_COMPILE_ERROR, PREBUILD_UNAVAILABLE } from './prebuild';
 
 /** The recorder's exit code when the installed CLI lacks a piece it uses (the harness then runs `nango dryrun`). */
@@ -28,13 +29,7 @@ export const NANGO_DRYRUN_ERROR = 12;
 export const NANGO_RECORD = `
 const [dist, , name, connectionId, environment, integrationId, sock, input] = process.argv.slice(1).filter((a, i) => !(i === 0 && a === '--'));
 const net = await import('node:net');
-const server = net.createServer((c) => {
-  const up = net.connect(sock);
-  c.on('error', () => up.destroy());
-  up.on('error', () => c.destroy());
-  c.pipe(up);
-  up.pipe(c);
-});
+${FORWARD_TO_SOCKET}
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 // before the CLI's modules load: they read it once, when they load
 process.env.NANGO_HOSTPORT = 'http://127.0.0.1:' + server.address().port;

@@ -18,7 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleCjs } from './support/bundle.mjs';
-import { cpuOf, measurePairs, median, round } from './support/cpuPairs.mjs';
+import { cpuOf, measurePairs, pairFigures } from './support/cpuPairs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -127,17 +127,7 @@ export async function run({ log }) {
     }
     const runs = Number(process.env.RUNS || 6);
     const m = await measurePairs({ runs, items: samples, names: ['recorder', 'cli'], sides, reset, cwd: (s) => s.folder, env, log, label: (s) => s.id });
-    const [a, b, ratios] = [m.recorder, m.cli, m.ratios];
-    return {
-      runs,
-      recorder_cpu_s: round(median(a)),
-      cli_cpu_s: round(median(b)),
-      ratio: round(median(ratios), 3),
-      saving_cpu_s_per_recording: round(median(b) - median(a)),
-      same_fixture: sameFixture,
-      load_avg_start: round(load0),
-      load_avg_end: round(loadavg()[0]),
-    };
+    return { runs, ...pairFigures(m, ['recorder', 'cli'], 'recording', load0), same_fixture: sameFixture };
   } finally {
     await proxy?.close();
     await nango.close();

@@ -16,7 +16,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleCjs } from './support/bundle.mjs';
-import { cpuOf, measurePairs, median, round } from './support/cpuPairs.mjs';
+import { cpuOf, measurePairs, pairFigures } from './support/cpuPairs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -79,17 +79,7 @@ export async function run({ log }) {
       log,
       label: (folder) => folder.split('/').pop(),
     });
-    const [a, b, ratios] = [m.generator, m.generate_tests, m.ratios];
-    return {
-      runs,
-      generator_cpu_s: round(median(a)),
-      generate_tests_cpu_s: round(median(b)),
-      ratio: round(median(ratios), 3),
-      saving_cpu_s_per_run_tests: round(median(b) - median(a)),
-      same_output: sameOutput,
-      load_avg_start: round(load0),
-      load_avg_end: round(loadavg()[0]),
-    };
+    return { runs, ...pairFigures(m, ['generator', 'generate_tests'], 'run_tests', load0), same_output: sameOutput };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

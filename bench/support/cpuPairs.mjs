@@ -1,6 +1,7 @@
 // Side-by-side CPU measurement for the step benches (record-step, test-step): each side is a list of
 // commands run one after the other under bash, measured by the shell's `times` (user + system of their
 // process trees), in pairs, A/B then B/A, on each item, from the same starting state.
+import { loadavg } from 'node:os';
 
 const quote = (argv) => argv.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -51,4 +52,19 @@ export async function measurePairs({ runs, items, names: [a, b], sides, reset, c
     }
   }
   return out;
+}
+
+/**
+ * The figures of a side-by-side run: each side's median (`<a>_cpu_s`, `<b>_cpu_s`), the median ratio
+ * a / b, the saving b − a (`saving_cpu_s_per_<per>`), the load average at the start and now.
+ */
+export function pairFigures(m, [a, b], per, load0) {
+  return {
+    [`${a}_cpu_s`]: round(median(m[a])),
+    [`${b}_cpu_s`]: round(median(m[b])),
+    ratio: round(median(m.ratios), 3),
+    [`saving_cpu_s_per_${per}`]: round(median(m[b]) - median(m[a])),
+    load_avg_start: round(load0),
+    load_avg_end: round(loadavg()[0]),
+  };
 }

@@ -5,20 +5,15 @@
 // (compileInputsDigest): then the harness generates with Nango's own pieces from the installed CLI —
 // its bundler (prebuild.ts), its definitions parser, its test writers and templates — without the type
 // check: the same files, ~2.3 CPU-s. Whenever the files differ from those last type-checked, or this
-// CLI lacks a piece (GENERATE_UNAVAILABLE), or the quick path fails, `nango generate:tests` runs as
+// CLI lacks a piece (NANGO_PIECES_MISSING), or the quick path fails, `nango generate:tests` runs as
 // before and its report is what the agent gets. Verify does not rely on any of this: it compiles and
 // compares the tests itself.
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { testsDirOf } from '../guard/protectedPaths';
 import { GENERATED_CONFIGS } from './replay/config';
-import { packageDirOf } from './replay/run';
-import { BUILD_ENTRY_POINTS, PREBUILD_UNAVAILABLE } from './prebuild';
-
-/** The generator's exit code when the installed CLI lacks a piece it uses (the harness then runs `nango generate:tests`). */
-export const GENERATE_UNAVAILABLE = PREBUILD_UNAVAILABLE;
+import { BUILD_ENTRY_POINTS, NANGO_PIECES_MISSING, nangoDistWith } from './prebuild';
 
 /**
  * Runs inside the sandbox, in the interaction folder (`node --input-type=module -e NANGO_GENERATE -- <nango dist URL>/`):
@@ -40,12 +35,12 @@ try {
   ejs = createRequire(dist + 'services/test.service.js')('ejs');
 } catch (e) {
   console.error('the generator could not load Nango\\'s modules: ' + (e && e.message));
-  process.exit(${GENERATE_UNAVAILABLE});
+  process.exit(${NANGO_PIECES_MISSING});
 }
 const fns = [c.readIndexContent, c.getEntryPoints, c.compileFunction, d.parseIntegrationDefinitions, t.generateSyncTest, t.generateActionTest, m.generateNangoJson, m.generateFunctionsJson, v && v.ensureZeroYaml, ejs && ejs.render];
 if (fns.some((f) => typeof f !== 'function')) {
   console.error('the installed Nango CLI lacks a function the generator uses');
-  process.exit(${GENERATE_UNAVAILABLE});
+  process.exit(${NANGO_PIECES_MISSING});
 }
 const fs = await import('node:fs/promises');
 const path = await import('node:path');
@@ -59,7 +54,7 @@ try {
   await fs.access(path.join(templates, 'action-test-template.ejs'));
 } catch (e) {
   console.error('the installed Nango CLI has not the templates the generator uses: ' + (e && e.message));
-  process.exit(${GENERATE_UNAVAILABLE});
+  process.exit(${NANGO_PIECES_MISSING});
 }
 // a zero-yaml Nango folder, as the CLI checks first (it says what is wrong)
 if (!(await v.ensureZeroYaml({ fullPath: process.cwd(), debug: false }))) process.exit(1);
@@ -93,19 +88,15 @@ for (const integration of defs.value.integrations) {
 console.log(written.length ? 'Generated ' + written.length + ' test file(s):\\n' + written.map((f) => '  ' + path.relative(root, f)).join('\\n') : 'No test files were generated. Make sure you have mocks in place.');
 `;
 
-/** The file URL (with a trailing slash) of the installed CLI's `dist/`, or undefined when it has not the modules the generator loads. */
+/** The installed CLI's `dist/` URL (with a trailing slash), or undefined when it has not the modules the generator loads. */
 export function nangoDistOf(bin: string): string | undefined {
-  const dir = packageDirOf(bin, 'nango');
-  if (!dir) return undefined;
-  const dist = path.join(dir, 'dist');
-  const needed = [
+  return nangoDistWith(bin, [
     'zeroYaml/compile.js',
     'zeroYaml/definitions.js',
     'services/test.service.js',
     'services/model.service.js',
     'services/verification.service.js',
-  ];
-  return needed.every((f) => existsSync(path.join(dist, ...f.split('/')))) ? pathToFileURL(dist).href + '/' : undefined;
+  ]);
 }
 
 /**

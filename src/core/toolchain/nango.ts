@@ -1,4 +1,5 @@
-// The Nango toolchain: recording is a build (prebuild.ts) then `nango dryrun <script> <connection> --save`,
+// The Nango toolchain: recording is what `nango dryrun <script> <connection> --save` does — the CLI's
+// compile and dry run, in one process of ours (recorder.ts), or the CLI itself after a build (prebuild.ts) —
 // run by the harness (never by the agent) with the user's secret, our own timeout, the upgrade
 // check and telemetry off and no stdin (the CLI can otherwise hang or exit 0 having done nothing:
 // success is judged by the fixture it says it saved, not by the exit code). run_tests generates the
@@ -20,9 +21,9 @@ import { loadTypeScript } from './typescript';
 import { binAbove } from './binAbove';
 import { SETTINGS } from '../settings';
 import { RECORDER_FORWARDER, startKeyProxy, type KeyProxy } from './keyProxy';
-import { compileModuleOf, NANGO_COMPILE_ERROR, NANGO_PREBUILD } from './prebuild';
-import { compileInputsDigest, GENERATE_UNAVAILABLE, NANGO_GENERATE, nangoDistOf } from './generate';
-import { NANGO_RECORD, RECORD_UNAVAILABLE, recorderDistOf } from './recorder';
+import { compileModuleOf, NANGO_COMPILE_ERROR, NANGO_PIECES_MISSING, NANGO_PREBUILD } from './prebuild';
+import { compileInputsDigest, NANGO_GENERATE, nangoDistOf } from './generate';
+import { NANGO_RECORD, recorderDistOf } from './recorder';
 
 export interface NangoToolchainOptions {
   /** The Nango secret key of the interaction's environment (SecretStorage in VS Code, env in the CLI). */
@@ -223,7 +224,7 @@ export class NangoToolchain implements Toolchain {
             confine: confineRecorder,
           }),
         );
-        if (recorded.result.code === RECORD_UNAVAILABLE) recorded = undefined;
+        if (recorded.result.code === NANGO_PIECES_MISSING) recorded = undefined;
       }
       if (!recorded) {
         // The CLI's own dry run reads the script names from a previous build: the prebuild makes it
@@ -313,7 +314,7 @@ export class NangoToolchain implements Toolchain {
     // The files the CLI last type-checked clean: generated without that type check (generate.ts). Any
     // failure there, or a CLI without the pieces, and `nango generate:tests` gives its own report.
     let gen = dist ? await runProcess('node', ['--input-type=module', '-e', NANGO_GENERATE, '--', dist], opts) : undefined;
-    if (gen && gen.code === GENERATE_UNAVAILABLE) gen = undefined;
+    if (gen && gen.code === NANGO_PIECES_MISSING) gen = undefined;
     if (!gen || gen.code !== 0) {
       gen = await runProcess(bin, ['generate:tests', '--no-interactive', '--auto-confirm'], opts);
       if (!generateFailed(gen) && digest !== undefined && digest === (await compileInputsDigest(req.folder, integrationId))) this.typeChecked.set(key, digest);

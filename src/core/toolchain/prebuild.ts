@@ -8,7 +8,7 @@
 // loading the rest of the CLI and without the duplicate type check (~2.1 CPU-s), and without running the
 // script (bundling does not import it). The type check is not lost: the dry run's own compile fails on a
 // type error before the script runs (exit code NANGO_COMPILE_ERROR), and the recorder reports it as before.
-// A build that fails, or a CLI without that module (PREBUILD_UNAVAILABLE), falls back to `nango compile`,
+// A build that fails, or a CLI without that module (NANGO_PIECES_MISSING), falls back to `nango compile`,
 // whose report the agent gets: the type errors first, then the rest, as the CLI prints them. Its build
 // step (BUILD_ENTRY_POINTS) is also run_tests' generator's (generate.ts), whose output
 // test/integration/run-tests-generate.test.ts compares with the CLI's, build/*.cjs included.
@@ -19,8 +19,11 @@ import { packageDirOf } from './replay/run';
 
 /** The exit code of `nango` when its compile fails (Nango's NangoCliExitCode.CompileError). */
 export const NANGO_COMPILE_ERROR = 10;
-/** The prebuild's exit code when the installed CLI has no compile module it can use. */
-export const PREBUILD_UNAVAILABLE = 90;
+/**
+ * The exit code of the harness's scripts that run the installed CLI's own modules (the prebuild, the
+ * generator, the recorder) when that CLI lacks one they use: the harness then runs the CLI itself.
+ */
+export const NANGO_PIECES_MISSING = 90;
 
 /**
  * The build step of `nango compile` after its type check, as script text for the sandbox: with Nango's
@@ -60,19 +63,29 @@ try {
   c = await import(url);
 } catch (e) {
   console.error('the prebuild could not load Nango\\'s compiler: ' + (e && e.message));
-  process.exit(${PREBUILD_UNAVAILABLE});
+  process.exit(${NANGO_PIECES_MISSING});
 }
 if (typeof c.readIndexContent !== 'function' || typeof c.getEntryPoints !== 'function' || typeof c.compileFunction !== 'function') {
   console.error('the installed Nango CLI has no compileFunction');
-  process.exit(${PREBUILD_UNAVAILABLE});
+  process.exit(${NANGO_PIECES_MISSING});
 }
 ${BUILD_ENTRY_POINTS}
 console.log('✓ Built ' + entryPoints.length + ' file(s)');
 `;
 
+/**
+ * The file URL (with a trailing slash) of the installed CLI's `dist/` folder, when it holds every one of
+ * `files` (paths under it); undefined for a `nango` that is not the package, or a version without them.
+ */
+export function nangoDistWith(bin: string, files: readonly string[]): string | undefined {
+  const dir = packageDirOf(bin, 'nango');
+  if (!dir) return undefined;
+  const dist = path.join(dir, 'dist');
+  return files.every((f) => existsSync(path.join(dist, ...f.split('/')))) ? pathToFileURL(dist).href + '/' : undefined;
+}
+
 /** The file URL of the installed CLI's compile module, or undefined when it is not where this Nango keeps it. */
 export function compileModuleOf(bin: string): string | undefined {
-  const dir = packageDirOf(bin, 'nango');
-  const file = dir && path.join(dir, 'dist', 'zeroYaml', 'compile.js');
-  return file && existsSync(file) ? pathToFileURL(file).href : undefined;
+  const dist = nangoDistWith(bin, ['zeroYaml/compile.js']);
+  return dist && `${dist}zeroYaml/compile.js`;
 }

@@ -6,16 +6,10 @@
 // and the build, reported as the CLI reports them), then Nango's own `DryRunService` with the options
 // the CLI passes for `--save` — in one process that is also the forwarder: no prebuild, no second
 // process, no CLI around it (`npm run bench -- record-step` measures it against the two-process way).
-// A CLI without these pieces (RECORD_UNAVAILABLE) is recorded the earlier way, with `nango dryrun`.
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { packageDirOf } from './replay/run';
+// A CLI without these pieces (NANGO_PIECES_MISSING) is recorded the earlier way, with `nango dryrun`.
 import { FORWARD_TO_SOCKET } from './keyProxy';
-import { NANGO_COMPILE_ERROR, PREBUILD_UNAVAILABLE } from './prebuild';
+import { NANGO_COMPILE_ERROR, NANGO_PIECES_MISSING, nangoDistWith } from './prebuild';
 
-/** The recorder's exit code when the installed CLI lacks a piece it uses (the harness then runs `nango dryrun`). */
-export const RECORD_UNAVAILABLE = PREBUILD_UNAVAILABLE;
 /** Nango's NangoCliExitCode.DryrunError. */
 export const NANGO_DRYRUN_ERROR = 12;
 
@@ -41,11 +35,11 @@ try {
   d = await import(dist + 'services/dryrun.service.js');
 } catch (e) {
   console.error('the recorder could not load Nango\\'s modules: ' + (e && e.message));
-  process.exit(${RECORD_UNAVAILABLE});
+  process.exit(${NANGO_PIECES_MISSING});
 }
 if (![v && v.ensureZeroYaml, check.checkAndSyncPackageJson, c.compileAllFunctions, d.DryRunService].every((f) => typeof f === 'function')) {
   console.error('the installed Nango CLI lacks a function the recorder uses');
-  process.exit(${RECORD_UNAVAILABLE});
+  process.exit(${NANGO_PIECES_MISSING});
 }
 const fullPath = process.cwd();
 if (!(await v.ensureZeroYaml({ fullPath, debug: false }))) process.exit(1);
@@ -72,11 +66,7 @@ server.close();
 process.exit(run.isErr() ? ${NANGO_DRYRUN_ERROR} : 0);
 `;
 
-/** The file URL (with a trailing slash) of the installed CLI's `dist/`, or undefined when it has not the modules the recorder loads. */
+/** The installed CLI's `dist/` URL (with a trailing slash), or undefined when it has not the modules the recorder loads. */
 export function recorderDistOf(bin: string): string | undefined {
-  const dir = packageDirOf(bin, 'nango');
-  if (!dir) return undefined;
-  const dist = path.join(dir, 'dist');
-  const needed = ['services/verification.service.js', 'zeroYaml/check.js', 'zeroYaml/compile.js', 'services/dryrun.service.js'];
-  return needed.every((f) => existsSync(path.join(dist, ...f.split('/')))) ? pathToFileURL(dist).href + '/' : undefined;
+  return nangoDistWith(bin, ['services/verification.service.js', 'zeroYaml/check.js', 'zeroYaml/compile.js', 'services/dryrun.service.js']);
 }
